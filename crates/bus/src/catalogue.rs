@@ -1,0 +1,194 @@
+//! The registry of every subject on the bus, and its rendering into `proto/`.
+//!
+//! [`catalogue`] lists each subject with its message, reply, producer, consumers and stream by
+//! calling the same [`Subjects`] builders the services call, so the documentation cannot name
+//! a subject the code does not use. [`render`] turns it into the files of `proto/`:
+//! `README.md` (the human-readable table), `catalogue.json`, and `schemas/<Type>.json`, the
+//! JSON Schema of each message body as it travels (events inside their envelope, replies
+//! inside `{"ok"} | {"error"}`).
+
+use crate::envelope::Event;
+use crate::error::Reply;
+use crate::subjects::{Endpoint, Kind, Subjects, Topic};
+use domain::ServiceName;
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One subject of the catalogue.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubjectEntry {
+    /// The subject with the prefix written as `{prefix}`.
+    pub subject: String,
+    /// `cmd`, `qry`, `evt` or `md`.
+    pub kind: &'static str,
+    /// The schema file of the message body.
+    pub message: String,
+    /// The schema file of the reply body (request/reply subjects only).
+    pub reply: Option<String>,
+    /// Who publishes (events) or sends (requests).
+    pub producer: String,
+    /// Who consumes (events) or answers (requests).
+    pub consumers: Vec<String>,
+    /// The JetStream stream holding the subject (events only).
+    pub stream: Option<String>,
+    /// What the subject is for.
+    pub description: &'static str,
+}
+
+/// The registry: every subject and the schema of every body.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    /// Subjects, in declaration order.
+    pub subjects: Vec<SubjectEntry>,
+    /// Schema name → JSON Schema of the body.
+    pub schemas: BTreeMap<String, serde_json::Value>,
+}
+
+impl Catalogue {
+    fn schema<T: JsonSchema>(&mut self, name: &str) -> String {
+        let schema = schemars::schema_for!(T);
+        self.schemas.insert(name.to_string(), schema.to_value());
+        format!("schemas/{name}.json")
+    }
+
+    fn endpoint<Req: JsonSchema, Resp: JsonSchema>(
+        &mut self,
+        endpoint: &Endpoint<Req, Resp>,
+        kind: Kind,
+        caller: &str,
+        names: (&str, &str),
+        description: &'static str,
+    ) {
+        let message = self.schema::<Req>(names.0);
+        let reply = self.schema::<Reply<Resp>>(names.1);
+        self.subjects.push(SubjectEntry {
+            subject: endpoint.subject().to_string(),
+            kind: kind.token(),
+            message,
+            reply: Some(reply),
+            producer: caller.to_string(),
+            consumers: vec![endpoint.service().to_string()],
+            stream: None,
+            description,
+        });
+    }
+
+    fn topic<T: JsonSchema>(
+        &mut self,
+        subjects: &Subjects,
+        topic: &Topic<T>,
+        consumers: &[ServiceName],
+        name: &str,
+        description: &'static str,
+    ) {
+        let message = self.schema::<Event<T>>(name);
+        self.subjects.push(SubjectEntry {
+            subject: topic.subject().to_string(),
+            kind: Kind::Event.token(),
+            message,
+            reply: None,
+            producer: topic.producer().to_string(),
+            consumers: consumers.iter().map(ToString::to_string).collect(),
+            stream: Some(subjects.stream_name(topic.producer())),
+            description,
+        });
+    }
+}
+
+/// Every subject on the bus, with `{prefix}` in place of the configured prefix.
+pub fn catalogue() -> Catalogue {
+    let subjects = Subjects::placeholder();
+    let mut catalogue = Catalogue::default();
+    for service in ServiceName::ALL {
+        catalogue.endpoint(
+            &subjects.ping(service),
+            Kind::Query,
+            "gateway",
+            ("PingRequest", "PingReply"),
+            "Is the service able to serve? Answered only while the service's database is reachable.",
+        );
+    }
+    catalogue.topic(
+        &subjects,
+        &subjects.participation_created(),
+        &[ServiceName::OutboxBrokerFetcher],
+        "ParticipationCreated",
+        "A participation was recorded; fetch its broker order.",
+    );
+    catalogue.topic(
+        &subjects,
+        &subjects.backtest_queued(),
+        &[ServiceName::BacktestExecutor],
+        "BacktestQueued",
+        "A backtest waits for a worker (a wake-up: the job lives in Postgres).",
+    );
+    catalogue.schema::<crate::BusError>("BusError");
+    catalogue
+}
+
+/// The files of `proto/`, path relative to `proto/` → content.
+pub fn render(catalogue: &Catalogue) -> Result<BTreeMap<String, String>, serde_json::Error> {
+    let mut files = BTreeMap::new();
+    for (name, schema) in &catalogue.schemas {
+        files.insert(format!("schemas/{name}.json"), serde_json::to_string_pretty(schema)? + "\n");
+    }
+    files.insert("catalogue.json".to_string(), serde_json::to_string_pretty(&catalogue.subjects)? + "\n");
+    files.insert("README.md".to_string(), readme(catalogue));
+    Ok(files)
+}
+
+fn readme(catalogue: &Catalogue) -> String {
+    let mut out = String::from(
+        "# NATS subject catalogue\n\n\
+         Generated by `just proto` from `crates/bus/src/catalogue.rs`; do not edit by hand (a test\n\
+         fails when these files differ from what the code generates).\n\n\
+         Subjects are `<prefix>.<kind>.<context>.<name>.v<N>`; `{prefix}` is `tb` by default\n\
+         (`APP_NATS__PREFIX`). Request bodies are the message's JSON; replies are\n\
+         `{\"ok\": <reply>}` or `{\"error\": BusError}`; events are the `Event` envelope\n\
+         `{id, type, occurredAt, data}` with `Nats-Msg-Id` set to the event id.\n\n\
+         | subject | kind | message | reply | producer | consumers | stream | purpose |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for entry in &catalogue.subjects {
+        let link = |path: &str| format!("[{}]({path})", path.trim_start_matches("schemas/").trim_end_matches(".json"));
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            entry.subject,
+            entry.kind,
+            link(&entry.message),
+            entry.reply.as_deref().map(link).unwrap_or_else(|| "—".into()),
+            entry.producer,
+            entry.consumers.join(", "),
+            entry.stream.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "—".into()),
+            entry.description,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subject_names_schemas_that_exist() {
+        let catalogue = catalogue();
+        for entry in &catalogue.subjects {
+            for path in std::iter::once(&entry.message).chain(entry.reply.as_ref()) {
+                let name = path.trim_start_matches("schemas/").trim_end_matches(".json");
+                assert!(catalogue.schemas.contains_key(name), "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn subjects_are_unique() {
+        let catalogue = catalogue();
+        let mut seen = std::collections::BTreeSet::new();
+        for entry in &catalogue.subjects {
+            assert!(seen.insert(entry.subject.clone()), "{} twice", entry.subject);
+        }
+    }
+}

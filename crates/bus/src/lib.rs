@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+pub mod catalogue;
+pub mod envelope;
+pub mod error;
+pub mod jetstream;
+pub mod messages;
+pub mod request;
+pub mod responder;
+pub mod subjects;
+
+pub use envelope::Event;
+pub use error::{BusError, RequestError};
+pub use request::request;
+pub use responder::serve;
+pub use subjects::{Endpoint, Subjects, Topic};

@@ -1,0 +1,50 @@
+//! Payload types of every subject. Each derives `JsonSchema`; `proto/schemas/` holds the
+//! generated schemas. Field names are camelCase on the wire, like the HTTP APIs.
+
+use domain::{BotId, BrokerAccountId, ServiceName, UserId};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Asks a service whether it can serve: it replies only while its own database answers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PingRequest {}
+
+/// A service's answer to [`PingRequest`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PingReply {
+    /// Which service answered.
+    pub service: ServiceName,
+    /// Which replica answered (stable for the life of the process).
+    pub instance: String,
+    /// The service's build version.
+    pub version: String,
+}
+
+/// A participation was recorded by the ledger; the fetcher must fetch its broker order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipationCreated {
+    /// The participation's id in the ledger.
+    pub participation_id: Uuid,
+    /// The bot whose trade the user joined.
+    pub bot_id: BotId,
+    /// The bot trade the participation belongs to.
+    pub bot_trade_id: Uuid,
+    /// The participating user.
+    pub user_id: UserId,
+    /// The user's broker account holding the order.
+    pub broker_account_id: BrokerAccountId,
+    /// The broker's id of the parent order.
+    pub broker_order_id: String,
+}
+
+/// A backtest row was created and waits for a worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BacktestQueued {
+    /// The backtest's id in the executor's database.
+    pub backtest_id: Uuid,
+}

@@ -1,0 +1,204 @@
+//! Subject, stream and consumer names. Nothing else in the workspace formats a subject: every
+//! caller asks [`Subjects`] for a typed [`Endpoint`] (request/reply) or [`Topic`] (event), so
+//! a subject and the types that travel on it cannot be paired wrongly.
+
+use crate::messages::{BacktestQueued, ParticipationCreated, PingReply, PingRequest};
+use domain::ServiceName;
+use std::marker::PhantomData;
+
+/// The kinds of subject, the second token of every subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A request that changes something (request/reply).
+    Command,
+    /// A request that reads something (request/reply).
+    Query,
+    /// An event on a JetStream stream.
+    Event,
+    /// Market data on core NATS (quotes): lossy by design.
+    MarketData,
+}
+
+impl Kind {
+    /// The subject token of this kind.
+    pub const fn token(self) -> &'static str {
+        match self {
+            Kind::Command => "cmd",
+            Kind::Query => "qry",
+            Kind::Event => "evt",
+            Kind::MarketData => "md",
+        }
+    }
+}
+
+/// A request/reply subject with the request and reply types that travel on it.
+#[derive(Debug)]
+pub struct Endpoint<Req, Resp> {
+    subject: String,
+    service: ServiceName,
+    _types: PhantomData<fn(Req) -> Resp>,
+}
+
+impl<Req, Resp> Endpoint<Req, Resp> {
+    /// The full subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The service that answers on this subject.
+    pub fn service(&self) -> ServiceName {
+        self.service
+    }
+
+    /// The queue group its responders join, so replicas of a service share requests.
+    pub fn queue_group(&self) -> &'static str {
+        self.service.context()
+    }
+}
+
+impl<Req, Resp> Clone for Endpoint<Req, Resp> {
+    fn clone(&self) -> Self {
+        Self { subject: self.subject.clone(), service: self.service, _types: PhantomData }
+    }
+}
+
+/// An event subject with the payload type its [`crate::Event`] envelope carries.
+#[derive(Debug)]
+pub struct Topic<T> {
+    subject: String,
+    producer: ServiceName,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Topic<T> {
+    /// The full subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The service whose stream holds this topic.
+    pub fn producer(&self) -> ServiceName {
+        self.producer
+    }
+
+    /// The event type written in the envelope: the subject without prefix, kind and context,
+    /// e.g. `participation_created.v1`.
+    pub fn event_type(&self) -> &str {
+        let mut tokens = self.subject.splitn(4, '.');
+        tokens.nth(3).unwrap_or(&self.subject)
+    }
+}
+
+impl<T> Clone for Topic<T> {
+    fn clone(&self) -> Self {
+        Self { subject: self.subject.clone(), producer: self.producer, _type: PhantomData }
+    }
+}
+
+/// Why a subject prefix was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "subject prefix {0:?} must be 1 to 32 characters of letters, digits, '_' or '-' (one subject token, usable in stream names)"
+)]
+pub struct InvalidPrefix(pub String);
+
+/// Builds every name on the bus for one prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subjects {
+    prefix: String,
+}
+
+impl Subjects {
+    /// Names under `prefix`; the prefix must be one subject token that is also valid in a
+    /// stream name (no `.`, `*`, `>` or whitespace).
+    pub fn new(prefix: impl Into<String>) -> Result<Self, InvalidPrefix> {
+        let prefix = prefix.into();
+        let valid = !prefix.is_empty()
+            && prefix.len() <= 32
+            && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if valid { Ok(Self { prefix }) } else { Err(InvalidPrefix(prefix)) }
+    }
+
+    /// Names with the literal prefix `{prefix}`, for the catalogue in `proto/` only.
+    pub(crate) fn placeholder() -> Self {
+        Self { prefix: "{prefix}".to_string() }
+    }
+
+    /// The prefix every subject starts with.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn subject(&self, kind: Kind, service: ServiceName, name: &str, version: u8) -> String {
+        format!("{}.{}.{}.{}.v{}", self.prefix, kind.token(), service.context(), name, version)
+    }
+
+    fn endpoint<Req, Resp>(&self, kind: Kind, service: ServiceName, name: &str) -> Endpoint<Req, Resp> {
+        Endpoint { subject: self.subject(kind, service, name, 1), service, _types: PhantomData }
+    }
+
+    fn topic<T>(&self, producer: ServiceName, name: &str) -> Topic<T> {
+        Topic { subject: self.subject(Kind::Event, producer, name, 1), producer, _type: PhantomData }
+    }
+
+    /// `qry.<context>.ping.v1`: answered by a service only while its database is reachable.
+    pub fn ping(&self, service: ServiceName) -> Endpoint<PingRequest, PingReply> {
+        self.endpoint(Kind::Query, service, "ping")
+    }
+
+    /// `evt.ledger.participation_created.v1`: a participation was recorded; its broker order
+    /// must be fetched.
+    pub fn participation_created(&self) -> Topic<ParticipationCreated> {
+        self.topic(ServiceName::TradeLedger, "participation_created")
+    }
+
+    /// `evt.backtest.backtest_queued.v1`: wakes a backtest worker; the job itself lives in
+    /// the executor's `backtests` table.
+    pub fn backtest_queued(&self) -> Topic<BacktestQueued> {
+        self.topic(ServiceName::BacktestExecutor, "backtest_queued")
+    }
+
+    /// The subjects of one service's event stream: every `evt` subject it produces.
+    pub fn events_of(&self, producer: ServiceName) -> String {
+        format!("{}.{}.{}.>", self.prefix, Kind::Event.token(), producer.context())
+    }
+
+    /// The name of the JetStream stream holding one service's events.
+    pub fn stream_name(&self, producer: ServiceName) -> String {
+        format!("{}_{}_events", self.prefix, producer.context())
+    }
+
+    /// The name of a durable consumer: which service consumes and what it consumes.
+    pub fn durable_name(&self, consumer: ServiceName, purpose: &str) -> String {
+        format!("{}_{}", consumer.context(), purpose)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_follow_the_naming_scheme() {
+        let subjects = Subjects::new("tb").unwrap();
+        assert_eq!(subjects.ping(ServiceName::TradeLedger).subject(), "tb.qry.ledger.ping.v1");
+        assert_eq!(subjects.participation_created().subject(), "tb.evt.ledger.participation_created.v1");
+        assert_eq!(subjects.participation_created().event_type(), "participation_created.v1");
+        assert_eq!(subjects.events_of(ServiceName::OutboxBrokerFetcher), "tb.evt.fetcher.>");
+        assert_eq!(subjects.stream_name(ServiceName::BacktestExecutor), "tb_backtest_events");
+    }
+
+    #[test]
+    fn prefixes_that_would_break_subjects_or_stream_names_are_refused() {
+        for bad in ["", "a.b", "a b", "a*", "a>", &"x".repeat(33)] {
+            assert_eq!(Subjects::new(bad), Err(InvalidPrefix(bad.to_string())), "{bad:?}");
+        }
+        assert!(Subjects::new("t_3f9a-01").is_ok());
+    }
+
+    #[test]
+    fn queue_groups_are_per_service() {
+        let subjects = Subjects::new("tb").unwrap();
+        assert_eq!(subjects.ping(ServiceName::LiveSessionRunner).queue_group(), "live");
+    }
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: all five services in one process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod status;
+mod system;

@@ -1,0 +1,173 @@
+//! The shared host of the four backend services.
+//!
+//! ```text
+//! Backend::start ─► pool (lazy) ─► NATS connect ─► JetStream on? ─► streams + consumers
+//!                                      │
+//!                                      ├─► ping responder (answers only while the db does)
+//!                                      └─► /health + /ready server
+//! shutdown token ─► responders drain ─► in-flight work ends ─► health server stops ─► flush
+//! ```
+//! A service builds its own parts on top (more responders, consumers, relays) with
+//! [`Backend::spawn`], so they stop in the same orderly way.
+
+use crate::db::{self, PgPool};
+use crate::health::{HealthServer, ReadinessProbe};
+use crate::settings::{BackendSettings, NatsSettings};
+use anyhow::Context;
+use bus::messages::PingReply;
+use bus::{BusError, Subjects};
+use domain::ServiceName;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+/// How long the ping handler waits for the database.
+const PING_DATABASE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Connects to NATS with the settings' timeouts; fails when the server is unreachable.
+pub async fn connect_nats(settings: &NatsSettings, name: &str) -> anyhow::Result<async_nats::Client> {
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(Duration::from_millis(settings.connect_timeout_ms))
+        .request_timeout(Some(Duration::from_millis(settings.request_timeout_ms)))
+        .connect(settings.url.as_str())
+        .await
+        .with_context(|| format!("connecting to NATS at {}", settings.url))
+}
+
+/// A name for this process, unique among replicas: `<service>-<host>-<random>`.
+pub fn instance_name(service: &str) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".to_string());
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{service}-{host}-{}", &suffix[..8])
+}
+
+/// A started backend service: its pool, NATS client, subjects and background tasks.
+pub struct Backend {
+    /// Which service this is.
+    pub service: ServiceName,
+    /// This replica's name (in ping replies and NATS connection names).
+    pub instance: String,
+    /// The loaded settings.
+    pub settings: BackendSettings,
+    /// The service's database.
+    pub pool: PgPool,
+    /// NATS.
+    pub nats: async_nats::Client,
+    /// JetStream on the same connection.
+    pub jetstream: async_nats::jetstream::Context,
+    /// Subject builder for the configured prefix.
+    pub subjects: Subjects,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+    health: HealthServer,
+}
+
+impl Backend {
+    /// Starts the shared parts of `service`. Stops when `shutdown` is cancelled.
+    pub async fn start(
+        service: ServiceName,
+        settings: BackendSettings,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let subjects = settings.nats.subjects()?;
+        let instance = instance_name(service.as_str());
+        let pool = db::pool(&settings.database).context("building the database pool")?;
+        let nats = connect_nats(&settings.nats, &instance).await?;
+        bus::jetstream::check_enabled(&nats).await?;
+        let jetstream = async_nats::jetstream::new(nats.clone());
+        bus::jetstream::ensure(&jetstream, &bus::jetstream::topology(&subjects, service)).await?;
+        let health = HealthServer::start(&settings.http, ReadinessProbe::new(Some(pool.clone()), nats.clone()))
+            .with_context(|| format!("binding {}:{}", settings.http.host, settings.http.port))?;
+        let backend = Self {
+            service,
+            instance,
+            settings,
+            pool,
+            nats,
+            jetstream,
+            subjects,
+            shutdown,
+            tasks: TaskTracker::new(),
+            health,
+        };
+        backend.serve_ping();
+        info!(
+            service = %service,
+            instance = %backend.instance,
+            http.addr = %backend.health.addr(),
+            nats.prefix = backend.subjects.prefix(),
+            "service started"
+        );
+        Ok(backend)
+    }
+
+    /// Runs `task` until it ends; shutdown waits for it. Tasks watch [`Backend::shutdown`].
+    pub fn spawn<F>(&self, name: &'static str, task: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            if let Err(error) = task.await {
+                // A background loop that dies leaves the service half-working: stop the whole
+                // process so the orchestrator restarts it, rather than limp on.
+                warn!(task = name, error = format!("{error:#}"), "background task failed; shutting down");
+                shutdown.cancel();
+            }
+        });
+    }
+
+    /// The token every part of the service stops on.
+    pub fn shutdown(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// The address of `/health` and `/ready`.
+    pub fn health_addr(&self) -> SocketAddr {
+        self.health.addr()
+    }
+
+    fn serve_ping(&self) {
+        let pool = self.pool.clone();
+        let reply = PingReply {
+            service: self.service,
+            instance: self.instance.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        let endpoint = self.subjects.ping(self.service);
+        let nats = self.nats.clone();
+        let shutdown = self.shutdown.clone();
+        self.spawn("ping responder", async move {
+            bus::serve(nats, endpoint, shutdown, move |_request| {
+                let pool = pool.clone();
+                let reply = reply.clone();
+                async move {
+                    db::ping(&pool, PING_DATABASE_TIMEOUT)
+                        .await
+                        .map(|()| reply)
+                        .map_err(|error| BusError::unavailable(error.to_string()))
+                }
+            })
+            .await
+            .context("serving ping")
+        });
+    }
+
+    /// Waits for shutdown, then stops in order: responders and loops finish their work, the
+    /// health server stops, and NATS flushes what is still buffered.
+    pub async fn run_until_stopped(self) {
+        self.shutdown.cancelled().await;
+        info!(service = %self.service, "draining");
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.health.stop().await;
+        if let Err(error) = self.nats.flush().await {
+            warn!(error = %error, "NATS flush failed during shutdown");
+        }
+        info!(service = %self.service, "stopped");
+    }
+}

@@ -1,0 +1,55 @@
+#![doc = include_str!("../README.md")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod conformance;
+mod db;
+mod nats;
+
+pub use db::TestDb;
+pub use nats::TestNats;
+
+use platform::settings::{BackendSettings, DatabaseSettings, HttpSettings, LogSettings, NatsSettings};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// Settings for a backend under test: HTTP on a free port, the test's database and prefix.
+pub fn backend_settings(db: &TestDb, nats: &TestNats) -> BackendSettings {
+    BackendSettings {
+        http: HttpSettings { port: 0, workers: 1, ..HttpSettings::local(0) },
+        nats: nats.settings(),
+        database: DatabaseSettings {
+            url: db.url().to_string(),
+            max_connections: 4,
+            ..DatabaseSettings::local("unused")
+        },
+        log: LogSettings::default(),
+    }
+}
+
+/// NATS settings with the test's prefix.
+pub fn nats_settings(nats: &TestNats) -> NatsSettings {
+    nats.settings()
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Logs to the test's output when `RUST_LOG` is set.
+pub fn init_logging() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    }
+}

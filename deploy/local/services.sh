@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Starts, stops and reports the five services for `just up` / `just down` / `just status`.
+# Each runs in the background from target/debug with its own config folder; logs go to
+# .local/logs/<service>.log and pids to .local/run/<service>.pid.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SERVICES=(trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
+LOGS=.local/logs
+RUN=.local/run
+GATEWAY_PORT=${APP_HTTP__PORT:-8080}
+mkdir -p "$LOGS" "$RUN"
+
+running() { # service -> 0 when its recorded pid is alive
+    local pidfile="$RUN/$1.pid"
+    [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+# GET on 127.0.0.1:<port><path> with bash's /dev/tcp, so no curl is needed. Prints the body
+# and returns 0 when the status is 200.
+http_get() {
+    local port=$1 path=$2 response
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3
+    response=$(timeout 5 cat <&3 || true)
+    exec 3>&-
+    printf '%s\n' "${response#*$'\r\n\r\n'}"
+    [[ $response == "HTTP/1."?" 200"* ]]
+}
+
+start() {
+    for service in "${SERVICES[@]}"; do
+        if running "$service"; then
+            echo "$service already running (pid $(cat "$RUN/$service.pid"))"
+            continue
+        fi
+        [[ -x target/debug/$service ]] || { echo "target/debug/$service is missing: run 'just build'" >&2; exit 1; }
+        APP_CONFIG_DIR="services/$service/config" setsid "target/debug/$service" serve \
+            >>"$LOGS/$service.log" 2>&1 </dev/null &
+        echo $! >"$RUN/$service.pid"
+        echo "started $service (pid $!, log $LOGS/$service.log)"
+    done
+    echo -n "waiting for the gateway's /status to be green "
+    for _ in $(seq 1 120); do
+        if http_get "$GATEWAY_PORT" /status >/dev/null 2>&1; then
+            echo
+            http_get "$GATEWAY_PORT" /status
+            echo
+            echo "The gateway is at http://127.0.0.1:$GATEWAY_PORT"
+            echo "  curl http://127.0.0.1:$GATEWAY_PORT/status"
+            echo "  API docs: http://127.0.0.1:$GATEWAY_PORT/docs   OpenAPI: http://127.0.0.1:$GATEWAY_PORT/openapi.json"
+            echo "Logs: just logs <service>   Stop: just down"
+            return 0
+        fi
+        for service in "${SERVICES[@]}"; do
+            running "$service" || { echo; echo "$service exited; last log lines:" >&2; tail -n 20 "$LOGS/$service.log" >&2; exit 1; }
+        done
+        echo -n .
+        sleep 0.5
+    done
+    echo
+    echo "the gateway's /status did not turn green within 60 s:" >&2
+    http_get "$GATEWAY_PORT" /status >&2 || true
+    exit 1
+}
+
+stop() {
+    for service in "${SERVICES[@]}"; do
+        if running "$service"; then
+            kill -TERM "$(cat "$RUN/$service.pid")"
+        fi
+    done
+    for service in "${SERVICES[@]}"; do
+        local pidfile="$RUN/$service.pid"
+        [[ -f $pidfile ]] || continue
+        local pid
+        pid=$(cat "$pidfile")
+        # Services drain in-flight work on SIGTERM; give them their shutdown timeout, then kill.
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "$service did not stop in 15 s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f "$pidfile"
+        echo "stopped $service"
+    done
+}
+
+status() {
+    for service in "${SERVICES[@]}"; do
+        if running "$service"; then echo "$service: running (pid $(cat "$RUN/$service.pid"))"; else echo "$service: stopped"; fi
+    done
+    echo "gateway /status:"
+    http_get "$GATEWAY_PORT" /status || true
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

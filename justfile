@@ -1,0 +1,66 @@
+# Trading-bot platform: `just` lists the recipes.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+backends := "trade-ledger outbox-broker-fetcher backtest-executor live-session-runner"
+
+# List the recipes.
+default:
+    @just --list --unsorted
+
+# Run the whole system: infrastructure, migrations, build, all five services, wait for green /status.
+up: infra migrate
+    bash deploy/local/services.sh start
+
+# Stop the services started by `just up` (Postgres and NATS keep running; `just infra-down` stops ours).
+down:
+    bash deploy/local/services.sh stop
+
+# Show each service's process and the gateway's /status.
+status:
+    bash deploy/local/services.sh status
+
+# Follow one service's log (e.g. `just logs trade-ledger`).
+logs svc:
+    tail -n 100 -F .local/logs/{{svc}}.log
+
+# Make Postgres (role tb, four databases) and NATS with JetStream available, installing them if missing.
+infra:
+    bash deploy/local/infra-up.sh
+
+# Stop a private Postgres / NATS that `just infra` started in .local/ (never the system's own).
+infra-down:
+    bash deploy/local/infra-down.sh
+
+# Build every service binary (debug).
+build:
+    cargo build --locked --workspace --bins
+
+# Build one service's release binary (the command the container image uses).
+build-release svc:
+    cargo build --release --locked -p {{svc}}
+
+# Apply every backend's migrations to its local database.
+migrate: build
+    for svc in {{backends}}; do APP_CONFIG_DIR=services/$svc/config ./target/debug/$svc migrate; done
+
+# Run every test (unit, integration, end-to-end) against the local Postgres and NATS.
+test:
+    if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --locked --no-fail-fast; else cargo test --workspace --locked --no-fail-fast; fi
+
+# Check formatting and run clippy with warnings as errors.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Regenerate proto/ (NATS subject catalogue and message schemas) from the bus crate.
+proto:
+    cargo run --quiet --locked -p bus --bin proto -- proto
+
+# Render every Kubernetes overlay offline and validate it against the Kubernetes schemas.
+k8s:
+    bash deploy/k8s/check.sh

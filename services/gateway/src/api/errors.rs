@@ -1,0 +1,132 @@
+//! Error bodies of each API family, for the failures every route shares: a backend that does
+//! not answer (503) and a body that is too large (413). Internal causes never reach a body;
+//! they are logged where the error is handled.
+
+use super::family::Family;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use bus::RequestError;
+use serde_json::json;
+use std::fmt;
+
+/// The shared failures of a request, to be rendered in one family's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommonError {
+    /// The backend service did not answer: no responders, timeout or a broken connection.
+    Unavailable,
+    /// The body is larger than the limit.
+    PayloadTooLarge,
+    /// Something failed that the client cannot fix.
+    Internal,
+}
+
+impl CommonError {
+    /// Classifies a failed bus request. A typed refusal other than "unavailable" is a route's
+    /// own business; reaching this function with one is an internal error.
+    pub fn from_request(error: &RequestError) -> Self {
+        if error.is_unavailable() { CommonError::Unavailable } else { CommonError::Internal }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            CommonError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            CommonError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            CommonError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The response in `family`'s shape.
+    pub fn respond(self, family: Family) -> HttpResponse {
+        let body = match family {
+            Family::Bot => {
+                let (error, code) = match self {
+                    CommonError::Unavailable => ("Service temporarily unavailable", "SERVICE_UNAVAILABLE"),
+                    CommonError::PayloadTooLarge => ("Request body too large", "PAYLOAD_TOO_LARGE"),
+                    CommonError::Internal => ("Internal server error", "INTERNAL_ERROR"),
+                };
+                json!({ "error": error, "code": code })
+            }
+            Family::Partner => {
+                let (code, message) = match self {
+                    CommonError::Unavailable => (9503, "Service temporarily unavailable"),
+                    CommonError::PayloadTooLarge => (1413, "Request body too large"),
+                    CommonError::Internal => (9000, "Internal error"),
+                };
+                json!({ "isSuccess": false, "code": code, "message": message, "data": null })
+            }
+            Family::User => {
+                let (error, message) = match self {
+                    CommonError::Unavailable => ("unavailable", "A backend service is unavailable; retry shortly."),
+                    CommonError::PayloadTooLarge => ("payload_too_large", "Request body too large."),
+                    CommonError::Internal => ("internal", "Internal error."),
+                };
+                json!({ "error": error, "message": message })
+            }
+        };
+        HttpResponse::build(self.status()).json(body)
+    }
+}
+
+/// A [`CommonError`] bound to its family, usable as an actix error.
+#[derive(Debug)]
+pub struct FamilyError {
+    /// Which family's shape.
+    pub family: Family,
+    /// What went wrong.
+    pub error: CommonError,
+}
+
+impl fmt::Display for FamilyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} ({:?} API)", self.error, self.family)
+    }
+}
+
+impl ResponseError for FamilyError {
+    fn status_code(&self) -> StatusCode {
+        self.error.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.error.respond(self.family)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    async fn body(response: HttpResponse) -> serde_json::Value {
+        serde_json::from_slice(&to_bytes(response.into_body()).await.unwrap()).unwrap()
+    }
+
+    #[actix_web::test]
+    async fn unavailable_has_each_familys_shape() {
+        let bot = CommonError::Unavailable.respond(Family::Bot);
+        assert_eq!(bot.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body(bot).await, json!({"error": "Service temporarily unavailable", "code": "SERVICE_UNAVAILABLE"}));
+        let partner = body(CommonError::Unavailable.respond(Family::Partner)).await;
+        assert_eq!(partner["code"], 9503);
+        assert_eq!(partner["isSuccess"], false);
+        let user = body(CommonError::Unavailable.respond(Family::User)).await;
+        assert_eq!(user["error"], "unavailable");
+    }
+
+    #[actix_web::test]
+    async fn too_large_has_each_familys_shape() {
+        let bot = CommonError::PayloadTooLarge.respond(Family::Bot);
+        assert_eq!(bot.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body(bot).await, json!({"error": "Request body too large", "code": "PAYLOAD_TOO_LARGE"}));
+    }
+
+    #[test]
+    fn no_responders_and_timeouts_mean_unavailable() {
+        let no_responders = RequestError::NoResponders { subject: "tb.qry.ledger.ping.v1".into() };
+        assert_eq!(CommonError::from_request(&no_responders), CommonError::Unavailable);
+        let timeout = RequestError::Timeout { subject: "x".into(), timeout_ms: 5 };
+        assert_eq!(CommonError::from_request(&timeout), CommonError::Unavailable);
+        let codec = RequestError::Codec { subject: "x".into(), reason: "bad".into() };
+        assert_eq!(CommonError::from_request(&codec), CommonError::Internal);
+    }
+}

@@ -1,0 +1,62 @@
+//! HTTP routes. [`register`] is the one place routes are added; it returns the list of what it
+//! registered so a test can hold it against the OpenAPI document.
+
+pub mod body_limit;
+pub mod docs;
+pub mod errors;
+pub mod family;
+pub mod ops;
+
+use actix_web::http::Method;
+use actix_web::{FromRequest, Handler, Responder, web};
+
+/// A registered route: method and path template, as the OpenAPI document writes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteDef {
+    /// HTTP method.
+    pub method: Method,
+    /// Path template (`/api/bots/{slug}`).
+    pub path: &'static str,
+}
+
+/// Registers routes on an actix `ServiceConfig` and records each one.
+pub struct Router<'a> {
+    config: &'a mut web::ServiceConfig,
+    routes: Vec<RouteDef>,
+}
+
+impl<'a> Router<'a> {
+    fn new(config: &'a mut web::ServiceConfig) -> Self {
+        Self { config, routes: Vec::new() }
+    }
+
+    /// Adds `method path` served by `handler`.
+    pub fn route<F, Args>(&mut self, method: Method, path: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.config.route(path, web::method(method.clone()).to(handler));
+        self.routes.push(RouteDef { method, path });
+        self
+    }
+
+    /// Adds a ready-made service that answers `GET path` (e.g. the docs UI).
+    pub fn get_service<S>(&mut self, path: &'static str, service: S) -> &mut Self
+    where
+        S: actix_web::dev::HttpServiceFactory + 'static,
+    {
+        self.config.service(service);
+        self.routes.push(RouteDef { method: Method::GET, path });
+        self
+    }
+}
+
+/// Registers every route of the gateway and returns what it registered.
+pub fn register(config: &mut web::ServiceConfig) -> Vec<RouteDef> {
+    let mut router = Router::new(config);
+    ops::routes(&mut router);
+    docs::routes(&mut router);
+    router.routes
+}

@@ -1,0 +1,38 @@
+//! `gateway`: the HTTP entry point of the platform.
+
+use clap::{Parser, Subcommand};
+use gateway::{App, GatewaySettings};
+use platform::settings::{self, Sources};
+
+#[derive(Debug, Parser)]
+#[command(name = "gateway", version, about = "The HTTP entry point: Bot, Partner and User APIs.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP until SIGTERM or SIGINT.
+    Serve,
+    /// Print the OpenAPI document and exit.
+    Openapi,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve => {
+            let settings = settings::load(&GatewaySettings::default(), &Sources::from_process())?;
+            platform::telemetry::init(&settings.log);
+            App::build(settings, platform::cli::serve_shutdown()).await?.run_until_stopped().await;
+        }
+        Command::Openapi => {
+            use utoipa::OpenApi;
+            let document = gateway::openapi::ApiDoc::openapi().to_pretty_json()?;
+            std::io::Write::write_all(&mut std::io::stdout(), (document + "\n").as_bytes())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! The OpenAPI document. Every route registered in [`crate::api::register`] must be listed
+//! here; a test compares the two.
+
+use crate::api::{docs, ops};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::{Content, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+/// The gateway's API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Trading-bot platform gateway",
+        description = "Bot API (`/api/bots/{slug}/...`), Partner API (`/partner/v1/...`) and User API \
+                       (root paths) over one set of records. Errors keep each family's shape: \
+                       Bot API `{error, code}`, Partner API `{isSuccess, code, message, data}`, \
+                       User API `{error, message}`. A backend that does not answer gives 503; a body \
+                       above 512 KiB gives 413."
+    ),
+    paths(ops::health, ops::ready, ops::status, docs::openapi_json, docs::docs_redirect),
+    components(schemas(ops::SimpleStatus, ops::StatusReport, ops::ServiceStatus)),
+    modifiers(&DocsAssets),
+    tags((name = "operations", description = "Health, readiness, service status and documentation"))
+)]
+pub struct ApiDoc;
+
+/// Documents the Swagger UI asset route, which is served by a ready-made service rather than
+/// an annotated handler.
+struct DocsAssets;
+
+impl Modify for DocsAssets {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let operation = OperationBuilder::new()
+            .tag("operations")
+            .summary(Some("Swagger UI page and assets"))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("An HTML, JavaScript or CSS file of the docs UI")
+                    .content("text/html", Content::default()),
+            )
+            .build();
+        openapi.paths.add_path_operation("/docs/{file}", vec![HttpMethod::Get], operation);
+    }
+}

@@ -1,0 +1,23 @@
+//! What every handler shares: the NATS client, subjects and limits.
+
+use crate::settings::GatewayLimits;
+use bus::Subjects;
+use std::time::Duration;
+
+/// Shared, cheap to clone (the NATS client is a handle).
+#[derive(Clone)]
+pub struct AppState {
+    /// NATS.
+    pub nats: async_nats::Client,
+    /// Subject builder for the configured prefix.
+    pub subjects: Subjects,
+    /// Limits and timeouts.
+    pub limits: GatewayLimits,
+}
+
+impl AppState {
+    /// How long `/status` waits for one ping.
+    pub fn status_timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.status_timeout_ms)
+    }
+}

@@ -1,0 +1,23 @@
+//! `live-session-runner`: Runs hosted bots against the live quote stream.
+
+use clap::Parser;
+use live_session_runner::{App, MIGRATIONS, settings};
+use platform::cli::{self, Common};
+
+#[derive(Debug, Parser)]
+#[command(name = "live-session-runner", version, about = "Runs hosted bots against the live quote stream.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Common,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = cli::load_settings(&settings::defaults())?;
+    match cli.command {
+        Common::Serve => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
+        Common::Migrate { revert_all } => cli::migrate(&settings, MIGRATIONS, revert_all).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+pub mod app;
+pub mod settings;
+
+pub use app::App;
+
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+
+/// The service's migrations, compiled into the binary and applied by `outbox-broker-fetcher migrate`.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

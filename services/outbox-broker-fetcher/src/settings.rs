@@ -1,0 +1,8 @@
+//! The service's settings: the backend sections of `platform::settings`.
+
+use platform::BackendSettings;
+
+/// Compiled defaults: HTTP on 8082, database `fetcher` on the local Postgres.
+pub fn defaults() -> BackendSettings {
+    BackendSettings::local(8082, "fetcher")
+}

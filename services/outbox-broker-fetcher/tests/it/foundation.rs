@@ -1,0 +1,30 @@
+//! The foundation every backend passes: migrations, settings, health, readiness and ping.
+
+use domain::ServiceName;
+use outbox_broker_fetcher::{App, MIGRATIONS};
+use std::path::Path;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_apply_to_an_empty_database_and_round_trip() {
+    test_support::conformance::migrations_round_trip("fetcher", || MIGRATIONS).await;
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_the_key() {
+    test_support::conformance::binary_refuses_bad_setting(env!("CARGO_BIN_EXE_outbox-broker-fetcher"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serves_health_ready_and_ping_until_shut_down() {
+    let migrations_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    test_support::conformance::serves_health_ready_and_ping(
+        ServiceName::OutboxBrokerFetcher,
+        MIGRATIONS,
+        &migrations_dir,
+        |settings, shutdown| async move {
+            let app = App::build(settings, shutdown).await.expect("the service starts");
+            (app.health_addr(), tokio::spawn(app.run_until_stopped()))
+        },
+    )
+    .await;
+}

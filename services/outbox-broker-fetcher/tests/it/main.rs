@@ -1,0 +1,5 @@
+//! Integration tests of outbox-broker-fetcher against real Postgres and NATS: one binary, a module per feature.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod foundation;
