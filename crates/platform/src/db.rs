@@ -108,7 +108,8 @@ where
 {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
-        let mut connection = <SyncPg as diesel::Connection>::establish(&url).map_err(|error| MigrationError(error.to_string()))?;
+        let mut connection =
+            <SyncPg as diesel::Connection>::establish(&url).map_err(|error| MigrationError(error.to_string()))?;
         work(&mut connection).map_err(|error| MigrationError(error.to_string()))
     })
     .await

@@ -14,7 +14,8 @@ use std::time::Duration;
 pub async fn migrations_round_trip(service: &str, migrations: fn() -> EmbeddedMigrations) {
     let db = TestDb::empty(service).await;
     let expected = MigrationSource::<diesel::pg::Pg>::migrations(&migrations()).expect("embedded migrations").len();
-    let applied = platform::db::run_pending(db.url(), migrations()).await.expect("migrations apply to an empty database");
+    let applied =
+        platform::db::run_pending(db.url(), migrations()).await.expect("migrations apply to an empty database");
     assert_eq!(applied.len(), expected, "every migration applied");
     assert!(!applied.is_empty(), "{service} has at least one migration");
     let reverted = platform::db::revert_all(db.url(), migrations()).await.expect("every migration reverts");
@@ -82,4 +83,37 @@ pub async fn serves_health_ready_and_ping<A, Fut>(
     })
     .await;
     assert!(matches!(after, bus::RequestError::NoResponders { .. }), "{after:?}");
+}
+
+/// With its database unreachable, a service still starts, reports not ready, and refuses its
+/// ping with `unavailable` (so the gateway's `/status` shows it down at once).
+pub async fn refuses_ping_while_database_unreachable<A, Fut>(
+    service: domain::ServiceName,
+    start: impl FnOnce(platform::BackendSettings, tokio_util::sync::CancellationToken) -> Fut,
+) where
+    Fut: std::future::Future<Output = (std::net::SocketAddr, tokio::task::JoinHandle<A>)>,
+{
+    let nats = TestNats::new();
+    let mut settings = platform::BackendSettings::local(0, "unused");
+    settings.http.workers = 1;
+    settings.nats = nats.settings();
+    // A database that does not exist: connections fail the way they do when Postgres is down.
+    settings.database.url = format!("postgres://tb:tb@127.0.0.1:5432/missing_{}", uuid::Uuid::new_v4().simple());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (addr, running) = start(settings, shutdown.clone()).await;
+
+    let ready = reqwest::get(format!("http://{addr}/ready")).await.expect("/ready answers");
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.expect("JSON body");
+    assert_eq!(body["checks"]["database"], "down", "{body}");
+
+    let client = nats.client().await;
+    let result =
+        bus::request(&client, &nats.subjects().ping(service), &Default::default(), Duration::from_secs(5)).await;
+    match result {
+        Err(bus::RequestError::Rejected(bus::BusError::Unavailable { .. })) => {}
+        other => panic!("expected an unavailable refusal, got {other:?}"),
+    }
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(15), running).await.expect("graceful shutdown ends").expect("no panic");
 }

@@ -91,7 +91,13 @@ async fn ping(state: &AppState, service: ServiceName) -> ServiceStatus {
     let started = Instant::now();
     let endpoint = state.subjects.ping(service);
     match bus::request(&state.nats, &endpoint, &Default::default(), state.status_timeout()).await {
-        Ok(_reply) => ServiceStatus { up: true, latency_ms: Some(started.elapsed().as_secs_f64() * 1e3), error: None },
+        Ok(_reply) => ServiceStatus { up: true, latency_ms: Some(round_ms(started.elapsed())), error: None },
         Err(error) => ServiceStatus { up: false, latency_ms: None, error: Some(error.to_string()) },
     }
+}
+
+/// Milliseconds with microsecond precision (`0.153`), without float noise in the JSON.
+fn round_ms(elapsed: std::time::Duration) -> f64 {
+    // Whole microseconds divided once: the shortest decimal form prints cleanly.
+    u32::try_from(elapsed.as_micros()).map_or(f64::MAX, |micros| f64::from(micros) / 1000.0)
 }

@@ -28,3 +28,15 @@ async fn serves_health_ready_and_ping_until_shut_down() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refuses_its_ping_while_its_database_is_unreachable() {
+    test_support::conformance::refuses_ping_while_database_unreachable(
+        ServiceName::LiveSessionRunner,
+        |settings, shutdown| async move {
+            let app = App::build(settings, shutdown).await.expect("the service starts without its database");
+            (app.health_addr(), tokio::spawn(app.run_until_stopped()))
+        },
+    )
+    .await;
+}
