@@ -21,7 +21,8 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../services/trade-l
 
 struct Fixture {
     db: TestDb,
-    nats: TestNats,
+    /// Held so the test's streams are deleted when the fixture drops.
+    _nats: TestNats,
     jetstream: jetstream::Context,
     subjects: Subjects,
 }
@@ -33,7 +34,7 @@ async fn fixture() -> Fixture {
     let subjects = nats.subjects();
     let jetstream = jetstream::new(nats.client().await);
     bus::jetstream::ensure(&jetstream, &bus::jetstream::topology(&subjects, ServiceName::TradeLedger)).await.unwrap();
-    Fixture { db, nats, jetstream, subjects }
+    Fixture { db, _nats: nats, jetstream, subjects }
 }
 
 impl Fixture {
