@@ -2,6 +2,7 @@
 
 pub mod ids;
 pub mod service;
+pub mod trade;
 
 pub use ids::*;
 pub use service::ServiceName;
