@@ -1,6 +1,6 @@
 //! The subcommands every backend binary shares, and the code behind them.
 
-use crate::settings::{self, BackendSettings, Sources};
+use crate::settings::{self, BackendSettings, Settings, Sources};
 use crate::{db, shutdown, telemetry};
 use anyhow::Context;
 use clap::Subcommand;
@@ -21,9 +21,9 @@ pub enum Common {
 }
 
 /// Loads settings from the process's sources and starts logging.
-pub fn load_settings(defaults: &BackendSettings) -> anyhow::Result<BackendSettings> {
+pub fn load_settings<S: Settings>(defaults: &S) -> anyhow::Result<S> {
     let settings = settings::load(defaults, &Sources::from_process())?;
-    telemetry::init(&settings.log);
+    telemetry::init(settings.log());
     Ok(settings)
 }
 

@@ -43,6 +43,9 @@ pub fn env_var_for(key: &str) -> String {
 
 /// A settings type: serialisable defaults plus the rules values must follow.
 pub trait Settings: Serialize + DeserializeOwned {
+    /// The logging section, so start-up can initialise logging for any settings type.
+    fn log(&self) -> &LogSettings;
+
     /// Checks values that parse but make no sense (an empty URL, a zero pool).
     fn validate(&self) -> Result<(), SettingsError>;
 }
@@ -300,6 +303,10 @@ impl BackendSettings {
 }
 
 impl Settings for BackendSettings {
+    fn log(&self) -> &LogSettings {
+        &self.log
+    }
+
     fn validate(&self) -> Result<(), SettingsError> {
         self.http.validate()?;
         self.nats.validate()?;

@@ -2,7 +2,6 @@
 
 use clap::{Parser, Subcommand};
 use gateway::{App, GatewaySettings};
-use platform::settings::{self, Sources};
 
 #[derive(Debug, Parser)]
 #[command(name = "gateway", version, about = "The HTTP entry point: Bot, Partner and User APIs.")]
@@ -24,8 +23,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve => {
-            let settings = settings::load(&GatewaySettings::default(), &Sources::from_process())?;
-            platform::telemetry::init(&settings.log);
+            let settings = platform::cli::load_settings(&GatewaySettings::default())?;
             App::build(settings, platform::cli::serve_shutdown()).await?.run_until_stopped().await;
         }
         Command::Openapi => {

@@ -47,6 +47,10 @@ impl Default for GatewaySettings {
 }
 
 impl Settings for GatewaySettings {
+    fn log(&self) -> &LogSettings {
+        &self.log
+    }
+
     fn validate(&self) -> Result<(), SettingsError> {
         self.http.validate()?;
         self.nats.validate()?;

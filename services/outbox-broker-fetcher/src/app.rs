@@ -1,8 +1,9 @@
 //! The running service: built from settings, stopped by the shutdown token. Tests build the
 //! same `App` in-process.
 
+use crate::settings::FetcherSettings;
 use domain::ServiceName;
-use platform::{Backend, BackendSettings};
+use platform::Backend;
 use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
 
@@ -13,8 +14,8 @@ pub struct App {
 
 impl App {
     /// Connects and starts serving; returns once the service answers.
-    pub async fn build(settings: BackendSettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let backend = Backend::start(ServiceName::OutboxBrokerFetcher, settings, shutdown).await?;
+    pub async fn build(settings: FetcherSettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let backend = Backend::start(ServiceName::OutboxBrokerFetcher, settings.backend(), shutdown).await?;
         Ok(Self { backend })
     }
 

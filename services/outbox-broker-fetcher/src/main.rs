@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = cli::load_settings(&settings::defaults())?;
     match cli.command {
         Common::Serve => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
-        Common::Migrate { revert_all } => cli::migrate(&settings, MIGRATIONS, revert_all).await?,
+        Common::Migrate { revert_all } => cli::migrate(&settings.backend(), MIGRATIONS, revert_all).await?,
     }
     Ok(())
 }

@@ -1,8 +1,152 @@
-//! The service's settings: the backend sections of `platform::settings`.
+//! The fetcher's settings: the backend sections plus the credential store's key and the
+//! brokers it talks to.
 
+use base64::Engine;
 use platform::BackendSettings;
+use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
-/// Compiled defaults: HTTP on 8082, database `fetcher` on the local Postgres.
-pub fn defaults() -> BackendSettings {
-    BackendSettings::local(8082, "fetcher")
+/// The key that encrypts broker credentials at rest.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsSettings {
+    /// Base64 of 32 random bytes (`openssl rand -base64 32`); empty means no credential can
+    /// be stored or read. In Kubernetes it comes from the service's Secret.
+    pub encryption_key: String,
+}
+
+impl fmt::Debug for CredentialsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.encryption_key.is_empty() { "<unset>" } else { "<redacted>" };
+        f.debug_struct("CredentialsSettings").field("encryption_key", &state).finish()
+    }
+}
+
+impl CredentialsSettings {
+    /// The decoded 32-byte key, if one is configured.
+    pub fn key(&self) -> Result<Option<[u8; 32]>, SettingsError> {
+        if self.encryption_key.is_empty() {
+            return Ok(None);
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(self.encryption_key.trim())
+            .map_err(|_| SettingsError::invalid("credentials.encryption_key", "must be base64"))?;
+        <[u8; 32]>::try_from(bytes.as_slice())
+            .map(Some)
+            .map_err(|_| SettingsError::invalid("credentials.encryption_key", "must decode to exactly 32 bytes"))
+    }
+}
+
+/// Tradier's REST API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TradierSettings {
+    /// `https://api.tradier.com` (live), `https://sandbox.tradier.com` (sandbox), or the
+    /// local Tradier-compatible server (`http://127.0.0.1:8090`, the default).
+    pub base_url: String,
+}
+
+/// The brokers the fetcher talks to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokersSettings {
+    /// Tradier.
+    pub tradier: TradierSettings,
+}
+
+/// Everything the fetcher reads at start-up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetcherSettings {
+    /// The `/health` + `/ready` listener.
+    pub http: HttpSettings,
+    /// NATS.
+    pub nats: NatsSettings,
+    /// The fetcher's database.
+    pub database: DatabaseSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// The credential store's key.
+    pub credentials: CredentialsSettings,
+    /// Broker endpoints.
+    pub brokers: BrokersSettings,
+}
+
+impl FetcherSettings {
+    /// The sections the shared backend host needs.
+    pub fn backend(&self) -> BackendSettings {
+        BackendSettings {
+            http: self.http.clone(),
+            nats: self.nats.clone(),
+            database: self.database.clone(),
+            log: self.log.clone(),
+        }
+    }
+}
+
+impl Settings for FetcherSettings {
+    fn log(&self) -> &LogSettings {
+        &self.log
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.backend().validate()?;
+        self.credentials.key()?;
+        let url = &self.brokers.tradier.base_url;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(SettingsError::invalid("brokers.tradier.base_url", "must be an http:// or https:// URL"));
+        }
+        Ok(())
+    }
+}
+
+/// Compiled defaults: HTTP on 8082, database `fetcher`, Tradier at the local server.
+pub fn defaults() -> FetcherSettings {
+    with_backend(BackendSettings::local(8082, "fetcher"))
+}
+
+/// The given backend sections with the fetcher's own defaults (tests use it).
+pub fn with_backend(backend: BackendSettings) -> FetcherSettings {
+    FetcherSettings {
+        http: backend.http,
+        nats: backend.nats,
+        database: backend.database,
+        log: backend.log,
+        credentials: CredentialsSettings::default(),
+        brokers: BrokersSettings { tradier: TradierSettings { base_url: "http://127.0.0.1:8090".to_string() } },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::settings::{Sources, load};
+
+    fn load_with(env: &[(&str, &str)]) -> Result<FetcherSettings, SettingsError> {
+        let sources = Sources {
+            config_dir: "/nonexistent".into(),
+            environment: "local".into(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        load(&defaults(), &sources)
+    }
+
+    #[test]
+    fn the_encryption_key_must_be_32_bytes_of_base64() {
+        let good = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let settings = load_with(&[("APP_CREDENTIALS__ENCRYPTION_KEY", &good)]).unwrap();
+        assert_eq!(settings.credentials.key().unwrap(), Some([7u8; 32]));
+        let error = load_with(&[("APP_CREDENTIALS__ENCRYPTION_KEY", "c2hvcnQ=")]).unwrap_err().to_string();
+        assert!(error.contains("credentials.encryption_key"), "{error}");
+        assert!(!format!("{settings:?}").contains(&good), "the key never reaches debug output");
+    }
+
+    #[test]
+    fn the_tradier_url_is_checked() {
+        let error = load_with(&[("APP_BROKERS__TRADIER__BASE_URL", "api.tradier.com")]).unwrap_err().to_string();
+        assert!(error.contains("brokers.tradier.base_url"), "{error}");
+        let settings = load_with(&[("APP_BROKERS__TRADIER__BASE_URL", "https://sandbox.tradier.com")]).unwrap();
+        assert_eq!(settings.brokers.tradier.base_url, "https://sandbox.tradier.com");
+    }
 }

@@ -29,10 +29,13 @@ fn migrations_dir(crate_dir: &str) -> std::path::PathBuf {
 }
 
 macro_rules! start_backend {
-    ($krate:ident, $dir:literal, $service:expr, $nats:expr) => {{
+    ($krate:ident, $dir:literal, $service:expr, $nats:expr) => {
+        start_backend!($krate, $dir, $service, $nats, |settings| settings)
+    };
+    ($krate:ident, $dir:literal, $service:expr, $nats:expr, $settings:expr) => {{
         let db = TestDb::new($service.context(), $krate::MIGRATIONS, &migrations_dir($dir)).await;
         let shutdown = CancellationToken::new();
-        let app = $krate::App::build(backend_settings(&db, $nats), shutdown.clone()).await?;
+        let app = $krate::App::build($settings(backend_settings(&db, $nats)), shutdown.clone()).await?;
         ($service, Running { shutdown, task: tokio::spawn(app.run_until_stopped()), _db: db })
     }};
 }
@@ -44,7 +47,13 @@ impl System {
         let nats = TestNats::new();
         let backends = BTreeMap::from([
             start_backend!(trade_ledger, "trade-ledger", ServiceName::TradeLedger, &nats),
-            start_backend!(outbox_broker_fetcher, "outbox-broker-fetcher", ServiceName::OutboxBrokerFetcher, &nats),
+            start_backend!(
+                outbox_broker_fetcher,
+                "outbox-broker-fetcher",
+                ServiceName::OutboxBrokerFetcher,
+                &nats,
+                outbox_broker_fetcher::settings::with_backend
+            ),
             start_backend!(backtest_executor, "backtest-executor", ServiceName::BacktestExecutor, &nats),
             start_backend!(live_session_runner, "live-session-runner", ServiceName::LiveSessionRunner, &nats),
         ]);
