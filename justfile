@@ -8,9 +8,19 @@ backends := "trade-ledger outbox-broker-fetcher backtest-executor live-session-r
 default:
     @just --list --unsorted
 
-# Run the whole system: infrastructure, migrations, build, all five services, wait for green /status.
+# Run the whole system: infrastructure, migrations, build, demo data, all five services, wait for green /status.
 up: infra migrate
+    bash deploy/local/seed.sh --once
     bash deploy/local/services.sh start
+    @echo "Demo keys (partner, user, bot): .local/seed.json"
+
+# Create a demo set (partner, user, broker account, tickers, a bot with followers) and print it as JSON.
+seed: migrate
+    bash deploy/local/seed.sh
+
+# Run a ledger admin command against the local database (e.g. `just admin create-partner --name Acme`).
+admin *args: build
+    APP_CONFIG_DIR=services/trade-ledger/config APP_LOG__LEVEL=warn ./target/debug/trade-ledger admin {{args}}
 
 # Stop the services started by `just up` (Postgres and NATS keep running; `just infra-down` stops ours).
 down:
@@ -64,3 +74,7 @@ proto:
 # Render every Kubernetes overlay offline and validate it against the Kubernetes schemas.
 k8s:
     bash deploy/k8s/check.sh
+
+# Regenerate a service's diesel schema.rs from its migrations (needs diesel_cli: see README).
+schema svc:
+    bash deploy/local/print-schema.sh {{svc}}

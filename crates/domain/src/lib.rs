@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bot;
 pub mod ids;
 pub mod service;
 pub mod trade;

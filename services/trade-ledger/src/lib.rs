@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin;
 pub mod app;
+pub mod domain;
 pub mod settings;
+pub mod store;
 
 pub use app::App;
 

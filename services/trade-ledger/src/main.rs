@@ -1,7 +1,8 @@
-//! `trade-ledger`: The system of record for partners, users, bots, trades and participations.
+//! `trade-ledger`: the system of record for partners, users, bots, trades and participations.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use platform::cli::{self, Common};
+use trade_ledger::admin::AdminCommand;
 use trade_ledger::{App, MIGRATIONS, settings};
 
 #[derive(Debug, Parser)]
@@ -12,7 +13,16 @@ use trade_ledger::{App, MIGRATIONS, settings};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Common,
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Common(Common),
+    /// Create partners, users, broker accounts, tickers, bots and follow links (prints JSON).
+    #[command(subcommand)]
+    Admin(AdminCommand),
 }
 
 #[tokio::main]
@@ -20,8 +30,12 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = cli::load_settings(&settings::defaults())?;
     match cli.command {
-        Common::Serve => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
-        Common::Migrate { revert_all } => cli::migrate(&settings, MIGRATIONS, revert_all).await?,
+        Command::Common(Common::Serve) => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
+        Command::Common(Common::Migrate { revert_all }) => cli::migrate(&settings, MIGRATIONS, revert_all).await?,
+        Command::Admin(command) => {
+            let output = trade_ledger::admin::run(&settings.database.url, command).await?;
+            std::io::Write::write_all(&mut std::io::stdout(), format!("{output}\n").as_bytes())?;
+        }
     }
     Ok(())
 }

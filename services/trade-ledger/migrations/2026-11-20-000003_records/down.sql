@@ -1,0 +1,11 @@
+DROP TABLE user_bot_states;
+DROP TABLE participations;
+DROP TABLE transactions;
+DROP TABLE bot_trades;
+DROP TABLE bot_followers;
+DROP TABLE bots;
+DROP TABLE tickers;
+DROP TABLE broker_accounts;
+DROP TABLE api_keys;
+DROP TABLE users;
+DROP TABLE partners;

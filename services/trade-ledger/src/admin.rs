@@ -1,0 +1,190 @@
+//! `trade-ledger admin ...`: create the records a demo or a test needs. Each command runs in
+//! one transaction and prints one JSON object, so scripts (`just seed`) can read it. Keys are
+//! printed once and never stored in clear.
+
+use crate::domain::keys;
+use crate::store::is_unique_violation;
+use crate::store::records::{self, KeyOwner, Ticker};
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The admin subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a partner and its API key → `{partnerId, apiKey}`.
+    CreatePartner {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Create a user and their API token → `{userId, token}`.
+    CreateUser {
+        /// The partner the user belongs to (omit for a direct user).
+        #[arg(long)]
+        partner: Option<Uuid>,
+        /// E-mail, unique per partner.
+        #[arg(long)]
+        email: String,
+    },
+    /// Register a user's broker account → `{brokerAccountId}`. Credentials go to the fetcher.
+    CreateBrokerAccount {
+        /// The owner.
+        #[arg(long)]
+        user: Uuid,
+        /// Broker code (`TRADIER`, `SIM`).
+        #[arg(long)]
+        broker: String,
+        /// The account number at the broker.
+        #[arg(long)]
+        account_number: String,
+    },
+    /// Add a ticker to the market catalogue → `{tickerId}`.
+    CreateTicker {
+        /// Unique symbol (`AAPL`, `SIM_BTC_USDT_`).
+        #[arg(long)]
+        symbol: String,
+        /// `stock`, `option`, `crypto`, ...
+        #[arg(long)]
+        asset_type: String,
+        /// Exchange id.
+        #[arg(long)]
+        exchange: Option<String>,
+        /// Decimals of prices.
+        #[arg(long, default_value_t = 2)]
+        price_decimals: i16,
+        /// Decimals of amounts.
+        #[arg(long, default_value_t = 8)]
+        amount_decimals: i16,
+        /// Smallest order amount.
+        #[arg(long)]
+        min_amount: Option<Decimal>,
+    },
+    /// Create an external bot and its API key → `{botId, slug, apiKey}`.
+    CreateBot {
+        /// Unique slug (`/^[a-zA-Z0-9_-]+$/`).
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The owning user.
+        #[arg(long)]
+        owner: Option<Uuid>,
+    },
+    /// Make a broker account follow a bot for a ticker → `{}`.
+    Follow {
+        /// The bot's id or slug.
+        #[arg(long)]
+        bot: String,
+        /// The broker account's id.
+        #[arg(long)]
+        broker_account: Uuid,
+        /// The ticker's id or symbol.
+        #[arg(long)]
+        ticker: String,
+        /// Units per signal.
+        #[arg(long, default_value = "1")]
+        quantity: Decimal,
+    },
+}
+
+/// Runs one admin command against the ledger database; returns the JSON to print.
+pub async fn run(database_url: &str, command: AdminCommand) -> anyhow::Result<Value> {
+    let mut connection =
+        AsyncPgConnection::establish(database_url).await.context("connecting to the ledger database")?;
+    connection.transaction(async |tx| execute(tx, command).await).await
+}
+
+async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::Result<Value> {
+    match command {
+        AdminCommand::CreatePartner { name } => {
+            let id = Uuid::now_v7();
+            records::insert_partner(tx, id, &name).await?;
+            let key = keys::generate();
+            records::insert_key(tx, KeyOwner::Partner(id), &key).await?;
+            Ok(json!({ "partnerId": id, "apiKey": key.plaintext }))
+        }
+        AdminCommand::CreateUser { partner, email } => {
+            if let Some(partner) = partner {
+                if !records::partner_exists(tx, partner).await? {
+                    bail!("partner {partner} does not exist");
+                }
+            }
+            let id = Uuid::now_v7();
+            records::insert_user(tx, id, partner, &email)
+                .await
+                .map_err(|error| duplicate(error, format!("a user with e-mail {email} already exists")))?;
+            let key = keys::generate();
+            records::insert_key(tx, KeyOwner::User(id), &key).await?;
+            Ok(json!({ "userId": id, "token": key.plaintext }))
+        }
+        AdminCommand::CreateBrokerAccount { user, broker, account_number } => {
+            if !records::user_exists(tx, user).await? {
+                bail!("user {user} does not exist");
+            }
+            let id = Uuid::now_v7();
+            records::insert_broker_account(tx, id, user, &broker, &account_number).await.map_err(|error| {
+                duplicate(error, format!("{broker} account {account_number} is already registered"))
+            })?;
+            Ok(json!({ "brokerAccountId": id }))
+        }
+        AdminCommand::CreateTicker { symbol, asset_type, exchange, price_decimals, amount_decimals, min_amount } => {
+            let ticker = Ticker {
+                id: Uuid::now_v7(),
+                symbol,
+                asset_type,
+                exchange,
+                price_decimals,
+                amount_decimals,
+                min_amount,
+            };
+            records::insert_ticker(tx, &ticker)
+                .await
+                .map_err(|error| duplicate(error, format!("ticker {} already exists", ticker.symbol)))?;
+            Ok(json!({ "tickerId": ticker.id }))
+        }
+        AdminCommand::CreateBot { slug, name, owner } => {
+            if !domain::bot::is_valid_slug(&slug) {
+                bail!("slug {slug:?} must match /^[a-zA-Z0-9_-]+$/");
+            }
+            if let Some(owner) = owner {
+                if !records::user_exists(tx, owner).await? {
+                    bail!("user {owner} does not exist");
+                }
+            }
+            let id = Uuid::now_v7();
+            records::insert_bot(tx, id, &slug, &name, owner)
+                .await
+                .map_err(|error| duplicate(error, format!("a bot with slug {slug:?} already exists")))?;
+            let key = keys::generate();
+            records::insert_key(tx, KeyOwner::Bot(id), &key).await?;
+            Ok(json!({ "botId": id, "slug": slug, "apiKey": key.plaintext }))
+        }
+        AdminCommand::Follow { bot, broker_account, ticker, quantity } => {
+            if quantity <= Decimal::ZERO {
+                bail!("quantity must be positive");
+            }
+            let bot_id = match bot.parse::<Uuid>() {
+                Ok(id) => records::find_bot(tx, id).await?,
+                Err(_) => records::find_bot_by_slug(tx, &bot).await?,
+            }
+            .with_context(|| format!("bot {bot} does not exist"))?
+            .id;
+            let ticker_id =
+                records::find_ticker(tx, &ticker).await?.with_context(|| format!("ticker {ticker} does not exist"))?;
+            if !records::broker_account_exists(tx, broker_account).await? {
+                bail!("broker account {broker_account} does not exist");
+            }
+            records::upsert_follower(tx, bot_id, broker_account, ticker_id, quantity).await?;
+            Ok(json!({}))
+        }
+    }
+}
+
+fn duplicate(error: diesel::result::Error, message: String) -> anyhow::Error {
+    if is_unique_violation(&error) { anyhow::anyhow!(message) } else { error.into() }
+}

@@ -1,0 +1,3 @@
+//! Pure rules of the ledger: no I/O, unit-tested.
+
+pub mod keys;

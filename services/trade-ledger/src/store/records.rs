@@ -1,0 +1,267 @@
+//! Partners, users, keys, broker accounts, tickers, bots and followers.
+
+use super::schema::{api_keys, bot_followers, bots, broker_accounts, partners, tickers, users};
+use crate::domain::keys::NewKey;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// Who an API key belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOwner {
+    /// A bot's `x-api-key`.
+    Bot(Uuid),
+    /// A partner's `x-api-key`.
+    Partner(Uuid),
+    /// A user's token.
+    User(Uuid),
+}
+
+impl KeyOwner {
+    fn parts(self) -> (&'static str, Uuid) {
+        match self {
+            KeyOwner::Bot(id) => ("bot", id),
+            KeyOwner::Partner(id) => ("partner", id),
+            KeyOwner::User(id) => ("user", id),
+        }
+    }
+}
+
+/// A stored key, found by its lookup prefix.
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = api_keys)]
+pub struct StoredKey {
+    /// `bot`, `partner` or `user`.
+    pub owner_kind: String,
+    /// The owner's id.
+    pub owner_id: Uuid,
+    /// SHA-256 of the whole key.
+    pub secret_sha256: Vec<u8>,
+}
+
+/// Stores a key's hash for `owner`.
+pub async fn insert_key(connection: &mut AsyncPgConnection, owner: KeyOwner, key: &NewKey) -> QueryResult<()> {
+    let (kind, owner_id) = owner.parts();
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::id.eq(Uuid::now_v7()),
+            api_keys::owner_kind.eq(kind),
+            api_keys::owner_id.eq(owner_id),
+            api_keys::lookup_prefix.eq(&key.lookup_prefix),
+            api_keys::secret_sha256.eq(key.secret_sha256.as_slice()),
+        ))
+        .execute(connection)
+        .await
+        .map(drop)
+}
+
+/// The live (not revoked) key with this lookup prefix.
+pub async fn find_key(connection: &mut AsyncPgConnection, lookup_prefix: &str) -> QueryResult<Option<StoredKey>> {
+    api_keys::table
+        .filter(api_keys::lookup_prefix.eq(lookup_prefix))
+        .filter(api_keys::revoked_at.is_null())
+        .select(StoredKey::as_select())
+        .first(connection)
+        .await
+        .optional()
+}
+
+/// Creates a partner.
+pub async fn insert_partner(connection: &mut AsyncPgConnection, id: Uuid, name: &str) -> QueryResult<()> {
+    diesel::insert_into(partners::table)
+        .values((partners::id.eq(id), partners::name.eq(name)))
+        .execute(connection)
+        .await
+        .map(drop)
+}
+
+/// Creates a user, optionally under a partner.
+pub async fn insert_user(
+    connection: &mut AsyncPgConnection,
+    id: Uuid,
+    partner_id: Option<Uuid>,
+    email: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values((users::id.eq(id), users::partner_id.eq(partner_id), users::email.eq(email)))
+        .execute(connection)
+        .await
+        .map(drop)
+}
+
+/// Whether a partner exists.
+pub async fn partner_exists(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(partners::table.find(id))).get_result(connection).await
+}
+
+/// Whether a user exists.
+pub async fn user_exists(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(connection).await
+}
+
+/// Creates a broker account for a user.
+pub async fn insert_broker_account(
+    connection: &mut AsyncPgConnection,
+    id: Uuid,
+    user_id: Uuid,
+    broker: &str,
+    account_number: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(broker_accounts::table)
+        .values((
+            broker_accounts::id.eq(id),
+            broker_accounts::user_id.eq(user_id),
+            broker_accounts::broker.eq(broker),
+            broker_accounts::account_number.eq(account_number),
+        ))
+        .execute(connection)
+        .await
+        .map(drop)
+}
+
+/// A ticker of the market catalogue.
+#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = tickers)]
+pub struct Ticker {
+    /// Its id.
+    pub id: Uuid,
+    /// Market symbol, unique (`AAPL`, `SIM_BTC_USDT_`).
+    pub symbol: String,
+    /// `stock`, `option`, `crypto`, ...
+    pub asset_type: String,
+    /// Exchange id (`SIM`, `NASDAQ`, ...).
+    pub exchange: Option<String>,
+    /// Decimals of prices.
+    pub price_decimals: i16,
+    /// Decimals of amounts.
+    pub amount_decimals: i16,
+    /// Smallest order amount.
+    pub min_amount: Option<Decimal>,
+}
+
+/// Creates a ticker.
+pub async fn insert_ticker(connection: &mut AsyncPgConnection, ticker: &Ticker) -> QueryResult<()> {
+    diesel::insert_into(tickers::table).values(ticker).execute(connection).await.map(drop)
+}
+
+/// A bot.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = bots)]
+pub struct Bot {
+    /// Its id.
+    pub id: Uuid,
+    /// Unique slug (`/^[a-zA-Z0-9_-]+$/`).
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// `external`, `grid`, `dca`, `webhook` or `strategy`.
+    pub kind: String,
+    /// The user who owns it, if any.
+    pub owner_user_id: Option<Uuid>,
+}
+
+/// Creates an external bot.
+pub async fn insert_bot(
+    connection: &mut AsyncPgConnection,
+    id: Uuid,
+    slug: &str,
+    name: &str,
+    owner_user_id: Option<Uuid>,
+) -> QueryResult<()> {
+    diesel::insert_into(bots::table)
+        .values((bots::id.eq(id), bots::slug.eq(slug), bots::name.eq(name), bots::owner_user_id.eq(owner_user_id)))
+        .execute(connection)
+        .await
+        .map(drop)
+}
+
+/// The bot with this slug.
+pub async fn find_bot_by_slug(connection: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Bot>> {
+    bots::table.filter(bots::slug.eq(slug)).select(Bot::as_select()).first(connection).await.optional()
+}
+
+/// The bot with this id.
+pub async fn find_bot(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Bot>> {
+    bots::table.find(id).select(Bot::as_select()).first(connection).await.optional()
+}
+
+/// Makes a broker account follow a bot for a ticker (or updates the quantity).
+pub async fn upsert_follower(
+    connection: &mut AsyncPgConnection,
+    bot_id: Uuid,
+    broker_account_id: Uuid,
+    ticker_id: Uuid,
+    quantity: Decimal,
+) -> QueryResult<()> {
+    diesel::insert_into(bot_followers::table)
+        .values((
+            bot_followers::bot_id.eq(bot_id),
+            bot_followers::broker_account_id.eq(broker_account_id),
+            bot_followers::ticker_id.eq(ticker_id),
+            bot_followers::quantity.eq(quantity),
+        ))
+        .on_conflict((bot_followers::bot_id, bot_followers::broker_account_id, bot_followers::ticker_id))
+        .do_update()
+        .set(bot_followers::quantity.eq(quantity))
+        .execute(connection)
+        .await
+        .map(drop)
+}
+
+/// One follow link with what `GET /api/bots/:slug` shows of it.
+#[derive(Queryable, Debug, Clone)]
+pub struct Following {
+    /// The broker account.
+    pub broker_account_id: Uuid,
+    /// Its account number.
+    pub account_number: String,
+    /// Its owner.
+    pub user_id: Uuid,
+    /// Its broker.
+    pub broker: String,
+    /// The ticker followed.
+    pub ticker_id: Uuid,
+    /// The ticker's symbol.
+    pub symbol: String,
+    /// `active` or `paused`.
+    pub status: String,
+    /// Units per signal.
+    pub quantity: Decimal,
+}
+
+/// Every follow link of a bot, by account then symbol.
+pub async fn followers(connection: &mut AsyncPgConnection, bot_id: Uuid) -> QueryResult<Vec<Following>> {
+    bot_followers::table
+        .inner_join(broker_accounts::table)
+        .inner_join(tickers::table)
+        .filter(bot_followers::bot_id.eq(bot_id))
+        .order((broker_accounts::id, tickers::symbol))
+        .select((
+            broker_accounts::id,
+            broker_accounts::account_number,
+            broker_accounts::user_id,
+            broker_accounts::broker,
+            tickers::id,
+            tickers::symbol,
+            bot_followers::status,
+            bot_followers::quantity,
+        ))
+        .load(connection)
+        .await
+}
+
+/// The id of the ticker with this id or symbol.
+pub async fn find_ticker(connection: &mut AsyncPgConnection, id_or_symbol: &str) -> QueryResult<Option<Uuid>> {
+    let query = tickers::table.select(tickers::id).into_boxed();
+    let query = match id_or_symbol.parse::<Uuid>() {
+        Ok(id) => query.filter(tickers::id.eq(id)),
+        Err(_) => query.filter(tickers::symbol.eq(id_or_symbol)),
+    };
+    query.first(connection).await.optional()
+}
+
+/// Whether a broker account exists.
+pub async fn broker_account_exists(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(broker_accounts::table.find(id))).get_result(connection).await
+}
