@@ -109,10 +109,10 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             Ok(json!({ "partnerId": id, "apiKey": key.plaintext }))
         }
         AdminCommand::CreateUser { partner, email } => {
-            if let Some(partner) = partner {
-                if !records::partner_exists(tx, partner).await? {
-                    bail!("partner {partner} does not exist");
-                }
+            if let Some(partner) = partner
+                && !records::partner_exists(tx, partner).await?
+            {
+                bail!("partner {partner} does not exist");
             }
             let id = Uuid::now_v7();
             records::insert_user(tx, id, partner, &email)
@@ -151,10 +151,10 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             if !domain::bot::is_valid_slug(&slug) {
                 bail!("slug {slug:?} must match /^[a-zA-Z0-9_-]+$/");
             }
-            if let Some(owner) = owner {
-                if !records::user_exists(tx, owner).await? {
-                    bail!("user {owner} does not exist");
-                }
+            if let Some(owner) = owner
+                && !records::user_exists(tx, owner).await?
+            {
+                bail!("user {owner} does not exist");
             }
             let id = Uuid::now_v7();
             records::insert_bot(tx, id, &slug, &name, owner)
