@@ -110,6 +110,41 @@ pub fn catalogue() -> Catalogue {
             "Is the service able to serve? Answered only while the service's database is reachable.",
         );
     }
+    catalogue.endpoint(
+        &subjects.authenticate(),
+        Kind::Query,
+        "gateway",
+        ("Credential", "Principal"),
+        "Who a bot key, partner key or user token belongs to (bot: 404 unknown slug, 403 wrong key).",
+    );
+    catalogue.endpoint(
+        &subjects.bot_config(),
+        Kind::Query,
+        "gateway",
+        ("GetBotConfig", "BotConfigReply"),
+        "A bot's configuration: followers and stored states (GET /api/bots/:slug).",
+    );
+    catalogue.endpoint(
+        &subjects.create_participations(),
+        Kind::Command,
+        "gateway",
+        ("CreateParticipations", "ParticipationsReply"),
+        "Reference 000: link bot trades to user broker accounts; each new one writes an outbox event.",
+    );
+    catalogue.endpoint(
+        &subjects.upsert_states(),
+        Kind::Command,
+        "gateway",
+        ("UpsertStates", "StatesReply"),
+        "Reference 002: bulk upsert of per (account, ticker) bot state.",
+    );
+    catalogue.endpoint(
+        &subjects.bot_states(),
+        Kind::Query,
+        "gateway",
+        ("GetStates", "StatesListReply"),
+        "A bot's stored states, optionally for one account and/or ticker.",
+    );
     catalogue.topic(
         &subjects,
         &subjects.participation_created(),

@@ -2,6 +2,11 @@
 //! caller asks [`Subjects`] for a typed [`Endpoint`] (request/reply) or [`Topic`] (event), so
 //! a subject and the types that travel on it cannot be paired wrongly.
 
+use crate::messages::bot_api::{
+    BotConfigReply, CreateParticipations, GetBotConfig, GetStates, ParticipationsReply, StatesListReply, StatesReply,
+    UpsertStates,
+};
+use crate::messages::ledger_auth::{Credential, Principal};
 use crate::messages::{BacktestQueued, ParticipationCreated, PingReply, PingRequest};
 use domain::ServiceName;
 use std::marker::PhantomData;
@@ -144,6 +149,31 @@ impl Subjects {
     /// `qry.<context>.ping.v1`: answered by a service only while its database is reachable.
     pub fn ping(&self, service: ServiceName) -> Endpoint<PingRequest, PingReply> {
         self.endpoint(Kind::Query, service, "ping")
+    }
+
+    /// `qry.ledger.authenticate.v1`: who a bot key, partner key or user token belongs to.
+    pub fn authenticate(&self) -> Endpoint<Credential, Principal> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "authenticate")
+    }
+
+    /// `qry.ledger.bot_config.v1`: a bot's own configuration (`GET /api/bots/:slug`).
+    pub fn bot_config(&self) -> Endpoint<GetBotConfig, BotConfigReply> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "bot_config")
+    }
+
+    /// `cmd.ledger.create_participations.v1`: reference 000.
+    pub fn create_participations(&self) -> Endpoint<CreateParticipations, ParticipationsReply> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "create_participations")
+    }
+
+    /// `cmd.ledger.upsert_states.v1`: reference 002.
+    pub fn upsert_states(&self) -> Endpoint<UpsertStates, StatesReply> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "upsert_states")
+    }
+
+    /// `qry.ledger.bot_states.v1`: a bot's stored states (`GET /api/bots/:slug/state`).
+    pub fn bot_states(&self) -> Endpoint<GetStates, StatesListReply> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "bot_states")
     }
 
     /// `evt.ledger.participation_created.v1`: a participation was recorded; its broker order

@@ -2,8 +2,10 @@
 
 pub mod bot;
 pub mod ids;
+pub mod secret;
 pub mod service;
 pub mod trade;
 
 pub use ids::*;
+pub use secret::Secret;
 pub use service::ServiceName;

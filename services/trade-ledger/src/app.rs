@@ -2,6 +2,7 @@
 //! same `App` in-process.
 
 use domain::ServiceName;
+use outbox::{Relay, RelayConfig};
 use platform::{Backend, BackendSettings};
 use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
@@ -14,7 +15,12 @@ pub struct App {
 impl App {
     /// Connects and starts serving; returns once the service answers.
     pub async fn build(settings: BackendSettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let database_url = settings.database.url.clone();
         let backend = Backend::start(ServiceName::TradeLedger, settings, shutdown).await?;
+        crate::bus::serve(&backend);
+        let relay = Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), RelayConfig::default());
+        let shutdown = backend.shutdown();
+        backend.spawn("outbox relay", relay.run(shutdown));
         Ok(Self { backend })
     }
 

@@ -2,9 +2,11 @@
 
 pub mod admin;
 pub mod app;
+pub mod bus;
 pub mod domain;
 pub mod settings;
 pub mod store;
+pub mod usecase;
 
 pub use app::App;
 

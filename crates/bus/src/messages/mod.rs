@@ -48,3 +48,6 @@ pub struct BacktestQueued {
     /// The backtest's id in the executor's database.
     pub backtest_id: Uuid,
 }
+
+pub mod bot_api;
+pub mod ledger_auth;

@@ -1,0 +1,266 @@
+//! Requests from the gateway's Bot API to the ledger, and their replies. Replies are the
+//! HTTP bodies of references 000 and 002 and CONTRACTS §1, so the gateway forwards them as
+//! they are and an idempotent replay returns exactly what the first request returned.
+//!
+//! The gateway has already authenticated the bot and validated every field; the ledger checks
+//! what needs the database (a trade exists and is the bot's, an account is the user's).
+
+use domain::{BotId, BrokerAccountId, UserId};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+/// The outcome counts of a bulk request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// Items attempted.
+    pub total: usize,
+    /// Items that succeeded.
+    pub succeeded: usize,
+    /// Items that failed.
+    pub failed: usize,
+}
+
+impl Summary {
+    /// Counts the results for which `is_success` holds.
+    pub fn of<T>(results: &[T], is_success: impl Fn(&T) -> bool) -> Self {
+        let succeeded = results.iter().filter(|r| is_success(r)).count();
+        Self { total: results.len(), succeeded, failed: results.len() - succeeded }
+    }
+}
+
+/// `GET /api/bots/:slug`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GetBotConfig {
+    /// The authenticated bot.
+    pub bot_id: BotId,
+}
+
+/// The reply of [`GetBotConfig`]: `{success, bot}`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct BotConfigReply {
+    /// Always true.
+    pub success: bool,
+    /// The bot's configuration.
+    pub bot: BotConfig,
+}
+
+/// A bot's configuration as its own process may read it. Never a credential.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BotConfig {
+    /// The bot's id.
+    pub id: BotId,
+    /// Its slug.
+    pub slug: String,
+    /// Its display name.
+    pub name: String,
+    /// The broker accounts following it.
+    pub followers: Vec<Follower>,
+    /// Its stored per-(account, ticker) state.
+    pub states: Vec<UserBotState>,
+}
+
+/// A broker account following a bot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Follower {
+    /// The broker account's id.
+    pub id: BrokerAccountId,
+    /// Its number at the broker.
+    pub account_number: String,
+    /// Its owner.
+    pub user_id: UserId,
+    /// The broker (`TRADIER`, `SIM`).
+    pub broker: String,
+    /// What it follows.
+    pub tickers: Vec<FollowedTicker>,
+}
+
+/// A ticker a follower follows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowedTicker {
+    /// The ticker's id.
+    pub ticker_id: Uuid,
+    /// Its symbol.
+    pub symbol: String,
+    /// `active` or `paused`.
+    pub status: String,
+    /// Units per signal.
+    pub quantity: Decimal,
+}
+
+/// One participation to create (reference 000), validated by the gateway.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipationInput {
+    /// The bot trade.
+    pub bot_trade_id: Uuid,
+    /// The participating user.
+    pub user_id: UserId,
+    /// The user's broker account.
+    pub broker_account_id: BrokerAccountId,
+    /// The broker's parent order id (non-empty).
+    pub broker_order_id: String,
+    /// Child order ids (bracket legs).
+    pub child_order_ids: Vec<String>,
+    /// Units or contracts (positive; 1 when not given).
+    pub units: Decimal,
+}
+
+/// `POST /api/bots/:slug/participations`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateParticipations {
+    /// The authenticated bot.
+    pub bot_id: BotId,
+    /// Its slug, for error texts.
+    pub slug: String,
+    /// The items, at most 1,000.
+    pub participations: Vec<ParticipationInput>,
+}
+
+/// The reply of [`CreateParticipations`] (reference 000).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ParticipationsReply {
+    /// Always true, even with partial failures.
+    pub success: bool,
+    /// Counts.
+    pub summary: Summary,
+    /// One result per item, in input order.
+    pub results: Vec<ParticipationResult>,
+}
+
+/// The result of one participation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ParticipationResult {
+    /// Created, or found already existing (same id).
+    Success {
+        /// What was recorded.
+        data: ParticipationRef,
+    },
+    /// Refused.
+    Error {
+        /// Why.
+        error: String,
+    },
+}
+
+/// The ids of a recorded participation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipationRef {
+    /// The participation's id.
+    pub participation_id: Uuid,
+    /// The user.
+    pub user_id: UserId,
+    /// The bot trade.
+    pub bot_trade_id: Uuid,
+}
+
+/// One state to upsert (reference 002), validated by the gateway.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StateInput {
+    /// The user broker account.
+    pub account_id: BrokerAccountId,
+    /// The ticker.
+    pub ticker_id: Uuid,
+    /// The bot's state object, as the bot sent it (numbers kept exactly).
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub state: Box<RawValue>,
+}
+
+/// `POST /api/bots/:slug/state`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpsertStates {
+    /// The authenticated bot.
+    pub bot_id: BotId,
+    /// The items, at most 1,000.
+    pub states: Vec<StateInput>,
+}
+
+/// A stored user bot state.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserBotState {
+    /// The state row's id.
+    pub id: Uuid,
+    /// The bot.
+    pub bot_id: BotId,
+    /// The user broker account.
+    pub user_broker_account_id: BrokerAccountId,
+    /// The ticker.
+    pub ticker_id: Uuid,
+    /// The state object.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub state: Box<RawValue>,
+}
+
+/// The reply of [`UpsertStates`] (reference 002).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct StatesReply {
+    /// Always true, even with partial failures.
+    pub success: bool,
+    /// Counts.
+    pub summary: Summary,
+    /// One result per item, in input order.
+    pub results: Vec<StateResult>,
+}
+
+/// The result of one state update.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum StateResult {
+    /// Upserted.
+    Success {
+        /// The stored state.
+        data: UserBotState,
+        /// The account of the item.
+        #[serde(rename = "accountId")]
+        account_id: BrokerAccountId,
+        /// The ticker of the item.
+        #[serde(rename = "tickerId")]
+        ticker_id: Uuid,
+    },
+    /// Refused.
+    Error {
+        /// Why.
+        error: String,
+        /// The account of the item.
+        #[serde(rename = "accountId")]
+        account_id: BrokerAccountId,
+        /// The ticker of the item.
+        #[serde(rename = "tickerId")]
+        ticker_id: Uuid,
+        /// The item's index in the request.
+        index: usize,
+    },
+}
+
+/// `GET /api/bots/:slug/state?accountId=&tickerId=`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GetStates {
+    /// The authenticated bot.
+    pub bot_id: BotId,
+    /// Only this account's states.
+    pub account_id: Option<BrokerAccountId>,
+    /// Only this ticker's states.
+    pub ticker_id: Option<Uuid>,
+}
+
+/// The reply of [`GetStates`]: `{success, states}`.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct StatesListReply {
+    /// Always true.
+    pub success: bool,
+    /// The matching states.
+    pub states: Vec<UserBotState>,
+}

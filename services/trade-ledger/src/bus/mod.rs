@@ -1,0 +1,50 @@
+//! The subjects the ledger answers: thin handlers that decode, call a usecase and reply.
+
+use crate::usecase;
+use platform::Backend;
+use platform::db::PgPool;
+
+/// Starts a responder per endpoint; each drains on shutdown.
+pub fn serve(backend: &Backend) {
+    let subjects = backend.subjects.clone();
+    let pool = backend.pool.clone();
+
+    respond(backend, "authenticate", subjects.authenticate(), &pool, |pool, credential| async move {
+        usecase::auth::authenticate(&pool, credential).await
+    });
+    respond(backend, "bot config", subjects.bot_config(), &pool, |pool, request| async move {
+        usecase::bot_config::get(&pool, request).await
+    });
+    let events = subjects.clone();
+    respond(backend, "create participations", subjects.create_participations(), &pool, move |pool, request| {
+        let events = events.clone();
+        async move { usecase::participations::create(&pool, &events, request).await }
+    });
+    respond(backend, "upsert states", subjects.upsert_states(), &pool, |pool, request| async move {
+        usecase::states::upsert(&pool, request).await
+    });
+    respond(backend, "bot states", subjects.bot_states(), &pool, |pool, request| async move {
+        usecase::states::list(&pool, request).await
+    });
+}
+
+fn respond<Req, Resp, H, Fut>(
+    backend: &Backend,
+    name: &'static str,
+    endpoint: bus::Endpoint<Req, Resp>,
+    pool: &PgPool,
+    handler: H,
+) where
+    Req: serde::de::DeserializeOwned + Send + 'static,
+    Resp: serde::Serialize + Send + 'static,
+    H: Fn(PgPool, Req) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Resp, bus::BusError>> + Send + 'static,
+{
+    let nats = backend.nats.clone();
+    let shutdown = backend.shutdown();
+    let pool = pool.clone();
+    backend.spawn(name, async move {
+        bus::serve(nats, endpoint, shutdown, move |request| handler(pool.clone(), request)).await?;
+        Ok(())
+    });
+}

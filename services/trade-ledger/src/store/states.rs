@@ -1,0 +1,106 @@
+//! User bot states: one row per (bot, broker account, ticker), upserted in bulk.
+
+use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+use diesel::{QueryResult, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// A stored state with its JSON as text (kept exactly as the bot sent it).
+#[derive(QueryableByName, Debug)]
+pub struct StateRow {
+    /// Row id.
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    /// The broker account.
+    #[diesel(sql_type = SqlUuid)]
+    pub broker_account_id: Uuid,
+    /// The ticker.
+    #[diesel(sql_type = SqlUuid)]
+    pub ticker_id: Uuid,
+    /// The state object as JSON text.
+    #[diesel(sql_type = Text)]
+    pub state: String,
+}
+
+/// A state to write.
+pub struct StateWrite {
+    /// The broker account.
+    pub broker_account_id: Uuid,
+    /// The ticker.
+    pub ticker_id: Uuid,
+    /// The state object as JSON text.
+    pub state: String,
+}
+
+/// Upserts every state of `writes` for `bot_id` in one statement. The (account, ticker)
+/// pairs must be distinct: Postgres refuses to update one row twice in a statement.
+/// Returns the stored rows (their ids), in no particular order.
+pub async fn upsert(
+    connection: &mut AsyncPgConnection,
+    bot_id: Uuid,
+    writes: &[StateWrite],
+) -> QueryResult<Vec<StateRow>> {
+    let ids: Vec<Uuid> = writes.iter().map(|_| Uuid::now_v7()).collect();
+    let accounts: Vec<Uuid> = writes.iter().map(|w| w.broker_account_id).collect();
+    let tickers: Vec<Uuid> = writes.iter().map(|w| w.ticker_id).collect();
+    let states: Vec<&str> = writes.iter().map(|w| w.state.as_str()).collect();
+    diesel::sql_query(
+        "INSERT INTO user_bot_states (id, bot_id, broker_account_id, ticker_id, state) \
+         SELECT u.id, $1, u.account, u.ticker, u.state::jsonb \
+         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) AS u(id, account, ticker, state) \
+         ON CONFLICT (bot_id, broker_account_id, ticker_id) \
+         DO UPDATE SET state = EXCLUDED.state, updated_at = now() \
+         RETURNING id, broker_account_id, ticker_id, state::text AS state",
+    )
+    .bind::<SqlUuid, _>(bot_id)
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<SqlUuid>, _>(&accounts)
+    .bind::<Array<SqlUuid>, _>(&tickers)
+    .bind::<Array<Text>, _>(&states)
+    .load(connection)
+    .await
+}
+
+/// A bot's states, optionally for one account and/or ticker, ordered by account and ticker.
+pub async fn list(
+    connection: &mut AsyncPgConnection,
+    bot_id: Uuid,
+    account: Option<Uuid>,
+    ticker: Option<Uuid>,
+) -> QueryResult<Vec<StateRow>> {
+    diesel::sql_query(
+        "SELECT id, broker_account_id, ticker_id, state::text AS state FROM user_bot_states \
+         WHERE bot_id = $1 AND ($2::uuid IS NULL OR broker_account_id = $2) AND ($3::uuid IS NULL OR ticker_id = $3) \
+         ORDER BY broker_account_id, ticker_id",
+    )
+    .bind::<SqlUuid, _>(bot_id)
+    .bind::<Nullable<SqlUuid>, _>(account)
+    .bind::<Nullable<SqlUuid>, _>(ticker)
+    .load(connection)
+    .await
+}
+
+/// Which of `ids` are existing broker accounts.
+pub async fn existing_accounts(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    existing(connection, "broker_accounts", ids).await
+}
+
+/// Which of `ids` are existing tickers.
+pub async fn existing_tickers(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    existing(connection, "tickers", ids).await
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+async fn existing(connection: &mut AsyncPgConnection, table: &'static str, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    // `table` is one of two constants above, never input.
+    let rows: Vec<IdRow> = diesel::sql_query(format!("SELECT id FROM {table} WHERE id = ANY($1)"))
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(connection)
+        .await?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}

@@ -1,0 +1,118 @@
+//! Reference 000: link bot trades to users' broker orders. Each new participation writes a
+//! `participation created` event to the outbox in the same transaction.
+
+use super::storage_error;
+use crate::store::participations::{self, NewParticipation, ParticipationKey};
+use bus::BusError;
+use bus::Subjects;
+use bus::messages::ParticipationCreated;
+use bus::messages::bot_api::{
+    CreateParticipations, ParticipationInput, ParticipationRef, ParticipationResult, ParticipationsReply, Summary,
+};
+use diesel_async::AsyncConnection;
+use domain::{BrokerAccountId, UserId};
+use platform::db::PgPool;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Validates each item against the database, inserts the new ones and their outbox events
+/// in one transaction, and returns existing ones unchanged (same id, no second event).
+pub async fn create(
+    pool: &PgPool,
+    subjects: &Subjects,
+    request: CreateParticipations,
+) -> Result<ParticipationsReply, BusError> {
+    let mut connection = pool.get().await.map_err(storage_error)?;
+    let trade_ids: Vec<Uuid> = request.participations.iter().map(|p| p.bot_trade_id).collect();
+    let account_ids: Vec<Uuid> = request.participations.iter().map(|p| *p.broker_account_id.as_uuid()).collect();
+    let trade_bots: HashMap<Uuid, Uuid> =
+        participations::trade_owners(&mut connection, &trade_ids).await.map_err(storage_error)?.into_iter().collect();
+    let account_users: HashMap<Uuid, Uuid> = participations::account_owners(&mut connection, &account_ids)
+        .await
+        .map_err(storage_error)?
+        .into_iter()
+        .collect();
+
+    let refusal = |item: &ParticipationInput| -> Option<String> {
+        match trade_bots.get(&item.bot_trade_id) {
+            None => return Some(format!("Bot trade '{}' not found", item.bot_trade_id)),
+            Some(bot) if bot != request.bot_id.as_uuid() => {
+                return Some(format!("Bot trade '{}' does not belong to bot '{}'", item.bot_trade_id, request.slug));
+            }
+            Some(_) => {}
+        }
+        if account_users.get(item.broker_account_id.as_uuid()) != Some(item.user_id.as_uuid()) {
+            return Some(format!(
+                "User broker account '{}' not found for user '{}'",
+                item.broker_account_id, item.user_id
+            ));
+        }
+        None
+    };
+    let accepted: Vec<NewParticipation> = request
+        .participations
+        .iter()
+        .filter(|item| refusal(item).is_none())
+        .map(|item| NewParticipation {
+            id: Uuid::now_v7(),
+            bot_trade_id: item.bot_trade_id,
+            user_id: *item.user_id.as_uuid(),
+            broker_account_id: *item.broker_account_id.as_uuid(),
+            broker_order_id: item.broker_order_id.clone(),
+            child_order_ids: item.child_order_ids.clone(),
+            units: item.units,
+        })
+        .collect();
+
+    let stored = if accepted.is_empty() {
+        Vec::new()
+    } else {
+        let topic = subjects.participation_created();
+        let bot_id = request.bot_id;
+        connection
+            .transaction::<_, diesel::result::Error, _>(async |tx| {
+                let inserted = participations::insert_new(tx, &accepted).await?;
+                let by_id: HashMap<Uuid, &NewParticipation> = accepted.iter().map(|row| (row.id, row)).collect();
+                let events: Vec<ParticipationCreated> = inserted
+                    .iter()
+                    .filter_map(|key| by_id.get(&key.id))
+                    .map(|row| ParticipationCreated {
+                        participation_id: row.id,
+                        bot_id,
+                        bot_trade_id: row.bot_trade_id,
+                        user_id: UserId::from_uuid(row.user_id),
+                        broker_account_id: BrokerAccountId::from_uuid(row.broker_account_id),
+                        broker_order_id: row.broker_order_id.clone(),
+                    })
+                    .collect();
+                outbox::enqueue_many(tx, &topic, &events).await?;
+                let trade_ids: Vec<Uuid> = accepted.iter().map(|row| row.bot_trade_id).collect();
+                let order_ids: Vec<String> = accepted.iter().map(|row| row.broker_order_id.clone()).collect();
+                participations::find_by_keys(tx, &trade_ids, &order_ids).await
+            })
+            .await
+            .map_err(storage_error)?
+    };
+    let ids: HashMap<(Uuid, Uuid, &str), Uuid> = stored
+        .iter()
+        .map(|key: &ParticipationKey| ((key.bot_trade_id, key.user_id, key.broker_order_id.as_str()), key.id))
+        .collect();
+    let id_of = |item: &ParticipationInput| {
+        ids.get(&(item.bot_trade_id, *item.user_id.as_uuid(), item.broker_order_id.as_str())).copied()
+    };
+
+    let results: Vec<ParticipationResult> = request
+        .participations
+        .iter()
+        .map(|item| match (refusal(item), id_of(item)) {
+            (None, Some(participation_id)) => ParticipationResult::Success {
+                data: ParticipationRef { participation_id, user_id: item.user_id, bot_trade_id: item.bot_trade_id },
+            },
+            (refused, _) => ParticipationResult::Error {
+                error: refused.unwrap_or_else(|| "Participation could not be stored".to_string()),
+            },
+        })
+        .collect();
+    let summary = Summary::of(&results, |r| matches!(r, ParticipationResult::Success { .. }));
+    Ok(ParticipationsReply { success: true, summary, results })
+}
