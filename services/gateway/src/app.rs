@@ -27,7 +27,12 @@ impl App {
         let subjects = settings.nats.subjects()?;
         let nats =
             platform::backend::connect_nats(&settings.nats, &platform::backend::instance_name("gateway")).await?;
-        let state = web::Data::new(AppState { nats: nats.clone(), subjects, limits: settings.gateway.clone() });
+        let state = web::Data::new(AppState {
+            nats: nats.clone(),
+            subjects,
+            limits: settings.gateway.clone(),
+            auth_cache: Default::default(),
+        });
         let limit = settings.gateway.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             let (json_config, payload_config) = body_limit::extractor_configs(limit);

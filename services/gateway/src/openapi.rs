@@ -1,7 +1,7 @@
 //! The OpenAPI document. Every route registered in [`crate::api::register`] must be listed
 //! here; a test compares the two.
 
-use crate::api::{docs, ops};
+use crate::api::{bot, docs, ops};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::{Content, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -17,10 +17,23 @@ use utoipa::{Modify, OpenApi};
                        User API `{error, message}`. A backend that does not answer gives 503; a body \
                        above 512 KiB gives 413."
     ),
-    paths(ops::health, ops::ready, ops::status, docs::openapi_json, docs::docs_redirect),
+    paths(
+        ops::health,
+        ops::ready,
+        ops::status,
+        docs::openapi_json,
+        docs::docs_redirect,
+        bot::get_bot,
+        bot::create_participations,
+        bot::upsert_states,
+        bot::list_states
+    ),
     components(schemas(ops::SimpleStatus, ops::StatusReport, ops::ServiceStatus)),
     modifiers(&DocsAssets),
-    tags((name = "operations", description = "Health, readiness, service status and documentation"))
+    tags(
+        (name = "operations", description = "Health, readiness, service status and documentation"),
+        (name = "bot-api", description = "External bots report trades, participations and state (`x-api-key`: the bot's key)")
+    )
 )]
 pub struct ApiDoc;
 

@@ -13,9 +13,16 @@ pub struct AppState {
     pub subjects: Subjects,
     /// Limits and timeouts.
     pub limits: GatewayLimits,
+    /// Recent positive bot authentications.
+    pub auth_cache: std::sync::Arc<crate::api::bot::auth::AuthCache>,
 }
 
 impl AppState {
+    /// How long an API request waits for its backend.
+    pub fn backend_timeout(&self) -> Duration {
+        Duration::from_millis(self.limits.backend_timeout_ms)
+    }
+
     /// How long `/status` waits for one ping.
     pub fn status_timeout(&self) -> Duration {
         Duration::from_millis(self.limits.status_timeout_ms)

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 /// The outcome counts of a bulk request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     /// Items attempted.
     pub total: usize,
@@ -33,6 +34,7 @@ impl Summary {
 
 /// `GET /api/bots/:slug`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GetBotConfig {
     /// The authenticated bot.
@@ -41,6 +43,7 @@ pub struct GetBotConfig {
 
 /// The reply of [`GetBotConfig`]: `{success, bot}`.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BotConfigReply {
     /// Always true.
     pub success: bool,
@@ -50,6 +53,7 @@ pub struct BotConfigReply {
 
 /// A bot's configuration as its own process may read it. Never a credential.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BotConfig {
     /// The bot's id.
@@ -66,6 +70,7 @@ pub struct BotConfig {
 
 /// A broker account following a bot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Follower {
     /// The broker account's id.
@@ -82,6 +87,7 @@ pub struct Follower {
 
 /// A ticker a follower follows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FollowedTicker {
     /// The ticker's id.
@@ -96,6 +102,7 @@ pub struct FollowedTicker {
 
 /// One participation to create (reference 000), validated by the gateway.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParticipationInput {
     /// The bot trade.
@@ -114,6 +121,7 @@ pub struct ParticipationInput {
 
 /// `POST /api/bots/:slug/participations`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateParticipations {
     /// The authenticated bot.
@@ -126,6 +134,7 @@ pub struct CreateParticipations {
 
 /// The reply of [`CreateParticipations`] (reference 000).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParticipationsReply {
     /// Always true, even with partial failures.
     pub success: bool,
@@ -137,6 +146,7 @@ pub struct ParticipationsReply {
 
 /// The result of one participation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum ParticipationResult {
     /// Created, or found already existing (same id).
@@ -153,6 +163,7 @@ pub enum ParticipationResult {
 
 /// The ids of a recorded participation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParticipationRef {
     /// The participation's id.
@@ -165,6 +176,7 @@ pub struct ParticipationRef {
 
 /// One state to upsert (reference 002), validated by the gateway.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StateInput {
     /// The user broker account.
@@ -173,11 +185,13 @@ pub struct StateInput {
     pub ticker_id: Uuid,
     /// The bot's state object, as the bot sent it (numbers kept exactly).
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub state: Box<RawValue>,
 }
 
 /// `POST /api/bots/:slug/state`.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpsertStates {
     /// The authenticated bot.
@@ -188,6 +202,7 @@ pub struct UpsertStates {
 
 /// A stored user bot state.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserBotState {
     /// The state row's id.
@@ -200,11 +215,13 @@ pub struct UserBotState {
     pub ticker_id: Uuid,
     /// The state object.
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub state: Box<RawValue>,
 }
 
 /// The reply of [`UpsertStates`] (reference 002).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatesReply {
     /// Always true, even with partial failures.
     pub success: bool,
@@ -216,6 +233,7 @@ pub struct StatesReply {
 
 /// The result of one state update.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum StateResult {
     /// Upserted.
@@ -246,6 +264,7 @@ pub enum StateResult {
 
 /// `GET /api/bots/:slug/state?accountId=&tickerId=`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GetStates {
     /// The authenticated bot.
@@ -258,6 +277,7 @@ pub struct GetStates {
 
 /// The reply of [`GetStates`]: `{success, states}`.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatesListReply {
     /// Always true.
     pub success: bool,

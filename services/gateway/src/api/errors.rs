@@ -42,7 +42,7 @@ impl CommonError {
                 let (error, code) = match self {
                     CommonError::Unavailable => ("Service temporarily unavailable", "SERVICE_UNAVAILABLE"),
                     CommonError::PayloadTooLarge => ("Request body too large", "PAYLOAD_TOO_LARGE"),
-                    CommonError::Internal => ("Internal server error", "INTERNAL_ERROR"),
+                    CommonError::Internal => ("Internal server error", "INTERNAL_SERVER_ERROR"),
                 };
                 json!({ "error": error, "code": code })
             }

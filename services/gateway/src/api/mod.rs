@@ -2,9 +2,11 @@
 //! registered so a test can hold it against the OpenAPI document.
 
 pub mod body_limit;
+pub mod bot;
 pub mod docs;
 pub mod errors;
 pub mod family;
+pub mod json;
 pub mod ops;
 
 use actix_web::http::Method;
@@ -57,6 +59,7 @@ impl<'a> Router<'a> {
 pub fn register(config: &mut web::ServiceConfig) -> Vec<RouteDef> {
     let mut router = Router::new(config);
     ops::routes(&mut router);
+    bot::routes(&mut router);
     docs::routes(&mut router);
     router.routes
 }

@@ -1,0 +1,163 @@
+//! The Bot API (`/api/bots/:slug/...`, references 000–002 and CONTRACTS §1).
+//!
+//! Every handler: authenticate (before reading the body) → parse and validate with the
+//! reference's messages → one request to the ledger → forward its reply.
+
+pub mod auth;
+pub mod docs;
+pub mod errors;
+pub mod validate;
+
+use super::Router;
+use crate::api::json;
+use crate::state::AppState;
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use auth::authenticate;
+use bus::messages::bot_api::{
+    BotConfigReply, CreateParticipations, GetBotConfig, GetStates, ParticipationsReply, StatesListReply, StatesReply,
+    UpsertStates,
+};
+use errors::BotApiError;
+use serde::Deserialize;
+
+pub(super) fn routes(router: &mut Router<'_>) {
+    router
+        .route(Method::GET, "/api/bots/{slug}", get_bot)
+        .route(Method::POST, "/api/bots/{slug}/participations", create_participations)
+        .route(Method::POST, "/api/bots/{slug}/state", upsert_states)
+        .route(Method::GET, "/api/bots/{slug}/state", list_states);
+}
+
+fn parse(body: &[u8]) -> Result<Option<json::Object>, BotApiError> {
+    json::parse_body(body).map_err(|_| BotApiError::BadRequest("Invalid JSON in request body".to_string()))
+}
+
+/// The bot's own configuration: followers and stored state. Never a credential.
+#[utoipa::path(get, path = "/api/bots/{slug}", tag = "bot-api",
+    params(("slug" = String, Path, description = "Bot slug (`/^[a-zA-Z0-9_-]+$/`)"), ("x-api-key" = String, Header)),
+    responses(
+        (status = 200, description = "The bot", body = BotConfigReply),
+        (status = 400, description = "Invalid slug", body = docs::ErrorBody),
+        (status = 401, description = "Missing API key", body = docs::MessageBody),
+        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
+        (status = 404, description = "Bot not found", body = docs::ErrorBody),
+        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+pub async fn get_bot(
+    request: HttpRequest,
+    slug: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, BotApiError> {
+    let bot = authenticate(&request, &slug, &state).await?;
+    let reply = bus::request(
+        &state.nats,
+        &state.subjects.bot_config(),
+        &GetBotConfig { bot_id: bot.bot_id },
+        state.backend_timeout(),
+    )
+    .await
+    .map_err(BotApiError::from_request)?;
+    Ok(HttpResponse::Ok().json(reply))
+}
+
+/// Reference 000: link a bot trade to users' broker orders. Items succeed or fail alone.
+#[utoipa::path(post, path = "/api/bots/{slug}/participations", tag = "bot-api",
+    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header)),
+    request_body = docs::ParticipationsBody,
+    responses(
+        (status = 200, description = "Per-item results (partial success possible)", body = ParticipationsReply),
+        (status = 400, description = "Invalid slug, JSON or body (the first failing field)", body = docs::ErrorBody),
+        (status = 401, description = "Missing API key", body = docs::MessageBody),
+        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
+        (status = 404, description = "Bot not found", body = docs::ErrorBody),
+        (status = 413, description = "Body above 512 KiB", body = docs::ErrorBody),
+        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+pub async fn create_participations(
+    request: HttpRequest,
+    slug: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, BotApiError> {
+    let bot = authenticate(&request, &slug, &state).await?;
+    let participations = validate::participations(parse(&body)?).map_err(BotApiError::BadRequest)?;
+    let command = CreateParticipations { bot_id: bot.bot_id, slug: bot.slug, participations };
+    let reply = bus::request(&state.nats, &state.subjects.create_participations(), &command, state.backend_timeout())
+        .await
+        .map_err(BotApiError::from_request)?;
+    Ok(HttpResponse::Ok().json(reply))
+}
+
+/// Reference 002: upsert per (account, ticker) state. Items succeed or fail alone.
+#[utoipa::path(post, path = "/api/bots/{slug}/state", tag = "bot-api",
+    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header)),
+    request_body = docs::StatesBody,
+    responses(
+        (status = 200, description = "Per-item results (partial success possible)", body = StatesReply),
+        (status = 400, description = "Invalid slug, JSON or body (the first failing field)", body = docs::ErrorBody),
+        (status = 401, description = "Missing API key", body = docs::MessageBody),
+        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
+        (status = 404, description = "Bot not found", body = docs::ErrorBody),
+        (status = 413, description = "Body above 512 KiB", body = docs::ErrorBody),
+        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+pub async fn upsert_states(
+    request: HttpRequest,
+    slug: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, BotApiError> {
+    let bot = authenticate(&request, &slug, &state).await?;
+    let states = validate::states(parse(&body)?).map_err(BotApiError::BadRequest)?;
+    let command = UpsertStates { bot_id: bot.bot_id, states };
+    let reply = bus::request(&state.nats, &state.subjects.upsert_states(), &command, state.backend_timeout())
+        .await
+        .map_err(BotApiError::from_request)?;
+    Ok(HttpResponse::Ok().json(reply))
+}
+
+/// Filters of `GET /api/bots/{slug}/state`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct StateFilter {
+    /// Only this broker account's states.
+    account_id: Option<String>,
+    /// Only this ticker's states.
+    ticker_id: Option<String>,
+}
+
+fn optional_uuid(value: Option<&str>, name: &str) -> Result<Option<uuid::Uuid>, BotApiError> {
+    value
+        .map(|text| {
+            uuid::Uuid::parse_str(text).map_err(|_| BotApiError::BadRequest(format!("{name} must be a valid UUID")))
+        })
+        .transpose()
+}
+
+/// The bot's stored states, so a restarted bot can resume.
+#[utoipa::path(get, path = "/api/bots/{slug}/state", tag = "bot-api",
+    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header), StateFilter),
+    responses(
+        (status = 200, description = "Stored states", body = StatesListReply),
+        (status = 400, description = "Invalid slug or filter", body = docs::ErrorBody),
+        (status = 401, description = "Missing API key", body = docs::MessageBody),
+        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
+        (status = 404, description = "Bot not found", body = docs::ErrorBody),
+        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+pub async fn list_states(
+    request: HttpRequest,
+    slug: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, BotApiError> {
+    let bot = authenticate(&request, &slug, &state).await?;
+    let filter = web::Query::<StateFilter>::from_query(request.query_string())
+        .map_err(|_| BotApiError::BadRequest("Invalid query string".to_string()))?;
+    let query = GetStates {
+        bot_id: bot.bot_id,
+        account_id: optional_uuid(filter.account_id.as_deref(), "accountId")?.map(Into::into),
+        ticker_id: optional_uuid(filter.ticker_id.as_deref(), "tickerId")?,
+    };
+    let reply = bus::request(&state.nats, &state.subjects.bot_states(), &query, state.backend_timeout())
+        .await
+        .map_err(BotApiError::from_request)?;
+    Ok(HttpResponse::Ok().json(reply))
+}
