@@ -11,6 +11,6 @@ pub mod subjects;
 
 pub use envelope::Event;
 pub use error::{BusError, RequestError};
-pub use request::request;
+pub use request::{request, request_raw};
 pub use responder::serve;
 pub use subjects::{Endpoint, Subjects, Topic};

@@ -4,6 +4,7 @@ use crate::error::{Reply, RequestError};
 use crate::subjects::Endpoint;
 use async_nats::client::RequestErrorKind;
 use serde::{Serialize, de::DeserializeOwned};
+use serde_json::value::RawValue;
 use std::time::Duration;
 
 /// Sends `request` to `endpoint` and waits at most `timeout` for the reply.
@@ -20,12 +21,43 @@ where
     Req: Serialize,
     Resp: DeserializeOwned,
 {
-    let subject = endpoint.subject();
-    let codec_error =
-        |error: serde_json::Error| RequestError::Codec { subject: subject.to_string(), reason: error.to_string() };
-    let payload = serde_json::to_vec(request).map_err(codec_error)?;
+    let message = send(client, endpoint.subject(), request, timeout).await?;
+    let codec_error = |error: serde_json::Error| RequestError::Codec {
+        subject: endpoint.subject().to_string(),
+        reason: error.to_string(),
+    };
+    let reply: Reply<Resp> = serde_json::from_slice(&message.payload).map_err(codec_error)?;
+    Result::from(reply).map_err(RequestError::Rejected)
+}
+
+/// Like [`request`], but returns the reply value as raw JSON text instead of decoding it: for
+/// a caller that only forwards the reply (the gateway's HTTP bodies), which saves a decode and
+/// an encode and keeps numbers and opaque objects byte for byte.
+pub async fn request_raw<Req, Resp>(
+    client: &async_nats::Client,
+    endpoint: &Endpoint<Req, Resp>,
+    request: &Req,
+    timeout: Duration,
+) -> Result<Box<RawValue>, RequestError>
+where
+    Req: Serialize,
+{
+    let message = send(client, endpoint.subject(), request, timeout).await?;
+    let reply: Reply<Box<RawValue>> = serde_json::from_slice(&message.payload)
+        .map_err(|error| RequestError::Codec { subject: endpoint.subject().to_string(), reason: error.to_string() })?;
+    Result::from(reply).map_err(RequestError::Rejected)
+}
+
+async fn send<Req: Serialize>(
+    client: &async_nats::Client,
+    subject: &str,
+    request: &Req,
+    timeout: Duration,
+) -> Result<async_nats::Message, RequestError> {
+    let payload = serde_json::to_vec(request)
+        .map_err(|error| RequestError::Codec { subject: subject.to_string(), reason: error.to_string() })?;
     let outgoing = async_nats::Request::new().payload(payload.into()).timeout(Some(timeout));
-    let message = client.send_request(subject.to_string(), outgoing).await.map_err(|error| match error.kind() {
+    client.send_request(subject.to_string(), outgoing).await.map_err(|error| match error.kind() {
         RequestErrorKind::NoResponders => RequestError::NoResponders { subject: subject.to_string() },
         RequestErrorKind::TimedOut => RequestError::Timeout {
             subject: subject.to_string(),
@@ -36,7 +68,5 @@ where
             RequestError::Codec { subject: subject.to_string(), reason: error.to_string() }
         }
         RequestErrorKind::Other => RequestError::Transport { subject: subject.to_string(), reason: error.to_string() },
-    })?;
-    let reply: Reply<Resp> = serde_json::from_slice(&message.payload).map_err(codec_error)?;
-    Result::from(reply).map_err(RequestError::Rejected)
+    })
 }

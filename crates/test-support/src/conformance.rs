@@ -71,18 +71,18 @@ pub async fn serves_health_ready_and_ping<A, Fut>(
 
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(15), running).await.expect("graceful shutdown ends").expect("no panic");
-    let after = eventually("the ping to go unanswered", Duration::from_secs(5), || {
+    // Drained: NATS itself answers "no responders" (a timeout would only mean a slow machine).
+    eventually("the ping subscription to be gone", Duration::from_secs(10), || {
         let client = client.clone();
         let endpoint = subjects.ping(service);
         async move {
-            match bus::request(&client, &endpoint, &Default::default(), Duration::from_millis(300)).await {
-                Err(error) if error.is_unavailable() => Some(error),
+            match bus::request(&client, &endpoint, &Default::default(), Duration::from_secs(2)).await {
+                Err(bus::RequestError::NoResponders { .. }) => Some(()),
                 _ => None,
             }
         }
     })
     .await;
-    assert!(matches!(after, bus::RequestError::NoResponders { .. }), "{after:?}");
 }
 
 /// With its database unreachable, a service still starts, reports not ready, and refuses its

@@ -73,6 +73,21 @@ impl System {
         Ok(Self { gateway: addr, backends, gateway_shutdown, _nats: nats })
     }
 
+    /// The database of a running backend service.
+    pub fn db(&self, service: ServiceName) -> &TestDb {
+        &self.backends[&service]._db
+    }
+
+    /// The test's NATS corner (prefix, subjects, client).
+    pub fn nats(&self) -> &TestNats {
+        &self._nats
+    }
+
+    /// Runs a `trade-ledger admin` command against the ledger's database.
+    pub async fn admin(&self, command: trade_ledger::admin::AdminCommand) -> serde_json::Value {
+        trade_ledger::admin::run(self.db(ServiceName::TradeLedger).url(), command).await.expect("admin command")
+    }
+
     /// The gateway's URL for `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.gateway)

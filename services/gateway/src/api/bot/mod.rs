@@ -29,6 +29,19 @@ pub(super) fn routes(router: &mut Router<'_>) {
         .route(Method::GET, "/api/bots/{slug}/state", list_states);
 }
 
+/// Sends one request to the ledger and answers with its reply as it is: the ledger builds the
+/// reference's body, and forwarding the raw JSON keeps it byte for byte.
+async fn forward<Req: serde::Serialize, Resp>(
+    state: &AppState,
+    endpoint: &bus::Endpoint<Req, Resp>,
+    request: &Req,
+) -> Result<HttpResponse, BotApiError> {
+    let reply = bus::request_raw(&state.nats, endpoint, request, state.backend_timeout())
+        .await
+        .map_err(BotApiError::from_request)?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(reply.get().to_string()))
+}
+
 fn parse(body: &[u8]) -> Result<Option<json::Object>, BotApiError> {
     json::parse_body(body).map_err(|_| BotApiError::BadRequest("Invalid JSON in request body".to_string()))
 }
@@ -49,15 +62,7 @@ pub async fn get_bot(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, BotApiError> {
     let bot = authenticate(&request, &slug, &state).await?;
-    let reply = bus::request(
-        &state.nats,
-        &state.subjects.bot_config(),
-        &GetBotConfig { bot_id: bot.bot_id },
-        state.backend_timeout(),
-    )
-    .await
-    .map_err(BotApiError::from_request)?;
-    Ok(HttpResponse::Ok().json(reply))
+    forward(&state, &state.subjects.bot_config(), &GetBotConfig { bot_id: bot.bot_id }).await
 }
 
 /// Reference 000: link a bot trade to users' broker orders. Items succeed or fail alone.
@@ -81,10 +86,7 @@ pub async fn create_participations(
     let bot = authenticate(&request, &slug, &state).await?;
     let participations = validate::participations(parse(&body)?).map_err(BotApiError::BadRequest)?;
     let command = CreateParticipations { bot_id: bot.bot_id, slug: bot.slug, participations };
-    let reply = bus::request(&state.nats, &state.subjects.create_participations(), &command, state.backend_timeout())
-        .await
-        .map_err(BotApiError::from_request)?;
-    Ok(HttpResponse::Ok().json(reply))
+    forward(&state, &state.subjects.create_participations(), &command).await
 }
 
 /// Reference 002: upsert per (account, ticker) state. Items succeed or fail alone.
@@ -108,10 +110,7 @@ pub async fn upsert_states(
     let bot = authenticate(&request, &slug, &state).await?;
     let states = validate::states(parse(&body)?).map_err(BotApiError::BadRequest)?;
     let command = UpsertStates { bot_id: bot.bot_id, states };
-    let reply = bus::request(&state.nats, &state.subjects.upsert_states(), &command, state.backend_timeout())
-        .await
-        .map_err(BotApiError::from_request)?;
-    Ok(HttpResponse::Ok().json(reply))
+    forward(&state, &state.subjects.upsert_states(), &command).await
 }
 
 /// Filters of `GET /api/bots/{slug}/state`.
@@ -156,8 +155,5 @@ pub async fn list_states(
         account_id: optional_uuid(filter.account_id.as_deref(), "accountId")?.map(Into::into),
         ticker_id: optional_uuid(filter.ticker_id.as_deref(), "tickerId")?,
     };
-    let reply = bus::request(&state.nats, &state.subjects.bot_states(), &query, state.backend_timeout())
-        .await
-        .map_err(BotApiError::from_request)?;
-    Ok(HttpResponse::Ok().json(reply))
+    forward(&state, &state.subjects.bot_states(), &query).await
 }
