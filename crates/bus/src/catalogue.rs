@@ -145,6 +145,55 @@ pub fn catalogue() -> Catalogue {
         ("GetStates", "StatesListReply"),
         "A bot's stored states, optionally for one account and/or ticker.",
     );
+    catalogue.endpoint(
+        &subjects.create_trade(),
+        Kind::Command,
+        "gateway",
+        ("CreateTrade", "TradeReply"),
+        "Create a trade with its entry transactions (POST /api/bots/:slug/trades).",
+    );
+    catalogue.endpoint(
+        &subjects.list_trades(),
+        Kind::Query,
+        "gateway",
+        ("ListTrades", "TradesPage"),
+        "A bot's trades, newest first, cursor-paged (GET /api/bots/:slug/trades).",
+    );
+    catalogue.endpoint(
+        &subjects.get_trade(),
+        Kind::Query,
+        "gateway",
+        ("GetTrade", "TradeReply"),
+        "One trade with its transactions and participations.",
+    );
+    catalogue.endpoint(
+        &subjects.update_trade(),
+        Kind::Command,
+        "gateway",
+        ("UpdateTrade", "TradeReply"),
+        "Update a trade's status, closedAt, netPnl, error fields or metadata.",
+    );
+    catalogue.endpoint(
+        &subjects.add_transactions(),
+        Kind::Command,
+        "gateway",
+        ("AddTransactions", "TransactionsAddedReply"),
+        "Reference 001: add transactions to a trade; its status is recomputed.",
+    );
+    catalogue.endpoint(
+        &subjects.update_transaction(),
+        Kind::Command,
+        "gateway",
+        ("UpdateTransaction", "TransactionUpdatedReply"),
+        "Update one transaction; the trade's status is recomputed.",
+    );
+    catalogue.endpoint(
+        &subjects.trade_participations(),
+        Kind::Query,
+        "gateway",
+        ("GetTrade", "ParticipationsList"),
+        "A trade's participations with their broker order details.",
+    );
     catalogue.topic(
         &subjects,
         &subjects.participation_created(),

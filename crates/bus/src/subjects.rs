@@ -7,6 +7,10 @@ use crate::messages::bot_api::{
     UpsertStates,
 };
 use crate::messages::ledger_auth::{Credential, Principal};
+use crate::messages::trades::{
+    AddTransactions, CreateTrade, GetTrade, ListTrades, ParticipationsList, TradeReply, TradesPage,
+    TransactionUpdatedReply, TransactionsAddedReply, UpdateTrade, UpdateTransaction,
+};
 use crate::messages::{BacktestQueued, ParticipationCreated, PingReply, PingRequest};
 use domain::ServiceName;
 use std::marker::PhantomData;
@@ -174,6 +178,41 @@ impl Subjects {
     /// `qry.ledger.bot_states.v1`: a bot's stored states (`GET /api/bots/:slug/state`).
     pub fn bot_states(&self) -> Endpoint<GetStates, StatesListReply> {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "bot_states")
+    }
+
+    /// `cmd.ledger.create_trade.v1`: a trade with its entry transactions.
+    pub fn create_trade(&self) -> Endpoint<CreateTrade, TradeReply> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "create_trade")
+    }
+
+    /// `qry.ledger.list_trades.v1`: a bot's trades, newest first, paged.
+    pub fn list_trades(&self) -> Endpoint<ListTrades, TradesPage> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "list_trades")
+    }
+
+    /// `qry.ledger.get_trade.v1`: one trade with its transactions and participations.
+    pub fn get_trade(&self) -> Endpoint<GetTrade, TradeReply> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "get_trade")
+    }
+
+    /// `cmd.ledger.update_trade.v1`: a trade's own fields.
+    pub fn update_trade(&self) -> Endpoint<UpdateTrade, TradeReply> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "update_trade")
+    }
+
+    /// `cmd.ledger.add_transactions.v1`: reference 001.
+    pub fn add_transactions(&self) -> Endpoint<AddTransactions, TransactionsAddedReply> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "add_transactions")
+    }
+
+    /// `cmd.ledger.update_transaction.v1`: one transaction; recomputes the trade.
+    pub fn update_transaction(&self) -> Endpoint<UpdateTransaction, TransactionUpdatedReply> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "update_transaction")
+    }
+
+    /// `qry.ledger.trade_participations.v1`: a trade's participations.
+    pub fn trade_participations(&self) -> Endpoint<GetTrade, ParticipationsList> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "trade_participations")
     }
 
     /// `evt.ledger.participation_created.v1`: a participation was recorded; its broker order

@@ -26,7 +26,14 @@ use utoipa::{Modify, OpenApi};
         bot::get_bot,
         bot::create_participations,
         bot::upsert_states,
-        bot::list_states
+        bot::list_states,
+        bot::trades::create_trade,
+        bot::trades::list_trades,
+        bot::trades::get_trade,
+        bot::trades::update_trade,
+        bot::trades::add_transactions,
+        bot::trades::update_transaction,
+        bot::trades::trade_participations
     ),
     components(schemas(ops::SimpleStatus, ops::StatusReport, ops::ServiceStatus)),
     modifiers(&DocsAssets),

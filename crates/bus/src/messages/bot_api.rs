@@ -284,3 +284,40 @@ pub struct StatesListReply {
     /// The matching states.
     pub states: Vec<UserBotState>,
 }
+
+/// A participation with its broker order details (CONTRACTS §1).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipationView {
+    /// Its id.
+    pub id: Uuid,
+    /// The bot trade.
+    pub bot_trade_id: Uuid,
+    /// The user.
+    pub user_id: UserId,
+    /// The broker account.
+    pub broker_account_id: BrokerAccountId,
+    /// The broker's parent order id.
+    pub broker_order_id: String,
+    /// Child order ids.
+    pub child_order_ids: Vec<String>,
+    /// Units.
+    pub units: Decimal,
+    /// `pending_fetch`, `fetched` or `fetch_failed`.
+    pub fetch_status: String,
+    /// The broker's order status once fetched.
+    pub broker_order_status: Option<String>,
+    /// Filled quantity once fetched.
+    pub filled_quantity: Option<Decimal>,
+    /// Average fill price once fetched.
+    pub avg_fill_price: Option<Decimal>,
+    /// Child orders with their statuses once fetched.
+    #[schemars(with = "Option<serde_json::Value>")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub child_orders: Option<Box<RawValue>>,
+    /// When the order was fetched.
+    pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the participation was recorded.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}

@@ -51,3 +51,4 @@ pub struct BacktestQueued {
 
 pub mod bot_api;
 pub mod ledger_auth;
+pub mod trades;

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod family;
 pub mod json;
 pub mod ops;
+pub mod time;
 
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, web};

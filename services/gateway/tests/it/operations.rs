@@ -37,8 +37,21 @@ async fn a_service_that_never_replies_is_down_after_the_status_timeout_not_a_han
     // A subscriber that swallows pings: NATS sees a responder, so only the timeout ends it.
     let client = gateway.nats.client().await;
     let subject = gateway.nats.subjects().ping(domain::ServiceName::BacktestExecutor).subject().to_string();
-    let _silent = client.subscribe(subject).await.unwrap();
+    let _silent = client.subscribe(subject.clone()).await.unwrap();
     client.flush().await.unwrap();
+    // Wait until the server routes to the silent subscriber (a request then times out).
+    test_support::eventually("the silent subscriber to be visible", Duration::from_secs(10), || {
+        let client = client.clone();
+        let subject = subject.clone();
+        async move {
+            let request = async_nats::Request::new().timeout(Some(Duration::from_millis(100)));
+            match client.send_request(subject, request).await {
+                Err(error) if error.kind() == async_nats::client::RequestErrorKind::TimedOut => Some(()),
+                _ => None,
+            }
+        }
+    })
+    .await;
     let started = Instant::now();
     let response = reqwest::get(gateway.url("/status")).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());

@@ -26,6 +26,27 @@ pub fn serve(backend: &Backend) {
     respond(backend, "bot states", subjects.bot_states(), &pool, |pool, request| async move {
         usecase::states::list(&pool, request).await
     });
+    respond(backend, "create trade", subjects.create_trade(), &pool, |pool, request| async move {
+        usecase::trades::create(&pool, request).await
+    });
+    respond(backend, "list trades", subjects.list_trades(), &pool, |pool, request| async move {
+        usecase::trades::list(&pool, request).await
+    });
+    respond(backend, "get trade", subjects.get_trade(), &pool, |pool, request| async move {
+        usecase::trades::get(&pool, request).await
+    });
+    respond(backend, "update trade", subjects.update_trade(), &pool, |pool, request| async move {
+        usecase::trades::update(&pool, request).await
+    });
+    respond(backend, "add transactions", subjects.add_transactions(), &pool, |pool, request| async move {
+        usecase::trades::add_transactions(&pool, request).await
+    });
+    respond(backend, "update transaction", subjects.update_transaction(), &pool, |pool, request| async move {
+        usecase::trades::update_transaction(&pool, request).await
+    });
+    respond(backend, "trade participations", subjects.trade_participations(), &pool, |pool, request| async move {
+        usecase::trades::participations(&pool, request).await
+    });
 }
 
 fn respond<Req, Resp, H, Fut>(

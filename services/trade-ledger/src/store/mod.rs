@@ -7,6 +7,7 @@ pub mod records;
 #[allow(missing_docs)]
 pub mod schema;
 pub mod states;
+pub mod trades;
 
 /// Whether an error is a unique-constraint violation (a duplicate natural key).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bot_config;
 pub mod participations;
 pub mod states;
+pub mod trades;
 
 use bus::BusError;
 use tracing::error;

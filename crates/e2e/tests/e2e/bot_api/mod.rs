@@ -3,3 +3,4 @@
 mod fixture;
 mod participations;
 mod state;
+mod trades;

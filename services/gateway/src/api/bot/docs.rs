@@ -67,3 +67,133 @@ pub struct StateItem {
     #[schema(value_type = Object)]
     state: String,
 }
+
+/// `POST /api/bots/{slug}/trades`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct TradeBody {
+    /// Symbol.
+    symbol: String,
+    /// `long` or `short`.
+    trade_type: String,
+    /// When the signal fired (RFC 3339; no offset means UTC).
+    signal_at: String,
+    /// An explicit status (else derived).
+    status: Option<String>,
+    /// An explicit open time.
+    opened_at: Option<String>,
+    /// Metadata object.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<String>,
+    /// Entry transactions (reference 001's fields).
+    transactions: Option<Vec<TransactionItem>>,
+}
+
+/// `POST .../transactions` (reference 001).
+#[derive(ToSchema)]
+pub struct TransactionsBody {
+    /// 1 to 1,000 transactions.
+    transactions: Vec<TransactionItem>,
+}
+
+/// One transaction (reference 001). Prices are strings or numbers; quantity is a number.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct TransactionItem {
+    /// `entry` or `exit`.
+    transaction_group: String,
+    /// Required for exits.
+    exit_type: Option<String>,
+    /// Required for `trim` exits.
+    trim_level: Option<f64>,
+    /// Symbol.
+    symbol: String,
+    /// `stock`, `option`, ...
+    asset_type: String,
+    /// `buy` or `sell`.
+    side: String,
+    /// `market`, `limit`, `stop`, ...
+    #[schema(rename = "type")]
+    order_type: String,
+    /// Quantity.
+    quantity: f64,
+    /// RFC 3339 time.
+    transaction_date: String,
+    /// Stop price.
+    stop_price: Option<String>,
+    /// Limit price.
+    price: Option<String>,
+    /// `call` or `put`.
+    option_type: Option<String>,
+    /// Strike price.
+    strike_price: Option<String>,
+    /// Expiration date.
+    expiration_date: Option<String>,
+    /// `open` (default), `filled` or `cancelled`.
+    status: Option<String>,
+    /// Fill time.
+    filled_at: Option<String>,
+    /// Fill price.
+    filled_price: Option<String>,
+    /// Filled quantity.
+    filled_quantity: Option<String>,
+    /// Average fill price.
+    avg_fill_price: Option<String>,
+    /// Broker code.
+    broker: Option<String>,
+    /// Broker account number.
+    broker_account_number: Option<String>,
+    /// Broker order id.
+    broker_order_id: Option<String>,
+    /// Broker parent order id.
+    broker_parent_order_id: Option<String>,
+    /// Notes.
+    notes: Option<String>,
+    /// Metadata object.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<String>,
+}
+
+/// `PATCH /api/bots/{slug}/trades/{tradeId}`: at least one field; `null` clears.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct TradePatchBody {
+    /// Explicit status; `closed` first fills every open exit.
+    status: Option<String>,
+    /// Close time.
+    closed_at: Option<String>,
+    /// Net P&L (number or numeric string).
+    net_pnl: Option<String>,
+    /// Error message.
+    error_message: Option<String>,
+    /// Error time.
+    error_at: Option<String>,
+    /// Metadata object.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<String>,
+}
+
+/// `PATCH .../transactions/{transactionId}`: at least one field; `null` clears.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct TransactionPatchBody {
+    /// `open`, `filled` or `cancelled`.
+    status: Option<String>,
+    /// Fill time.
+    filled_at: Option<String>,
+    /// Filled quantity.
+    filled_quantity: Option<String>,
+    /// Average fill price.
+    avg_fill_price: Option<String>,
+    /// Stop price.
+    stop_price: Option<String>,
+    /// Limit price.
+    price: Option<String>,
+    /// Broker parent order id.
+    broker_parent_order_id: Option<String>,
+    /// Notes.
+    notes: Option<String>,
+    /// Metadata object.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<String>,
+}

@@ -6,7 +6,9 @@
 pub mod auth;
 pub mod docs;
 pub mod errors;
+pub mod trades;
 pub mod validate;
+pub mod validate_trades;
 
 use super::Router;
 use crate::api::json;
@@ -26,12 +28,23 @@ pub(super) fn routes(router: &mut Router<'_>) {
         .route(Method::GET, "/api/bots/{slug}", get_bot)
         .route(Method::POST, "/api/bots/{slug}/participations", create_participations)
         .route(Method::POST, "/api/bots/{slug}/state", upsert_states)
-        .route(Method::GET, "/api/bots/{slug}/state", list_states);
+        .route(Method::GET, "/api/bots/{slug}/state", list_states)
+        .route(Method::POST, "/api/bots/{slug}/trades", trades::create_trade)
+        .route(Method::GET, "/api/bots/{slug}/trades", trades::list_trades)
+        .route(Method::GET, "/api/bots/{slug}/trades/{tradeId}", trades::get_trade)
+        .route(Method::PATCH, "/api/bots/{slug}/trades/{tradeId}", trades::update_trade)
+        .route(Method::POST, "/api/bots/{slug}/trades/{tradeId}/transactions", trades::add_transactions)
+        .route(
+            Method::PATCH,
+            "/api/bots/{slug}/trades/{tradeId}/transactions/{transactionId}",
+            trades::update_transaction,
+        )
+        .route(Method::GET, "/api/bots/{slug}/trades/{tradeId}/participations", trades::trade_participations);
 }
 
 /// Sends one request to the ledger and answers with its reply as it is: the ledger builds the
 /// reference's body, and forwarding the raw JSON keeps it byte for byte.
-async fn forward<Req: serde::Serialize, Resp>(
+pub(super) async fn forward<Req: serde::Serialize, Resp>(
     state: &AppState,
     endpoint: &bus::Endpoint<Req, Resp>,
     request: &Req,
@@ -42,7 +55,7 @@ async fn forward<Req: serde::Serialize, Resp>(
     Ok(HttpResponse::Ok().content_type("application/json").body(reply.get().to_string()))
 }
 
-fn parse(body: &[u8]) -> Result<Option<json::Object>, BotApiError> {
+pub(super) fn parse(body: &[u8]) -> Result<Option<json::Object>, BotApiError> {
     json::parse_body(body).map_err(|_| BotApiError::BadRequest("Invalid JSON in request body".to_string()))
 }
 

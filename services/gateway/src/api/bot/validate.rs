@@ -12,7 +12,7 @@ pub const MAX_ITEMS: usize = 1000;
 
 type Check<T> = Result<T, String>;
 
-fn required_string(item: &Object, path: &str, field: &str) -> Check<String> {
+pub(super) fn required_string(item: &Object, path: &str, field: &str) -> Check<String> {
     item.get(field)
         .and_then(|raw| json::as_string(raw))
         .ok_or_else(|| format!("{path}.{field} is required and must be a string"))
@@ -27,7 +27,7 @@ fn items(body: &Object, field: &str) -> Option<Vec<Box<RawValue>>> {
     body.get(field).and_then(|raw| json::as_array(raw))
 }
 
-fn item_object(raw: &RawValue, path: &str) -> Check<Object> {
+pub(super) fn item_object(raw: &RawValue, path: &str) -> Check<Object> {
     json::as_object(raw).ok_or_else(|| format!("{path} must be an object"))
 }
 
