@@ -209,6 +209,7 @@ pub fn catalogue() -> Catalogue {
         "A backtest waits for a worker (a wake-up: the job lives in Postgres).",
     );
     catalogue.schema::<crate::BusError>("BusError");
+    catalogue.schema::<crate::messages::idempotency::IdempotencyKey>("IdempotencyKey");
     catalogue
 }
 

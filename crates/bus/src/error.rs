@@ -26,6 +26,12 @@ pub enum BusError {
         /// What conflicts, fit to show to the client.
         message: String,
     },
+    /// An `Idempotency-Key` was used before with a different request (CONTRACTS §0: 422).
+    #[error("idempotency key reused: {message}")]
+    IdempotencyKeyReused {
+        /// What happened, fit to show to the client.
+        message: String,
+    },
     /// The caller may not do this.
     #[error("forbidden: {message}")]
     Forbidden {

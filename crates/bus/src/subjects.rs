@@ -6,6 +6,7 @@ use crate::messages::bot_api::{
     BotConfigReply, CreateParticipations, GetBotConfig, GetStates, ParticipationsReply, StatesListReply, StatesReply,
     UpsertStates,
 };
+use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
 use crate::messages::trades::{
     AddTransactions, CreateTrade, GetTrade, ListTrades, ParticipationsList, TradeReply, TradesPage,
@@ -166,12 +167,12 @@ impl Subjects {
     }
 
     /// `cmd.ledger.create_participations.v1`: reference 000.
-    pub fn create_participations(&self) -> Endpoint<CreateParticipations, ParticipationsReply> {
+    pub fn create_participations(&self) -> Endpoint<Command<CreateParticipations>, Replayable<ParticipationsReply>> {
         self.endpoint(Kind::Command, ServiceName::TradeLedger, "create_participations")
     }
 
     /// `cmd.ledger.upsert_states.v1`: reference 002.
-    pub fn upsert_states(&self) -> Endpoint<UpsertStates, StatesReply> {
+    pub fn upsert_states(&self) -> Endpoint<Command<UpsertStates>, Replayable<StatesReply>> {
         self.endpoint(Kind::Command, ServiceName::TradeLedger, "upsert_states")
     }
 
@@ -181,7 +182,7 @@ impl Subjects {
     }
 
     /// `cmd.ledger.create_trade.v1`: a trade with its entry transactions.
-    pub fn create_trade(&self) -> Endpoint<CreateTrade, TradeReply> {
+    pub fn create_trade(&self) -> Endpoint<Command<CreateTrade>, Replayable<TradeReply>> {
         self.endpoint(Kind::Command, ServiceName::TradeLedger, "create_trade")
     }
 
@@ -201,7 +202,7 @@ impl Subjects {
     }
 
     /// `cmd.ledger.add_transactions.v1`: reference 001.
-    pub fn add_transactions(&self) -> Endpoint<AddTransactions, TransactionsAddedReply> {
+    pub fn add_transactions(&self) -> Endpoint<Command<AddTransactions>, Replayable<TransactionsAddedReply>> {
         self.endpoint(Kind::Command, ServiceName::TradeLedger, "add_transactions")
     }
 

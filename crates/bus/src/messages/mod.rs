@@ -50,5 +50,6 @@ pub struct BacktestQueued {
 }
 
 pub mod bot_api;
+pub mod idempotency;
 pub mod ledger_auth;
 pub mod trades;

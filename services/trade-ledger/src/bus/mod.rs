@@ -1,6 +1,6 @@
 //! The subjects the ledger answers: thin handlers that decode, call a usecase and reply.
 
-use crate::usecase;
+use crate::usecase::{self, idempotency};
 use platform::Backend;
 use platform::db::PgPool;
 
@@ -16,18 +16,26 @@ pub fn serve(backend: &Backend) {
         usecase::bot_config::get(&pool, request).await
     });
     let events = subjects.clone();
-    respond(backend, "create participations", subjects.create_participations(), &pool, move |pool, request| {
+    respond(backend, "create participations", subjects.create_participations(), &pool, move |pool, command| {
         let events = events.clone();
-        async move { usecase::participations::create(&pool, &events, request).await }
+        async move {
+            let scope = *command.command.bot_id.as_uuid();
+            idempotency::run(&pool, scope, command, |tx, request| {
+                Box::pin(async move { usecase::participations::create(tx, &events, request).await })
+            })
+            .await
+        }
     });
-    respond(backend, "upsert states", subjects.upsert_states(), &pool, |pool, request| async move {
-        usecase::states::upsert(&pool, request).await
+    respond(backend, "upsert states", subjects.upsert_states(), &pool, |pool, command| async move {
+        let scope = *command.command.bot_id.as_uuid();
+        idempotency::run(&pool, scope, command, |tx, request| Box::pin(usecase::states::upsert(tx, request))).await
     });
     respond(backend, "bot states", subjects.bot_states(), &pool, |pool, request| async move {
         usecase::states::list(&pool, request).await
     });
-    respond(backend, "create trade", subjects.create_trade(), &pool, |pool, request| async move {
-        usecase::trades::create(&pool, request).await
+    respond(backend, "create trade", subjects.create_trade(), &pool, |pool, command| async move {
+        let scope = *command.command.bot_id.as_uuid();
+        idempotency::run(&pool, scope, command, |tx, request| Box::pin(usecase::trades::create(tx, request))).await
     });
     respond(backend, "list trades", subjects.list_trades(), &pool, |pool, request| async move {
         usecase::trades::list(&pool, request).await
@@ -38,8 +46,10 @@ pub fn serve(backend: &Backend) {
     respond(backend, "update trade", subjects.update_trade(), &pool, |pool, request| async move {
         usecase::trades::update(&pool, request).await
     });
-    respond(backend, "add transactions", subjects.add_transactions(), &pool, |pool, request| async move {
-        usecase::trades::add_transactions(&pool, request).await
+    respond(backend, "add transactions", subjects.add_transactions(), &pool, |pool, command| async move {
+        let scope = *command.command.bot_id.as_uuid();
+        idempotency::run(&pool, scope, command, |tx, request| Box::pin(usecase::trades::add_transactions(tx, request)))
+            .await
     });
     respond(backend, "update transaction", subjects.update_transaction(), &pool, |pool, request| async move {
         usecase::trades::update_transaction(&pool, request).await

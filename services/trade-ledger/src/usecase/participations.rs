@@ -10,28 +10,24 @@ use bus::messages::bot_api::{
     CreateParticipations, ParticipationInput, ParticipationRef, ParticipationResult, ParticipationsReply, Summary,
 };
 use diesel_async::AsyncConnection;
+use diesel_async::AsyncPgConnection;
 use domain::{BrokerAccountId, UserId};
-use platform::db::PgPool;
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Validates each item against the database, inserts the new ones and their outbox events
 /// in one transaction, and returns existing ones unchanged (same id, no second event).
 pub async fn create(
-    pool: &PgPool,
+    connection: &mut AsyncPgConnection,
     subjects: &Subjects,
     request: CreateParticipations,
 ) -> Result<ParticipationsReply, BusError> {
-    let mut connection = pool.get().await.map_err(storage_error)?;
     let trade_ids: Vec<Uuid> = request.participations.iter().map(|p| p.bot_trade_id).collect();
     let account_ids: Vec<Uuid> = request.participations.iter().map(|p| *p.broker_account_id.as_uuid()).collect();
     let trade_bots: HashMap<Uuid, Uuid> =
-        participations::trade_owners(&mut connection, &trade_ids).await.map_err(storage_error)?.into_iter().collect();
-    let account_users: HashMap<Uuid, Uuid> = participations::account_owners(&mut connection, &account_ids)
-        .await
-        .map_err(storage_error)?
-        .into_iter()
-        .collect();
+        participations::trade_owners(connection, &trade_ids).await.map_err(storage_error)?.into_iter().collect();
+    let account_users: HashMap<Uuid, Uuid> =
+        participations::account_owners(connection, &account_ids).await.map_err(storage_error)?.into_iter().collect();
 
     let refusal = |item: &ParticipationInput| -> Option<String> {
         match trade_bots.get(&item.bot_trade_id) {

@@ -6,6 +6,7 @@ use bus::BusError;
 use bus::messages::bot_api::{
     GetStates, StateResult, StatesListReply, StatesReply, Summary, UpsertStates, UserBotState,
 };
+use diesel_async::AsyncPgConnection;
 use domain::{BotId, BrokerAccountId};
 use platform::db::PgPool;
 use serde_json::value::RawValue;
@@ -14,14 +15,13 @@ use std::collections::{HashMap, HashSet};
 /// Upserts a batch in three statements (which accounts exist, which tickers exist, one
 /// upsert). Items naming an unknown account or ticker fail alone. When one batch names the
 /// same (account, ticker) twice, each item gets its own result and the last one wins.
-pub async fn upsert(pool: &PgPool, request: UpsertStates) -> Result<StatesReply, BusError> {
-    let mut connection = pool.get().await.map_err(storage_error)?;
+pub async fn upsert(connection: &mut AsyncPgConnection, request: UpsertStates) -> Result<StatesReply, BusError> {
     let account_ids: Vec<_> = request.states.iter().map(|s| *s.account_id.as_uuid()).collect();
     let ticker_ids: Vec<_> = request.states.iter().map(|s| s.ticker_id).collect();
     let accounts: HashSet<_> =
-        states::existing_accounts(&mut connection, &account_ids).await.map_err(storage_error)?.into_iter().collect();
+        states::existing_accounts(connection, &account_ids).await.map_err(storage_error)?.into_iter().collect();
     let tickers: HashSet<_> =
-        states::existing_tickers(&mut connection, &ticker_ids).await.map_err(storage_error)?.into_iter().collect();
+        states::existing_tickers(connection, &ticker_ids).await.map_err(storage_error)?.into_iter().collect();
 
     let refusal = |account: &BrokerAccountId, ticker: &uuid::Uuid| -> Option<&'static str> {
         if !accounts.contains(account.as_uuid()) {
@@ -46,7 +46,7 @@ pub async fn upsert(pool: &PgPool, request: UpsertStates) -> Result<StatesReply,
     let stored = if writes.is_empty() {
         Vec::new()
     } else {
-        states::upsert(&mut connection, *request.bot_id.as_uuid(), &writes).await.map_err(storage_error)?
+        states::upsert(connection, *request.bot_id.as_uuid(), &writes).await.map_err(storage_error)?
     };
     let row_ids: HashMap<_, _> = stored.iter().map(|row| ((row.broker_account_id, row.ticker_id), row.id)).collect();
 

@@ -122,8 +122,7 @@ async fn reload(tx: &mut AsyncPgConnection, bot_id: Uuid, trade_id: Uuid) -> Res
 }
 
 /// Creates a trade with its entry transactions, atomically.
-pub async fn create(pool: &PgPool, request: CreateTrade) -> Result<TradeReply, BusError> {
-    let mut connection = pool.get().await.map_err(storage_error)?;
+pub async fn create(connection: &mut AsyncPgConnection, request: CreateTrade) -> Result<TradeReply, BusError> {
     let bot_id = *request.bot_id.as_uuid();
     let (trade, rows) = connection
         .transaction::<_, Failure, _>(async |tx| {
@@ -160,8 +159,10 @@ pub async fn create(pool: &PgPool, request: CreateTrade) -> Result<TradeReply, B
 }
 
 /// Reference 001: adds transactions and recomputes the trade.
-pub async fn add_transactions(pool: &PgPool, request: AddTransactions) -> Result<TransactionsAddedReply, BusError> {
-    let mut connection = pool.get().await.map_err(storage_error)?;
+pub async fn add_transactions(
+    connection: &mut AsyncPgConnection,
+    request: AddTransactions,
+) -> Result<TransactionsAddedReply, BusError> {
     let bot_id = *request.bot_id.as_uuid();
     let added = request.transactions.len();
     let trade = connection

@@ -20,6 +20,10 @@ pub enum BotApiError {
     InvalidKey,
     /// 404 `{error, code: "NOT_FOUND"}`.
     NotFound(String),
+    /// 409 `{error, code: "CONFLICT"}`: a repeat while the first request still runs.
+    Conflict(String),
+    /// 422 `{error, code: "IDEMPOTENCY_KEY_REUSED"}`.
+    IdempotencyKeyReused(String),
     /// 503, 413 or 500 in the Bot API's shape.
     Common(CommonError),
 }
@@ -38,6 +42,10 @@ impl BotApiError {
             RequestError::Rejected(BusError::NotFound { message }) => BotApiError::NotFound(message),
             RequestError::Rejected(BusError::Forbidden { .. }) => BotApiError::InvalidKey,
             RequestError::Rejected(BusError::Invalid { message }) => BotApiError::BadRequest(message),
+            RequestError::Rejected(BusError::Conflict { message }) => BotApiError::Conflict(message),
+            RequestError::Rejected(BusError::IdempotencyKeyReused { message }) => {
+                BotApiError::IdempotencyKeyReused(message)
+            }
             other => {
                 let common = CommonError::from_request(&other);
                 if common == CommonError::Internal {
@@ -62,6 +70,8 @@ impl ResponseError for BotApiError {
             BotApiError::MissingKey => StatusCode::UNAUTHORIZED,
             BotApiError::InvalidKey => StatusCode::FORBIDDEN,
             BotApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            BotApiError::Conflict(_) => StatusCode::CONFLICT,
+            BotApiError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             BotApiError::Common(common) => common.respond(Family::Bot).status(),
         }
     }
@@ -80,6 +90,12 @@ impl ResponseError for BotApiError {
             }
             BotApiError::NotFound(message) => {
                 HttpResponse::build(status).json(json!({ "error": message, "code": "NOT_FOUND" }))
+            }
+            BotApiError::Conflict(message) => {
+                HttpResponse::build(status).json(json!({ "error": message, "code": "CONFLICT" }))
+            }
+            BotApiError::IdempotencyKeyReused(message) => {
+                HttpResponse::build(status).json(json!({ "error": message, "code": "IDEMPOTENCY_KEY_REUSED" }))
             }
             BotApiError::Common(common) => common.respond(Family::Bot),
         }

@@ -20,8 +20,10 @@ use bus::messages::bot_api::{
     BotConfigReply, CreateParticipations, GetBotConfig, GetStates, ParticipationsReply, StatesListReply, StatesReply,
     UpsertStates,
 };
+use bus::messages::idempotency::{Command, IdempotencyKey};
 use errors::BotApiError;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 pub(super) fn routes(router: &mut Router<'_>) {
     router
@@ -55,6 +57,23 @@ pub(super) async fn forward<Req: serde::Serialize, Resp>(
     Ok(HttpResponse::Ok().content_type("application/json").body(reply.get().to_string()))
 }
 
+/// The `Idempotency-Key` of a POST, with the hash of what it came with.
+pub(super) fn idempotency(request: &HttpRequest, body: &[u8]) -> Result<Option<IdempotencyKey>, BotApiError> {
+    let Some(value) = request.headers().get("idempotency-key") else { return Ok(None) };
+    let key =
+        value.to_str().ok().filter(|key| !key.is_empty() && key.len() <= 255).ok_or_else(|| {
+            BotApiError::BadRequest("Idempotency-Key must be 1 to 255 visible ASCII characters".into())
+        })?;
+    let mut hasher = Sha256::new();
+    hasher.update(request.method().as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(request.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    let request_hash = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
+    Ok(Some(IdempotencyKey { key: key.to_string(), request_hash }))
+}
+
 pub(super) fn parse(body: &[u8]) -> Result<Option<json::Object>, BotApiError> {
     json::parse_body(body).map_err(|_| BotApiError::BadRequest("Invalid JSON in request body".to_string()))
 }
@@ -80,11 +99,14 @@ pub async fn get_bot(
 
 /// Reference 000: link a bot trade to users' broker orders. Items succeed or fail alone.
 #[utoipa::path(post, path = "/api/bots/{slug}/participations", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header)),
+    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
     request_body = docs::ParticipationsBody,
     responses(
         (status = 200, description = "Per-item results (partial success possible)", body = ParticipationsReply),
         (status = 400, description = "Invalid slug, JSON or body (the first failing field)", body = docs::ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = docs::ErrorBody),
+        (status = 422, description = "Idempotency-Key reused with a different body (`IDEMPOTENCY_KEY_REUSED`)", body = docs::ErrorBody),
         (status = 401, description = "Missing API key", body = docs::MessageBody),
         (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
         (status = 404, description = "Bot not found", body = docs::ErrorBody),
@@ -98,17 +120,23 @@ pub async fn create_participations(
 ) -> Result<HttpResponse, BotApiError> {
     let bot = authenticate(&request, &slug, &state).await?;
     let participations = validate::participations(parse(&body)?).map_err(BotApiError::BadRequest)?;
-    let command = CreateParticipations { bot_id: bot.bot_id, slug: bot.slug, participations };
+    let command = Command {
+        idempotency: idempotency(&request, &body)?,
+        command: CreateParticipations { bot_id: bot.bot_id, slug: bot.slug, participations },
+    };
     forward(&state, &state.subjects.create_participations(), &command).await
 }
 
 /// Reference 002: upsert per (account, ticker) state. Items succeed or fail alone.
 #[utoipa::path(post, path = "/api/bots/{slug}/state", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header)),
+    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
     request_body = docs::StatesBody,
     responses(
         (status = 200, description = "Per-item results (partial success possible)", body = StatesReply),
         (status = 400, description = "Invalid slug, JSON or body (the first failing field)", body = docs::ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = docs::ErrorBody),
+        (status = 422, description = "Idempotency-Key reused with a different body (`IDEMPOTENCY_KEY_REUSED`)", body = docs::ErrorBody),
         (status = 401, description = "Missing API key", body = docs::MessageBody),
         (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
         (status = 404, description = "Bot not found", body = docs::ErrorBody),
@@ -122,7 +150,8 @@ pub async fn upsert_states(
 ) -> Result<HttpResponse, BotApiError> {
     let bot = authenticate(&request, &slug, &state).await?;
     let states = validate::states(parse(&body)?).map_err(BotApiError::BadRequest)?;
-    let command = UpsertStates { bot_id: bot.bot_id, states };
+    let command =
+        Command { idempotency: idempotency(&request, &body)?, command: UpsertStates { bot_id: bot.bot_id, states } };
     forward(&state, &state.subjects.upsert_states(), &command).await
 }
 

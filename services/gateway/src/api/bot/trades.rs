@@ -2,9 +2,10 @@
 
 use super::auth::authenticate;
 use super::errors::BotApiError;
-use super::{docs, forward, parse, validate_trades};
+use super::{docs, forward, idempotency, parse, validate_trades};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use bus::messages::idempotency::Command;
 use bus::messages::trades::{
     AddTransactions, CreateTrade, GetTrade, ListTrades, ParticipationsList, TradeReply, TradesPage,
     TransactionUpdatedReply, TransactionsAddedReply, UpdateTrade, UpdateTransaction,
@@ -19,11 +20,14 @@ fn path_uuid(text: &str, name: &str) -> Result<Uuid, BotApiError> {
 
 /// Creates a trade with its entry transactions, atomically.
 #[utoipa::path(post, path = "/api/bots/{slug}/trades", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header)),
+    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
     request_body = docs::TradeBody,
     responses(
         (status = 200, description = "The trade with its transactions", body = TradeReply),
         (status = 400, description = "Invalid slug, JSON or body", body = docs::ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = docs::ErrorBody),
+        (status = 422, description = "Idempotency-Key reused with a different body (`IDEMPOTENCY_KEY_REUSED`)", body = docs::ErrorBody),
         (status = 401, description = "Missing API key", body = docs::MessageBody),
         (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
         (status = 404, description = "Bot not found", body = docs::ErrorBody),
@@ -46,6 +50,7 @@ pub async fn create_trade(
         metadata: input.metadata,
         transactions: input.transactions,
     };
+    let command = Command { idempotency: idempotency(&request, &body)?, command };
     forward(&state, &state.subjects.create_trade(), &command).await
 }
 
@@ -155,11 +160,14 @@ pub async fn update_trade(
 /// Reference 001: adds transactions to a trade; its status is recomputed.
 #[utoipa::path(post, path = "/api/bots/{slug}/trades/{tradeId}/transactions", tag = "bot-api",
     params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
-        ("x-api-key" = String, Header)),
+        ("x-api-key" = String, Header),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
     request_body = docs::TransactionsBody,
     responses(
         (status = 200, description = "The trade and how many were added", body = TransactionsAddedReply),
         (status = 400, description = "Invalid slug, trade id, JSON or body", body = docs::ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = docs::ErrorBody),
+        (status = 422, description = "Idempotency-Key reused with a different body (`IDEMPOTENCY_KEY_REUSED`)", body = docs::ErrorBody),
         (status = 401, description = "Missing API key", body = docs::MessageBody),
         (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
         (status = 404, description = "Bot not found, or `Trade not found`", body = docs::ErrorBody),
@@ -175,8 +183,11 @@ pub async fn add_transactions(
     let bot = authenticate(&request, &slug, &state).await?;
     let trade_id = path_uuid(&trade_id, "tradeId")?;
     let transactions = validate_trades::transactions(parse(&body)?).map_err(BotApiError::BadRequest)?;
-    forward(&state, &state.subjects.add_transactions(), &AddTransactions { bot_id: bot.bot_id, trade_id, transactions })
-        .await
+    let command = Command {
+        idempotency: idempotency(&request, &body)?,
+        command: AddTransactions { bot_id: bot.bot_id, trade_id, transactions },
+    };
+    forward(&state, &state.subjects.add_transactions(), &command).await
 }
 
 /// Updates one transaction; the trade's status is recomputed.
