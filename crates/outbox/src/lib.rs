@@ -4,7 +4,7 @@ pub mod inbox;
 pub mod relay;
 pub mod schema;
 
-pub use relay::{Relay, RelayConfig};
+pub use relay::{Faults, Relay, RelayConfig};
 
 use bus::{Event, Topic};
 use chrono::Utc;

@@ -12,6 +12,25 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info_span, warn};
 
+/// Test-only fault injection: makes the relay stop at a chosen point, as if the process died
+/// there. Inert unless a test sets a flag.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Stop after claiming a batch, before publishing it (rows stay leased, unpublished).
+    pub before_publish: std::sync::atomic::AtomicBool,
+    /// Stop after JetStream acknowledged the batch, before marking the rows published.
+    pub after_ack: std::sync::atomic::AtomicBool,
+}
+
+impl Faults {
+    fn tripped(flag: &std::sync::atomic::AtomicBool, point: &str) -> anyhow::Result<()> {
+        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            anyhow::bail!("injected fault: relay stopped {point}");
+        }
+        Ok(())
+    }
+}
+
 /// How the relay paces itself.
 #[derive(Clone, Debug)]
 pub struct RelayConfig {
@@ -23,6 +42,8 @@ pub struct RelayConfig {
     pub retry_after: Duration,
     /// The fallback wake-up when no NOTIFY arrives.
     pub poll_interval: Duration,
+    /// Fault injection for tests; `None` in services.
+    pub faults: Option<std::sync::Arc<Faults>>,
 }
 
 impl Default for RelayConfig {
@@ -32,6 +53,7 @@ impl Default for RelayConfig {
             lease: Duration::from_secs(30),
             retry_after: Duration::from_secs(2),
             poll_interval: Duration::from_millis(500),
+            faults: None,
         }
     }
 }
@@ -92,6 +114,9 @@ impl Relay {
     }
 
     async fn publish_batch(&self, claimed: Vec<Claimed>) -> anyhow::Result<usize> {
+        if let Some(faults) = &self.config.faults {
+            Faults::tripped(&faults.before_publish, "before publishing")?;
+        }
         // Send every publish first and await the acks after: one round trip per batch, not per row.
         let mut pending = Vec::with_capacity(claimed.len());
         for row in &claimed {
@@ -111,6 +136,9 @@ impl Relay {
                 Ok(()) => published.push(row.id),
                 Err(error) => failed.push((row.id, error)),
             }
+        }
+        if let Some(faults) = &self.config.faults {
+            Faults::tripped(&faults.after_ack, "after the JetStream ack")?;
         }
         let mut connection = self.pool.get().await?;
         if !published.is_empty() {

@@ -198,3 +198,56 @@ async fn the_inbox_accepts_an_event_id_once_per_consumer() {
     assert!(!outbox::inbox::first_time(&mut connection, "fetcher_participation_created", id).await.unwrap());
     assert!(outbox::inbox::first_time(&mut connection, "another_consumer", id).await.unwrap());
 }
+
+/// A relay "restarted" after a fault: a fresh relay with short leases, like a new process.
+fn restarted(fixture: &Fixture) -> Relay {
+    fixture.relay(RelayConfig { lease: Duration::from_millis(200), ..RelayConfig::default() })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_stopped_between_commit_and_publish_publishes_once_after_a_restart() {
+    let fixture = fixture().await;
+    let faults = std::sync::Arc::new(outbox::Faults::default());
+    faults.before_publish.store(true, std::sync::atomic::Ordering::SeqCst);
+    let crashing = fixture.relay(RelayConfig {
+        lease: Duration::from_millis(200),
+        faults: Some(faults),
+        ..RelayConfig::default()
+    });
+    fixture.enqueue(1).await;
+    assert!(crashing.run_once().await.is_err(), "the fault stops the relay");
+    assert_eq!(fixture.stream_messages().await, 0);
+    assert_eq!(fixture.unpublished().await, 1, "the committed event waits in Postgres");
+
+    let relay = restarted(&fixture);
+    eventually("the lease to expire and the event to be published", Duration::from_secs(10), || async {
+        relay.run_once().await.ok();
+        (fixture.unpublished().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(fixture.stream_messages().await, 1, "exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_stopped_between_ack_and_mark_publishes_once_after_a_restart() {
+    let fixture = fixture().await;
+    let faults = std::sync::Arc::new(outbox::Faults::default());
+    faults.after_ack.store(true, std::sync::atomic::Ordering::SeqCst);
+    let crashing = fixture.relay(RelayConfig {
+        lease: Duration::from_millis(200),
+        faults: Some(faults),
+        ..RelayConfig::default()
+    });
+    fixture.enqueue(1).await;
+    assert!(crashing.run_once().await.is_err(), "the fault stops the relay");
+    assert_eq!(fixture.stream_messages().await, 1, "JetStream has the event");
+    assert_eq!(fixture.unpublished().await, 1, "but the row was never marked");
+
+    let relay = restarted(&fixture);
+    eventually("the row to be marked published", Duration::from_secs(10), || async {
+        relay.run_once().await.ok();
+        (fixture.unpublished().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(fixture.stream_messages().await, 1, "the re-publish was dropped as a duplicate: exactly once");
+}
