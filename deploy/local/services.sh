@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the five services for `just up` / `just down` / `just status`.
-# Each runs in the background from target/debug with its own config folder; logs go to
-# .local/logs/<service>.log and pids to .local/run/<service>.pid.
+# Each runs in the background from target/$PROFILE (debug by default; benchmarks use
+# PROFILE=release) with its own config folder; logs go to .local/logs/<service>.log and pids
+# to .local/run/<service>.pid.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -9,6 +10,7 @@ SERVICES=(trade-ledger outbox-broker-fetcher backtest-executor live-session-runn
 LOGS=.local/logs
 RUN=.local/run
 GATEWAY_PORT=${APP_HTTP__PORT:-8080}
+PROFILE=${PROFILE:-debug}
 mkdir -p "$LOGS" "$RUN"
 
 running() { # service -> 0 when its recorded pid is alive
@@ -34,11 +36,11 @@ start() {
             echo "$service already running (pid $(cat "$RUN/$service.pid"))"
             continue
         fi
-        [[ -x target/debug/$service ]] || { echo "target/debug/$service is missing: run 'just build'" >&2; exit 1; }
-        APP_CONFIG_DIR="services/$service/config" setsid "target/debug/$service" serve \
+        [[ -x target/$PROFILE/$service ]] || { echo "target/$PROFILE/$service is missing: run 'just build'" >&2; exit 1; }
+        APP_CONFIG_DIR="services/$service/config" setsid "target/$PROFILE/$service" serve \
             >>"$LOGS/$service.log" 2>&1 </dev/null &
         echo $! >"$RUN/$service.pid"
-        echo "started $service (pid $!, log $LOGS/$service.log)"
+        echo "started $service ($PROFILE, pid $!, log $LOGS/$service.log)"
     done
     echo -n "waiting for the gateway's /status to be green "
     for _ in $(seq 1 120); do
