@@ -70,7 +70,7 @@ where
                     Ok(request) => handler(request).await.into(),
                     Err(error) => Reply::Error(BusError::invalid(format!("malformed request: {error}"))),
                 };
-                match serde_json::to_vec(&reply) {
+                match serde_json::to_vec(&reply).map(|body| fit_payload(&client, body)) {
                     Ok(body) => {
                         if let Err(error) = client.publish(reply_to, body.into()).await {
                             warn!(error = %error, "reply could not be sent");
@@ -85,4 +85,19 @@ where
     in_flight.close();
     in_flight.wait().await;
     Ok(())
+}
+
+/// Replaces a reply that NATS would refuse (above the server's `max_payload`) by a typed
+/// refusal, so the requester gets an answer at once instead of waiting for its timeout.
+fn fit_payload(client: &async_nats::Client, body: Vec<u8>) -> Vec<u8> {
+    // Headroom for the protocol line and headers.
+    let limit = client.server_info().max_payload.saturating_sub(4096);
+    if body.len() <= limit {
+        return body;
+    }
+    warn!(reply.bytes = body.len(), limit.bytes = limit, "reply too large for NATS; refused");
+    let refusal: Reply<()> = Reply::Error(BusError::invalid(
+        "The response would be too large; ask for less (a smaller limit or narrower filters)",
+    ));
+    serde_json::to_vec(&refusal).unwrap_or_default()
 }

@@ -76,6 +76,8 @@ fn event(n: usize) -> ParticipationCreated {
         user_id: UserId::new(),
         broker_account_id: BrokerAccountId::new(),
         broker_order_id: format!("order-{n}"),
+        child_order_ids: vec![],
+        units: rust_decimal::Decimal::ONE,
     }
 }
 

@@ -115,3 +115,28 @@ where
     .await
     .map_err(|error| MigrationError(format!("migration task failed: {error}")))?
 }
+
+/// JSON text bound to a `jsonb` column as it is, byte for byte: Postgres's binary `jsonb`
+/// format is a version byte (1) followed by the JSON text. Going through `serde_json::Value`
+/// instead would turn numbers into `f64` (`1.10` → `1.1`, big values rounded).
+#[derive(Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Jsonb)]
+pub struct JsonText(pub String);
+
+impl diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for JsonText {
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
+        use std::io::Write;
+        out.write_all(&[1])?;
+        out.write_all(self.0.as_bytes())?;
+        Ok(diesel::serialize::IsNull::No)
+    }
+}
+
+impl diesel::deserialize::FromSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for JsonText {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        match value.as_bytes().split_first() {
+            Some((1, text)) => Ok(JsonText(String::from_utf8(text.to_vec())?)),
+            _ => Err("unsupported jsonb binary format".into()),
+        }
+    }
+}

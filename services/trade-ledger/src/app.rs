@@ -20,7 +20,8 @@ impl App {
         crate::bus::serve(&backend);
         let relay = Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), RelayConfig::default());
         let shutdown = backend.shutdown();
-        backend.spawn("outbox relay", relay.run(shutdown));
+        backend.spawn("outbox relay", relay.run(shutdown.clone()));
+        backend.spawn("idempotency purge", crate::usecase::idempotency::purge_expired(backend.pool.clone(), shutdown));
         Ok(Self { backend })
     }
 

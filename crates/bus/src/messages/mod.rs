@@ -39,6 +39,10 @@ pub struct ParticipationCreated {
     pub broker_account_id: BrokerAccountId,
     /// The broker's id of the parent order.
     pub broker_order_id: String,
+    /// The broker's ids of the child orders (bracket legs) to fetch too.
+    pub child_order_ids: Vec<String>,
+    /// Units or contracts the user holds in the order.
+    pub units: rust_decimal::Decimal,
 }
 
 /// A backtest row was created and waits for a worker.

@@ -70,8 +70,24 @@ pub fn as_decimal(raw: &RawValue) -> Option<Decimal> {
     if kind(raw) != Kind::Number {
         return None;
     }
-    let text = raw.get();
-    if text.contains(['e', 'E']) { Decimal::from_scientific(text).ok() } else { Decimal::from_str_exact(text).ok() }
+    exact_decimal(raw.get())
+}
+
+/// Parses decimal text exactly: a value that does not fit 28 significant digits is refused,
+/// never rounded (also in exponent form, whose mantissa is checked first).
+pub fn exact_decimal(text: &str) -> Option<Decimal> {
+    match text.split_once(['e', 'E']) {
+        None => Decimal::from_str_exact(text).ok(),
+        Some((mantissa, _)) => {
+            Decimal::from_str_exact(mantissa).ok()?;
+            Decimal::from_scientific(text).ok()
+        }
+    }
+}
+
+/// Whether an opaque JSON value can be stored as `jsonb`: Postgres refuses the `\u0000` escape.
+pub fn storable(raw: &RawValue) -> bool {
+    !raw.get().contains("\\u0000")
 }
 
 /// The first key of `object` that is not in `known`, as `Unknown field '<prefix><key>'`.

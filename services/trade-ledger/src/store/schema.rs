@@ -39,6 +39,8 @@ diesel::table! {
         metadata -> Jsonb,
         created_at -> Timestamptz,
         last_update_at -> Timestamptz,
+        opened_at_explicit -> Bool,
+        closed_at_explicit -> Bool,
     }
 }
 

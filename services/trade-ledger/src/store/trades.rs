@@ -38,6 +38,10 @@ pub struct TradeRow {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub last_update_at: DateTime<Utc>,
+    /// Whether the bot set `opened_at` (else it is derived from fills).
+    pub opened_at_explicit: bool,
+    /// Whether the bot set `closed_at` (else it is derived from fills).
+    pub closed_at_explicit: bool,
 }
 
 macro_rules! trade_columns {
@@ -57,6 +61,8 @@ macro_rules! trade_columns {
             diesel::dsl::sql::<diesel::sql_types::Text>("bot_trades.metadata::text"),
             bot_trades::created_at,
             bot_trades::last_update_at,
+            bot_trades::opened_at_explicit,
+            bot_trades::closed_at_explicit,
         )
     };
 }
@@ -184,8 +190,8 @@ pub struct NewTrade<'a> {
 pub async fn insert_trade(connection: &mut AsyncPgConnection, trade: &NewTrade<'_>) -> QueryResult<()> {
     use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
     diesel::sql_query(
-        "INSERT INTO bot_trades (id, bot_id, symbol, trade_type, status, signal_at, opened_at, metadata) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)",
+        "INSERT INTO bot_trades (id, bot_id, symbol, trade_type, status, signal_at, opened_at, metadata, opened_at_explicit) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $7 IS NOT NULL)",
     )
     .bind::<SqlUuid, _>(trade.id)
     .bind::<SqlUuid, _>(trade.bot_id)
@@ -256,8 +262,8 @@ pub struct NewTransactionRow {
     pub broker_parent_order_id: Option<String>,
     /// Notes.
     pub notes: Option<String>,
-    /// Metadata.
-    pub metadata: serde_json::Value,
+    /// Metadata, as the bot sent it.
+    pub metadata: platform::db::JsonText,
 }
 
 /// Inserts transactions in one statement.

@@ -127,3 +127,26 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
+
+/// Deletes expired idempotency records every hour until `shutdown`. (A returning key also
+/// replaces its own expired record; this keeps keys that never return from piling up.)
+pub async fn purge_expired(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            _ = interval.tick() => {}
+        }
+        let purged = async {
+            let mut connection = pool.get().await?;
+            let deleted = diesel::sql_query("DELETE FROM idempotency_records WHERE expires_at < now()")
+                .execute(&mut connection)
+                .await?;
+            anyhow::Ok(deleted)
+        };
+        match purged.await {
+            Ok(deleted) => tracing::debug!(deleted, "expired idempotency records purged"),
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "idempotency purge failed; retrying later"),
+        }
+    }
+}

@@ -45,7 +45,7 @@ pub async fn create(
         }
         None
     };
-    let accepted: Vec<NewParticipation> = request
+    let mut accepted: Vec<NewParticipation> = request
         .participations
         .iter()
         .filter(|item| refusal(item).is_none())
@@ -59,6 +59,11 @@ pub async fn create(
             units: item.units,
         })
         .collect();
+    // One insertion order for every batch: concurrent batches with overlapping natural keys
+    // then wait for each other instead of deadlocking.
+    accepted.sort_by(|a, b| {
+        (a.bot_trade_id, a.user_id, &a.broker_order_id).cmp(&(b.bot_trade_id, b.user_id, &b.broker_order_id))
+    });
 
     let stored = if accepted.is_empty() {
         Vec::new()
@@ -79,6 +84,8 @@ pub async fn create(
                         user_id: UserId::from_uuid(row.user_id),
                         broker_account_id: BrokerAccountId::from_uuid(row.broker_account_id),
                         broker_order_id: row.broker_order_id.clone(),
+                        child_order_ids: row.child_order_ids.clone(),
+                        units: row.units,
                     })
                     .collect();
                 outbox::enqueue_many(tx, &topic, &events).await?;

@@ -39,10 +39,12 @@ pub async fn upsert(connection: &mut AsyncPgConnection, request: UpsertStates) -
             last_write.insert((*item.account_id.as_uuid(), item.ticker_id), item.state.get().to_string());
         }
     }
-    let writes: Vec<StateWrite> = last_write
+    let mut writes: Vec<StateWrite> = last_write
         .into_iter()
         .map(|((broker_account_id, ticker_id), state)| StateWrite { broker_account_id, ticker_id, state })
         .collect();
+    // One lock order for every batch, so two batches touching the same rows cannot deadlock.
+    writes.sort_by_key(|write| (write.broker_account_id, write.ticker_id));
     let stored = if writes.is_empty() {
         Vec::new()
     } else {

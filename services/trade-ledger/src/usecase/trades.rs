@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::trade::{self, TradeFacts, TradeStatus, TransactionFacts, TransactionGroup, TransactionStatus};
 use domain::{BotId, BrokerAccountId, UserId};
-use platform::db::PgPool;
+use platform::db::{JsonText, PgPool};
 use serde_json::value::RawValue;
 use std::str::FromStr;
 use uuid::Uuid;
@@ -47,8 +47,7 @@ impl From<Failure> for BusError {
 const TRADE_NOT_FOUND: &str = "Trade not found";
 
 fn new_transaction_row(trade_id: Uuid, input: NewTransaction) -> Result<NewTransactionRow, diesel::result::Error> {
-    let metadata = serde_json::from_str(input.metadata.get())
-        .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
+    let metadata = JsonText(input.metadata.get().to_string());
     Ok(NewTransactionRow {
         id: Uuid::now_v7(),
         bot_trade_id: trade_id,
@@ -108,8 +107,9 @@ async fn recompute(tx: &mut AsyncPgConnection, trade: &TradeRow) -> Result<Vec<T
         &TradeFacts {
             error_at: trade.error_at,
             error_message: trade.error_message.clone(),
-            opened_at: trade.opened_at,
-            closed_at: trade.closed_at,
+            // Only what the bot set stands; derived times follow the fills.
+            opened_at: trade.opened_at.filter(|_| trade.opened_at_explicit),
+            closed_at: trade.closed_at.filter(|_| trade.closed_at_explicit),
         },
         &facts(&rows)?,
     );
@@ -262,8 +262,16 @@ pub async fn update(pool: &PgPool, request: UpdateTrade) -> Result<TradeReply, B
             let trade =
                 trades::lock_trade(tx, bot_id, request.trade_id).await?.ok_or(Failure::NotFound(TRADE_NOT_FOUND))?;
             apply_trade_patch(tx, &trade, &request.patch).await?;
-            let trade = reload(tx, bot_id, trade.id).await?;
-            let rows = trades::transactions_of(tx, trade.id).await?;
+            let mut trade = reload(tx, bot_id, trade.id).await?;
+            // Error fields take part in the status rule: recompute unless a status was given.
+            let error_changed = request.patch.error_message.is_some() || request.patch.error_at.is_some();
+            let rows = if request.patch.status.is_none() && error_changed {
+                let rows = recompute(tx, &trade).await?;
+                trade = reload(tx, bot_id, trade.id).await?;
+                rows
+            } else {
+                trades::transactions_of(tx, trade.id).await?
+            };
             Ok((trade, rows))
         })
         .await?;
@@ -279,13 +287,16 @@ struct TradeChanges {
     net_pnl: Option<Option<rust_decimal::Decimal>>,
     error_message: Option<Option<String>>,
     error_at: Option<Option<DateTime<Utc>>>,
-    metadata: Option<serde_json::Value>,
+    metadata: Option<JsonText>,
     last_update_at: DateTime<Utc>,
+    closed_at_explicit: Option<bool>,
 }
 
 async fn apply_trade_patch(tx: &mut AsyncPgConnection, trade: &TradeRow, patch: &TradePatch) -> Result<(), Failure> {
     let now = Utc::now();
     let mut closed_at = patch.closed_at;
+    // A closedAt the bot sends stands; one derived here follows later fills.
+    let closed_at_explicit = patch.closed_at.map(|value| value.is_some());
     if patch.status == Some(TradeStatus::Closed) {
         let fill_time = patch.closed_at.flatten().unwrap_or(now);
         diesel::sql_query(
@@ -307,13 +318,7 @@ async fn apply_trade_patch(tx: &mut AsyncPgConnection, trade: &TradeRow, patch: 
             closed_at = Some(latest_exit.or(Some(fill_time)));
         }
     }
-    let metadata = match &patch.metadata {
-        Some(raw) => Some(
-            serde_json::from_str(raw.get())
-                .map_err(|error| Failure::Storage(diesel::result::Error::SerializationError(Box::new(error))))?,
-        ),
-        None => None,
-    };
+    let metadata = patch.metadata.as_ref().map(|raw| JsonText(raw.get().to_string()));
     let changes = TradeChanges {
         status: patch.status.map(|status| status.as_str().to_string()),
         closed_at,
@@ -322,6 +327,7 @@ async fn apply_trade_patch(tx: &mut AsyncPgConnection, trade: &TradeRow, patch: 
         error_at: patch.error_at,
         metadata,
         last_update_at: now,
+        closed_at_explicit,
     };
     diesel::update(bot_trades::table.find(trade.id)).set(changes).execute(tx).await?;
     Ok(())
@@ -339,19 +345,13 @@ struct TransactionChanges {
     price: Option<Option<rust_decimal::Decimal>>,
     broker_parent_order_id: Option<Option<String>>,
     notes: Option<Option<String>>,
-    metadata: Option<serde_json::Value>,
+    metadata: Option<JsonText>,
     updated_at: DateTime<Utc>,
 }
 
-fn transaction_changes(patch: TransactionPatch) -> Result<TransactionChanges, Failure> {
-    let metadata = match patch.metadata {
-        Some(raw) => Some(
-            serde_json::from_str(raw.get())
-                .map_err(|error| Failure::Storage(diesel::result::Error::SerializationError(Box::new(error))))?,
-        ),
-        None => None,
-    };
-    Ok(TransactionChanges {
+fn transaction_changes(patch: TransactionPatch) -> TransactionChanges {
+    let metadata = patch.metadata.map(|raw| JsonText(raw.get().to_string()));
+    TransactionChanges {
         status: patch.status.map(|status| status.as_str().to_string()),
         filled_at: patch.filled_at,
         filled_quantity: patch.filled_quantity,
@@ -362,7 +362,7 @@ fn transaction_changes(patch: TransactionPatch) -> Result<TransactionChanges, Fa
         notes: patch.notes,
         metadata,
         updated_at: Utc::now(),
-    })
+    }
 }
 
 /// Updates one transaction of the bot's trade and recomputes the trade.
@@ -372,7 +372,7 @@ pub async fn update_transaction(
 ) -> Result<TransactionUpdatedReply, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
     let bot_id = *request.bot_id.as_uuid();
-    let changes = transaction_changes(request.patch)?;
+    let changes = transaction_changes(request.patch);
     let (trade, rows) = connection
         .transaction::<_, Failure, _>(async |tx| {
             let trade =

@@ -79,6 +79,11 @@ async fn a_trade_follows_its_transactions_from_pending_to_closed() {
     assert_eq!(reply["trade"]["netPnl"], "812.50");
     let transactions = reply["trade"]["transactions"].as_array().unwrap();
     assert!(transactions.iter().all(|t| t["status"] == "filled"), "{reply}");
+    let closed_at = reply["trade"]["closedAt"].as_str().unwrap().to_string();
+    assert!(
+        closed_at.as_str() > "2024-01-15T11:05:00.000Z",
+        "the latest exit fill (the one closing filled): {closed_at}"
+    );
 
     // Read back with transactions and participations, and in the list.
     let (status, one) = fixture.get(&format!("/trades/{trade_id}")).await;
@@ -90,6 +95,57 @@ async fn a_trade_follows_its_transactions_from_pending_to_closed() {
     assert_eq!(status, 200);
     assert_eq!(list["trades"].as_array().unwrap().len(), 1);
     assert_eq!(list["nextCursor"], Value::Null);
+
+    // A new filled entry (200 in, 150 out) reopens it: the derived closedAt goes away.
+    let (status, reply) = fixture
+        .post(&format!("/trades/{trade_id}/transactions"), json!({"transactions": [entry("filled", 100)]}))
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["trade"]["status"], "open");
+    assert_eq!(reply["trade"]["closedAt"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_report_moves_a_pending_trade_to_error_and_back() {
+    let fixture = Fixture::start().await;
+    let trade =
+        create_trade(&fixture, json!({"symbol": "AAPL", "tradeType": "long", "signalAt": "2024-01-15T10:30:00Z"}))
+            .await;
+    let path = format!("/api/bots/alpha-bot/trades/{}", trade["id"].as_str().unwrap());
+    let key = Some(fixture.bot.key.clone());
+    let (status, reply) = fixture
+        .send(Method::PATCH, &path, key.as_deref(), Some(json!({"errorMessage": "broker rejected"}).to_string()))
+        .await;
+    assert_eq!((status, reply["trade"]["status"].as_str()), (200, Some("error")), "{reply}");
+    let (_, reply) =
+        fixture.send(Method::PATCH, &path, key.as_deref(), Some(json!({"errorMessage": null}).to_string())).await;
+    assert_eq!(reply["trade"]["status"], "pending");
+    let (status, reply) = fixture.send(Method::PATCH, &path, key.as_deref(), Some("{}".to_string())).await;
+    assert_eq!(status, 400, "{reply}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_numbers_are_stored_exactly() {
+    let fixture = Fixture::start().await;
+    let body = r#"{"symbol":"AAPL","tradeType":"long","signalAt":"2024-01-15T10:30:00Z","metadata":{"a":1.10},
+        "transactions":[{"transactionGroup":"entry","symbol":"AAPL","assetType":"stock","side":"buy","type":"market",
+        "quantity":1,"transactionDate":"2024-01-15T10:30:00Z","metadata":{"p":0.10000000000000000001}}]}"#;
+    let (status, reply) = fixture
+        .send(Method::POST, "/api/bots/alpha-bot/trades", Some(&fixture.bot.key.clone()), Some(body.to_string()))
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    let id = reply["trade"]["id"].as_str().unwrap();
+    let text = reqwest::Client::new()
+        .get(fixture.system.url(&format!("/api/bots/alpha-bot/trades/{id}")))
+        .header("x-api-key", &fixture.bot.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("0.10000000000000000001"), "{text}");
+    assert!(text.contains("1.10"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,7 +162,9 @@ async fn trades_page_newest_first_and_stay_with_their_bot() {
     let (_, second) = fixture.get(&format!("/trades?limit=2&symbol=MSFT&cursor={cursor}")).await;
     assert_eq!(second["trades"].as_array().unwrap().len(), 1);
     assert_eq!(second["nextCursor"], Value::Null);
-    assert!(first["trades"][0]["createdAt"].as_str() >= first["trades"][1]["createdAt"].as_str());
+    // Ids are time-ordered (UUID v7): newest first means descending ids.
+    assert!(first["trades"][0]["id"].as_str() > first["trades"][1]["id"].as_str());
+    assert!(first["trades"][1]["id"].as_str() > second["trades"][0]["id"].as_str());
 
     // Another bot's trade is not found, on every route (BOLA).
     let other = fixture.other.trade_id;

@@ -114,6 +114,9 @@ pub fn states(body: Option<Object>) -> Check<Vec<StateInput>> {
                 .remove("state")
                 .filter(|raw| json::kind(raw) == json::Kind::Object)
                 .ok_or_else(|| format!("{path}.state is required and must be an object"))?;
+            if !json::storable(&state) {
+                return Err(format!("{path}.state must not contain the \\u0000 character"));
+            }
             if let Some(unknown) = json::unknown_field(&item, &["accountId", "tickerId"], &format!("{path}.")) {
                 return Err(unknown);
             }

@@ -68,11 +68,7 @@ fn optional_decimal(item: &Object, path: &str, field: &str) -> Check<Option<Deci
 }
 
 fn decimal_or_numeric_string(raw: &RawValue) -> Option<Decimal> {
-    json::as_decimal(raw).or_else(|| {
-        let text = json::as_string(raw)?;
-        let text = text.trim();
-        if text.contains(['e', 'E']) { Decimal::from_scientific(text).ok() } else { Decimal::from_str_exact(text).ok() }
-    })
+    json::as_decimal(raw).or_else(|| json::exact_decimal(json::as_string(raw)?.trim()))
 }
 
 fn optional_timestamp(item: &Object, path: &str, field: &str) -> Check<Option<DateTime<Utc>>> {
@@ -88,8 +84,19 @@ fn optional_timestamp(item: &Object, path: &str, field: &str) -> Check<Option<Da
 fn metadata(item: &mut Object, path: &str) -> Check<Box<RawValue>> {
     match item.remove("metadata") {
         None => RawValue::from_string("{}".to_string()).map_err(|error| error.to_string()),
-        Some(raw) if json::kind(&raw) == json::Kind::Object => Ok(raw),
-        Some(_) => Err(format!("{path}.metadata must be an object")),
+        Some(raw) => opaque_object(raw, &format!("{path}.metadata")),
+    }
+}
+
+/// An object stored as sent (`metadata`): an object, and one Postgres can store.
+fn opaque_object(raw: Box<RawValue>, field: &str) -> Check<Box<RawValue>> {
+    let field = field.strip_prefix('.').unwrap_or(field);
+    if json::kind(&raw) != json::Kind::Object {
+        Err(format!("{field} must be an object"))
+    } else if !json::storable(&raw) {
+        Err(format!("{field} must not contain the \\u0000 character"))
+    } else {
+        Ok(raw)
     }
 }
 
@@ -297,11 +304,7 @@ pub fn trade_patch(body: Option<Object>) -> Check<TradePatch> {
         net_pnl: nullable(&body, "netPnl", decimal_or_numeric_string, "netPnl must be a number or a numeric string")?,
         error_message: nullable(&body, "errorMessage", json::as_string, "errorMessage must be a string")?,
         error_at: nullable(&body, "errorAt", timestamp, "errorAt must be a valid ISO timestamp")?,
-        metadata: match body.remove("metadata") {
-            None => None,
-            Some(raw) if json::kind(&raw) == json::Kind::Object => Some(raw),
-            Some(_) => return Err("metadata must be an object".to_string()),
-        },
+        metadata: body.remove("metadata").map(|raw| opaque_object(raw, "metadata")).transpose()?,
     };
     let known = ["status", "closedAt", "netPnl", "errorMessage", "errorAt"];
     if let Some(unknown) = json::unknown_field(&body, &known, "") {
@@ -350,11 +353,7 @@ pub fn transaction_patch(body: Option<Object>) -> Check<TransactionPatch> {
             "brokerParentOrderId must be a string",
         )?,
         notes: nullable(&body, "notes", json::as_string, "notes must be a string")?,
-        metadata: match body.remove("metadata") {
-            None => None,
-            Some(raw) if json::kind(&raw) == json::Kind::Object => Some(raw),
-            Some(_) => return Err("metadata must be an object".to_string()),
-        },
+        metadata: body.remove("metadata").map(|raw| opaque_object(raw, "metadata")).transpose()?,
     };
     let known =
         ["status", "filledAt", "filledQuantity", "avgFillPrice", "stopPrice", "price", "brokerParentOrderId", "notes"];
