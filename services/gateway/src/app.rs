@@ -5,7 +5,8 @@ use crate::api::body_limit::{self, BodyLimit};
 use crate::settings::GatewaySettings;
 use crate::state::AppState;
 use actix_web::dev::ServerHandle;
-use actix_web::middleware::from_fn;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App as ActixApp, HttpServer, web};
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ impl App {
                 .app_data(json_config)
                 .app_data(payload_config)
                 .wrap(from_fn(body_limit::reject_oversized))
+                .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, body_limit::family_shaped_413))
                 .configure(|config| {
                     api::register(config);
                 })

@@ -8,7 +8,7 @@ use super::errors::{CommonError, FamilyError};
 use super::family::Family;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
+use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, HttpRequest, web};
 
 /// The limit in force, stored in app data.
@@ -39,6 +39,14 @@ fn too_large_or_bad(request: &HttpRequest, oversized: bool, cause: impl Into<Err
     } else {
         cause.into()
     }
+}
+
+/// Gives any 413 the family's body: a chunked body has no length to check up front and
+/// overflows while being read, where actix answers in plain text.
+pub fn family_shaped_413<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (request, _plain) = response.into_parts();
+    let shaped = CommonError::PayloadTooLarge.respond(Family::of(request.path()));
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, shaped).map_into_right_body()))
 }
 
 /// JSON and raw payload extractor configs enforcing `limit` with the family's 413.

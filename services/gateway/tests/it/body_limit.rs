@@ -28,3 +28,25 @@ async fn oversized_bodies_are_refused_in_each_familys_shape() {
     assert_eq!(code, 413);
     assert_eq!(body["error"], "payload_too_large");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_body_that_overflows_gets_the_familys_413_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let gateway = Gateway::start().await;
+    let mut stream = tokio::net::TcpStream::connect(gateway.addr).await.unwrap();
+    let head = "POST /api/bots/alpha/state HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\n\
+                content-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..9 {
+        let _ = stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await;
+        let _ = stream.write_all(&chunk).await;
+        let _ = stream.write_all(b"\r\n").await;
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(response.contains(r#""code":"PAYLOAD_TOO_LARGE""#), "{response}");
+}
