@@ -1,5 +1,6 @@
 //! The Bot API through the gateway, against the real ledger, Postgres and NATS.
 
+mod auth;
 mod fixture;
 mod idempotency;
 mod participations;
