@@ -78,3 +78,7 @@ k8s:
 # Regenerate a service's diesel schema.rs from its migrations (needs diesel_cli: see README).
 schema svc:
     bash deploy/local/print-schema.sh {{svc}}
+
+# Run a benchmark against the local system in release (e.g. `just bench ingest --duration 10`).
+bench target *args:
+    bash deploy/local/bench.sh {{target}} {{args}}

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Double, Integer, Jsonb, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::EventId;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use platform::db::PgPool;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -178,7 +178,11 @@ impl Relay {
                 match listener.as_mut() {
                     Some(connection) => {
                         let mut notifications = std::pin::pin!(connection.notifications_stream());
-                        notifications.next().await.is_some()
+                        let alive = notifications.next().await.is_some();
+                        // One round serves every commit so far: drop the wake-ups already queued,
+                        // or a burst of N commits would cost N empty claim queries afterwards.
+                        while let Some(Some(_)) = notifications.next().now_or_never() {}
+                        alive
                     }
                     None => std::future::pending().await,
                 }
