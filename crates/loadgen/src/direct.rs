@@ -7,7 +7,6 @@ use crate::runner::Failure;
 use bus::Subjects;
 use bus::messages::bot_api::{CreateParticipations, ParticipationInput, ParticipationResult, StateInput, UpsertStates};
 use bus::messages::trades::{AddTransactions, NewTransaction as TransactionInput};
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 use trade_ledger::usecase;
@@ -15,6 +14,11 @@ use uuid::Uuid;
 
 /// The ledger's pool type.
 pub type PgPool = platform::db::PgPool;
+
+/// The JSON object `{}`, for a transaction's metadata.
+pub fn empty_object() -> Result<Box<RawValue>, Failure> {
+    raw("{}")
+}
 
 fn raw(text: &str) -> Result<Box<RawValue>, Failure> {
     RawValue::from_string(text.to_string()).map_err(|error| format!("JSON: {error}"))
@@ -46,63 +50,6 @@ pub struct NewParticipation {
     pub child_order_ids: Vec<String>,
     /// Units.
     pub units: Decimal,
-}
-
-/// A transaction row as the ledger inserts it (`store::trades::NewTransactionRow`).
-#[derive(Debug, Clone)]
-pub struct NewTransaction {
-    /// The trade.
-    pub bot_trade_id: Uuid,
-    /// `entry` or `exit`.
-    pub transaction_group: String,
-    /// Exit type.
-    pub exit_type: Option<String>,
-    /// Trim level.
-    pub trim_level: Option<Decimal>,
-    /// Symbol.
-    pub symbol: String,
-    /// `stock`, ...
-    pub asset_type: String,
-    /// `buy` or `sell`.
-    pub side: String,
-    /// `market`, `limit`, ...
-    pub order_type: String,
-    /// Quantity.
-    pub quantity: Decimal,
-    /// When it was placed.
-    pub transaction_date: DateTime<Utc>,
-    /// Stop price.
-    pub stop_price: Option<Decimal>,
-    /// Limit price.
-    pub price: Option<Decimal>,
-    /// Option type.
-    pub option_type: Option<String>,
-    /// Strike.
-    pub strike_price: Option<Decimal>,
-    /// Expiration.
-    pub expiration_date: Option<String>,
-    /// `open`, `filled` or `cancelled`.
-    pub status: String,
-    /// When it filled.
-    pub filled_at: Option<DateTime<Utc>>,
-    /// Fill price.
-    pub filled_price: Option<Decimal>,
-    /// Filled quantity.
-    pub filled_quantity: Option<Decimal>,
-    /// Average fill price.
-    pub avg_fill_price: Option<Decimal>,
-    /// Broker.
-    pub broker: Option<String>,
-    /// Broker account number.
-    pub broker_account_number: Option<String>,
-    /// Broker order id.
-    pub broker_order_id: Option<String>,
-    /// Broker parent order id.
-    pub broker_parent_order_id: Option<String>,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Metadata object.
-    pub metadata: serde_json::Value,
 }
 
 /// `usecase::states::upsert` for one batch.
@@ -154,36 +101,13 @@ pub async fn create_participation(
 }
 
 /// `usecase::trades::add_transactions` (reference 001) for one transaction.
-pub async fn add_transaction(pool: &PgPool, bot_id: Uuid, row: NewTransaction) -> Result<(), Failure> {
+pub async fn add_transaction(
+    pool: &PgPool,
+    bot_id: Uuid,
+    trade_id: Uuid,
+    transaction: TransactionInput,
+) -> Result<(), Failure> {
     let mut connection = pool.get().await.map_err(|error| format!("pool: {error}"))?;
-    let transaction = TransactionInput {
-        transaction_group: row.transaction_group.parse().map_err(|error| format!("{error}"))?,
-        exit_type: row.exit_type,
-        trim_level: row.trim_level,
-        symbol: row.symbol,
-        asset_type: row.asset_type,
-        side: row.side,
-        order_type: row.order_type,
-        quantity: row.quantity,
-        transaction_date: row.transaction_date,
-        stop_price: row.stop_price,
-        price: row.price,
-        option_type: row.option_type,
-        strike_price: row.strike_price,
-        expiration_date: row.expiration_date,
-        status: row.status.parse().map_err(|error| format!("{error}"))?,
-        filled_at: row.filled_at,
-        filled_price: row.filled_price,
-        filled_quantity: row.filled_quantity,
-        avg_fill_price: row.avg_fill_price,
-        broker: row.broker,
-        broker_account_number: row.broker_account_number,
-        broker_order_id: row.broker_order_id,
-        broker_parent_order_id: row.broker_parent_order_id,
-        notes: row.notes,
-        metadata: raw(&row.metadata.to_string())?,
-    };
-    let request =
-        AddTransactions { bot_id: bot_id.into(), trade_id: row.bot_trade_id, transactions: vec![transaction] };
+    let request = AddTransactions { bot_id: bot_id.into(), trade_id, transactions: vec![transaction] };
     usecase::trades::add_transactions(&mut connection, request).await.map(drop).map_err(|error| error.to_string())
 }

@@ -2,14 +2,16 @@
 //! the same write done directly on Postgres. Client `c` at sequence `n` sends the same
 //! content on both paths (its own accounts or trade, a fresh broker order id per request).
 
-use crate::direct::{self, NewParticipation, NewTransaction, PgPool, StateWrite};
+use crate::direct::{self, NewParticipation, PgPool, StateWrite};
 use crate::fixtures::{self, STATES_PER_REQUEST};
 use crate::gateway::{self, Gateway};
 use crate::runner::{self, Measurement, Window};
 use crate::seed::Seed;
 use anyhow::{Result, bail};
+use bus::messages::trades::NewTransaction as TransactionInput;
 use chrono::Utc;
 use clap::ValueEnum;
+use domain::trade::{TransactionGroup, TransactionStatus};
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::sync::Arc;
@@ -299,9 +301,9 @@ impl Bench {
                     let trades = Arc::clone(&trades);
                     async move {
                         let now = Utc::now();
-                        let row = NewTransaction {
-                            bot_trade_id: client_trade(&trades, client, sequence)?,
-                            transaction_group: "entry".to_string(),
+                        let trade_id = client_trade(&trades, client, sequence)?;
+                        let transaction = TransactionInput {
+                            transaction_group: TransactionGroup::Entry,
                             exit_type: None,
                             trim_level: None,
                             symbol: "AAPL".to_string(),
@@ -315,7 +317,7 @@ impl Bench {
                             option_type: None,
                             strike_price: None,
                             expiration_date: None,
-                            status: "filled".to_string(),
+                            status: TransactionStatus::Filled,
                             filled_at: Some(now),
                             filled_price: Some(Decimal::new(19012, 2)),
                             filled_quantity: Some(Decimal::ONE),
@@ -325,9 +327,9 @@ impl Bench {
                             broker_order_id: Some(bench.broker_order_id(path, client, sequence)),
                             broker_parent_order_id: None,
                             notes: None,
-                            metadata: json!({}),
+                            metadata: direct::empty_object()?,
                         };
-                        direct::add_transaction(&bench.pool, bench.seed.bot_id, row).await
+                        direct::add_transaction(&bench.pool, bench.seed.bot_id, trade_id, transaction).await
                     }
                 })
                 .await
