@@ -10,7 +10,6 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 /// How long `/ready` waits for the database before calling it down.
@@ -105,11 +104,5 @@ impl HealthServer {
         if let Err(error) = self.task.await.unwrap_or_else(|error| Err(std::io::Error::other(error))) {
             warn!(error = %error, "health server ended with an error");
         }
-    }
-
-    /// Stops the server when `shutdown` fires.
-    pub async fn stop_on(self, shutdown: CancellationToken) {
-        shutdown.cancelled().await;
-        self.stop().await;
     }
 }

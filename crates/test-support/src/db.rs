@@ -88,11 +88,6 @@ impl TestDb {
         &self.url
     }
 
-    /// The database's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// A new connection to it.
     pub async fn connect(&self) -> AsyncPgConnection {
         AsyncPgConnection::establish(&self.url).await.expect("connection to the test database")

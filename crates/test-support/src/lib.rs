@@ -8,7 +8,7 @@ mod nats;
 pub use db::TestDb;
 pub use nats::TestNats;
 
-use platform::settings::{BackendSettings, DatabaseSettings, HttpSettings, LogSettings, NatsSettings};
+use platform::settings::{BackendSettings, DatabaseSettings, HttpSettings, LogSettings};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -24,11 +24,6 @@ pub fn backend_settings(db: &TestDb, nats: &TestNats) -> BackendSettings {
         },
         log: LogSettings::default(),
     }
-}
-
-/// NATS settings with the test's prefix.
-pub fn nats_settings(nats: &TestNats) -> NatsSettings {
-    nats.settings()
 }
 
 /// Polls `check` every 20 ms until it returns `Some`, or panics with `what` after `timeout`.

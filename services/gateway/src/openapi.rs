@@ -35,7 +35,13 @@ use utoipa::{Modify, OpenApi};
         bot::trades::update_transaction,
         bot::trades::trade_participations
     ),
-    components(schemas(ops::SimpleStatus, ops::StatusReport, ops::ServiceStatus)),
+    components(schemas(
+        ops::SimpleStatus,
+        ops::StatusReport,
+        ops::ServiceStatus,
+        bot::docs::ErrorBody,
+        bot::docs::MessageBody
+    )),
     modifiers(&DocsAssets),
     tags(
         (name = "operations", description = "Health, readiness, service status and documentation"),

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
-use utoipa::ToSchema;
+use std::collections::BTreeMap;
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, ToSchema};
 
 /// `{error, code}`: 400 (`BAD_REQUEST`), 404 (`NOT_FOUND`), 413 (`PAYLOAD_TOO_LARGE`),
 /// 500 (`INTERNAL_SERVER_ERROR`), 503 (`SERVICE_UNAVAILABLE`).
@@ -196,4 +198,60 @@ pub struct TransactionPatchBody {
     /// Metadata object.
     #[schema(value_type = Option<Object>)]
     metadata: Option<String>,
+}
+
+/// The error responses every Bot API route shares, for the OpenAPI document.
+fn errors(codes: &[u16]) -> BTreeMap<String, RefOr<Response>> {
+    let error_body = || Content::new(Some(Ref::from_schema_name("ErrorBody")));
+    let message_body = || Content::new(Some(Ref::from_schema_name("MessageBody")));
+    let described = |description: &str, content: Content| -> RefOr<Response> {
+        ResponseBuilder::new().description(description).content("application/json", content).build().into()
+    };
+    codes
+        .iter()
+        .filter_map(|code| {
+            let response = match code {
+                400 => described("Invalid slug, path id, JSON or body: the first failing field, with the references' texts", error_body()),
+                401 => described("`API key required. Include x-api-key header.`", message_body()),
+                403 => described("`Invalid API key for this bot`", message_body()),
+                404 => described(
+                    "`Bot with slug '<slug>' not found`, or a trade / transaction in the path that is not this bot's (`Trade not found`)",
+                    error_body(),
+                ),
+                409 => described("A request with this Idempotency-Key is still being processed (`CONFLICT`)", error_body()),
+                413 => described("Body above 512 KiB (`PAYLOAD_TOO_LARGE`)", error_body()),
+                422 => described("Idempotency-Key reused with a different request (`IDEMPOTENCY_KEY_REUSED`)", error_body()),
+                503 => described("The ledger is unavailable (`SERVICE_UNAVAILABLE`)", error_body()),
+                _ => return None,
+            };
+            Some((code.to_string(), response))
+        })
+        .collect()
+}
+
+/// Errors of the read routes.
+pub struct ReadErrors;
+
+impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[400, 401, 403, 404, 503])
+    }
+}
+
+/// Errors of the write routes without `Idempotency-Key` (PATCH).
+pub struct WriteErrors;
+
+impl IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[400, 401, 403, 404, 413, 503])
+    }
+}
+
+/// Errors of the POST routes, which honour `Idempotency-Key`.
+pub struct IdempotentWriteErrors;
+
+impl IntoResponses for IdempotentWriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[400, 401, 403, 404, 409, 413, 422, 503])
+    }
 }

@@ -83,11 +83,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Option<json::Object>, BotApiError> {
     params(("slug" = String, Path, description = "Bot slug (`/^[a-zA-Z0-9_-]+$/`)"), ("x-api-key" = String, Header)),
     responses(
         (status = 200, description = "The bot", body = BotConfigReply),
-        (status = 400, description = "Invalid slug", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot not found", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::ReadErrors))]
 pub async fn get_bot(
     request: HttpRequest,
     slug: web::Path<String>,
@@ -104,14 +100,7 @@ pub async fn get_bot(
     request_body = docs::ParticipationsBody,
     responses(
         (status = 200, description = "Per-item results (partial success possible)", body = ParticipationsReply),
-        (status = 400, description = "Invalid slug, JSON or body (the first failing field)", body = docs::ErrorBody),
-        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = docs::ErrorBody),
-        (status = 422, description = "Idempotency-Key reused with a different body (`IDEMPOTENCY_KEY_REUSED`)", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot not found", body = docs::ErrorBody),
-        (status = 413, description = "Body above 512 KiB", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::IdempotentWriteErrors))]
 pub async fn create_participations(
     request: HttpRequest,
     slug: web::Path<String>,
@@ -134,14 +123,7 @@ pub async fn create_participations(
     request_body = docs::StatesBody,
     responses(
         (status = 200, description = "Per-item results (partial success possible)", body = StatesReply),
-        (status = 400, description = "Invalid slug, JSON or body (the first failing field)", body = docs::ErrorBody),
-        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = docs::ErrorBody),
-        (status = 422, description = "Idempotency-Key reused with a different body (`IDEMPOTENCY_KEY_REUSED`)", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot not found", body = docs::ErrorBody),
-        (status = 413, description = "Body above 512 KiB", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::IdempotentWriteErrors))]
 pub async fn upsert_states(
     request: HttpRequest,
     slug: web::Path<String>,
@@ -179,11 +161,7 @@ fn optional_uuid(value: Option<&str>, name: &str) -> Result<Option<uuid::Uuid>, 
     params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header), StateFilter),
     responses(
         (status = 200, description = "Stored states", body = StatesListReply),
-        (status = 400, description = "Invalid slug or filter", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot not found", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::ReadErrors))]
 pub async fn list_states(
     request: HttpRequest,
     slug: web::Path<String>,

@@ -25,13 +25,7 @@ fn path_uuid(text: &str, name: &str) -> Result<Uuid, BotApiError> {
     request_body = docs::TradeBody,
     responses(
         (status = 200, description = "The trade with its transactions", body = TradeReply),
-        (status = 400, description = "Invalid slug, JSON or body", body = docs::ErrorBody),
-        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = docs::ErrorBody),
-        (status = 422, description = "Idempotency-Key reused with a different body (`IDEMPOTENCY_KEY_REUSED`)", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot not found", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::IdempotentWriteErrors))]
 pub async fn create_trade(
     request: HttpRequest,
     slug: web::Path<String>,
@@ -73,11 +67,7 @@ pub struct TradesQuery {
     params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header), TradesQuery),
     responses(
         (status = 200, description = "A page of trades", body = TradesPage),
-        (status = 400, description = "Invalid slug or query", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot not found", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::ReadErrors))]
 pub async fn list_trades(
     request: HttpRequest,
     slug: web::Path<String>,
@@ -116,11 +106,7 @@ pub async fn list_trades(
         ("x-api-key" = String, Header)),
     responses(
         (status = 200, description = "The trade", body = TradeReply),
-        (status = 400, description = "Invalid slug or trade id", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot not found, or `Trade not found` (also for another bot's trade)", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::ReadErrors))]
 pub async fn get_trade(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -139,11 +125,7 @@ pub async fn get_trade(
     request_body = docs::TradePatchBody,
     responses(
         (status = 200, description = "The updated trade", body = TradeReply),
-        (status = 400, description = "Invalid slug, trade id, JSON or body", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot or trade not found", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::WriteErrors))]
 pub async fn update_trade(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -165,14 +147,7 @@ pub async fn update_trade(
     request_body = docs::TransactionsBody,
     responses(
         (status = 200, description = "The trade and how many were added", body = TransactionsAddedReply),
-        (status = 400, description = "Invalid slug, trade id, JSON or body", body = docs::ErrorBody),
-        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = docs::ErrorBody),
-        (status = 422, description = "Idempotency-Key reused with a different body (`IDEMPOTENCY_KEY_REUSED`)", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot not found, or `Trade not found`", body = docs::ErrorBody),
-        (status = 413, description = "Body above 512 KiB", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::IdempotentWriteErrors))]
 pub async fn add_transactions(
     request: HttpRequest,
     path: web::Path<(String, String)>,
@@ -197,11 +172,7 @@ pub async fn add_transactions(
     request_body = docs::TransactionPatchBody,
     responses(
         (status = 200, description = "The trade and the transaction", body = TransactionUpdatedReply),
-        (status = 400, description = "Invalid ids, JSON or body", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot, trade or transaction not found", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::WriteErrors))]
 pub async fn update_transaction(
     request: HttpRequest,
     path: web::Path<(String, String, String)>,
@@ -223,11 +194,7 @@ pub async fn update_transaction(
         ("x-api-key" = String, Header)),
     responses(
         (status = 200, description = "The participations", body = ParticipationsList),
-        (status = 400, description = "Invalid slug or trade id", body = docs::ErrorBody),
-        (status = 401, description = "Missing API key", body = docs::MessageBody),
-        (status = 403, description = "Invalid API key for this bot", body = docs::MessageBody),
-        (status = 404, description = "Bot or trade not found", body = docs::ErrorBody),
-        (status = 503, description = "The ledger is unavailable", body = docs::ErrorBody)))]
+        docs::ReadErrors))]
 pub async fn trade_participations(
     request: HttpRequest,
     path: web::Path<(String, String)>,
