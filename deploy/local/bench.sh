@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `just bench <target>`: benchmarks against the local system.
 #
+#   outbox   participations through the Bot API in batches of 10 at --rate participations/s
+#            (default 500) for --duration s, until each is fetched from the local Tradier
+#            server and applied in the ledger: fetched/s and commit→fetched p50/p99.
 #   ingest   Bot API ingest (POST state x10, participations, transactions) through the gateway
 #            at 64 concurrent clients, then the same SQL straight on Postgres; prints req/s,
 #            p50/p99 and the gateway/direct ratio against the targets (crates/loadgen/README.md).
@@ -15,10 +18,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 GATEWAY_PORT=${APP_HTTP__PORT:-8080}
-SERVICES=(trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
+SERVICES=(tradier-sim trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
 
 usage() {
-    echo "usage: $0 ingest [loadgen flags, see: cargo run -p loadgen -- --help]" >&2
+    echo "usage: $0 ingest|outbox [loadgen flags, see: cargo run -p loadgen -- --help]" >&2
     exit 2
 }
 
@@ -71,6 +74,13 @@ case $target in
         cargo build --release --locked "${packages[@]}"
         ensure_up
         exec target/release/loadgen --gateway "http://127.0.0.1:$GATEWAY_PORT" "$@"
+        ;;
+    outbox)
+        packages=(-p loadgen)
+        for service in "${SERVICES[@]}"; do packages+=(-p "$service"); done
+        cargo build --release --locked "${packages[@]}"
+        ensure_up
+        exec target/release/loadgen --gateway "http://127.0.0.1:$GATEWAY_PORT" --scenario outbox --duration 60 "$@"
         ;;
     *) usage ;;
 esac

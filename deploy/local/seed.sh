@@ -30,6 +30,10 @@ user=$(admin create-user --partner "$partner_id" --email "demo-$suffix@example.c
 user_id=$(field userId <<<"$user")
 account=$(admin create-broker-account --user "$user_id" --broker TRADIER --account-number "VA$suffix")
 account_id=$(field brokerAccountId <<<"$account")
+# The fetcher keeps the account's Tradier token (encrypted; the ledger never sees it). The
+# local Tradier server accepts any token, so participations of this account are fetched.
+echo "demo-tradier-token" | APP_CONFIG_DIR=services/outbox-broker-fetcher/config \
+    target/debug/outbox-broker-fetcher admin set-credentials --broker-account "$account_id" --environment sandbox >/dev/null
 
 ticker() { # symbol asset-type exchange price-decimals amount-decimals [min-amount]
     local existing

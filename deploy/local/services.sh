@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Starts, stops and reports the five services for `just up` / `just down` / `just status`.
-# Each runs in the background from target/$PROFILE (debug by default; benchmarks use
-# PROFILE=release) with its own config folder; logs go to .local/logs/<service>.log and pids
-# to .local/run/<service>.pid.
+# Starts, stops and reports the five services (and the local Tradier-compatible server the
+# fetcher talks to) for `just up` / `just down` / `just status`. Each runs in the background
+# from target/$PROFILE (debug by default; benchmarks use PROFILE=release) with its own config
+# folder; logs go to .local/logs/<service>.log and pids to .local/run/<service>.pid.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SERVICES=(trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
+SERVICES=(tradier-sim trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
+TRADIER_ADDR=${TRADIER_ADDR:-127.0.0.1:8090}
 LOGS=.local/logs
 RUN=.local/run
 GATEWAY_PORT=${APP_HTTP__PORT:-8080}
@@ -37,7 +38,9 @@ start() {
             continue
         fi
         [[ -x target/$PROFILE/$service ]] || { echo "target/$PROFILE/$service is missing: run 'just build'" >&2; exit 1; }
-        APP_CONFIG_DIR="services/$service/config" setsid "target/$PROFILE/$service" serve \
+        local args=(serve)
+        [[ $service == tradier-sim ]] && args=(--addr "$TRADIER_ADDR")
+        APP_CONFIG_DIR="services/$service/config" setsid "target/$PROFILE/$service" "${args[@]}" \
             >>"$LOGS/$service.log" 2>&1 </dev/null &
         echo $! >"$RUN/$service.pid"
         echo "started $service ($PROFILE, pid $!, log $LOGS/$service.log)"

@@ -203,6 +203,20 @@ pub fn catalogue() -> Catalogue {
     );
     catalogue.topic(
         &subjects,
+        &subjects.order_fetched(),
+        &[ServiceName::TradeLedger],
+        "OrderFetched",
+        "A participation's parent and child orders were fetched from the broker.",
+    );
+    catalogue.topic(
+        &subjects,
+        &subjects.order_fetch_failed(),
+        &[ServiceName::TradeLedger],
+        "OrderFetchFailed",
+        "A participation's fetch was parked as a dead letter (reason included).",
+    );
+    catalogue.topic(
+        &subjects,
         &subjects.backtest_queued(),
         &[ServiceName::BacktestExecutor],
         "BacktestQueued",

@@ -76,9 +76,18 @@ fn consumer_of(
 pub fn topology(subjects: &Subjects, service: ServiceName) -> Topology {
     let own_stream = events_stream(subjects, service);
     match service {
-        ServiceName::TradeLedger | ServiceName::LiveSessionRunner => {
-            Topology { streams: vec![own_stream], consumers: vec![] }
-        }
+        ServiceName::TradeLedger => Topology {
+            streams: vec![own_stream, events_stream(subjects, ServiceName::OutboxBrokerFetcher)],
+            // Both fetch outcomes, in the order the fetcher published them.
+            consumers: vec![consumer_of(
+                subjects,
+                service,
+                "fetch_outcomes",
+                ServiceName::OutboxBrokerFetcher,
+                &subjects.events_of(ServiceName::OutboxBrokerFetcher),
+            )],
+        },
+        ServiceName::LiveSessionRunner => Topology { streams: vec![own_stream], consumers: vec![] },
         ServiceName::OutboxBrokerFetcher => Topology {
             streams: vec![own_stream, events_stream(subjects, ServiceName::TradeLedger)],
             consumers: vec![consumer_of(

@@ -6,6 +6,7 @@ use crate::messages::bot_api::{
     BotConfigReply, CreateParticipations, GetBotConfig, GetStates, ParticipationsReply, StatesListReply, StatesReply,
     UpsertStates,
 };
+use crate::messages::fetch::{OrderFetchFailed, OrderFetched};
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
 use crate::messages::trades::{
@@ -220,6 +221,16 @@ impl Subjects {
     /// must be fetched.
     pub fn participation_created(&self) -> Topic<ParticipationCreated> {
         self.topic(ServiceName::TradeLedger, "participation_created")
+    }
+
+    /// `evt.fetcher.order_fetched.v1`: a participation's broker orders were fetched and stored.
+    pub fn order_fetched(&self) -> Topic<OrderFetched> {
+        self.topic(ServiceName::OutboxBrokerFetcher, "order_fetched")
+    }
+
+    /// `evt.fetcher.order_fetch_failed.v1`: a participation's fetch was parked as a dead letter.
+    pub fn order_fetch_failed(&self) -> Topic<OrderFetchFailed> {
+        self.topic(ServiceName::OutboxBrokerFetcher, "order_fetch_failed")
     }
 
     /// `evt.backtest.backtest_queued.v1`: wakes a backtest worker; the job itself lives in

@@ -22,6 +22,8 @@ impl Gateway {
     /// A client for `base` (e.g. `http://127.0.0.1:8080`) that keeps up to `connections` idle
     /// connections, one per concurrent client.
     pub fn new(base: &str, api_key: &str, connections: usize) -> Result<Self> {
+        // The workspace's reqwest has rustls without a built-in provider: install ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(connections)
             .pool_idle_timeout(Duration::from_secs(90))

@@ -5,6 +5,7 @@ mod cpu;
 mod direct;
 mod fixtures;
 mod gateway;
+mod outbox;
 mod report;
 mod runner;
 mod scenarios;
@@ -23,7 +24,7 @@ use uuid::Uuid;
 /// Drives the Bot API ingest routes through the gateway and the same writes directly on
 /// Postgres, and prints requests/s, p50/p99 latency and their ratio.
 #[derive(Debug, Parser)]
-#[command(name = "loadgen", version, about)]
+#[command(name = "loadgen", version, about, args_override_self = true)]
 struct Args {
     /// The gateway's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -75,6 +76,9 @@ enum Which {
     State,
     Participations,
     Transactions,
+    /// `just bench outbox`: participations → fetched from the local Tradier server (paced by
+    /// `--rate` participations/s, default 500; not part of `all`).
+    Outbox,
 }
 
 impl Which {
@@ -84,6 +88,7 @@ impl Which {
             Which::State => vec![Scenario::State],
             Which::Participations => vec![Scenario::Participations],
             Which::Transactions => vec![Scenario::Transactions],
+            Which::Outbox => vec![],
         }
     }
 }
@@ -117,6 +122,14 @@ async fn run(args: Args) -> Result<bool> {
     let gateway = gateway::Gateway::new(&args.gateway, &seed.bot_api_key, args.concurrency)?;
     preflight(&gateway, &seed).await?;
     let pool = fixtures::pool(&args.database_url, args.pool_size)?;
+    if args.scenario == Which::Outbox {
+        let rate = args.rate.unwrap_or(500.0);
+        let met = outbox::run(gateway, pool.clone(), &seed, rate, Duration::from_secs(args.duration)).await?;
+        if !args.keep_data {
+            fixtures::cleanup(&pool).await?;
+        }
+        return Ok(met || !args.strict);
+    }
     let bench = Arc::new(Bench {
         ticker_id: seed.ticker("AAPL")?,
         seed,

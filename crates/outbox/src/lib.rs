@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod consumer;
 pub mod inbox;
 pub mod relay;
 pub mod schema;
@@ -31,14 +32,24 @@ pub async fn enqueue_many<T: Serialize>(
     topic: &Topic<T>,
     items: &[T],
 ) -> QueryResult<Vec<EventId>> {
-    if items.is_empty() {
-        return Ok(Vec::new());
+    let events: Vec<(EventId, &T)> = items.iter().map(|data| (EventId::new(), data)).collect();
+    enqueue_with_ids(connection, topic, &events).await?;
+    Ok(events.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Like [`enqueue_many`], with event ids the caller chose: a row that must find its event
+/// again later (to re-publish it) stores the id in the same transaction.
+pub async fn enqueue_with_ids<T: Serialize>(
+    connection: &mut AsyncPgConnection,
+    topic: &Topic<T>,
+    events: &[(EventId, &T)],
+) -> QueryResult<()> {
+    if events.is_empty() {
+        return Ok(());
     }
     let occurred_at = Utc::now();
-    let mut ids = Vec::with_capacity(items.len());
-    let mut rows = Vec::with_capacity(items.len());
-    for data in items {
-        let id = EventId::new();
+    let mut rows = Vec::with_capacity(events.len());
+    for &(id, data) in events {
         let event = Event { id, event_type: topic.event_type().to_string(), occurred_at, data };
         let payload =
             serde_json::to_value(&event).map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
@@ -47,8 +58,30 @@ pub async fn enqueue_many<T: Serialize>(
             schema::outbox::subject.eq(topic.subject()),
             schema::outbox::payload.eq(payload),
         ));
-        ids.push(id);
     }
     diesel::insert_into(schema::outbox::table).values(&rows).execute(connection).await?;
-    Ok(ids)
+    Ok(())
+}
+
+/// Publishes these events again with fresh message ids (recovery of a message lost from the
+/// stream). Only rows already published are touched: an unpublished one is still on its way.
+/// Returns how many rows were queued.
+pub async fn republish(connection: &mut AsyncPgConnection, ids: &[uuid::Uuid]) -> QueryResult<usize> {
+    use schema::outbox::dsl;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let queued = diesel::update(dsl::outbox.filter(dsl::id.eq_any(ids)).filter(dsl::published_at.is_not_null()))
+        .set((
+            dsl::published_at.eq(None::<chrono::DateTime<Utc>>),
+            dsl::locked_until.eq(None::<chrono::DateTime<Utc>>),
+            dsl::republish_count.eq(dsl::republish_count + 1),
+        ))
+        .execute(connection)
+        .await?;
+    if queued > 0 {
+        // The NOTIFY trigger fires on INSERT only: wake the relay for the updated rows too.
+        diesel::sql_query("SELECT pg_notify('outbox', '')").execute(connection).await?;
+    }
+    Ok(queued)
 }

@@ -75,6 +75,8 @@ fn event(n: usize) -> ParticipationCreated {
         bot_trade_id: uuid::Uuid::now_v7(),
         user_id: UserId::new(),
         broker_account_id: BrokerAccountId::new(),
+        broker: "SIM".into(),
+        broker_account_number: "SIM-1".into(),
         broker_order_id: format!("order-{n}"),
         child_order_ids: vec![],
         units: rust_decimal::Decimal::ONE,

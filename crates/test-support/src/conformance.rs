@@ -54,7 +54,7 @@ pub async fn serves_health_ready_and_ping<A, Fut>(
     let shutdown = tokio_util::sync::CancellationToken::new();
     let (addr, running) = start(backend_settings(&db, &nats), shutdown.clone()).await;
 
-    let http = reqwest::Client::new();
+    let http = crate::http_client();
     let health = http.get(format!("http://{addr}/health")).send().await.expect("/health answers");
     assert_eq!(health.status(), 200);
     let ready = http.get(format!("http://{addr}/ready")).send().await.expect("/ready answers");
@@ -102,7 +102,7 @@ pub async fn refuses_ping_while_database_unreachable<A, Fut>(
     let shutdown = tokio_util::sync::CancellationToken::new();
     let (addr, running) = start(settings, shutdown.clone()).await;
 
-    let ready = reqwest::get(format!("http://{addr}/ready")).await.expect("/ready answers");
+    let ready = crate::http_client().get(format!("http://{addr}/ready")).send().await.expect("/ready answers");
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.expect("JSON body");
     assert_eq!(body["checks"]["database"], "down", "{body}");

@@ -42,6 +42,19 @@ where
     }
 }
 
+/// An HTTP client builder for tests. The workspace's reqwest has rustls without a built-in
+/// crypto provider (the fetcher's Tradier client installs ring; see its README), so a process
+/// must install a provider before it builds any client: this does, once.
+pub fn http() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
+/// A default HTTP client for tests (see [`http`]).
+pub fn http_client() -> reqwest::Client {
+    http().build().expect("an HTTP client")
+}
+
 /// Logs to the test's output when `RUST_LOG` is set.
 pub fn init_logging() {
     if std::env::var_os("RUST_LOG").is_some() {

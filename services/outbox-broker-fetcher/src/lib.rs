@@ -1,7 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin;
 pub mod app;
+pub mod broker;
+pub mod crypto;
+pub mod domain;
 pub mod settings;
+pub mod store;
+pub mod usecase;
 
 pub use app::App;
 

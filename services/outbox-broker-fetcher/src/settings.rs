@@ -3,7 +3,9 @@
 
 use base64::Engine;
 use platform::BackendSettings;
-use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError};
+use platform::settings::{
+    DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, positive,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -38,13 +40,62 @@ impl CredentialsSettings {
     }
 }
 
-/// Tradier's REST API.
+/// Tradier's REST API. An account's credential says which environment it belongs to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TradierSettings {
-    /// `https://api.tradier.com` (live), `https://sandbox.tradier.com` (sandbox), or the
-    /// local Tradier-compatible server (`http://127.0.0.1:8090`, the default).
+    /// Live accounts: `https://api.tradier.com`, or the local Tradier-compatible server
+    /// (`http://127.0.0.1:8090`, the default).
     pub base_url: String,
+    /// Sandbox (paper) accounts: `https://sandbox.tradier.com`, or the local server.
+    pub sandbox_base_url: String,
+    /// How long one HTTP request may take, in milliseconds.
+    pub request_timeout_ms: u64,
+}
+
+/// How fetch jobs are run and retried.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchSettings {
+    /// Jobs fetched at the same time by one process.
+    pub concurrency: u64,
+    /// Failures that count (5xx, order not visible yet) before a job is parked.
+    pub max_failures: u64,
+    /// The first retry's backoff, in milliseconds; it doubles per attempt.
+    pub backoff_base_ms: u64,
+    /// The longest backoff, in milliseconds (a 429 waits for the broker's reset instead).
+    pub backoff_cap_ms: u64,
+    /// How long a worker holds a job; a crashed worker's jobs are taken over after it.
+    pub lease_secs: u64,
+    /// How often due retries and expired leases are looked for, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 64,
+            max_failures: 8,
+            backoff_base_ms: 250,
+            backoff_cap_ms: 60_000,
+            lease_secs: 60,
+            poll_interval_ms: 250,
+        }
+    }
+}
+
+impl FetchSettings {
+    fn validate(&self) -> Result<(), SettingsError> {
+        positive("fetch.concurrency", self.concurrency)?;
+        positive("fetch.max_failures", self.max_failures)?;
+        positive("fetch.backoff_base_ms", self.backoff_base_ms)?;
+        positive("fetch.lease_secs", self.lease_secs)?;
+        positive("fetch.poll_interval_ms", self.poll_interval_ms)?;
+        if self.backoff_cap_ms < self.backoff_base_ms {
+            return Err(SettingsError::invalid("fetch.backoff_cap_ms", "must be at least fetch.backoff_base_ms"));
+        }
+        Ok(())
+    }
 }
 
 /// The brokers the fetcher talks to.
@@ -71,6 +122,8 @@ pub struct FetcherSettings {
     pub credentials: CredentialsSettings,
     /// Broker endpoints.
     pub brokers: BrokersSettings,
+    /// Fetch jobs.
+    pub fetch: FetchSettings,
 }
 
 impl FetcherSettings {
@@ -93,13 +146,22 @@ impl Settings for FetcherSettings {
     fn validate(&self) -> Result<(), SettingsError> {
         self.backend().validate()?;
         self.credentials.key()?;
-        let url = &self.brokers.tradier.base_url;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(SettingsError::invalid("brokers.tradier.base_url", "must be an http:// or https:// URL"));
+        let tradier = &self.brokers.tradier;
+        for (key, url) in [
+            ("brokers.tradier.base_url", &tradier.base_url),
+            ("brokers.tradier.sandbox_base_url", &tradier.sandbox_base_url),
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(SettingsError::invalid(key, "must be an http:// or https:// URL"));
+            }
         }
-        Ok(())
+        positive("brokers.tradier.request_timeout_ms", tradier.request_timeout_ms)?;
+        self.fetch.validate()
     }
 }
+
+/// The local Tradier-compatible server (`tradier-sim`) that `just up` starts.
+pub const LOCAL_TRADIER: &str = "http://127.0.0.1:8090";
 
 /// Compiled defaults: HTTP on 8082, database `fetcher`, Tradier at the local server.
 pub fn defaults() -> FetcherSettings {
@@ -114,7 +176,14 @@ pub fn with_backend(backend: BackendSettings) -> FetcherSettings {
         database: backend.database,
         log: backend.log,
         credentials: CredentialsSettings::default(),
-        brokers: BrokersSettings { tradier: TradierSettings { base_url: "http://127.0.0.1:8090".to_string() } },
+        brokers: BrokersSettings {
+            tradier: TradierSettings {
+                base_url: LOCAL_TRADIER.to_string(),
+                sandbox_base_url: LOCAL_TRADIER.to_string(),
+                request_timeout_ms: 10_000,
+            },
+        },
+        fetch: FetchSettings::default(),
     }
 }
 

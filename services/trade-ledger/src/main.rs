@@ -31,7 +31,9 @@ async fn main() -> anyhow::Result<()> {
     let settings = cli::load_settings(&settings::defaults())?;
     match cli.command {
         Command::Common(Common::Serve) => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
-        Command::Common(Common::Migrate { revert_all }) => cli::migrate(&settings, MIGRATIONS, revert_all).await?,
+        Command::Common(Common::Migrate { revert_all }) => {
+            cli::migrate(&settings.backend(), MIGRATIONS, revert_all).await?
+        }
         Command::Admin(command) => {
             let output = trade_ledger::admin::run(&settings.database.url, command).await?;
             std::io::Write::write_all(&mut std::io::stdout(), format!("{output}\n").as_bytes())?;

@@ -318,6 +318,8 @@ pub struct ParticipationView {
     pub child_orders: Option<Box<RawValue>>,
     /// When the order was fetched.
     pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the fetch was parked as a dead letter (`fetch_failed` only).
+    pub fetch_error: Option<String>,
     /// When the participation was recorded.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

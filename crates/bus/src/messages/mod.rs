@@ -37,6 +37,10 @@ pub struct ParticipationCreated {
     pub user_id: UserId,
     /// The user's broker account holding the order.
     pub broker_account_id: BrokerAccountId,
+    /// The broker of that account (`tradier`, `SIM`, ...): picks the fetcher's client.
+    pub broker: String,
+    /// The account's number at the broker (not a secret; the fetcher keeps the credentials).
+    pub broker_account_number: String,
     /// The broker's id of the parent order.
     pub broker_order_id: String,
     /// The broker's ids of the child orders (bracket legs) to fetch too.
@@ -54,6 +58,7 @@ pub struct BacktestQueued {
 }
 
 pub mod bot_api;
+pub mod fetch;
 pub mod idempotency;
 pub mod ledger_auth;
 pub mod trades;

@@ -5,7 +5,7 @@ use domain::ServiceName;
 use serde_json::Value;
 
 async fn get(url: String) -> (u16, Value) {
-    let response = reqwest::get(url).await.expect("the gateway answers");
+    let response = test_support::http_client().get(url).send().await.expect("the gateway answers");
     let status = response.status().as_u16();
     (status, response.json().await.expect("a JSON body"))
 }

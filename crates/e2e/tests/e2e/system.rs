@@ -1,4 +1,5 @@
-//! The whole system, started in-process for one test.
+//! The whole system, started in-process for one test, with a local Tradier server behind the
+//! fetcher.
 
 use domain::ServiceName;
 use std::collections::BTreeMap;
@@ -8,35 +9,62 @@ use std::time::Duration;
 use test_support::{TestDb, TestNats, backend_settings};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tradier_sim::TradierSim;
+
+/// The key the test fetcher encrypts credentials with.
+pub const FETCHER_KEY: [u8; 32] = [9; 32];
 
 /// A running backend service and what stops it.
 struct Running {
     shutdown: CancellationToken,
     task: JoinHandle<()>,
-    _db: TestDb,
 }
 
 /// Gateway + four backends on one random prefix.
 pub struct System {
     pub gateway: SocketAddr,
+    /// The Tradier-compatible server the fetcher talks to.
+    pub tradier: TradierSim,
     backends: BTreeMap<ServiceName, Running>,
+    dbs: BTreeMap<ServiceName, TestDb>,
     gateway_shutdown: CancellationToken,
-    _nats: TestNats,
+    nats: TestNats,
 }
 
 fn migrations_dir(crate_dir: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services").join(crate_dir).join("migrations")
 }
 
+fn fetcher_settings(
+    db: &TestDb,
+    nats: &TestNats,
+    tradier: &TradierSim,
+) -> outbox_broker_fetcher::settings::FetcherSettings {
+    use base64::Engine;
+    let mut settings = outbox_broker_fetcher::settings::with_backend(backend_settings(db, nats));
+    settings.credentials.encryption_key = base64::engine::general_purpose::STANDARD.encode(FETCHER_KEY);
+    settings.brokers.tradier.base_url = tradier.base_url();
+    settings.brokers.tradier.sandbox_base_url = tradier.base_url();
+    settings.fetch.backoff_base_ms = 20;
+    settings.fetch.backoff_cap_ms = 200;
+    settings.fetch.max_failures = 3;
+    settings.fetch.poll_interval_ms = 50;
+    settings
+}
+
+fn ledger_settings(db: &TestDb, nats: &TestNats) -> trade_ledger::settings::LedgerSettings {
+    let mut settings = trade_ledger::settings::with_backend(backend_settings(db, nats));
+    // Recovery within a test's patience.
+    settings.fetch_sweep.after_secs = 1;
+    settings.fetch_sweep.interval_secs = 1;
+    settings
+}
+
 macro_rules! start_backend {
-    ($krate:ident, $dir:literal, $service:expr, $nats:expr) => {
-        start_backend!($krate, $dir, $service, $nats, |settings| settings)
-    };
-    ($krate:ident, $dir:literal, $service:expr, $nats:expr, $settings:expr) => {{
-        let db = TestDb::new($service.context(), $krate::MIGRATIONS, &migrations_dir($dir)).await;
+    ($krate:ident, $service:expr, $settings:expr) => {{
         let shutdown = CancellationToken::new();
-        let app = $krate::App::build($settings(backend_settings(&db, $nats)), shutdown.clone()).await?;
-        ($service, Running { shutdown, task: tokio::spawn(app.run_until_stopped()), _db: db })
+        let app = $krate::App::build($settings, shutdown.clone()).await?;
+        Running { shutdown, task: tokio::spawn(app.run_until_stopped()) }
     }};
 }
 
@@ -45,17 +73,56 @@ impl System {
     pub async fn start() -> anyhow::Result<Self> {
         test_support::init_logging();
         let nats = TestNats::new();
-        let backends = BTreeMap::from([
-            start_backend!(trade_ledger, "trade-ledger", ServiceName::TradeLedger, &nats),
-            start_backend!(
-                outbox_broker_fetcher,
-                "outbox-broker-fetcher",
+        let tradier = TradierSim::start("127.0.0.1:0".parse()?).await?;
+        let dbs = BTreeMap::from([
+            (ServiceName::TradeLedger, db(ServiceName::TradeLedger, trade_ledger::MIGRATIONS, "trade-ledger").await),
+            (
                 ServiceName::OutboxBrokerFetcher,
-                &nats,
-                outbox_broker_fetcher::settings::with_backend
+                db(ServiceName::OutboxBrokerFetcher, outbox_broker_fetcher::MIGRATIONS, "outbox-broker-fetcher").await,
             ),
-            start_backend!(backtest_executor, "backtest-executor", ServiceName::BacktestExecutor, &nats),
-            start_backend!(live_session_runner, "live-session-runner", ServiceName::LiveSessionRunner, &nats),
+            (
+                ServiceName::BacktestExecutor,
+                db(ServiceName::BacktestExecutor, backtest_executor::MIGRATIONS, "backtest-executor").await,
+            ),
+            (
+                ServiceName::LiveSessionRunner,
+                db(ServiceName::LiveSessionRunner, live_session_runner::MIGRATIONS, "live-session-runner").await,
+            ),
+        ]);
+        let settings = |service: ServiceName| backend_settings(&dbs[&service], &nats);
+        let backends = BTreeMap::from([
+            (
+                ServiceName::TradeLedger,
+                start_backend!(
+                    trade_ledger,
+                    ServiceName::TradeLedger,
+                    ledger_settings(&dbs[&ServiceName::TradeLedger], &nats)
+                ),
+            ),
+            (
+                ServiceName::OutboxBrokerFetcher,
+                start_backend!(
+                    outbox_broker_fetcher,
+                    ServiceName::OutboxBrokerFetcher,
+                    fetcher_settings(&dbs[&ServiceName::OutboxBrokerFetcher], &nats, &tradier)
+                ),
+            ),
+            (
+                ServiceName::BacktestExecutor,
+                start_backend!(
+                    backtest_executor,
+                    ServiceName::BacktestExecutor,
+                    settings(ServiceName::BacktestExecutor)
+                ),
+            ),
+            (
+                ServiceName::LiveSessionRunner,
+                start_backend!(
+                    live_session_runner,
+                    ServiceName::LiveSessionRunner,
+                    settings(ServiceName::LiveSessionRunner)
+                ),
+            ),
         ]);
         let gateway_shutdown = CancellationToken::new();
         let settings = gateway::GatewaySettings {
@@ -70,17 +137,17 @@ impl System {
         let gateway = gateway::App::build(settings, gateway_shutdown.clone()).await?;
         let addr = gateway.addr();
         tokio::spawn(gateway.run_until_stopped());
-        Ok(Self { gateway: addr, backends, gateway_shutdown, _nats: nats })
+        Ok(Self { gateway: addr, tradier, backends, dbs, gateway_shutdown, nats })
     }
 
-    /// The database of a running backend service.
+    /// The database of a backend service.
     pub fn db(&self, service: ServiceName) -> &TestDb {
-        &self.backends[&service]._db
+        &self.dbs[&service]
     }
 
     /// The test's NATS corner (prefix, subjects, client).
     pub fn nats(&self) -> &TestNats {
-        &self._nats
+        &self.nats
     }
 
     /// Runs a `trade-ledger admin` command against the ledger's database.
@@ -88,12 +155,23 @@ impl System {
         trade_ledger::admin::run(self.db(ServiceName::TradeLedger).url(), command).await.expect("admin command")
     }
 
+    /// Runs an `outbox-broker-fetcher admin` command with `stdin` piped in.
+    pub async fn fetcher_admin(
+        &self,
+        command: outbox_broker_fetcher::admin::AdminCommand,
+        stdin: &str,
+    ) -> serde_json::Value {
+        let cipher = outbox_broker_fetcher::crypto::CredentialCipher::new(Some(FETCHER_KEY));
+        let url = self.db(ServiceName::OutboxBrokerFetcher).url();
+        outbox_broker_fetcher::admin::run(url, &cipher, command, stdin.as_bytes()).await.expect("fetcher admin command")
+    }
+
     /// The gateway's URL for `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.gateway)
     }
 
-    /// Stops one backend service gracefully and waits until it has ended.
+    /// Stops one backend service gracefully and waits until it has ended (its database stays).
     pub async fn stop(&mut self, service: ServiceName) {
         if let Some(running) = self.backends.remove(&service) {
             running.shutdown.cancel();
@@ -103,6 +181,18 @@ impl System {
                 .expect("the service task did not panic");
         }
     }
+
+    /// Starts the fetcher again after [`Self::stop`].
+    pub async fn restart_fetcher(&mut self) -> anyhow::Result<()> {
+        let settings = fetcher_settings(self.db(ServiceName::OutboxBrokerFetcher), &self.nats, &self.tradier);
+        let running = start_backend!(outbox_broker_fetcher, ServiceName::OutboxBrokerFetcher, settings);
+        self.backends.insert(ServiceName::OutboxBrokerFetcher, running);
+        Ok(())
+    }
+}
+
+async fn db(service: ServiceName, migrations: diesel_migrations::EmbeddedMigrations, crate_dir: &str) -> TestDb {
+    TestDb::new(service.context(), migrations, &migrations_dir(crate_dir)).await
 }
 
 impl Drop for System {

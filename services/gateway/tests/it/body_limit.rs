@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 async fn post_oversized(gateway: &Gateway, path: &str) -> (u16, Value) {
     let body = vec![b' '; 512 * 1024 + 1];
-    let response = reqwest::Client::new()
+    let response = test_support::http_client()
         .post(gateway.url(path))
         .header("content-type", "application/json")
         .body(body)

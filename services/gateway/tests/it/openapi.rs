@@ -37,7 +37,8 @@ fn every_registered_route_is_documented_and_nothing_else() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_served_document_is_the_generated_one() {
     let gateway = crate::support::Gateway::start().await;
-    let served: serde_json::Value = reqwest::get(gateway.url("/openapi.json")).await.unwrap().json().await.unwrap();
+    let served: serde_json::Value =
+        test_support::http_client().get(gateway.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert_eq!(served, serde_json::to_value(gateway::openapi::ApiDoc::openapi()).unwrap());
     assert!(served["openapi"].as_str().unwrap().starts_with("3."));
 }

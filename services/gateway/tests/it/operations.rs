@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread")]
 async fn health_and_ready_answer_without_backends() {
     let gateway = Gateway::start().await;
-    let health = reqwest::get(gateway.url("/health")).await.unwrap();
+    let health = test_support::http_client().get(gateway.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.json::<Value>().await.unwrap(), serde_json::json!({"status": "ok"}));
-    let ready = reqwest::get(gateway.url("/ready")).await.unwrap();
+    let ready = test_support::http_client().get(gateway.url("/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
 }
 
@@ -18,7 +18,7 @@ async fn health_and_ready_answer_without_backends() {
 async fn status_answers_503_at_once_when_no_service_runs() {
     let gateway = Gateway::start().await;
     let started = Instant::now();
-    let response = reqwest::get(gateway.url("/status")).await.unwrap();
+    let response = test_support::http_client().get(gateway.url("/status")).send().await.unwrap();
     // No responders is reported by NATS immediately: far below the status timeout.
     assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
     assert_eq!(response.status(), 503);
@@ -53,7 +53,7 @@ async fn a_service_that_never_replies_is_down_after_the_status_timeout_not_a_han
     })
     .await;
     let started = Instant::now();
-    let response = reqwest::get(gateway.url("/status")).await.unwrap();
+    let response = test_support::http_client().get(gateway.url("/status")).send().await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
@@ -64,7 +64,7 @@ async fn a_service_that_never_replies_is_down_after_the_status_timeout_not_a_han
 #[tokio::test(flavor = "multi_thread")]
 async fn the_docs_page_and_its_assets_are_served_from_the_binary() {
     let gateway = Gateway::start().await;
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = test_support::http().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let redirect = client.get(gateway.url("/docs")).send().await.unwrap();
     assert_eq!(redirect.status(), 308);
     assert_eq!(redirect.headers()["location"], "/docs/");

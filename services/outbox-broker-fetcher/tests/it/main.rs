@@ -1,5 +1,8 @@
-//! Integration tests of outbox-broker-fetcher against real Postgres and NATS: one binary, a module per feature.
+//! Integration tests of outbox-broker-fetcher against real Postgres, NATS and a local Tradier
+//! server: one binary, a module per feature.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fetch;
 mod foundation;
+mod harness;

@@ -24,6 +24,8 @@ pub struct NewParticipation {
     pub child_order_ids: Vec<String>,
     /// Units.
     pub units: Decimal,
+    /// The id of the `participation created` event that asks for its broker orders.
+    pub fetch_event_id: Option<Uuid>,
 }
 
 /// The natural key and id of a stored participation.
@@ -88,11 +90,103 @@ pub async fn trade_owners(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> Q
         .await
 }
 
-/// `(account id, owning user id)` for each of `ids` that exists.
-pub async fn account_owners(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, Uuid)>> {
+/// A broker account as the participation path needs it.
+#[derive(Queryable, Debug, Clone, PartialEq, Eq)]
+pub struct AccountOwner {
+    /// The account's id.
+    pub id: Uuid,
+    /// Its owner.
+    pub user_id: Uuid,
+    /// Its broker (`tradier`, `SIM`, ...).
+    pub broker: String,
+    /// Its number at the broker.
+    pub account_number: String,
+}
+
+/// The owner and broker of each of `ids` that exists.
+pub async fn account_owners(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<AccountOwner>> {
     broker_accounts::table
         .filter(broker_accounts::id.eq_any(ids))
-        .select((broker_accounts::id, broker_accounts::user_id))
+        .select((
+            broker_accounts::id,
+            broker_accounts::user_id,
+            broker_accounts::broker,
+            broker_accounts::account_number,
+        ))
         .load(connection)
         .await
+}
+
+/// A fetch outcome to apply: the participation's broker order fields.
+#[derive(Debug, Clone)]
+pub struct FetchedFields {
+    /// `fetched` or `fetch_failed`.
+    pub fetch_status: &'static str,
+    /// The parent order's status (fetched only).
+    pub broker_order_status: Option<&'static str>,
+    /// Executed quantity (fetched only).
+    pub filled_quantity: Option<Decimal>,
+    /// Average fill price (fetched only, once anything executed).
+    pub avg_fill_price: Option<Decimal>,
+    /// The child orders as the API shows them (fetched only).
+    pub child_orders: Option<serde_json::Value>,
+    /// When the broker answered (fetched only).
+    pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the fetch was parked (failed only).
+    pub fetch_error: Option<String>,
+}
+
+/// Applies a fetch outcome unless the participation already holds this revision or a newer
+/// one (outcomes may arrive out of order after an admin retry). Returns whether it changed.
+pub async fn apply_fetch_outcome(
+    connection: &mut AsyncPgConnection,
+    id: Uuid,
+    revision: i32,
+    fields: FetchedFields,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        participations::table.filter(participations::id.eq(id)).filter(participations::fetch_revision.lt(revision)),
+    )
+    .set((
+        participations::fetch_status.eq(fields.fetch_status),
+        participations::broker_order_status.eq(fields.broker_order_status),
+        participations::filled_quantity.eq(fields.filled_quantity),
+        participations::avg_fill_price.eq(fields.avg_fill_price),
+        participations::child_orders.eq(fields.child_orders),
+        participations::fetched_at.eq(fields.fetched_at),
+        participations::fetch_error.eq(fields.fetch_error),
+        participations::fetch_revision.eq(revision),
+        participations::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(connection)
+    .await?;
+    Ok(changed == 1)
+}
+
+/// Marks up to `limit` participations that have waited for their broker order longer than
+/// `after` as asked again now, and returns their `participation created` event ids.
+pub async fn claim_overdue_fetches(
+    connection: &mut AsyncPgConnection,
+    after: std::time::Duration,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct Overdue {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        fetch_event_id: Uuid,
+    }
+    let rows: Vec<Overdue> = diesel::sql_query(
+        "UPDATE participations SET fetch_requested_at = now() \
+         WHERE id IN (SELECT id FROM participations \
+                      WHERE fetch_status = 'pending_fetch' \
+                        AND fetch_requested_at < now() - make_interval(secs => $1) \
+                        AND fetch_event_id IS NOT NULL \
+                      ORDER BY fetch_requested_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING fetch_event_id",
+    )
+    .bind::<diesel::sql_types::Double, _>(after.as_secs_f64())
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(connection)
+    .await?;
+    Ok(rows.into_iter().map(|row| row.fetch_event_id).collect())
 }

@@ -95,6 +95,9 @@ diesel::table! {
         fetch_error -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        fetch_event_id -> Nullable<Uuid>,
+        fetch_requested_at -> Timestamptz,
+        fetch_revision -> Int4,
     }
 }
 

@@ -401,6 +401,8 @@ pub struct ParticipationRow {
     pub child_orders: Option<String>,
     /// Fetched at.
     pub fetched_at: Option<DateTime<Utc>>,
+    /// Why the fetch was parked, when it was.
+    pub fetch_error: Option<String>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -429,6 +431,7 @@ pub async fn participations_of(
                 "participations.child_orders::text",
             ),
             participations::fetched_at,
+            participations::fetch_error,
             participations::created_at,
         ))
         .load(connection)

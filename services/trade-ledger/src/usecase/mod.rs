@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bot_config;
+pub mod fetches;
 pub mod idempotency;
 pub mod participations;
 pub mod states;

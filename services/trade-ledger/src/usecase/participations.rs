@@ -2,7 +2,7 @@
 //! `participation created` event to the outbox in the same transaction.
 
 use super::storage_error;
-use crate::store::participations::{self, NewParticipation, ParticipationKey};
+use crate::store::participations::{self, AccountOwner, NewParticipation, ParticipationKey};
 use bus::BusError;
 use bus::Subjects;
 use bus::messages::ParticipationCreated;
@@ -11,7 +11,7 @@ use bus::messages::bot_api::{
 };
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
-use domain::{BrokerAccountId, UserId};
+use domain::{BrokerAccountId, EventId, UserId};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -26,8 +26,12 @@ pub async fn create(
     let account_ids: Vec<Uuid> = request.participations.iter().map(|p| *p.broker_account_id.as_uuid()).collect();
     let trade_bots: HashMap<Uuid, Uuid> =
         participations::trade_owners(connection, &trade_ids).await.map_err(storage_error)?.into_iter().collect();
-    let account_users: HashMap<Uuid, Uuid> =
-        participations::account_owners(connection, &account_ids).await.map_err(storage_error)?.into_iter().collect();
+    let accounts: HashMap<Uuid, AccountOwner> = participations::account_owners(connection, &account_ids)
+        .await
+        .map_err(storage_error)?
+        .into_iter()
+        .map(|account| (account.id, account))
+        .collect();
 
     let refusal = |item: &ParticipationInput| -> Option<String> {
         match trade_bots.get(&item.bot_trade_id) {
@@ -37,7 +41,9 @@ pub async fn create(
             }
             Some(_) => {}
         }
-        if account_users.get(item.broker_account_id.as_uuid()) != Some(item.user_id.as_uuid()) {
+        if accounts.get(item.broker_account_id.as_uuid()).map(|account| &account.user_id)
+            != Some(item.user_id.as_uuid())
+        {
             return Some(format!(
                 "User broker account '{}' not found for user '{}'",
                 item.broker_account_id, item.user_id
@@ -57,6 +63,7 @@ pub async fn create(
             broker_order_id: item.broker_order_id.clone(),
             child_order_ids: item.child_order_ids.clone(),
             units: item.units,
+            fetch_event_id: Some(Uuid::now_v7()),
         })
         .collect();
     // One insertion order for every batch: concurrent batches with overlapping natural keys
@@ -74,21 +81,28 @@ pub async fn create(
             .transaction::<_, diesel::result::Error, _>(async |tx| {
                 let inserted = participations::insert_new(tx, &accepted).await?;
                 let by_id: HashMap<Uuid, &NewParticipation> = accepted.iter().map(|row| (row.id, row)).collect();
-                let events: Vec<ParticipationCreated> = inserted
+                let events: Vec<(EventId, ParticipationCreated)> = inserted
                     .iter()
                     .filter_map(|key| by_id.get(&key.id))
-                    .map(|row| ParticipationCreated {
-                        participation_id: row.id,
-                        bot_id,
-                        bot_trade_id: row.bot_trade_id,
-                        user_id: UserId::from_uuid(row.user_id),
-                        broker_account_id: BrokerAccountId::from_uuid(row.broker_account_id),
-                        broker_order_id: row.broker_order_id.clone(),
-                        child_order_ids: row.child_order_ids.clone(),
-                        units: row.units,
+                    .filter_map(|row| {
+                        let account = accounts.get(&row.broker_account_id)?;
+                        let event = ParticipationCreated {
+                            participation_id: row.id,
+                            bot_id,
+                            bot_trade_id: row.bot_trade_id,
+                            user_id: UserId::from_uuid(row.user_id),
+                            broker_account_id: BrokerAccountId::from_uuid(row.broker_account_id),
+                            broker: account.broker.clone(),
+                            broker_account_number: account.account_number.clone(),
+                            broker_order_id: row.broker_order_id.clone(),
+                            child_order_ids: row.child_order_ids.clone(),
+                            units: row.units,
+                        };
+                        Some((EventId::from_uuid(row.fetch_event_id?), event))
                     })
                     .collect();
-                outbox::enqueue_many(tx, &topic, &events).await?;
+                let events: Vec<(EventId, &ParticipationCreated)> = events.iter().map(|(id, e)| (*id, e)).collect();
+                outbox::enqueue_with_ids(tx, &topic, &events).await?;
                 let trade_ids: Vec<Uuid> = accepted.iter().map(|row| row.bot_trade_id).collect();
                 let order_ids: Vec<String> = accepted.iter().map(|row| row.broker_order_id.clone()).collect();
                 participations::find_by_keys(tx, &trade_ids, &order_ids).await

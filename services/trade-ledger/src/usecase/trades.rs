@@ -491,6 +491,7 @@ fn participation_view(row: ParticipationRow) -> Result<ParticipationView, diesel
         avg_fill_price: row.avg_fill_price,
         child_orders: row.child_orders.map(raw).transpose()?,
         fetched_at: row.fetched_at,
+        fetch_error: row.fetch_error,
         created_at: row.created_at,
     })
 }

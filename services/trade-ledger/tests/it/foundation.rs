@@ -22,7 +22,8 @@ async fn serves_health_ready_and_ping_until_shut_down() {
         MIGRATIONS,
         &migrations_dir,
         |settings, shutdown| async move {
-            let app = App::build(settings, shutdown).await.expect("the service starts");
+            let app =
+                App::build(trade_ledger::settings::with_backend(settings), shutdown).await.expect("the service starts");
             (app.health_addr(), tokio::spawn(app.run_until_stopped()))
         },
     )
@@ -34,7 +35,9 @@ async fn refuses_its_ping_while_its_database_is_unreachable() {
     test_support::conformance::refuses_ping_while_database_unreachable(
         ServiceName::TradeLedger,
         |settings, shutdown| async move {
-            let app = App::build(settings, shutdown).await.expect("the service starts without its database");
+            let app = App::build(trade_ledger::settings::with_backend(settings), shutdown)
+                .await
+                .expect("the service starts without its database");
             (app.health_addr(), tokio::spawn(app.run_until_stopped()))
         },
     )

@@ -73,7 +73,7 @@ impl Fixture {
             _other_user_id: other_user_id,
             other_account_id: text(&other_account, "brokerAccountId"),
             ticker_id: text(&ticker, "tickerId"),
-            http: reqwest::Client::new(),
+            http: test_support::http_client(),
         }
     }
 

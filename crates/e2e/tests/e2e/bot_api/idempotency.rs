@@ -4,7 +4,7 @@ use super::fixture::Fixture;
 use serde_json::json;
 
 async fn post_with_key(fixture: &Fixture, path: &str, key: &str, body: &serde_json::Value) -> (u16, String) {
-    let response = reqwest::Client::new()
+    let response = test_support::http_client()
         .post(fixture.system.url(&format!("/api/bots/{}{path}", fixture.bot.slug)))
         .header("x-api-key", &fixture.bot.key)
         .header("Idempotency-Key", key)

@@ -52,7 +52,7 @@ async fn states_upsert_per_item_keep_numbers_exactly_and_read_back() {
         )
         .await;
     assert!(text.to_string().contains("qty"), "{raw}");
-    let body = reqwest::Client::new()
+    let body = test_support::http_client()
         .get(fixture.system.url(&format!("/api/bots/{}/state?tickerId={}", fixture.bot.slug, fixture.ticker_id)))
         .header("x-api-key", &fixture.bot.key)
         .send()

@@ -135,7 +135,7 @@ async fn metadata_numbers_are_stored_exactly() {
         .await;
     assert_eq!(status, 200, "{reply}");
     let id = reply["trade"]["id"].as_str().unwrap();
-    let text = reqwest::Client::new()
+    let text = test_support::http_client()
         .get(fixture.system.url(&format!("/api/bots/alpha-bot/trades/{id}")))
         .header("x-api-key", &fixture.bot.key)
         .send()
@@ -206,21 +206,4 @@ async fn transaction_body_errors_use_the_references_messages() {
         .post(&format!("/trades/{}/transactions", uuid::Uuid::now_v7()), json!({"transactions": [entry("open", 1)]}))
         .await;
     assert_eq!((status, reply), (404, json!({"error": "Trade not found", "code": "NOT_FOUND"})));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn participations_of_a_trade_are_listed_with_their_fetch_state() {
-    let fixture = Fixture::start().await;
-    let body = json!({"participations": [{
-        "botTradeId": fixture.bot.trade_id, "userId": fixture.user_id,
-        "brokerAccountId": fixture.account_id, "brokerOrderId": "ORD-1", "childOrderIds": ["ORD-2"]
-    }]});
-    assert_eq!(fixture.post("/participations", body).await.0, 200);
-    let (status, reply) = fixture.get(&format!("/trades/{}/participations", fixture.bot.trade_id)).await;
-    assert_eq!(status, 200, "{reply}");
-    let participation = &reply["participations"][0];
-    assert_eq!(participation["brokerOrderId"], "ORD-1");
-    assert_eq!(participation["childOrderIds"], json!(["ORD-2"]));
-    assert_eq!(participation["fetchStatus"], "pending_fetch");
-    assert_eq!(participation["units"], "1");
 }

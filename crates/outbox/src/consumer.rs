@@ -1,0 +1,171 @@
+//! Durable JetStream consumers that apply events in batches: pull what is ready (up to a
+//! batch), hand it to the service's handler, and acknowledge only after the handler's
+//! transaction committed. The handler dedupes with [`crate::inbox::first_time`] in that same
+//! transaction, so a redelivery after a crash between commit and ack has no second effect.
+//!
+//! A batch whose handler fails is retried one message at a time, so one bad event cannot
+//! hold back the others; a message that still fails is redelivered after `retry_delay`.
+
+use async_nats::jetstream::{self, consumer::PullConsumer};
+use bus::Event;
+use bytes::Bytes;
+use futures::{FutureExt, StreamExt};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, info_span, warn};
+
+/// How a consumer paces itself.
+#[derive(Clone, Debug)]
+pub struct ConsumerConfig {
+    /// The largest batch handed to the handler (what is ready, never waited for).
+    pub batch_size: usize,
+    /// How long a message whose handler failed waits before it is redelivered.
+    pub retry_delay: Duration,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        Self { batch_size: 128, retry_delay: Duration::from_secs(1) }
+    }
+}
+
+/// One delivered message.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The subject it was published on.
+    pub subject: String,
+    /// The raw payload (an [`Event`] envelope).
+    pub payload: Bytes,
+}
+
+impl Delivery {
+    /// Decodes the envelope.
+    pub fn event<T: DeserializeOwned>(&self) -> Result<Event<T>, serde_json::Error> {
+        serde_json::from_slice(&self.payload)
+    }
+}
+
+/// Runs `handle` over the durable consumer `durable` of `stream` until `shutdown`. The batch
+/// in hand when shutdown fires is finished and acknowledged first.
+pub async fn run<F, Fut>(
+    js: jetstream::Context,
+    stream: String,
+    durable: String,
+    config: ConsumerConfig,
+    shutdown: CancellationToken,
+    mut handle: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut(Vec<Delivery>) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    while !shutdown.is_cancelled() {
+        let consumer: PullConsumer = match js.get_stream(&stream).await {
+            Ok(stream) => match stream.get_consumer(&durable).await {
+                Ok(consumer) => consumer,
+                Err(error) => {
+                    warn!(consumer = %durable, error = %error, "consumer not available; retrying");
+                    pause(&shutdown, Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            Err(error) => {
+                warn!(stream = %stream, error = %error, "stream not available; retrying");
+                pause(&shutdown, Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let messages = consumer
+            .stream()
+            .max_messages_per_batch(config.batch_size)
+            .heartbeat(Duration::from_secs(5))
+            .expires(Duration::from_secs(30))
+            .messages()
+            .await;
+        let mut messages = match messages {
+            Ok(messages) => messages,
+            Err(error) => {
+                warn!(consumer = %durable, error = %error, "could not start pulling; retrying");
+                pause(&shutdown, Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        loop {
+            let first = tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                next = messages.next() => next,
+            };
+            let mut batch = match first {
+                Some(Ok(message)) => vec![message],
+                Some(Err(error)) => {
+                    warn!(consumer = %durable, error = %error, "pull failed; reconnecting the consumer");
+                    break;
+                }
+                None => break,
+            };
+            // Take what else is already here, without waiting for more.
+            while batch.len() < config.batch_size {
+                match messages.next().now_or_never() {
+                    Some(Some(Ok(message))) => batch.push(message),
+                    _ => break,
+                }
+            }
+            let span = info_span!("consumer.batch", consumer = %durable, batch.size = batch.len());
+            apply(&mut handle, batch, &config).instrument(span).await;
+        }
+        pause(&shutdown, Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
+async fn apply<F, Fut>(handle: &mut F, batch: Vec<jetstream::Message>, config: &ConsumerConfig)
+where
+    F: FnMut(Vec<Delivery>) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let deliveries = batch.iter().map(delivery).collect();
+    match handle(deliveries).await {
+        Ok(()) => acknowledge(&batch).await,
+        Err(error) if batch.len() == 1 => retry_later(&batch[0], &error, config).await,
+        Err(error) => {
+            warn!(error = format!("{error:#}"), "batch failed; applying its messages one by one");
+            for message in &batch {
+                match handle(vec![delivery(message)]).await {
+                    Ok(()) => acknowledge(std::slice::from_ref(message)).await,
+                    Err(error) => retry_later(message, &error, config).await,
+                }
+            }
+        }
+    }
+}
+
+fn delivery(message: &jetstream::Message) -> Delivery {
+    Delivery { subject: message.subject.to_string(), payload: message.payload.clone() }
+}
+
+async fn acknowledge(batch: &[jetstream::Message]) {
+    let acks = batch.iter().map(|message| message.ack());
+    for result in futures::future::join_all(acks).await {
+        // A lost ack means a redelivery, which the inbox turns into a no-op.
+        if let Err(error) = result {
+            warn!(error = %error, "ack failed; the message will be redelivered and deduplicated");
+        }
+    }
+}
+
+async fn retry_later(message: &jetstream::Message, error: &anyhow::Error, config: &ConsumerConfig) {
+    warn!(subject = %message.subject, error = format!("{error:#}"), "message not applied; redelivery scheduled");
+    let nak = jetstream::AckKind::Nak(Some(config.retry_delay));
+    if let Err(error) = message.ack_with(nak).await {
+        warn!(error = %error, "nak failed; the message will be redelivered after ack_wait");
+    }
+}
+
+async fn pause(shutdown: &CancellationToken, duration: Duration) {
+    tokio::select! {
+        () = shutdown.cancelled() => {}
+        () = tokio::time::sleep(duration) => {}
+    }
+}

@@ -1,0 +1,280 @@
+//! Fetch jobs: one per participation. A worker holds a job through a lease (`locked_until`);
+//! the lease value it was given is also its fencing token: every write that ends or
+//! reschedules the attempt matches it, so a worker whose lease expired (and whose job was
+//! taken over) cannot record a second outcome.
+
+use super::schema::fetch_jobs;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Job states, as stored.
+pub mod status {
+    /// Waiting for (or in) an attempt.
+    pub const PENDING: &str = "pending";
+    /// Every order was fetched and the outcome published.
+    pub const FETCHED: &str = "fetched";
+    /// Parked after a permanent error or too many failures; an admin may retry it.
+    pub const DEAD_LETTER: &str = "dead_letter";
+}
+
+/// A job as the ledger asked for it.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// The participation (the job's key).
+    pub participation_id: Uuid,
+    /// The `participation created` event.
+    pub request_event_id: Uuid,
+    /// The account's broker.
+    pub broker: String,
+    /// The account in the ledger (credentials are keyed by it).
+    pub broker_account_id: Uuid,
+    /// The account's number at the broker.
+    pub broker_account_number: String,
+    /// The parent order.
+    pub broker_order_id: String,
+    /// The child orders.
+    pub child_order_ids: Vec<String>,
+    /// When the ledger committed the participation.
+    pub requested_at: DateTime<Utc>,
+}
+
+/// A job a worker holds.
+#[derive(Queryable, QueryableByName, Selectable, Debug, Clone)]
+#[diesel(table_name = fetch_jobs)]
+pub struct ClaimedJob {
+    /// The participation.
+    pub participation_id: Uuid,
+    /// The account's broker.
+    pub broker: String,
+    /// The account in the ledger.
+    pub broker_account_id: Uuid,
+    /// The account's number at the broker.
+    pub broker_account_number: String,
+    /// The parent order.
+    pub broker_order_id: String,
+    /// The child orders (never null elements).
+    pub child_order_ids: Vec<Option<String>>,
+    /// Broker calls made so far.
+    pub attempts: i32,
+    /// Failures that count toward the limit so far.
+    pub failures: i32,
+    /// The lease, which is also the fencing token of this attempt.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// When the ledger committed the participation.
+    pub requested_at: DateTime<Utc>,
+}
+
+impl ClaimedJob {
+    /// The child order ids.
+    pub fn child_orders(&self) -> impl Iterator<Item = &str> {
+        self.child_order_ids.iter().flatten().map(String::as_str)
+    }
+}
+
+/// Inserts the jobs that are new, already leased to the caller for `lease`, and returns them;
+/// jobs that exist (a redelivered or re-published request) are left as they are.
+pub async fn insert_leased(
+    connection: &mut AsyncPgConnection,
+    jobs: &[NewJob],
+    lease: Duration,
+) -> QueryResult<Vec<ClaimedJob>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let locked_until =
+        diesel::dsl::sql::<Nullable<Timestamptz>>(&format!("now() + interval '{} milliseconds'", lease.as_millis()));
+    let rows: Vec<_> = jobs
+        .iter()
+        .map(|job| {
+            (
+                fetch_jobs::participation_id.eq(job.participation_id),
+                fetch_jobs::request_event_id.eq(job.request_event_id),
+                fetch_jobs::broker.eq(&job.broker),
+                fetch_jobs::broker_account_id.eq(job.broker_account_id),
+                fetch_jobs::broker_account_number.eq(&job.broker_account_number),
+                fetch_jobs::broker_order_id.eq(&job.broker_order_id),
+                fetch_jobs::child_order_ids.eq(&job.child_order_ids),
+                fetch_jobs::requested_at.eq(job.requested_at),
+                fetch_jobs::locked_until.eq(locked_until.clone()),
+            )
+        })
+        .collect();
+    diesel::insert_into(fetch_jobs::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(ClaimedJob::as_returning())
+        .get_results(connection)
+        .await
+}
+
+/// Leases up to `limit` pending jobs that are due and not held by a live lease.
+pub async fn claim_due(
+    connection: &mut AsyncPgConnection,
+    lease: Duration,
+    limit: i64,
+) -> QueryResult<Vec<ClaimedJob>> {
+    diesel::sql_query(
+        "UPDATE fetch_jobs SET locked_until = now() + make_interval(secs => $1) \
+         WHERE participation_id IN (SELECT participation_id FROM fetch_jobs \
+                                    WHERE status = 'pending' AND next_attempt_at <= now() \
+                                      AND (locked_until IS NULL OR locked_until < now()) \
+                                    ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING participation_id, broker, broker_account_id, broker_account_number, broker_order_id, \
+                   child_order_ids, attempts, failures, locked_until, requested_at",
+    )
+    .bind::<Double, _>(lease.as_secs_f64())
+    .bind::<BigInt, _>(limit)
+    .load(connection)
+    .await
+}
+
+/// Ends an attempt that must be tried again after `delay`. `counts` says whether it uses up
+/// one of the job's allowed failures. Returns false when the lease was lost.
+pub async fn reschedule(
+    connection: &mut AsyncPgConnection,
+    job: &ClaimedJob,
+    calls: i32,
+    counts: bool,
+    delay: Duration,
+    error: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::sql_query(
+        "UPDATE fetch_jobs SET next_attempt_at = now() + make_interval(secs => $1), locked_until = NULL, \
+                               attempts = attempts + $2, failures = failures + $3, last_error = $4, \
+                               updated_at = now() \
+         WHERE participation_id = $5 AND status = 'pending' AND locked_until = $6",
+    )
+    .bind::<Double, _>(delay.as_secs_f64())
+    .bind::<Integer, _>(calls)
+    .bind::<Integer, _>(i32::from(counts))
+    .bind::<Text, _>(error)
+    .bind::<SqlUuid, _>(job.participation_id)
+    .bind::<Nullable<Timestamptz>, _>(job.locked_until)
+    .execute(connection)
+    .await?;
+    Ok(updated == 1)
+}
+
+/// Ends an attempt with an outcome (`fetched` or `dead_letter`) whose event is `outcome_event_id`.
+/// Returns the job's new revision, or `None` when the lease was lost.
+pub async fn finish(
+    connection: &mut AsyncPgConnection,
+    job: &ClaimedJob,
+    calls: i32,
+    outcome: &str,
+    error: Option<&str>,
+    outcome_event_id: Uuid,
+) -> QueryResult<Option<i32>> {
+    #[derive(QueryableByName)]
+    struct Revision {
+        #[diesel(sql_type = Integer)]
+        revision: i32,
+    }
+    let rows: Vec<Revision> = diesel::sql_query(
+        "UPDATE fetch_jobs SET status = $1, locked_until = NULL, attempts = attempts + $2, last_error = $3, \
+                               revision = revision + 1, outcome_event_id = $4, updated_at = now() \
+         WHERE participation_id = $5 AND status = 'pending' AND locked_until = $6 \
+         RETURNING revision",
+    )
+    .bind::<Text, _>(outcome)
+    .bind::<Integer, _>(calls)
+    .bind::<Nullable<Text>, _>(error)
+    .bind::<SqlUuid, _>(outcome_event_id)
+    .bind::<SqlUuid, _>(job.participation_id)
+    .bind::<Nullable<Timestamptz>, _>(job.locked_until)
+    .load(connection)
+    .await?;
+    Ok(rows.into_iter().next().map(|row| row.revision))
+}
+
+/// The outcome events already published for these participations (jobs that finished), to
+/// publish again when the ledger asks a second time.
+pub async fn outcome_events(connection: &mut AsyncPgConnection, participations: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    fetch_jobs::table
+        .filter(fetch_jobs::participation_id.eq_any(participations))
+        .filter(fetch_jobs::status.ne(status::PENDING))
+        .select(fetch_jobs::outcome_event_id)
+        .load::<Option<Uuid>>(connection)
+        .await
+        .map(|ids| ids.into_iter().flatten().collect())
+}
+
+/// A parked job, as the admin command lists it.
+#[derive(Queryable, Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    /// The participation.
+    pub participation_id: Uuid,
+    /// The account's broker.
+    pub broker: String,
+    /// The account in the ledger.
+    pub broker_account_id: Uuid,
+    /// The parent order.
+    pub broker_order_id: String,
+    /// Broker calls made.
+    pub attempts: i32,
+    /// Why it was parked.
+    pub last_error: Option<String>,
+    /// When it was parked.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every parked job, oldest first.
+pub async fn dead_letters(connection: &mut AsyncPgConnection) -> QueryResult<Vec<DeadLetter>> {
+    fetch_jobs::table
+        .filter(fetch_jobs::status.eq(status::DEAD_LETTER))
+        .order(fetch_jobs::updated_at)
+        .select((
+            fetch_jobs::participation_id,
+            fetch_jobs::broker,
+            fetch_jobs::broker_account_id,
+            fetch_jobs::broker_order_id,
+            fetch_jobs::attempts,
+            fetch_jobs::last_error,
+            fetch_jobs::updated_at,
+        ))
+        .load(connection)
+        .await
+}
+
+/// Puts parked jobs back in the queue with a fresh failure allowance: one (`Some(id)`) or all.
+/// Returns the participations requeued.
+pub async fn requeue_dead(connection: &mut AsyncPgConnection, participation: Option<Uuid>) -> QueryResult<Vec<Uuid>> {
+    let ids: Vec<Uuid> = match participation {
+        Some(id) => vec![id],
+        None => Vec::new(),
+    };
+    diesel::sql_query(
+        "UPDATE fetch_jobs SET status = 'pending', failures = 0, next_attempt_at = now(), locked_until = NULL, \
+                               updated_at = now() \
+         WHERE status = 'dead_letter' AND (cardinality($1) = 0 OR participation_id = ANY($1)) \
+         RETURNING participation_id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load::<Requeued>(connection)
+    .await
+    .map(|rows| rows.into_iter().map(|row| row.participation_id).collect())
+}
+
+#[derive(QueryableByName)]
+struct Requeued {
+    #[diesel(sql_type = SqlUuid)]
+    participation_id: Uuid,
+}
+
+/// Gives back the leases of jobs this process claimed but will not start (shutdown), so
+/// another replica takes them at once instead of after the lease.
+pub async fn release(connection: &mut AsyncPgConnection, participations: &[Uuid]) -> QueryResult<usize> {
+    diesel::update(
+        fetch_jobs::table
+            .filter(fetch_jobs::participation_id.eq_any(participations))
+            .filter(fetch_jobs::status.eq(status::PENDING)),
+    )
+    .set(fetch_jobs::locked_until.eq(None::<DateTime<Utc>>))
+    .execute(connection)
+    .await
+}

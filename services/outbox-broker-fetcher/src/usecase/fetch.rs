@@ -1,0 +1,312 @@
+//! One attempt at a leased job: read the credential, ask the broker for the parent and every
+//! child order (no transaction is open while we wait for the broker), then record the
+//! outcome in one transaction: snapshots + job state + the outcome event in the outbox.
+
+use crate::broker::{Broker, BrokerError, BrokerOrder, BrokerToken, OrderRef, SimBroker, TradierClient};
+use crate::crypto::CredentialCipher;
+use crate::domain::broker_kind::BrokerKind;
+use crate::domain::retry::{Decision, FailureKind, RetryPolicy};
+use crate::store::credentials;
+use crate::store::jobs::{self, ClaimedJob, status};
+use crate::store::snapshots::{self, Snapshot};
+use crate::usecase::rate_gate::RateGate;
+use bus::Subjects;
+use bus::messages::fetch::{BrokerOrderStatus, FetchedOrder, OrderFetchFailed, OrderFetched};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use domain::EventId;
+use platform::db::PgPool;
+use tracing::{debug, info, warn};
+use uuid::Uuid;
+
+/// Everything an attempt needs; shared by every worker of the process.
+pub struct Fetcher {
+    /// The fetcher's database.
+    pub pool: PgPool,
+    /// Where outcome events go.
+    pub subjects: Subjects,
+    /// Opens stored credentials.
+    pub cipher: CredentialCipher,
+    /// Tradier accounts.
+    pub tradier: TradierClient,
+    /// SIM accounts.
+    pub sim: SimBroker,
+    /// Backoff and limits.
+    pub policy: RetryPolicy,
+    /// Accounts that are rate limited until a known time.
+    pub rate_gate: RateGate,
+}
+
+/// Why an attempt failed: what the policy needs, and the reason stored and reported.
+#[derive(Debug)]
+struct Failure {
+    kind: FailureKind,
+    reason: String,
+}
+
+impl Failure {
+    fn permanent(reason: impl Into<String>) -> Self {
+        Self { kind: FailureKind::Permanent, reason: reason.into() }
+    }
+
+    fn from_broker(order_id: &str, error: &BrokerError) -> Self {
+        let kind = match error {
+            BrokerError::Transport(_) | BrokerError::Timeout => FailureKind::Transport,
+            BrokerError::RateLimited { retry_after } => FailureKind::RateLimited(*retry_after),
+            BrokerError::Server { .. } | BrokerError::NotVisible => FailureKind::Transient,
+            _ => FailureKind::Permanent,
+        };
+        Self { kind, reason: format!("order {order_id}: {error}") }
+    }
+
+    /// Which of two failures decides: permanent over transient over rate limit over transport.
+    fn rank(&self) -> u8 {
+        match self.kind {
+            FailureKind::Permanent => 3,
+            FailureKind::Transient => 2,
+            FailureKind::RateLimited(_) => 1,
+            FailureKind::Transport => 0,
+        }
+    }
+}
+
+/// What an attempt ended with (for logs and tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// Every order was fetched and the outcome published.
+    Fetched,
+    /// Scheduled for another attempt.
+    Retrying,
+    /// Parked as a dead letter.
+    Parked,
+    /// Another worker holds the job now (our lease ran out); nothing was recorded.
+    LeaseLost,
+}
+
+impl Fetcher {
+    /// Runs one attempt of `job` and records its outcome.
+    pub async fn attempt(&self, job: &ClaimedJob) -> anyhow::Result<AttemptOutcome> {
+        let (calls, result) = self.fetch_all(job).await;
+        match result {
+            Ok(orders) => self.record_fetched(job, calls, orders).await,
+            Err(failure) => self.record_failure(job, calls, failure).await,
+        }
+    }
+
+    /// The number of broker calls made, and the parent and children (parent first).
+    async fn fetch_all(&self, job: &ClaimedJob) -> (i32, Result<Vec<BrokerOrder>, Failure>) {
+        let Some(kind) = BrokerKind::parse(&job.broker) else {
+            return (0, Err(Failure::permanent(format!("no client for broker '{}'", job.broker))));
+        };
+        if let Some(wait) = self.rate_gate.wait(job.broker_account_id) {
+            let reason = "the broker account is rate limited; waiting for the limit to reset".to_string();
+            return (0, Err(Failure { kind: FailureKind::RateLimited(wait), reason }));
+        }
+        let token = match kind.needs_credentials() {
+            true => match self.token(job.broker_account_id).await {
+                Ok(token) => Some(token),
+                Err(failure) => return (0, Err(failure)),
+            },
+            false => None,
+        };
+        let order_ids: Vec<&str> = std::iter::once(job.broker_order_id.as_str()).chain(job.child_orders()).collect();
+        let calls = i32::try_from(order_ids.len()).unwrap_or(i32::MAX);
+        let token = token.as_ref();
+        let fetches = order_ids.iter().map(|order_id| {
+            let order = OrderRef { account_number: &job.broker_account_number, order_id };
+            async move {
+                match kind {
+                    BrokerKind::Tradier => self.tradier.fetch_order(token, order).await,
+                    BrokerKind::Sim => self.sim.fetch_order(None, order).await,
+                }
+            }
+        });
+        let results = futures::future::join_all(fetches).await;
+        let mut orders = Vec::with_capacity(results.len());
+        let mut worst: Option<Failure> = None;
+        for (order_id, result) in order_ids.iter().zip(results) {
+            match result {
+                Ok(order) => orders.push(order),
+                Err(error) => {
+                    if let BrokerError::RateLimited { retry_after } = &error {
+                        self.rate_gate.block(job.broker_account_id, *retry_after);
+                    }
+                    let failure = Failure::from_broker(order_id, &error);
+                    if worst.as_ref().is_none_or(|worst| failure.rank() > worst.rank()) {
+                        worst = Some(failure);
+                    }
+                }
+            }
+        }
+        match worst {
+            Some(failure) => (calls, Err(failure)),
+            None => (calls, Ok(orders)),
+        }
+    }
+
+    /// The account's decrypted credential; a missing or unreadable one parks the job.
+    async fn token(&self, account: Uuid) -> Result<BrokerToken, Failure> {
+        let stored = async {
+            let mut connection = self.pool.get().await?;
+            anyhow::Ok(credentials::find(&mut connection, account).await?)
+        };
+        let stored = match stored.await {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return Err(Failure::permanent(format!("no credentials stored for broker account {account}"))),
+            Err(error) => {
+                // Our own database failing says nothing about the order: retry like a transport error.
+                let reason = format!("credential store unavailable: {error:#}");
+                return Err(Failure { kind: FailureKind::Transport, reason });
+            }
+        };
+        let token = self
+            .cipher
+            .open(account, &stored.sealed())
+            .map_err(|error| Failure::permanent(format!("credentials of broker account {account}: {error}")))?;
+        let environment = stored
+            .environment
+            .parse()
+            .map_err(|_| Failure::permanent(format!("unknown credential environment '{}'", stored.environment)))?;
+        Ok(BrokerToken { token, environment })
+    }
+
+    async fn record_fetched(
+        &self,
+        job: &ClaimedJob,
+        calls: i32,
+        orders: Vec<BrokerOrder>,
+    ) -> anyhow::Result<AttemptOutcome> {
+        let fetched_at = Utc::now();
+        let rows: Vec<Snapshot> = orders
+            .iter()
+            .enumerate()
+            .map(|(index, order)| Snapshot {
+                participation_id: job.participation_id,
+                order_id: order.id.clone(),
+                is_parent: index == 0,
+                status: order.status.as_str().to_string(),
+                broker_status: order.broker_status.clone(),
+                quantity: order.quantity,
+                filled_quantity: order.filled_quantity,
+                avg_fill_price: order.avg_fill_price,
+                raw: order.raw.clone(),
+                fetched_at,
+            })
+            .collect();
+        let mut fetched: Vec<FetchedOrder> = orders.iter().map(fetched_order).collect();
+        let parent = fetched.remove(0);
+        let event = OrderFetched {
+            participation_id: job.participation_id,
+            revision: 0,
+            fetched_at,
+            order: parent,
+            children: fetched,
+        };
+        let recorded = self.record(job, calls, Effect::Fetched { snapshots: rows, event }).await?;
+        if recorded {
+            debug!(participation.id = %job.participation_id, orders = orders.len(), "orders fetched");
+            Ok(AttemptOutcome::Fetched)
+        } else {
+            Ok(AttemptOutcome::LeaseLost)
+        }
+    }
+
+    async fn record_failure(&self, job: &ClaimedJob, calls: i32, failure: Failure) -> anyhow::Result<AttemptOutcome> {
+        let decision = self.policy.decide(failure.kind, job.attempts, job.failures, rand::random::<f64>());
+        match decision {
+            Decision::Retry { delay, counts } => {
+                let mut connection = self.pool.get().await?;
+                let kept = jobs::reschedule(&mut connection, job, calls, counts, delay, &failure.reason).await?;
+                debug!(
+                    participation.id = %job.participation_id,
+                    retry_in_ms = delay.as_millis() as u64,
+                    counts,
+                    reason = %failure.reason,
+                    "fetch attempt failed; retrying"
+                );
+                Ok(if kept { AttemptOutcome::Retrying } else { AttemptOutcome::LeaseLost })
+            }
+            Decision::Park => {
+                let event = OrderFetchFailed {
+                    participation_id: job.participation_id,
+                    revision: 0,
+                    failed_at: Utc::now(),
+                    reason: failure.reason.clone(),
+                    attempts: job.attempts + calls,
+                };
+                let recorded = self.record(job, calls, Effect::Parked { event }).await?;
+                let reason = failure.reason.as_str();
+                if recorded {
+                    warn!(participation.id = %job.participation_id, reason, "fetch parked as a dead letter");
+                    Ok(AttemptOutcome::Parked)
+                } else {
+                    Ok(AttemptOutcome::LeaseLost)
+                }
+            }
+        }
+    }
+
+    /// Ends the job with `effect`'s outcome and writes the effect with the job's new revision,
+    /// all in one transaction; false (and nothing written) when our lease was lost.
+    async fn record(&self, job: &ClaimedJob, calls: i32, effect: Effect) -> anyhow::Result<bool> {
+        let event_id = EventId::new();
+        let (outcome, error) = match &effect {
+            Effect::Fetched { .. } => (status::FETCHED, None),
+            Effect::Parked { event } => (status::DEAD_LETTER, Some(event.reason.as_str())),
+        };
+        let mut connection = self.pool.get().await?;
+        let recorded = connection
+            .transaction::<_, diesel::result::Error, _>(async |tx| {
+                let Some(revision) = jobs::finish(tx, job, calls, outcome, error, *event_id.as_uuid()).await? else {
+                    return Ok(false);
+                };
+                match &effect {
+                    Effect::Fetched { snapshots: rows, event } => {
+                        snapshots::upsert(tx, rows).await?;
+                        let event = OrderFetched { revision, ..event.clone() };
+                        outbox::enqueue_with_ids(tx, &self.subjects.order_fetched(), &[(event_id, &event)]).await?;
+                    }
+                    Effect::Parked { event } => {
+                        let event = OrderFetchFailed { revision, ..event.clone() };
+                        outbox::enqueue_with_ids(tx, &self.subjects.order_fetch_failed(), &[(event_id, &event)])
+                            .await?;
+                    }
+                }
+                Ok(true)
+            })
+            .await?;
+        if !recorded {
+            info!(participation.id = %job.participation_id, "lease lost before the outcome was recorded; dropped");
+        }
+        Ok(recorded)
+    }
+}
+
+/// What an outcome writes besides the job's own row (its revision is filled in when known).
+enum Effect {
+    Fetched { snapshots: Vec<Snapshot>, event: OrderFetched },
+    Parked { event: OrderFetchFailed },
+}
+
+fn fetched_order(order: &BrokerOrder) -> FetchedOrder {
+    FetchedOrder {
+        order_id: order.id.clone(),
+        status: bus_status(order.status),
+        broker_status: order.broker_status.clone(),
+        quantity: order.quantity,
+        filled_quantity: order.filled_quantity,
+        avg_fill_price: order.avg_fill_price,
+    }
+}
+
+fn bus_status(status: crate::broker::OrderStatus) -> BrokerOrderStatus {
+    use crate::broker::OrderStatus;
+    match status {
+        OrderStatus::Open => BrokerOrderStatus::Open,
+        OrderStatus::PartiallyFilled => BrokerOrderStatus::PartiallyFilled,
+        OrderStatus::Filled => BrokerOrderStatus::Filled,
+        OrderStatus::Cancelled => BrokerOrderStatus::Cancelled,
+        OrderStatus::Rejected => BrokerOrderStatus::Rejected,
+        OrderStatus::Expired => BrokerOrderStatus::Expired,
+    }
+}

@@ -1,0 +1,148 @@
+//! The ledger's side of the order-fetch path: apply the fetcher's outcomes to participations,
+//! and re-request the ones whose request (or answer) was lost.
+//!
+//! ```text
+//!  participation tx ─► outbox: participation created ─► fetcher ─► order fetched / failed
+//!        ▲                                                              │
+//!        └── sweep: still pending_fetch after `after_secs`? ─► re-publish (fresh Nats-Msg-Id)
+//! ```
+//!
+//! The fetcher dedupes a re-published request by event id; if it already has the answer it
+//! publishes the answer again, so a lost answer is recovered by the same sweep.
+
+use crate::settings::FetchSweepSettings;
+use crate::store::participations::{self, FetchedFields};
+use bus::Subjects;
+use bus::messages::fetch::{FetchedOrder, OrderFetchFailed, OrderFetched};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use outbox::consumer::Delivery;
+use platform::db::PgPool;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// The inbox name of the ledger's fetch-outcome consumer.
+pub const CONSUMER: &str = "ledger_fetch_outcomes";
+
+/// One decoded outcome.
+enum Outcome {
+    Fetched(bus::Event<OrderFetched>),
+    Failed(bus::Event<OrderFetchFailed>),
+}
+
+fn decode(subjects: &Subjects, delivery: &Delivery) -> Option<Outcome> {
+    let decoded = if delivery.subject == subjects.order_fetched().subject() {
+        delivery.event().map(Outcome::Fetched)
+    } else if delivery.subject == subjects.order_fetch_failed().subject() {
+        delivery.event().map(Outcome::Failed)
+    } else {
+        debug!(subject = %delivery.subject, "not a fetch outcome; skipped");
+        return None;
+    };
+    match decoded {
+        Ok(outcome) => Some(outcome),
+        Err(error) => {
+            // Redelivering an event we cannot read would fail the same way forever.
+            warn!(subject = %delivery.subject, error = %error, "undecodable fetch outcome dropped");
+            None
+        }
+    }
+}
+
+/// Applies a batch of outcomes in one transaction, each at most once (inbox) and only when
+/// newer than what the participation holds.
+pub async fn apply(pool: &PgPool, subjects: &Subjects, batch: Vec<Delivery>) -> anyhow::Result<()> {
+    let outcomes: Vec<Outcome> = batch.iter().filter_map(|delivery| decode(subjects, delivery)).collect();
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let mut connection = pool.get().await?;
+    connection
+        .transaction::<_, diesel::result::Error, _>(async |tx| {
+            for outcome in &outcomes {
+                apply_one(tx, outcome).await?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+async fn apply_one(tx: &mut AsyncPgConnection, outcome: &Outcome) -> diesel::QueryResult<()> {
+    let (event_id, participation_id, revision, fields) = match outcome {
+        Outcome::Fetched(event) => (event.id, event.data.participation_id, event.data.revision, fetched(&event.data)),
+        Outcome::Failed(event) => (event.id, event.data.participation_id, event.data.revision, failed(&event.data)),
+    };
+    if !outbox::inbox::first_time(tx, CONSUMER, event_id).await? {
+        return Ok(());
+    }
+    let changed = participations::apply_fetch_outcome(tx, participation_id, revision, fields).await?;
+    debug!(participation.id = %participation_id, revision, changed, "fetch outcome applied");
+    Ok(())
+}
+
+fn fetched(event: &OrderFetched) -> FetchedFields {
+    FetchedFields {
+        fetch_status: "fetched",
+        broker_order_status: Some(event.order.status.as_str()),
+        filled_quantity: Some(event.order.filled_quantity),
+        avg_fill_price: event.order.avg_fill_price,
+        child_orders: Some(serde_json::Value::Array(event.children.iter().map(child_view).collect())),
+        fetched_at: Some(event.fetched_at),
+        fetch_error: None,
+    }
+}
+
+/// A child order as the Bot API shows it in `childOrders`.
+fn child_view(order: &FetchedOrder) -> serde_json::Value {
+    json!({
+        "orderId": order.order_id,
+        "status": order.status.as_str(),
+        "quantity": order.quantity,
+        "filledQuantity": order.filled_quantity,
+        "avgFillPrice": order.avg_fill_price,
+    })
+}
+
+fn failed(event: &OrderFetchFailed) -> FetchedFields {
+    FetchedFields {
+        fetch_status: "fetch_failed",
+        broker_order_status: None,
+        filled_quantity: None,
+        avg_fill_price: None,
+        child_orders: None,
+        fetched_at: None,
+        fetch_error: Some(event.reason.clone()),
+    }
+}
+
+/// One sweep round: re-publishes the `participation created` events of participations still
+/// waiting after `settings.after_secs`. Returns how many were re-published.
+pub async fn sweep_once(pool: &PgPool, settings: &FetchSweepSettings) -> anyhow::Result<usize> {
+    let mut connection = pool.get().await?;
+    let republished = connection
+        .transaction::<_, diesel::result::Error, _>(async |tx| {
+            let overdue = participations::claim_overdue_fetches(tx, settings.after(), settings.batch_size).await?;
+            outbox::republish(tx, &overdue).await
+        })
+        .await?;
+    if republished > 0 {
+        info!(republished, "overdue participations asked for their broker orders again");
+    }
+    Ok(republished)
+}
+
+/// Runs [`sweep_once`] every `settings.interval_secs` until `shutdown`.
+pub async fn sweep(pool: PgPool, settings: FetchSweepSettings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut interval = tokio::time::interval(settings.interval());
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            _ = interval.tick() => {}
+        }
+        if let Err(error) = sweep_once(&pool, &settings).await {
+            warn!(error = format!("{error:#}"), "fetch sweep failed; retrying next round");
+        }
+    }
+}
