@@ -79,6 +79,6 @@ k8s:
 schema svc:
     bash deploy/local/print-schema.sh {{svc}}
 
-# Run a benchmark against the local system in release (e.g. `just bench ingest --duration 10`).
+# Run a benchmark in release: `just bench ingest`, `just bench outbox`, `just bench engine` (see deploy/local/bench.sh).
 bench target *args:
     bash deploy/local/bench.sh {{target}} {{args}}

@@ -4,6 +4,8 @@
 #   outbox   participations through the Bot API in batches of 10 at --rate participations/s
 #            (default 500) for --duration s, until each is fetched from the local Tradier
 #            server and applied in the ledger: fetched/s and commit→fetched p50/p99.
+#   engine   the trading engine alone (crates/engine): candles/s of the spot grid and DCA bots
+#            on BTC_USDT-1m and a 1,000,000-candle ping-pong series, peak memory. No services.
 #   ingest   Bot API ingest (POST state x10, participations, transactions) through the gateway
 #            at 64 concurrent clients, then the same SQL straight on Postgres; prints req/s,
 #            p50/p99 and the gateway/direct ratio against the targets (crates/loadgen/README.md).
@@ -21,7 +23,7 @@ GATEWAY_PORT=${APP_HTTP__PORT:-8080}
 SERVICES=(tradier-sim trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
 
 usage() {
-    echo "usage: $0 ingest|outbox [loadgen flags, see: cargo run -p loadgen -- --help]" >&2
+    echo "usage: $0 ingest|outbox|engine [loadgen flags, see: cargo run -p loadgen -- --help]" >&2
     exit 2
 }
 
@@ -74,6 +76,10 @@ case $target in
         cargo build --release --locked "${packages[@]}"
         ensure_up
         exec target/release/loadgen --gateway "http://127.0.0.1:$GATEWAY_PORT" "$@"
+        ;;
+    engine)
+        exec cargo run --release --locked -p engine --bin engine-bench -- \
+            --data deploy/local/marketdata/BTC_USDT-1m.csv "$@"
         ;;
     outbox)
         packages=(-p loadgen)
