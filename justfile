@@ -9,10 +9,14 @@ default:
     @just --list --unsorted
 
 # Run the whole system: infrastructure, migrations, build, demo data, all five services, wait for green /status.
-up: infra migrate
+up: infra migrate candles
     bash deploy/local/seed.sh --once
     bash deploy/local/services.sh start
     @echo "Demo keys (partner, user, bot): .local/seed.json"
+
+# Import the repository's candle files into the backtest-executor as the SIM markets (idempotent).
+candles: migrate
+    bash deploy/local/import-candles.sh
 
 # Create a demo set (partner, user, broker account, tickers, a bot with followers) and print it as JSON.
 seed: migrate

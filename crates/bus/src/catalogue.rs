@@ -222,6 +222,55 @@ pub fn catalogue() -> Catalogue {
         "BacktestQueued",
         "A backtest waits for a worker (a wake-up: the job lives in Postgres).",
     );
+    catalogue.endpoint(
+        &subjects.start_backtest(),
+        Kind::Command,
+        "gateway",
+        ("StartBacktest", "StartBacktestReply"),
+        "Validate a partner's backtest request, store it (state loading_script) and queue its job.",
+    );
+    catalogue.endpoint(
+        &subjects.backtest_status(),
+        Kind::Query,
+        "gateway",
+        ("BacktestRef", "BacktestStatus"),
+        "A backtest's state, progress, message and worker (another partner's backtest: not found).",
+    );
+    catalogue.endpoint(
+        &subjects.backtest_results(),
+        Kind::Query,
+        "gateway",
+        ("BacktestRef", "BacktestResults"),
+        "The results of a completed backtest (conflict before completion).",
+    );
+    catalogue.endpoint(
+        &subjects.backtest_logs(),
+        Kind::Query,
+        "gateway",
+        ("GetBacktestLogs", "BacktestPage"),
+        "One page of a completed backtest's structured log.",
+    );
+    catalogue.endpoint(
+        &subjects.backtest_positions(),
+        Kind::Query,
+        "gateway",
+        ("GetBacktestPositions", "BacktestPage"),
+        "One page of a completed backtest's positions with their orders (compact keys).",
+    );
+    catalogue.endpoint(
+        &subjects.backtest_equity(),
+        Kind::Query,
+        "gateway",
+        ("BacktestRef", "BacktestEquity"),
+        "The sampled equity curve and drawdown of a completed backtest.",
+    );
+    catalogue.endpoint(
+        &subjects.cancel_backtest(),
+        Kind::Command,
+        "gateway",
+        ("BacktestRef", "CancelBacktestReply"),
+        "Cancel a backtest; true also when it had already finished.",
+    );
     catalogue.schema::<crate::BusError>("BusError");
     catalogue.schema::<crate::messages::idempotency::IdempotencyKey>("IdempotencyKey");
     catalogue

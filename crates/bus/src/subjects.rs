@@ -2,6 +2,10 @@
 //! caller asks [`Subjects`] for a typed [`Endpoint`] (request/reply) or [`Topic`] (event), so
 //! a subject and the types that travel on it cannot be paired wrongly.
 
+use crate::messages::backtest::{
+    BacktestEquity, BacktestPage, BacktestRef, BacktestResults, BacktestStatus, GetBacktestLogs, GetBacktestPositions,
+    StartBacktest, StartBacktestReply,
+};
 use crate::messages::bot_api::{
     BotConfigReply, CreateParticipations, GetBotConfig, GetStates, ParticipationsReply, StatesListReply, StatesReply,
     UpsertStates,
@@ -237,6 +241,41 @@ impl Subjects {
     /// the executor's `backtests` table.
     pub fn backtest_queued(&self) -> Topic<BacktestQueued> {
         self.topic(ServiceName::BacktestExecutor, "backtest_queued")
+    }
+
+    /// `cmd.backtest.start_backtest.v1`: validate a backtest request and queue it.
+    pub fn start_backtest(&self) -> Endpoint<StartBacktest, StartBacktestReply> {
+        self.endpoint(Kind::Command, ServiceName::BacktestExecutor, "start_backtest")
+    }
+
+    /// `qry.backtest.backtest_status.v1`: state, progress, message and worker of a backtest.
+    pub fn backtest_status(&self) -> Endpoint<BacktestRef, BacktestStatus> {
+        self.endpoint(Kind::Query, ServiceName::BacktestExecutor, "backtest_status")
+    }
+
+    /// `qry.backtest.backtest_results.v1`: the stored results of a completed backtest.
+    pub fn backtest_results(&self) -> Endpoint<BacktestRef, BacktestResults> {
+        self.endpoint(Kind::Query, ServiceName::BacktestExecutor, "backtest_results")
+    }
+
+    /// `qry.backtest.backtest_logs.v1`: one page of a completed backtest's log.
+    pub fn backtest_logs(&self) -> Endpoint<GetBacktestLogs, BacktestPage> {
+        self.endpoint(Kind::Query, ServiceName::BacktestExecutor, "backtest_logs")
+    }
+
+    /// `qry.backtest.backtest_positions.v1`: one page of a completed backtest's positions.
+    pub fn backtest_positions(&self) -> Endpoint<GetBacktestPositions, BacktestPage> {
+        self.endpoint(Kind::Query, ServiceName::BacktestExecutor, "backtest_positions")
+    }
+
+    /// `qry.backtest.backtest_equity.v1`: the sampled equity curve of a completed backtest.
+    pub fn backtest_equity(&self) -> Endpoint<BacktestRef, BacktestEquity> {
+        self.endpoint(Kind::Query, ServiceName::BacktestExecutor, "backtest_equity")
+    }
+
+    /// `cmd.backtest.cancel_backtest.v1`: stop a backtest (a finished one stays as it is).
+    pub fn cancel_backtest(&self) -> Endpoint<BacktestRef, bool> {
+        self.endpoint(Kind::Command, ServiceName::BacktestExecutor, "cancel_backtest")
     }
 
     /// The subjects of one service's event stream: every `evt` subject it produces.

@@ -1,7 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod app;
+pub mod bus;
+pub mod domain;
 pub mod settings;
+pub mod store;
+pub mod usecase;
 
 pub use app::App;
 

@@ -1,8 +1,112 @@
-//! The service's settings: the backend sections of `platform::settings`.
+//! The executor's settings: the backend sections of `platform::settings` plus the workers.
 
 use platform::BackendSettings;
+use platform::settings::{
+    DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, positive,
+};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The worker pool of one process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Worker tasks per process (each runs one backtest at a time).
+    pub workers: usize,
+    /// Candles read from Postgres and fed to the engine per chunk (keyset pages).
+    pub chunk_size: i64,
+    /// How long a claim lasts without a checkpoint; a crashed worker's job is taken over after it.
+    pub lease_secs: u64,
+    /// The fallback wake-up when no `backtest queued` message arrives.
+    pub poll_interval_ms: u64,
+    /// Test hook: a worker stops at the first checkpoint at or above this progress (without
+    /// renewing its lease) until `App::release_paused` is called. Never set in production.
+    #[serde(default)]
+    pub pause_at_progress: Option<u8>,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self { workers: 2, chunk_size: 10_000, lease_secs: 30, poll_interval_ms: 1_000, pause_at_progress: None }
+    }
+}
+
+impl WorkerSettings {
+    /// [`Self::lease_secs`] as a duration.
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+
+    /// [`Self::poll_interval_ms`] as a duration.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+}
+
+/// Everything the executor reads at start-up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorSettings {
+    /// The `/health` + `/ready` listener.
+    pub http: HttpSettings,
+    /// NATS.
+    pub nats: NatsSettings,
+    /// The executor's database.
+    pub database: DatabaseSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// The worker pool.
+    pub worker: WorkerSettings,
+}
+
+impl ExecutorSettings {
+    /// The sections the shared backend host needs.
+    pub fn backend(&self) -> BackendSettings {
+        BackendSettings {
+            http: self.http.clone(),
+            nats: self.nats.clone(),
+            database: self.database.clone(),
+            log: self.log.clone(),
+        }
+    }
+}
+
+impl Settings for ExecutorSettings {
+    fn log(&self) -> &LogSettings {
+        &self.log
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.backend().validate()?;
+        positive("worker.workers", self.worker.workers as u64)?;
+        positive("worker.chunk_size", u64::try_from(self.worker.chunk_size).unwrap_or(0))?;
+        positive("worker.lease_secs", self.worker.lease_secs)?;
+        positive("worker.poll_interval_ms", self.worker.poll_interval_ms)?;
+        if self.worker.pause_at_progress.is_some_and(|p| p > 100) {
+            return Err(SettingsError::invalid("worker.pause_at_progress", "must be between 0 and 100"));
+        }
+        Ok(())
+    }
+}
 
 /// Compiled defaults: HTTP on 8083, database `backtest` on the local Postgres.
-pub fn defaults() -> BackendSettings {
-    BackendSettings::local(8083, "backtest")
+pub fn defaults() -> ExecutorSettings {
+    with_backend(BackendSettings::local(8083, "backtest"))
+}
+
+/// The given backend sections with the executor's own defaults (tests use it).
+pub fn with_backend(backend: BackendSettings) -> ExecutorSettings {
+    ExecutorSettings {
+        http: backend.http,
+        nats: backend.nats,
+        database: backend.database,
+        log: backend.log,
+        worker: WorkerSettings::default(),
+    }
+}
+
+impl From<BackendSettings> for ExecutorSettings {
+    fn from(backend: BackendSettings) -> Self {
+        with_backend(backend)
+    }
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI document. Every route registered in [`crate::api::register`] must be listed
 //! here; a test compares the two.
 
-use crate::api::{bot, docs, ops};
+use crate::api::{bot, docs, ops, partner};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::{Content, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -33,19 +33,36 @@ use utoipa::{Modify, OpenApi};
         bot::trades::update_trade,
         bot::trades::add_transactions,
         bot::trades::update_transaction,
-        bot::trades::trade_participations
+        bot::trades::trade_participations,
+        partner::backtest::start,
+        partner::backtest::status,
+        partner::backtest::results,
+        partner::backtest::logs,
+        partner::backtest::positions,
+        partner::backtest::cancel,
+        partner::backtest::equity_svg
     ),
     components(schemas(
         ops::SimpleStatus,
         ops::StatusReport,
         ops::ServiceStatus,
         bot::docs::ErrorBody,
-        bot::docs::MessageBody
+        bot::docs::MessageBody,
+        partner::docs::PartnerErrorEnvelope,
+        partner::docs::StartBacktestBody,
+        partner::docs::BacktestStartedData,
+        partner::docs::StartedEnvelope,
+        partner::docs::BacktestStatusData,
+        partner::docs::StatusEnvelope,
+        partner::docs::ResultsEnvelope,
+        partner::docs::PageEnvelope,
+        partner::docs::BoolEnvelope
     )),
     modifiers(&DocsAssets),
     tags(
         (name = "operations", description = "Health, readiness, service status and documentation"),
-        (name = "bot-api", description = "External bots report trades, participations and state (`x-api-key`: the bot's key)")
+        (name = "bot-api", description = "External bots report trades, participations and state (`x-api-key`: the bot's key)"),
+        (name = "partner-api", description = "White-label partners: backtests so far (`x-api-key`: the partner's key; envelope `{isSuccess, code, message, data}`)")
     )
 )]
 pub struct ApiDoc;

@@ -57,6 +57,7 @@ pub struct BacktestQueued {
     pub backtest_id: Uuid,
 }
 
+pub mod backtest;
 pub mod bot_api;
 pub mod fetch;
 pub mod idempotency;

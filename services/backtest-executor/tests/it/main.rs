@@ -2,4 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod backtests;
 mod foundation;
+mod http;
+mod import;
+mod support;

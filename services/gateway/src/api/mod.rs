@@ -8,6 +8,7 @@ pub mod errors;
 pub mod family;
 pub mod json;
 pub mod ops;
+pub mod partner;
 pub mod time;
 
 use actix_web::http::Method;
@@ -61,6 +62,7 @@ pub fn register(config: &mut web::ServiceConfig) -> Vec<RouteDef> {
     let mut router = Router::new(config);
     ops::routes(&mut router);
     bot::routes(&mut router);
+    partner::routes(&mut router);
     docs::routes(&mut router);
     router.routes
 }

@@ -5,4 +5,5 @@
 mod body_limit;
 mod openapi;
 mod operations;
+mod partner_backtest;
 mod support;

@@ -1,0 +1,7 @@
+//! All diesel code of the executor. Functions take a connection and return `QueryResult`.
+
+pub mod backtests;
+pub mod candles;
+/// As `just schema backtest-executor` (diesel print-schema) writes it; never edited otherwise.
+#[allow(missing_docs)]
+pub mod schema;

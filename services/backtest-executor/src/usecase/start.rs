@@ -1,0 +1,82 @@
+//! `start backtest`: validate, pick the timeframe, store the row and its `backtest queued`
+//! event in one transaction.
+
+use super::storage_error;
+use crate::domain;
+use crate::store::{backtests, candles};
+use bus::messages::BacktestQueued;
+use bus::messages::backtest::{BacktestStarted, StartBacktest, StartBacktestReply};
+use bus::{BusError, Subjects};
+use diesel_async::AsyncConnection;
+use platform::db::{JsonText, PgPool};
+use uuid::Uuid;
+
+/// Validates and queues a backtest. `instance` names the accepting executor.
+pub async fn start(
+    pool: &PgPool,
+    subjects: &Subjects,
+    instance: &str,
+    request: StartBacktest,
+) -> Result<StartBacktestReply, BusError> {
+    let valid = domain::validate(
+        &request.script_type,
+        &request.settings,
+        request.exchange_id.as_deref(),
+        request.start_unix,
+        request.end_unix,
+    )
+    .map_err(BusError::invalid)?;
+    let symbol = valid.market.symbol.clone();
+    let mut connection = pool.get().await.map_err(storage_error)?;
+    let coverage = candles::coverage(&mut connection, &symbol, request.start_unix, request.end_unix)
+        .await
+        .map_err(storage_error)?;
+    let Some(&(finest, _)) = coverage.first() else {
+        return Ok(StartBacktestReply::NoPriceHistory {
+            message: format!("No price history for {symbol} between {} and {}", request.start_unix, request.end_unix),
+        });
+    };
+    let timeframe_secs = match valid.settings.interval() {
+        None => finest,
+        Some(minutes) => {
+            let wanted = i32::try_from(u64::from(minutes) * 60).unwrap_or(i32::MAX);
+            if !coverage.iter().any(|(secs, _)| *secs == wanted) {
+                let stored: Vec<String> = coverage.iter().map(|(secs, _)| (secs / 60).to_string()).collect();
+                return Err(BusError::invalid(format!(
+                    "settings.interval: no {minutes}-minute candles stored for {symbol} in the range (stored: {} minutes)",
+                    stored.join(", ")
+                )));
+            }
+            wanted
+        }
+    };
+    let id = Uuid::now_v7();
+    let row = backtests::NewBacktest {
+        id,
+        partner_id: *request.partner_id.as_uuid(),
+        user_id: request.user_id,
+        script_type: request.script_type,
+        exchange_id: valid.exchange_id,
+        market: symbol,
+        timeframe_secs,
+        settings: JsonText(valid.frozen),
+        start_unix: request.start_unix,
+        end_unix: request.end_unix,
+        accepted_by: instance.to_string(),
+        message: "Queued: waiting for a worker".to_string(),
+    };
+    let topic = subjects.backtest_queued();
+    connection
+        .transaction::<_, diesel::result::Error, _>(async |tx| {
+            backtests::insert(tx, &row).await?;
+            outbox::enqueue(tx, &topic, &BacktestQueued { backtest_id: id }).await?;
+            Ok(())
+        })
+        .await
+        .map_err(storage_error)?;
+    Ok(StartBacktestReply::Started(BacktestStarted {
+        backtest_id: id,
+        service_id: instance.to_string(),
+        message: "Backtest started successfully. Use GET /bots/backtest/{id}/status to track progress.".to_string(),
+    }))
+}

@@ -1,0 +1,157 @@
+//! An executor on a fresh database and prefix, with the 1-minute BTC candles imported.
+
+use backtest_executor::app::PauseRelease;
+use backtest_executor::settings::{ExecutorSettings, WorkerSettings};
+use backtest_executor::{App, MIGRATIONS};
+use bus::messages::backtest::{
+    BacktestRef, BacktestStatus, GetBacktestLogs, GetBacktestPositions, StartBacktest, StartBacktestReply,
+};
+use bus::{RequestError, Subjects};
+use domain::PartnerId;
+use serde_json::value::RawValue;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use test_support::{TestDb, TestNats};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub const BTC_1M_FIRST: i64 = 1_689_677_460;
+pub const BTC_1M_CANDLES: i64 = 46_001;
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+pub fn marketdata(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/local/marketdata").join(file)
+}
+
+pub const GRID: &str = r#"{"symbol": "SIM_BTC_USDT_", "lowerLimit": 28000, "upperLimit": 31000, "gridCount": 30,
+    "investmentAsset": "Quote", "investmentAmount": 9900}"#;
+pub const DCA: &str = r#"{"symbol": "SIM_BTC_USDT_", "baseOrderAmount": 100, "safetyOrderAmount": 200,
+    "maxSafetyOrders": 5, "priceDeviation": 1, "takeProfit": 1}"#;
+
+pub struct Executor {
+    pub shutdown: CancellationToken,
+    pub instance: String,
+    pub release: PauseRelease,
+    pub _stopped: tokio::task::JoinHandle<()>,
+}
+
+pub struct World {
+    pub db: TestDb,
+    pub nats: TestNats,
+    pub client: async_nats::Client,
+    pub subjects: Subjects,
+    pub partner: PartnerId,
+}
+
+impl World {
+    /// A database with the BTC 1m candles and a NATS prefix; no executor yet.
+    pub async fn new() -> Self {
+        test_support::init_logging();
+        let migrations_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let db = TestDb::new("backtest", MIGRATIONS, &migrations_dir).await;
+        backtest_executor::usecase::import::run(db.url(), "SIM_BTC_USDT_", "1m", &marketdata("BTC_USDT-1m.csv"))
+            .await
+            .expect("the candles import");
+        let nats = TestNats::new();
+        let client = nats.client().await;
+        let subjects = nats.subjects();
+        Self { db, nats, client, subjects, partner: PartnerId::new() }
+    }
+
+    pub fn settings(&self, worker: WorkerSettings) -> ExecutorSettings {
+        let mut settings =
+            backtest_executor::settings::with_backend(test_support::backend_settings(&self.db, &self.nats));
+        settings.worker = worker;
+        settings
+    }
+
+    /// Starts an executor; it stops when the returned value is dropped.
+    pub async fn executor(&self, worker: WorkerSettings) -> Executor {
+        let shutdown = CancellationToken::new();
+        let app = App::build(self.settings(worker), shutdown.clone()).await.expect("the executor starts");
+        let instance = app.instance().to_string();
+        let release = app.pause_release();
+        let stopped = tokio::spawn(app.run_until_stopped());
+        self.wait_for_responders().await;
+        Executor { shutdown, instance, release, _stopped: stopped }
+    }
+
+    /// Responders subscribe in the background: wait until every subject answers.
+    async fn wait_for_responders(&self) {
+        test_support::eventually("the executor's responders", Duration::from_secs(10), || async {
+            let reference = self.reference(Uuid::now_v7());
+            let logs = GetBacktestLogs {
+                partner_id: self.partner,
+                backtest_id: reference.backtest_id,
+                limit: 1,
+                next_page_id: None,
+            };
+            let positions = GetBacktestPositions {
+                partner_id: self.partner,
+                backtest_id: reference.backtest_id,
+                limit: 1,
+                next_page_id: None,
+            };
+            let s = &self.subjects;
+            let answers = [
+                bus::request_raw(&self.client, &s.backtest_status(), &reference, TIMEOUT).await.err(),
+                bus::request_raw(&self.client, &s.backtest_results(), &reference, TIMEOUT).await.err(),
+                bus::request_raw(&self.client, &s.backtest_equity(), &reference, TIMEOUT).await.err(),
+                bus::request_raw(&self.client, &s.cancel_backtest(), &reference, TIMEOUT).await.err(),
+                bus::request_raw(&self.client, &s.backtest_logs(), &logs, TIMEOUT).await.err(),
+                bus::request_raw(&self.client, &s.backtest_positions(), &positions, TIMEOUT).await.err(),
+                self.start("none", "{}", 0, 1).await.err(),
+            ];
+            answers.iter().all(|error| matches!(error, Some(RequestError::Rejected(_)))).then_some(())
+        })
+        .await;
+    }
+
+    pub async fn start(
+        &self,
+        script_type: &str,
+        settings: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<StartBacktestReply, RequestError> {
+        let request = StartBacktest {
+            partner_id: self.partner,
+            user_id: None,
+            script_type: script_type.to_string(),
+            exchange_id: Some("SIM".to_string()),
+            settings: RawValue::from_string(settings.to_string()).unwrap(),
+            start_unix: start,
+            end_unix: end,
+        };
+        bus::request(&self.client, &self.subjects.start_backtest(), &request, TIMEOUT).await
+    }
+
+    pub async fn start_ok(&self, script_type: &str, settings: &str) -> Uuid {
+        match self.start(script_type, settings, BTC_1M_FIRST, BTC_1M_FIRST + BTC_1M_CANDLES * 60).await.unwrap() {
+            StartBacktestReply::Started(started) => started.backtest_id,
+            other => panic!("not started: {other:?}"),
+        }
+    }
+
+    pub fn reference(&self, id: Uuid) -> BacktestRef {
+        BacktestRef { partner_id: self.partner, backtest_id: id }
+    }
+
+    pub async fn status(&self, id: Uuid) -> BacktestStatus {
+        bus::request(&self.client, &self.subjects.backtest_status(), &self.reference(id), TIMEOUT).await.unwrap()
+    }
+
+    pub async fn wait_for(&self, id: Uuid, what: &str, check: impl Fn(&BacktestStatus) -> bool) -> BacktestStatus {
+        test_support::eventually(what, Duration::from_secs(120), || async {
+            let status = self.status(id).await;
+            check(&status).then_some(status)
+        })
+        .await
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,264 @@
+//! Backtests (reference 003, CONTRACTS §2): authenticate → check the body's shape → one
+//! request to the backtest-executor → its reply in the envelope.
+
+use super::auth::authenticate;
+use super::docs;
+use super::errors::{PartnerApiError, success};
+use super::svg;
+use crate::api::json::{self, Kind};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use bus::messages::backtest::{BacktestRef, GetBacktestLogs, GetBacktestPositions, StartBacktest, StartBacktestReply};
+use domain::PartnerId;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+const FIELDS: [&str; 6] = ["userId", "type", "exchangeId", "settings", "startUnix", "endUnix"];
+
+/// Checks the body's shape; the executor validates type, settings, market and range.
+pub fn parse_start(body: &[u8], partner_id: PartnerId) -> Result<StartBacktest, PartnerApiError> {
+    let invalid = |message: &str| PartnerApiError::Validation(message.to_string());
+    let object = json::parse_body(body)
+        .map_err(|_| invalid("Invalid JSON in request body"))?
+        .ok_or_else(|| invalid("The request body must be a JSON object"))?;
+    if let Some(message) = json::unknown_field(&object, &FIELDS, "") {
+        return Err(PartnerApiError::Validation(message));
+    }
+    let optional_string = |name: &str| -> Result<Option<String>, PartnerApiError> {
+        match object.get(name) {
+            None => Ok(None),
+            Some(raw) if json::kind(raw) == Kind::Null => Ok(None),
+            Some(raw) => json::as_string(raw).map(Some).ok_or_else(|| invalid(&format!("{name} must be a string"))),
+        }
+    };
+    let script_type = optional_string("type")?.ok_or_else(|| invalid("type is required"))?;
+    let settings = match object.get("settings") {
+        Some(raw) if json::kind(raw) == Kind::Object => raw.clone(),
+        _ => return Err(invalid("settings is required and must be an object")),
+    };
+    let unix = |name: &str| -> Result<i64, PartnerApiError> {
+        object
+            .get(name)
+            .filter(|raw| json::kind(raw) == Kind::Number)
+            .and_then(|raw| raw.get().parse::<i64>().ok())
+            .filter(|value| (0..=i64::from(i32::MAX)).contains(value))
+            .ok_or_else(|| invalid(&format!("{name} is required and must be a unix timestamp in seconds")))
+    };
+    Ok(StartBacktest {
+        partner_id,
+        user_id: optional_string("userId")?,
+        script_type,
+        exchange_id: optional_string("exchangeId")?,
+        settings,
+        start_unix: unix("startUnix")?,
+        end_unix: unix("endUnix")?,
+    })
+}
+
+/// The path's backtest id; anything that is not a UUID is an unknown backtest.
+fn backtest_ref(id: &str, partner_id: PartnerId) -> Result<BacktestRef, PartnerApiError> {
+    let backtest_id =
+        Uuid::parse_str(id).map_err(|_| PartnerApiError::UnknownBacktest(format!("Backtest '{id}' not found")))?;
+    Ok(BacktestRef { partner_id, backtest_id })
+}
+
+async fn forward<Req: serde::Serialize, Resp>(
+    state: &AppState,
+    endpoint: &bus::Endpoint<Req, Resp>,
+    request: &Req,
+) -> Result<Box<RawValue>, PartnerApiError> {
+    bus::request_raw(&state.nats, endpoint, request, state.backend_timeout())
+        .await
+        .map_err(PartnerApiError::from_backtest_request)
+}
+
+/// Start a backtest of a hosted bot type over stored candles.
+#[utoipa::path(post, path = "/partner/v1/bots/backtest", tag = "partner-api",
+    params(("x-api-key" = String, Header, description = "The partner's key")),
+    request_body = docs::StartBacktestBody,
+    responses(
+        (status = 200, description = "Queued: `data` is `{backtestId, serviceId, message}`", body = docs::StartedEnvelope),
+        docs::StartErrors))]
+pub async fn start(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PartnerApiError> {
+    let partner = authenticate(&request, &state).await?;
+    let command = parse_start(&body, partner)?;
+    let reply = bus::request(&state.nats, &state.subjects.start_backtest(), &command, state.backend_timeout())
+        .await
+        .map_err(PartnerApiError::from_backtest_request)?;
+    match reply {
+        StartBacktestReply::Started(started) => {
+            let data = serde_json::to_string(&started)
+                .map_err(|_| PartnerApiError::Common(crate::api::errors::CommonError::Internal))?;
+            Ok(success(&data))
+        }
+        StartBacktestReply::NoPriceHistory { message } => Err(PartnerApiError::NoPriceHistory(message)),
+    }
+}
+
+/// State, progress (0–100), message and worker of a backtest.
+#[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/status", tag = "partner-api",
+    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
+    responses(
+        (status = 200, description = "`data`: `{backtestId, state, progress, message, serviceId}`", body = docs::StatusEnvelope),
+        docs::ReadErrors))]
+pub async fn status(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PartnerApiError> {
+    let partner = authenticate(&request, &state).await?;
+    let reference = backtest_ref(&id, partner)?;
+    Ok(success(forward(&state, &state.subjects.backtest_status(), &reference).await?.get()))
+}
+
+/// Results of a completed backtest: summary, performance, orders, positions, first 50 log lines.
+#[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/results", tag = "partner-api",
+    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
+    responses(
+        (status = 200, description = "`data`: the results (reference 003); `market` as `SIM:BTC-USDT`, logs as `<unix> ||| <level> ||| <message>`", body = docs::ResultsEnvelope),
+        docs::CompletedReadErrors))]
+pub async fn results(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PartnerApiError> {
+    let partner = authenticate(&request, &state).await?;
+    let reference = backtest_ref(&id, partner)?;
+    Ok(success(forward(&state, &state.subjects.backtest_results(), &reference).await?.get()))
+}
+
+/// Paging of `logs` and `positions`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Items per page: 1–10,000, or -1 for 10,000 (default 1,000). A page also stops near
+    /// 256 KiB, so a reply always fits a NATS message.
+    limit: Option<String>,
+    /// The previous page's `nextPageId`.
+    next_page_id: Option<String>,
+}
+
+fn paging(request: &HttpRequest) -> Result<(u32, Option<String>), PartnerApiError> {
+    let query = web::Query::<Paging>::from_query(request.query_string())
+        .map_err(|_| PartnerApiError::Validation("Invalid query string".into()))?
+        .into_inner();
+    let limit = match query.limit.as_deref() {
+        None => 1_000,
+        Some("-1") => 10_000,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=10_000).contains(limit))
+            .ok_or_else(|| PartnerApiError::Validation("limit must be -1 or between 1 and 10000".into()))?,
+    };
+    Ok((limit, query.next_page_id.filter(|cursor| !cursor.is_empty())))
+}
+
+/// The whole structured log of a completed backtest, paged.
+#[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/logs", tag = "partner-api",
+    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header), Paging),
+    responses(
+        (status = 200, description = "`data`: `{items: [{lineNumber, timestamp, severity, color, message}], nextPageId}`", body = docs::PageEnvelope),
+        docs::CompletedReadErrors))]
+pub async fn logs(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PartnerApiError> {
+    let partner = authenticate(&request, &state).await?;
+    let reference = backtest_ref(&id, partner)?;
+    let (limit, next_page_id) = paging(&request)?;
+    let query = GetBacktestLogs { partner_id: partner, backtest_id: reference.backtest_id, limit, next_page_id };
+    Ok(success(forward(&state, &state.subjects.backtest_logs(), &query).await?.get()))
+}
+
+/// Positions of a completed backtest with their entry and exit orders (compact keys), paged.
+#[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/positions", tag = "partner-api",
+    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header), Paging),
+    responses(
+        (status = 200, description = "`data`: `{items: [position with eno / exo orders], nextPageId}` (reference 003's compact keys)", body = docs::PageEnvelope),
+        docs::CompletedReadErrors))]
+pub async fn positions(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PartnerApiError> {
+    let partner = authenticate(&request, &state).await?;
+    let reference = backtest_ref(&id, partner)?;
+    let (limit, next_page_id) = paging(&request)?;
+    let query = GetBacktestPositions { partner_id: partner, backtest_id: reference.backtest_id, limit, next_page_id };
+    Ok(success(forward(&state, &state.subjects.backtest_positions(), &query).await?.get()))
+}
+
+/// Cancel a backtest: `true` (also when it had already finished).
+#[utoipa::path(post, path = "/partner/v1/bots/backtest/{id}/cancel", tag = "partner-api",
+    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
+    responses(
+        (status = 200, description = "`data`: `true`", body = docs::BoolEnvelope),
+        docs::ReadErrors))]
+pub async fn cancel(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PartnerApiError> {
+    let partner = authenticate(&request, &state).await?;
+    let reference = backtest_ref(&id, partner)?;
+    Ok(success(forward(&state, &state.subjects.cancel_backtest(), &reference).await?.get()))
+}
+
+/// The equity curve and drawdown of a completed backtest as an SVG image.
+#[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/equity.svg", tag = "partner-api",
+    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
+    responses(
+        (status = 200, description = "The chart", content_type = "image/svg+xml", body = String),
+        docs::CompletedReadErrors))]
+pub async fn equity_svg(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PartnerApiError> {
+    let partner = authenticate(&request, &state).await?;
+    let reference = backtest_ref(&id, partner)?;
+    let equity = bus::request(&state.nats, &state.subjects.backtest_equity(), &reference, state.backend_timeout())
+        .await
+        .map_err(PartnerApiError::from_backtest_request)?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg::render(&equity)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(body: &str) -> String {
+        match parse_start(body.as_bytes(), PartnerId::new()) {
+            Err(PartnerApiError::Validation(message)) => message,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_body_shape_is_checked_naming_the_field() {
+        assert_eq!(error("{"), "Invalid JSON in request body");
+        assert_eq!(error("[]"), "The request body must be a JSON object");
+        assert_eq!(error(r#"{"foo": 1}"#), "Unknown field 'foo'");
+        assert_eq!(error(r#"{"settings": {}}"#), "type is required");
+        assert_eq!(error(r#"{"type": "spot_grid"}"#), "settings is required and must be an object");
+        assert!(error(r#"{"type": "spot_grid", "settings": {}, "startUnix": "x"}"#).starts_with("startUnix"));
+        assert!(
+            error(r#"{"type": "spot_grid", "settings": {}, "startUnix": 1, "endUnix": 1.5}"#).starts_with("endUnix")
+        );
+        let ok = parse_start(
+            br#"{"type": "spot_grid", "settings": {"a": 1.10}, "startUnix": 1, "endUnix": 2, "userId": null}"#,
+            PartnerId::new(),
+        )
+        .unwrap();
+        assert_eq!(ok.settings.get(), r#"{"a": 1.10}"#, "settings travel byte for byte");
+        assert_eq!((ok.start_unix, ok.end_unix, ok.user_id), (1, 2, None));
+    }
+}

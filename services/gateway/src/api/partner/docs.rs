@@ -1,0 +1,202 @@
+//! Request and envelope shapes of the Partner API for the OpenAPI document. Requests are
+//! parsed field by field (see `backtest::parse_start`), so these types only describe them.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, ToSchema};
+
+/// `{isSuccess: false, code, message, data: null}`: 1000 (400) validation, 1006 (409) not
+/// completed, 1007 (422) no price history, 1009 (404) unknown backtest, 1401 (401) key
+/// missing or invalid, 1413 (413) body too large, 9503 (503) backend unavailable, 9000 (500).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerErrorEnvelope {
+    /// `false`.
+    is_success: bool,
+    /// The error code.
+    code: u16,
+    /// What went wrong (validation messages name the field).
+    message: String,
+    /// `null`.
+    #[schema(value_type = Option<Object>)]
+    data: Option<String>,
+}
+
+/// `POST /partner/v1/bots/backtest` (reference 003).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct StartBacktestBody {
+    /// The partner's user the backtest is for (optional).
+    user_id: Option<String>,
+    /// `spot_grid`, `futures_grid`, `spot_dollar_cost_averaging`, `futures_dollar_cost_averaging` or `webhook`.
+    #[schema(rename = "type")]
+    script_type: String,
+    /// `SIM` (the default; the only exchange with stored history).
+    exchange_id: Option<String>,
+    /// The bot's settings (`GET /scripts` metadata); `symbol` is a SIM market such as `SIM_BTC_USDT_`;
+    /// optional `interval` (minutes) picks a stored timeframe, else the finest one is used.
+    #[schema(value_type = Object)]
+    settings: String,
+    /// Range start, unix seconds (inclusive).
+    start_unix: i64,
+    /// Range end, unix seconds (exclusive).
+    end_unix: i64,
+}
+
+/// `data` of a started backtest.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct BacktestStartedData {
+    /// The backtest's id.
+    backtest_id: String,
+    /// The executor instance that accepted it.
+    service_id: String,
+    /// Confirmation text.
+    message: String,
+}
+
+/// Success envelope of `POST /bots/backtest`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct StartedEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// The started backtest.
+    data: BacktestStartedData,
+}
+
+/// `data` of the status route.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct BacktestStatusData {
+    /// The backtest.
+    backtest_id: String,
+    /// `loading_script`, `loading_data`, `executing`, `completed`, `failed`, `cancelled`.
+    state: String,
+    /// 0–100.
+    progress: u8,
+    /// What it does, or why it failed.
+    message: String,
+    /// The worker that runs it (`<instance>/w<n>`), or the accepting instance while queued.
+    service_id: String,
+}
+
+/// Success envelope of the status route.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct StatusEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// The status.
+    data: BacktestStatusData,
+}
+
+/// Success envelope of the results route: `data` as reference 003 shows it (`backtestId`,
+/// `startUnix`, `endUnix`, `executionStart`, `executionEnd`, `market`, `summary`,
+/// `performance`, `orders`, `positions`, `logs`).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ResultsEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// The results.
+    #[schema(value_type = Object)]
+    data: String,
+}
+
+/// A page of items: `data` is `{items, nextPageId}` (`nextPageId` null on the last page).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PageEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// `{items: [...], nextPageId}`.
+    #[schema(value_type = Object)]
+    data: String,
+}
+
+/// `data: true`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct BoolEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// `true`.
+    data: bool,
+}
+
+fn errors(codes: &[u16]) -> BTreeMap<String, RefOr<Response>> {
+    let described = |description: &str| -> RefOr<Response> {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", Content::new(Some(Ref::from_schema_name("PartnerErrorEnvelope"))))
+            .build()
+            .into()
+    };
+    codes
+        .iter()
+        .filter_map(|code| {
+            let response = match code {
+                400 => described("Code 1000: validation failed; the message names the field"),
+                401 => described("Code 1401: partner key missing or invalid"),
+                404 => described("Code 1009: unknown backtest (another partner's backtest too)"),
+                409 => described("Code 1006: the backtest has not completed"),
+                413 => described("Code 1413: body above 512 KiB"),
+                422 => described("Code 1007: no price history for the market and range"),
+                500 => described("Code 9000: internal error"),
+                503 => described("Code 9503: the backtest-executor or the ledger is unavailable"),
+                _ => return None,
+            };
+            Some((code.to_string(), response))
+        })
+        .collect()
+}
+
+/// Errors of `POST /bots/backtest`.
+pub struct StartErrors;
+
+impl IntoResponses for StartErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[400, 401, 413, 422, 500, 503])
+    }
+}
+
+/// Errors of status and cancel.
+pub struct ReadErrors;
+
+impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[401, 404, 500, 503])
+    }
+}
+
+/// Errors of the routes that need a completed backtest.
+pub struct CompletedReadErrors;
+
+impl IntoResponses for CompletedReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[400, 401, 404, 409, 500, 503])
+    }
+}

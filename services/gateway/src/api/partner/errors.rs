@@ -1,0 +1,142 @@
+//! The Partner API's envelope and error codes (CONTRACTS §2): every response is
+//! `{isSuccess, code, message, data}`; `code` 0 is success.
+
+use crate::api::errors::CommonError;
+use crate::api::family::Family;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use bus::{BusError, RequestError};
+use serde_json::json;
+use std::fmt;
+use tracing::error;
+
+/// Every way a Partner API request can fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartnerApiError {
+    /// 400, code 1000: validation failed (the message names the field).
+    Validation(String),
+    /// 409, code 1006: results, logs or positions asked for before completion.
+    BacktestNotCompleted(String),
+    /// 422, code 1007: no price history for the market and range.
+    NoPriceHistory(String),
+    /// 404, code 1009: unknown backtest (or another partner's).
+    UnknownBacktest(String),
+    /// 401, code 1401: partner key missing or invalid.
+    Unauthorized(String),
+    /// 503 (9503), 413 or 500 (9000) in the envelope.
+    Common(CommonError),
+}
+
+impl PartnerApiError {
+    /// Maps a failed executor request. Typed refusals carry client-fit messages.
+    pub fn from_backtest_request(failure: RequestError) -> Self {
+        match failure {
+            RequestError::Rejected(BusError::Invalid { message }) => PartnerApiError::Validation(message),
+            RequestError::Rejected(BusError::NotFound { message }) => PartnerApiError::UnknownBacktest(message),
+            RequestError::Rejected(BusError::Conflict { message }) => PartnerApiError::BacktestNotCompleted(message),
+            other => Self::common(other),
+        }
+    }
+
+    /// The shared mapping: unavailable → 9503, anything else → 9000 (logged here, once).
+    pub fn common(failure: RequestError) -> Self {
+        let common = CommonError::from_request(&failure);
+        if common == CommonError::Internal {
+            error!(error = %failure, "partner API backend request failed");
+        }
+        PartnerApiError::Common(common)
+    }
+
+    fn code(&self) -> u16 {
+        match self {
+            PartnerApiError::Validation(_) => 1000,
+            PartnerApiError::BacktestNotCompleted(_) => 1006,
+            PartnerApiError::NoPriceHistory(_) => 1007,
+            PartnerApiError::UnknownBacktest(_) => 1009,
+            PartnerApiError::Unauthorized(_) => 1401,
+            PartnerApiError::Common(_) => 9000,
+        }
+    }
+}
+
+impl fmt::Display for PartnerApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl ResponseError for PartnerApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PartnerApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            PartnerApiError::BacktestNotCompleted(_) => StatusCode::CONFLICT,
+            PartnerApiError::NoPriceHistory(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            PartnerApiError::UnknownBacktest(_) => StatusCode::NOT_FOUND,
+            PartnerApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            PartnerApiError::Common(common) => common.respond(Family::Partner).status(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PartnerApiError::Common(common) => common.respond(Family::Partner),
+            PartnerApiError::Validation(message)
+            | PartnerApiError::BacktestNotCompleted(message)
+            | PartnerApiError::NoPriceHistory(message)
+            | PartnerApiError::UnknownBacktest(message)
+            | PartnerApiError::Unauthorized(message) => HttpResponse::build(self.status_code())
+                .json(json!({ "isSuccess": false, "code": self.code(), "message": message, "data": null })),
+        }
+    }
+}
+
+/// A success envelope around `data`, given as JSON text (forwarded byte for byte).
+pub fn success(data: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(format!(r#"{{"isSuccess":true,"code":0,"message":"","data":{data}}}"#))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    async fn body(error: PartnerApiError) -> (u16, serde_json::Value) {
+        let response = error.error_response();
+        let status = response.status().as_u16();
+        (status, serde_json::from_slice(&to_bytes(response.into_body()).await.unwrap()).unwrap())
+    }
+
+    #[actix_web::test]
+    async fn each_error_has_its_status_and_code_in_the_envelope() {
+        let cases = [
+            (PartnerApiError::Validation("settings.gridCount: must be at least 2".into()), 400, 1000),
+            (PartnerApiError::BacktestNotCompleted("not yet".into()), 409, 1006),
+            (PartnerApiError::NoPriceHistory("none".into()), 422, 1007),
+            (PartnerApiError::UnknownBacktest("Backtest 'x' not found".into()), 404, 1009),
+            (PartnerApiError::Unauthorized("Invalid partner API key".into()), 401, 1401),
+            (PartnerApiError::Common(CommonError::Unavailable), 503, 9503),
+            (PartnerApiError::Common(CommonError::Internal), 500, 9000),
+        ];
+        for (error, status, code) in cases {
+            let (got_status, body) = body(error).await;
+            assert_eq!(got_status, status);
+            assert_eq!(body["code"], code);
+            assert_eq!(body["isSuccess"], false);
+            assert!(body["data"].is_null());
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+
+    #[test]
+    fn bus_refusals_map_to_partner_codes() {
+        let map = |error: BusError| PartnerApiError::from_backtest_request(RequestError::Rejected(error));
+        assert!(matches!(map(BusError::invalid("x")), PartnerApiError::Validation(_)));
+        assert!(matches!(map(BusError::not_found("x")), PartnerApiError::UnknownBacktest(_)));
+        assert!(matches!(map(BusError::Conflict { message: "x".into() }), PartnerApiError::BacktestNotCompleted(_)));
+        assert!(matches!(map(BusError::unavailable("x")), PartnerApiError::Common(CommonError::Unavailable)));
+        let timeout = RequestError::Timeout { subject: "s".into(), timeout_ms: 1 };
+        assert_eq!(PartnerApiError::from_backtest_request(timeout), PartnerApiError::Common(CommonError::Unavailable));
+    }
+}
