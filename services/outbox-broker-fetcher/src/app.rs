@@ -12,9 +12,10 @@ use crate::broker::{SimBroker, TradierClient, TradierConfig};
 use crate::crypto::CredentialCipher;
 use crate::domain::retry::RetryPolicy;
 use crate::settings::FetcherSettings;
+use crate::usecase::credential_cache::CredentialCache;
 use crate::usecase::fetch::Fetcher;
 use crate::usecase::rate_gate::RateGate;
-use crate::usecase::{intake, workers};
+use crate::usecase::{intake, recorder, workers};
 use domain::ServiceName;
 use outbox::consumer::{self, ConsumerConfig};
 use outbox::{Relay, RelayConfig};
@@ -23,6 +24,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// How long a decrypted credential is reused before it is read again.
+const CREDENTIAL_TTL: Duration = Duration::from_secs(10);
 
 /// The outbox-broker-fetcher service.
 pub struct App {
@@ -35,6 +39,11 @@ impl App {
         let backend = Backend::start(ServiceName::OutboxBrokerFetcher, settings.backend(), shutdown).await?;
         let tradier = &settings.brokers.tradier;
         let fetch = &settings.fetch;
+        // The recorder ends when the last sender does: the dispatcher's fetcher, after every
+        // attempt in flight has finished. Outcomes are therefore recorded through shutdown.
+        let (recorder, outcomes) =
+            tokio::sync::mpsc::channel(usize::try_from(fetch.concurrency).unwrap_or(1024).max(1));
+        backend.spawn("outcome recorder", recorder::run(backend.pool.clone(), backend.subjects.clone(), outcomes));
         let fetcher = Arc::new(Fetcher {
             pool: backend.pool.clone(),
             subjects: backend.subjects.clone(),
@@ -51,6 +60,8 @@ impl App {
                 max_failures: i32::try_from(fetch.max_failures).unwrap_or(i32::MAX),
             },
             rate_gate: RateGate::default(),
+            credentials: CredentialCache::new(CREDENTIAL_TTL),
+            recorder,
         });
         let concurrency = usize::try_from(fetch.concurrency).unwrap_or(usize::MAX);
         let lease = Duration::from_secs(fetch.lease_secs);

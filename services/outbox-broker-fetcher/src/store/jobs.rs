@@ -278,3 +278,58 @@ pub async fn release(connection: &mut AsyncPgConnection, participations: &[Uuid]
     .execute(connection)
     .await
 }
+
+/// One attempt's end, for [`finish_many`].
+#[derive(Debug, Clone)]
+pub struct Finish {
+    /// The job.
+    pub participation_id: Uuid,
+    /// The lease the attempt held (its fencing token).
+    pub lease: Option<DateTime<Utc>>,
+    /// Broker calls the attempt made.
+    pub calls: i32,
+    /// `fetched` or `dead_letter`.
+    pub status: &'static str,
+    /// Why it was parked.
+    pub error: Option<String>,
+    /// The outcome event's id.
+    pub outcome_event_id: Uuid,
+}
+
+/// Ends many attempts in one statement. Returns `(job, lease, new revision)` for each attempt
+/// whose lease still held; the others were taken over and change nothing.
+pub async fn finish_many(
+    connection: &mut AsyncPgConnection,
+    finishes: &[Finish],
+) -> QueryResult<Vec<(Uuid, Option<DateTime<Utc>>, i32)>> {
+    #[derive(QueryableByName)]
+    struct Finished {
+        #[diesel(sql_type = SqlUuid)]
+        participation_id: Uuid,
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        lease: Option<DateTime<Utc>>,
+        #[diesel(sql_type = Integer)]
+        revision: i32,
+    }
+    if finishes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Finished> = diesel::sql_query(
+        "UPDATE fetch_jobs AS j SET status = v.status, locked_until = NULL, attempts = j.attempts + v.calls, \
+                                    last_error = v.error, revision = j.revision + 1, \
+                                    outcome_event_id = v.event_id, updated_at = now() \
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::text[], $6::uuid[]) \
+              AS v(id, lease, calls, status, error, event_id) \
+         WHERE j.participation_id = v.id AND j.status = 'pending' AND j.locked_until = v.lease \
+         RETURNING j.participation_id, v.lease, j.revision",
+    )
+    .bind::<Array<SqlUuid>, _>(finishes.iter().map(|f| f.participation_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Timestamptz>>, _>(finishes.iter().map(|f| f.lease).collect::<Vec<_>>())
+    .bind::<Array<Integer>, _>(finishes.iter().map(|f| f.calls).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(finishes.iter().map(|f| f.status).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(finishes.iter().map(|f| f.error.clone()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(finishes.iter().map(|f| f.outcome_event_id).collect::<Vec<_>>())
+    .load(connection)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.participation_id, row.lease, row.revision)).collect())
+}

@@ -7,15 +7,16 @@ use crate::crypto::CredentialCipher;
 use crate::domain::broker_kind::BrokerKind;
 use crate::domain::retry::{Decision, FailureKind, RetryPolicy};
 use crate::store::credentials;
-use crate::store::jobs::{self, ClaimedJob, status};
-use crate::store::snapshots::{self, Snapshot};
+use crate::store::jobs::{self, ClaimedJob};
+use crate::store::snapshots::Snapshot;
+use crate::usecase::credential_cache::CredentialCache;
 use crate::usecase::rate_gate::RateGate;
+use crate::usecase::recorder::{Effect, Recorder, Recording};
 use bus::Subjects;
 use bus::messages::fetch::{BrokerOrderStatus, FetchedOrder, OrderFetchFailed, OrderFetched};
 use chrono::Utc;
-use diesel_async::AsyncConnection;
-use domain::EventId;
 use platform::db::PgPool;
+use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
@@ -35,6 +36,10 @@ pub struct Fetcher {
     pub policy: RetryPolicy,
     /// Accounts that are rate limited until a known time.
     pub rate_gate: RateGate,
+    /// Decrypted credentials, kept briefly.
+    pub credentials: CredentialCache,
+    /// Where outcomes are written, in batches.
+    pub recorder: Recorder,
 }
 
 /// Why an attempt failed: what the policy needs, and the reason stored and reported.
@@ -102,12 +107,12 @@ impl Fetcher {
             let reason = "the broker account is rate limited; waiting for the limit to reset".to_string();
             return (0, Err(Failure { kind: FailureKind::RateLimited(wait), reason }));
         }
-        let token = match kind.needs_credentials() {
+        let (token, cached) = match kind.needs_credentials() {
             true => match self.token(job.broker_account_id).await {
-                Ok(token) => Some(token),
+                Ok((token, cached)) => (Some(token), cached),
                 Err(failure) => return (0, Err(failure)),
             },
-            false => None,
+            false => (None, false),
         };
         let order_ids: Vec<&str> = std::iter::once(job.broker_order_id.as_str()).chain(job.child_orders()).collect();
         let calls = i32::try_from(order_ids.len()).unwrap_or(i32::MAX);
@@ -131,7 +136,12 @@ impl Fetcher {
                     if let BrokerError::RateLimited { retry_after } = &error {
                         self.rate_gate.block(job.broker_account_id, *retry_after);
                     }
-                    let failure = Failure::from_broker(order_id, &error);
+                    let mut failure = Failure::from_broker(order_id, &error);
+                    if cached && error == BrokerError::Unauthorized {
+                        // The token may have been replaced since we cached it: read it again.
+                        self.credentials.evict(job.broker_account_id);
+                        failure.kind = FailureKind::Transport;
+                    }
                     if worst.as_ref().is_none_or(|worst| failure.rank() > worst.rank()) {
                         worst = Some(failure);
                     }
@@ -144,8 +154,12 @@ impl Fetcher {
         }
     }
 
-    /// The account's decrypted credential; a missing or unreadable one parks the job.
-    async fn token(&self, account: Uuid) -> Result<BrokerToken, Failure> {
+    /// The account's decrypted credential, and whether it came from the cache; a missing or
+    /// unreadable one parks the job.
+    async fn token(&self, account: Uuid) -> Result<(BrokerToken, bool), Failure> {
+        if let Some(token) = self.credentials.get(account) {
+            return Ok((token, true));
+        }
         let stored = async {
             let mut connection = self.pool.get().await?;
             anyhow::Ok(credentials::find(&mut connection, account).await?)
@@ -167,7 +181,9 @@ impl Fetcher {
             .environment
             .parse()
             .map_err(|_| Failure::permanent(format!("unknown credential environment '{}'", stored.environment)))?;
-        Ok(BrokerToken { token, environment })
+        let token = BrokerToken { token, environment };
+        self.credentials.put(account, token.clone());
+        Ok((token, false))
     }
 
     async fn record_fetched(
@@ -246,46 +262,18 @@ impl Fetcher {
         }
     }
 
-    /// Ends the job with `effect`'s outcome and writes the effect with the job's new revision,
-    /// all in one transaction; false (and nothing written) when our lease was lost.
+    /// Hands the outcome to the recorder and waits until it is committed: true, or false when
+    /// our lease was lost (another worker holds the job now and nothing was written).
     async fn record(&self, job: &ClaimedJob, calls: i32, effect: Effect) -> anyhow::Result<bool> {
-        let event_id = EventId::new();
-        let (outcome, error) = match &effect {
-            Effect::Fetched { .. } => (status::FETCHED, None),
-            Effect::Parked { event } => (status::DEAD_LETTER, Some(event.reason.as_str())),
-        };
-        let mut connection = self.pool.get().await?;
-        let recorded = connection
-            .transaction::<_, diesel::result::Error, _>(async |tx| {
-                let Some(revision) = jobs::finish(tx, job, calls, outcome, error, *event_id.as_uuid()).await? else {
-                    return Ok(false);
-                };
-                match &effect {
-                    Effect::Fetched { snapshots: rows, event } => {
-                        snapshots::upsert(tx, rows).await?;
-                        let event = OrderFetched { revision, ..event.clone() };
-                        outbox::enqueue_with_ids(tx, &self.subjects.order_fetched(), &[(event_id, &event)]).await?;
-                    }
-                    Effect::Parked { event } => {
-                        let event = OrderFetchFailed { revision, ..event.clone() };
-                        outbox::enqueue_with_ids(tx, &self.subjects.order_fetch_failed(), &[(event_id, &event)])
-                            .await?;
-                    }
-                }
-                Ok(true)
-            })
-            .await?;
+        let (done, recorded) = oneshot::channel();
+        let recording = Recording { job: job.clone(), calls, effect, done };
+        self.recorder.send(recording).await.map_err(|_| anyhow::anyhow!("the outcome recorder has stopped"))?;
+        let recorded = recorded.await.map_err(|_| anyhow::anyhow!("the outcome could not be recorded"))?;
         if !recorded {
             info!(participation.id = %job.participation_id, "lease lost before the outcome was recorded; dropped");
         }
         Ok(recorded)
     }
-}
-
-/// What an outcome writes besides the job's own row (its revision is filled in when known).
-enum Effect {
-    Fetched { snapshots: Vec<Snapshot>, event: OrderFetched },
-    Parked { event: OrderFetchFailed },
 }
 
 fn fetched_order(order: &BrokerOrder) -> FetchedOrder {

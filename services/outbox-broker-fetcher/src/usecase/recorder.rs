@@ -1,0 +1,143 @@
+//! Writes attempt outcomes in batches: every outcome that is ready when the recorder looks
+//! goes into one transaction of three statements (jobs, snapshots, outbox events), instead of
+//! a transaction of five statements per participation. Each worker waits for its own answer,
+//! so an attempt still ends only once its outcome is committed (or known to be lost).
+
+use crate::store::jobs::{self, ClaimedJob, Finish, status};
+use crate::store::snapshots::{self, Snapshot};
+use bus::Subjects;
+use bus::messages::fetch::{OrderFetchFailed, OrderFetched};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use domain::EventId;
+use platform::db::PgPool;
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, warn};
+use uuid::Uuid;
+
+/// What an outcome writes besides the job's own row (its revision is filled in when known).
+#[derive(Debug)]
+pub enum Effect {
+    /// Every order was read: the snapshots and `order fetched`.
+    Fetched {
+        /// One row per order, parent first.
+        snapshots: Vec<Snapshot>,
+        /// The event, revision still 0.
+        event: OrderFetched,
+    },
+    /// Parked as a dead letter: `order fetch failed`.
+    Parked {
+        /// The event, revision still 0.
+        event: OrderFetchFailed,
+    },
+}
+
+/// One outcome to record, and where to say whether it was.
+#[derive(Debug)]
+pub struct Recording {
+    /// The job, with the lease the attempt held.
+    pub job: ClaimedJob,
+    /// Broker calls the attempt made.
+    pub calls: i32,
+    /// What to write.
+    pub effect: Effect,
+    /// `true` once committed, `false` when the lease was lost; dropped on a database error.
+    pub done: oneshot::Sender<bool>,
+}
+
+/// Where workers send outcomes.
+pub type Recorder = mpsc::Sender<Recording>;
+
+/// The largest batch written in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// Records outcomes until every sender is gone (the dispatcher's attempts have all ended).
+pub async fn run(pool: PgPool, subjects: Subjects, mut outcomes: mpsc::Receiver<Recording>) -> anyhow::Result<()> {
+    while let Some(first) = outcomes.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match outcomes.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        match record(&pool, &subjects, &batch).await {
+            Ok(recorded) => {
+                for recording in batch {
+                    let kept = recorded.contains_key(&(recording.job.participation_id, recording.job.locked_until));
+                    let _ = recording.done.send(kept);
+                }
+            }
+            // The workers see their answer dropped; the leases run out and the jobs are retried.
+            Err(error) => warn!(error = format!("{error:#}"), outcomes = batch.len(), "recording outcomes failed"),
+        }
+    }
+    Ok(())
+}
+
+/// A job and the lease an attempt held: two attempts of one job (one of them taken over) can
+/// meet in a batch, and only the holder of the current lease is recorded.
+type Attempt = (Uuid, Option<DateTime<Utc>>);
+
+/// Writes a batch in one transaction; returns the new revision of each attempt whose lease held.
+async fn record(pool: &PgPool, subjects: &Subjects, batch: &[Recording]) -> anyhow::Result<HashMap<Attempt, i32>> {
+    let event_ids: Vec<EventId> = batch.iter().map(|_| EventId::new()).collect();
+    let finishes: Vec<Finish> = batch
+        .iter()
+        .zip(&event_ids)
+        .map(|(recording, event_id)| Finish {
+            participation_id: recording.job.participation_id,
+            lease: recording.job.locked_until,
+            calls: recording.calls,
+            status: match &recording.effect {
+                Effect::Fetched { .. } => status::FETCHED,
+                Effect::Parked { .. } => status::DEAD_LETTER,
+            },
+            error: match &recording.effect {
+                Effect::Fetched { .. } => None,
+                Effect::Parked { event } => Some(event.reason.clone()),
+            },
+            outcome_event_id: *event_id.as_uuid(),
+        })
+        .collect();
+    let mut connection = pool.get().await?;
+    let revisions = connection
+        .transaction::<_, diesel::result::Error, _>(async |tx| {
+            let revisions: HashMap<Attempt, i32> = jobs::finish_many(tx, &finishes)
+                .await?
+                .into_iter()
+                .map(|(job, lease, revision)| ((job, lease), revision))
+                .collect();
+            // One row per (participation, order): an order listed twice is stored once.
+            let mut rows: HashMap<(Uuid, String), Snapshot> = HashMap::new();
+            let mut fetched = Vec::new();
+            let mut failed = Vec::new();
+            for (recording, event_id) in batch.iter().zip(&event_ids) {
+                let attempt = (recording.job.participation_id, recording.job.locked_until);
+                let Some(&revision) = revisions.get(&attempt) else { continue };
+                match &recording.effect {
+                    Effect::Fetched { snapshots, event } => {
+                        for row in snapshots {
+                            rows.insert((row.participation_id, row.order_id.clone()), row.clone());
+                        }
+                        fetched.push((*event_id, OrderFetched { revision, ..event.clone() }));
+                    }
+                    Effect::Parked { event } => {
+                        failed.push((*event_id, OrderFetchFailed { revision, ..event.clone() }))
+                    }
+                }
+            }
+            if !rows.is_empty() {
+                snapshots::upsert(tx, &rows.into_values().collect::<Vec<_>>()).await?;
+            }
+            let fetched: Vec<_> = fetched.iter().map(|(id, event)| (*id, event)).collect();
+            outbox::enqueue_with_ids(tx, &subjects.order_fetched(), &fetched).await?;
+            let failed: Vec<_> = failed.iter().map(|(id, event)| (*id, event)).collect();
+            outbox::enqueue_with_ids(tx, &subjects.order_fetch_failed(), &failed).await?;
+            Ok(revisions)
+        })
+        .await?;
+    debug!(outcomes = batch.len(), recorded = revisions.len(), "outcomes recorded");
+    Ok(revisions)
+}
