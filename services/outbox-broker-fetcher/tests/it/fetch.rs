@@ -264,3 +264,18 @@ async fn a_graceful_stop_finishes_what_is_in_flight() {
     let (status, _, _) = harness.job(request.participation_id).await.unwrap();
     assert_eq!(status, "fetched", "the attempt in flight was recorded before the process ended");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_token_is_read_again_instead_of_parking_the_job() {
+    let harness = Harness::start(|_| {}).await;
+    let first = harness.send(harness.request("9701", &[])).await;
+    harness.wait_for(first.participation_id, "fetched").await;
+
+    // The token is rotated at the broker and in the store; the fetcher still has the old one cached.
+    harness.sim.require_token(ACCOUNT, "tok-rotated");
+    let command = AdminCommand::SetCredentials { broker_account: harness.account, environment: "live".into() };
+    harness.admin(command, "tok-rotated").await;
+    let second = harness.send(harness.request("9702", &[])).await;
+    let (attempts, _) = harness.wait_for(second.participation_id, "fetched").await;
+    assert_eq!(attempts, 2, "one refusal with the cached token, then the stored one");
+}
