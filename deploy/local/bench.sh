@@ -6,6 +6,13 @@
 #            server and applied in the ledger: fetched/s and commit→fetched p50/p99.
 #   engine   the trading engine alone (crates/engine): candles/s of the spot grid and DCA bots
 #            on BTC_USDT-1m and a 1,000,000-candle ping-pong series, peak memory. No services.
+#   backtest the engine benchmark above, then one 1,000,000-candle spot grid backtest end to
+#            end in the backtest-executor (`run-backtest`: stored as POST /bots/backtest stores
+#            it, run by a worker in that process, results written): load-from-Postgres, engine,
+#            store and total times, candles/s and the process's peak RSS (VmHWM). The series is
+#            BTC_USDT-1m replicated ping-pong into .local/bench/ (generated, never committed) and
+#            imported as SIM_BTC_USDT_ 1m from 2030-01-01, clear of the real data (idempotent).
+#            Targets: <= 3 s end to end, <= 100 MB resident.
 #   ingest   Bot API ingest (POST state x10, participations, transactions) through the gateway
 #            at 64 concurrent clients, then the same SQL straight on Postgres; prints req/s,
 #            p50/p99 and the gateway/direct ratio against the targets (crates/loadgen/README.md).
@@ -80,6 +87,38 @@ case $target in
     engine)
         exec cargo run --release --locked -p engine --bin engine-bench -- \
             --data deploy/local/marketdata/BTC_USDT-1m.csv "$@"
+        ;;
+    backtest)
+        cargo run --release --locked -p engine --bin engine-bench -- --data deploy/local/marketdata/BTC_USDT-1m.csv
+        cargo build --release --locked -p backtest-executor
+        executor=${CARGO_TARGET_DIR:-target}/release/backtest-executor
+        export APP_CONFIG_DIR=services/backtest-executor/config APP_LOG__LEVEL=warn
+        candles=1000000 start=1893456000 # 2030-01-01T00:00:00Z
+        series=.local/bench/BTC_USDT-1m-pingpong-$candles.csv
+        mkdir -p .local/bench
+        [[ -f $series ]] || "$executor" generate-candles --source deploy/local/marketdata/BTC_USDT-1m.csv \
+            --candles "$candles" --start "$start" --out "$series"
+        "$executor" migrate
+        "$executor" import-candles --market SIM_BTC_USDT_ --timeframe 1m --file "$series"
+        settings='{"symbol": "SIM_BTC_USDT_", "lowerLimit": 25000, "upperLimit": 31000, "gridCount": 30,
+            "investmentAsset": "Quote", "investmentAmount": 9900}'
+        report=$("$executor" run-backtest --type spot_grid --settings "$settings" \
+            --start "$start" --end $((start + candles * 60)))
+        echo "$report"
+        command -v python3 >/dev/null || exit 0
+        python3 - "$report" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+print(f"backtest {r['backtestId']}: {r['state']}, {r['candles']:,} candles")
+print(f"  start (validate + store the request) {r['startMs']:8.0f} ms")
+print(f"  load from Postgres                   {r['loadMs']:8.0f} ms")
+print(f"  engine                               {r['engineMs']:8.0f} ms")
+print(f"  checkpoints (progress, lease)        {r['checkpointMs']:8.0f} ms")
+print(f"  store results, logs, positions       {r['storeMs']:8.0f} ms")
+print(f"  total wall time                      {r['totalSeconds'] * 1000:8.0f} ms   (target <= 3000)")
+print(f"  throughput                           {r['candlesPerSecond']:8.0f} candles/s")
+print(f"  peak RSS (VmHWM)                     {r['peakRssMb']:8.1f} MB   (target <= 100)")
+PY
         ;;
     outbox)
         packages=(-p loadgen)

@@ -243,8 +243,9 @@ impl Subjects {
         self.topic(ServiceName::BacktestExecutor, "backtest_queued")
     }
 
-    /// `cmd.backtest.start_backtest.v1`: validate a backtest request and queue it.
-    pub fn start_backtest(&self) -> Endpoint<StartBacktest, StartBacktestReply> {
+    /// `cmd.backtest.start_backtest.v1`: validate a backtest request and queue it (once per
+    /// `Idempotency-Key`).
+    pub fn start_backtest(&self) -> Endpoint<Command<StartBacktest>, Replayable<StartBacktestReply>> {
         self.endpoint(Kind::Command, ServiceName::BacktestExecutor, "start_backtest")
     }
 

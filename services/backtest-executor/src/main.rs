@@ -1,5 +1,6 @@
 //! `backtest-executor`: Runs backtests of hosted bots over stored candles.
 
+use anyhow::Context;
 use backtest_executor::{App, MIGRATIONS, settings, usecase};
 use clap::{Parser, Subcommand};
 use platform::cli::{self, Common};
@@ -27,6 +28,25 @@ enum Command {
         /// The CSV file.
         #[arg(long)]
         file: PathBuf,
+    },
+    /// Write a synthetic candle CSV: `--source` replicated ping-pong to `--candles` candles on a
+    /// grid of `--step` from `--start` (for benchmarks; not stored data).
+    GenerateCandles {
+        /// The real series to replicate (`timestamp_ms,open,high,low,close,volume`).
+        #[arg(long)]
+        source: PathBuf,
+        /// How many candles to write.
+        #[arg(long)]
+        candles: u64,
+        /// Open time of the first candle, unix seconds.
+        #[arg(long)]
+        start: i64,
+        /// Candle length in seconds.
+        #[arg(long, default_value_t = 60)]
+        step: i64,
+        /// The CSV to write.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Benchmark hook: store one backtest and run it in this process (no NATS), printing JSON timings.
     RunBacktest {
@@ -58,6 +78,13 @@ async fn main() -> anyhow::Result<()> {
             let report = usecase::import::run(&settings.database.url, &market, &timeframe, &file).await?;
             let output = serde_json::to_string(&report)?;
             std::io::Write::write_all(&mut std::io::stdout(), format!("{output}\n").as_bytes())?;
+        }
+        Command::GenerateCandles { source, candles, start, step, out } => {
+            let text = std::fs::read_to_string(&source).with_context(|| format!("reading {}", source.display()))?;
+            let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            usecase::bench::ping_pong(&text, candles, start, step, &mut writer)?;
+            std::io::Write::flush(&mut writer)?;
         }
         Command::RunBacktest { script_type, settings: bot, start, end } => {
             let report = usecase::bench::run(&settings, &script_type, &bot, start, end).await?;

@@ -182,6 +182,36 @@ impl System {
         }
     }
 
+    /// Imports a candle CSV into the backtest-executor's database (`backtest-executor
+    /// import-candles`).
+    pub async fn import_candles(&self, market: &str, timeframe: &str, file: &Path) -> serde_json::Value {
+        let url = self.db(ServiceName::BacktestExecutor).url();
+        let report =
+            backtest_executor::usecase::import::run(url, market, timeframe, file).await.expect("candle import");
+        serde_json::to_value(report).expect("the report is JSON")
+    }
+
+    /// Restarts the backtest-executor with these worker settings (e.g. the pause hook); the
+    /// handle releases paused workers. Its responders subscribe in the background: callers
+    /// wait until it answers.
+    pub async fn restart_backtest_executor(
+        &mut self,
+        worker: backtest_executor::settings::WorkerSettings,
+    ) -> anyhow::Result<backtest_executor::app::PauseRelease> {
+        self.stop(ServiceName::BacktestExecutor).await;
+        let mut settings = backtest_executor::settings::with_backend(backend_settings(
+            self.db(ServiceName::BacktestExecutor),
+            &self.nats,
+        ));
+        settings.worker = worker;
+        let shutdown = CancellationToken::new();
+        let app = backtest_executor::App::build(settings, shutdown.clone()).await?;
+        let release = app.pause_release();
+        let running = Running { shutdown, task: tokio::spawn(app.run_until_stopped()) };
+        self.backends.insert(ServiceName::BacktestExecutor, running);
+        Ok(release)
+    }
+
     /// Starts the fetcher again after [`Self::stop`].
     pub async fn restart_fetcher(&mut self) -> anyhow::Result<()> {
         let settings = fetcher_settings(self.db(ServiceName::OutboxBrokerFetcher), &self.nats, &self.tradier);

@@ -65,7 +65,7 @@ diesel::table! {
         key -> Text,
         request_hash -> Bytea,
         response_status -> Nullable<Int2>,
-        response_body -> Nullable<Jsonb>,
+        response_body -> Nullable<Text>,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
     }

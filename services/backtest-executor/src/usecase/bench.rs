@@ -1,12 +1,14 @@
 //! `backtest-executor run-backtest`: the benchmark hook. Stores a backtest exactly as the
 //! `start backtest` request does (row + outbox event), then runs worker rounds in this
-//! process until that backtest has finished, and reports the wall-clock time of each phase.
+//! process until that backtest has finished, and reports the wall-clock time of each phase
+//! and the process's peak resident memory.
 
 use crate::settings::ExecutorSettings;
 use crate::store::backtests;
-use crate::usecase::worker::Workers;
+use crate::usecase::worker::{Outcome, Workers};
 use anyhow::{Context, bail};
 use bus::messages::backtest::{StartBacktest, StartBacktestReply};
+use bus::messages::idempotency::{Command, Replayable};
 use domain::PartnerId;
 use serde_json::{json, value::RawValue};
 use std::sync::Arc;
@@ -36,7 +38,11 @@ pub async fn run(
     };
     let partner = request.partner_id;
     let began = Instant::now();
-    let id = match super::start::start(&pool, &subjects, &instance, request).await? {
+    let reply = match super::start::start(&pool, &subjects, &instance, Command::new(request)).await? {
+        Replayable::Fresh(reply) => reply,
+        Replayable::Replayed(raw) => serde_json::from_str(raw.get())?,
+    };
+    let id = match reply {
         StartBacktestReply::Started(started) => started.backtest_id,
         StartBacktestReply::NoPriceHistory { message } => bail!(message),
     };
@@ -51,6 +57,7 @@ pub async fn run(
     let shutdown = CancellationToken::new();
     let service_id = format!("{instance}/w0");
     let run_began = Instant::now();
+    let mut timings = None;
     let state = loop {
         let status = {
             let mut connection = pool.get().await?;
@@ -59,22 +66,107 @@ pub async fn run(
         if !crate::domain::State::UNFINISHED.contains(&status.state.as_str()) {
             break status.state;
         }
-        if workers.run_once(&service_id, &shutdown).await?.is_none() {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        match workers.run_once(&service_id, &shutdown).await? {
+            None => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            Some(Outcome::Completed(done)) => timings = Some(done),
+            Some(_) => {}
         }
     };
     let run_s = run_began.elapsed().as_secs_f64();
-    let candles = {
-        let mut connection = pool.get().await?;
-        let (timeframe, market) = crate::store::backtests::timeframe_of(&mut connection, id).await?;
-        crate::store::candles::count(&mut connection, &market, timeframe, start, end).await?
-    };
+    let total_s = began.elapsed().as_secs_f64();
+    let timings = timings.unwrap_or_default();
+    let ms = |duration: std::time::Duration| duration.as_secs_f64() * 1000.0;
+    let candles = timings.candles as f64;
     Ok(json!({
         "backtestId": id,
         "state": state,
-        "candles": candles,
-        "storeMs": stored_ms,
+        "candles": timings.candles,
+        "startMs": stored_ms,
+        "loadMs": ms(timings.load),
+        "engineMs": ms(timings.run),
+        "checkpointMs": ms(timings.checkpoints),
+        "storeMs": ms(timings.store),
         "runSeconds": run_s,
-        "candlesPerSecond": if run_s > 0.0 { candles as f64 / run_s } else { 0.0 },
+        "totalSeconds": total_s,
+        "candlesPerSecond": if total_s > 0.0 { candles / total_s } else { 0.0 },
+        "peakRssMb": peak_rss_kb().map(|kb| kb as f64 / 1024.0),
     }))
+}
+
+/// This process's peak resident set (`VmHWM` in `/proc/self/status`), in KiB; `None` off Linux.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Writes `candles` candles derived from the CSV `source` (`timestamp_ms,open,high,low,close,
+/// volume`) by ping-pong replication, re-stamped every `step_secs` from `start_unix`: the
+/// series forward, then time-reversed with open and close swapped (high, low and volume
+/// kept), then forward again, ... so the price path stays continuous and inside the real range
+/// (plain repetition would jump at every seam). Prices keep their written digits.
+pub fn ping_pong(
+    source: &str,
+    candles: u64,
+    start_unix: i64,
+    step_secs: i64,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let rows: Vec<[&str; 5]> = source
+        .lines()
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let fields: Vec<&str> = line.trim().split(',').collect();
+            match fields[..] {
+                [_, open, high, low, close, volume] => Ok([open, high, low, close, volume]),
+                _ => Err(anyhow::anyhow!("expected 6 fields in {line:?}")),
+            }
+        })
+        .collect::<anyhow::Result<_>>()?;
+    if rows.is_empty() {
+        bail!("the source has no candles");
+    }
+    writeln!(out, "timestamp_ms,open,high,low,close,volume")?;
+    let period = rows.len() as u64;
+    for index in 0..candles {
+        let lap = index / period;
+        let offset = usize::try_from(index % period)?;
+        let [open, high, low, close, volume] = if lap.is_multiple_of(2) {
+            rows[offset]
+        } else {
+            let [open, high, low, close, volume] = rows[rows.len() - 1 - offset];
+            [close, high, low, open, volume]
+        };
+        let time_ms = (start_unix + i64::try_from(index)? * step_secs) * 1000;
+        writeln!(out, "{time_ms},{open},{high},{low},{close},{volume}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ping_pong_mirrors_the_series_with_open_and_close_swapped() {
+        let source = "timestamp_ms,open,high,low,close,volume\n0,1,3,0.5,2,10\n60000,2,4,1.5,3,20\n";
+        let mut out = Vec::new();
+        ping_pong(source, 5, 100, 60, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "timestamp_ms,open,high,low,close,volume",
+                "100000,1,3,0.5,2,10",
+                "160000,2,4,1.5,3,20",
+                "220000,3,4,1.5,2,20",
+                "280000,2,3,0.5,1,10",
+                "340000,1,3,0.5,2,10",
+            ]
+        );
+        assert!(peak_rss_kb().is_some_and(|kb| kb > 0));
+    }
 }

@@ -86,6 +86,12 @@ pub async fn run(database_url: &str, market: &str, timeframe: &str, file: &Path)
     for batch in rows.chunks(BATCH) {
         inserted += candles::insert(&mut connection, batch).await.context("inserting candles")?;
     }
+    if inserted > 0 {
+        // Fresh statistics for the planner after a bulk load (autovacuum would come later).
+        diesel_async::RunQueryDsl::execute(diesel::sql_query("ANALYZE candles"), &mut connection)
+            .await
+            .context("analysing candles")?;
+    }
     Ok(ImportReport {
         market: market.to_string(),
         timeframe: timeframe.to_string(),

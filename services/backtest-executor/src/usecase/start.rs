@@ -1,20 +1,39 @@
 //! `start backtest`: validate, pick the timeframe, store the row and its `backtest queued`
-//! event in one transaction.
+//! event in one transaction; with an `Idempotency-Key`, the reply is stored in the same
+//! transaction and a repeat replays it (see [`super::idempotency`]).
 
-use super::storage_error;
+use super::{idempotency, storage_error};
 use crate::domain;
 use crate::store::{backtests, candles};
 use bus::messages::BacktestQueued;
 use bus::messages::backtest::{BacktestStarted, StartBacktest, StartBacktestReply};
-use bus::{BusError, Subjects};
-use diesel_async::AsyncConnection;
+use bus::messages::idempotency::{Command, Replayable};
+use bus::{BusError, Subjects, Topic};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::db::{JsonText, PgPool};
 use uuid::Uuid;
 
-/// Validates and queues a backtest. `instance` names the accepting executor.
+/// Validates and queues a backtest, once per `Idempotency-Key` of the partner. `instance`
+/// names the accepting executor.
 pub async fn start(
     pool: &PgPool,
     subjects: &Subjects,
+    instance: &str,
+    command: Command<StartBacktest>,
+) -> Result<Replayable<StartBacktestReply>, BusError> {
+    let scope = *command.command.partner_id.as_uuid();
+    let topic = subjects.backtest_queued();
+    let instance = instance.to_string();
+    idempotency::run(pool, scope, command, move |connection, request| {
+        Box::pin(async move { queue(connection, &topic, &instance, request).await })
+    })
+    .await
+}
+
+/// The work of [`start`] on one connection (inside the idempotency transaction when keyed).
+async fn queue(
+    connection: &mut AsyncPgConnection,
+    topic: &Topic<BacktestQueued>,
     instance: &str,
     request: StartBacktest,
 ) -> Result<StartBacktestReply, BusError> {
@@ -27,11 +46,9 @@ pub async fn start(
     )
     .map_err(BusError::invalid)?;
     let symbol = valid.market.symbol.clone();
-    let mut connection = pool.get().await.map_err(storage_error)?;
-    let coverage = candles::coverage(&mut connection, &symbol, request.start_unix, request.end_unix)
-        .await
-        .map_err(storage_error)?;
-    let Some(&(finest, _)) = coverage.first() else {
+    let coverage =
+        candles::timeframes(connection, &symbol, request.start_unix, request.end_unix).await.map_err(storage_error)?;
+    let Some(&finest) = coverage.first() else {
         return Ok(StartBacktestReply::NoPriceHistory {
             message: format!("No price history for {symbol} between {} and {}", request.start_unix, request.end_unix),
         });
@@ -40,8 +57,8 @@ pub async fn start(
         None => finest,
         Some(minutes) => {
             let wanted = i32::try_from(u64::from(minutes) * 60).unwrap_or(i32::MAX);
-            if !coverage.iter().any(|(secs, _)| *secs == wanted) {
-                let stored: Vec<String> = coverage.iter().map(|(secs, _)| (secs / 60).to_string()).collect();
+            if !coverage.contains(&wanted) {
+                let stored: Vec<String> = coverage.iter().map(|secs| (secs / 60).to_string()).collect();
                 return Err(BusError::invalid(format!(
                     "settings.interval: no {minutes}-minute candles stored for {symbol} in the range (stored: {} minutes)",
                     stored.join(", ")
@@ -65,11 +82,10 @@ pub async fn start(
         accepted_by: instance.to_string(),
         message: "Queued: waiting for a worker".to_string(),
     };
-    let topic = subjects.backtest_queued();
     connection
         .transaction::<_, diesel::result::Error, _>(async |tx| {
             backtests::insert(tx, &row).await?;
-            outbox::enqueue(tx, &topic, &BacktestQueued { backtest_id: id }).await?;
+            outbox::enqueue(tx, topic, &BacktestQueued { backtest_id: id }).await?;
             Ok(())
         })
         .await

@@ -24,6 +24,7 @@ use diesel_async::AsyncConnection;
 use engine::{BotSettings, Candle, Engine, RunConfig};
 use platform::db::{JsonText, PgPool};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info, info_span, warn};
@@ -47,13 +48,28 @@ pub struct Workers {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Results are stored.
-    Completed,
+    Completed(Timings),
     /// Marked failed with the reason.
     Failed,
     /// The lease was lost or the job cancelled; nothing more was written.
     Abandoned,
     /// Shutdown: the lease was given back for another worker.
     Released,
+}
+
+/// Where a completed run spent its time (logged, and printed by `run-backtest`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Timings {
+    /// Candles fed to the engine.
+    pub candles: u64,
+    /// Counting and reading the candles from Postgres, and converting them for the engine.
+    pub load: Duration,
+    /// The engine: `on_candles` and `finish`.
+    pub run: Duration,
+    /// Progress checkpoints (lease renewals) between chunks.
+    pub checkpoints: Duration,
+    /// Encoding the results and writing them, the logs and the positions in one transaction.
+    pub store: Duration,
 }
 
 impl Workers {
@@ -138,11 +154,19 @@ impl Workers {
         if !self.checkpoint(job, token, State::LoadingData, 0, "Loading historical price data from database").await? {
             return Ok(Outcome::Abandoned);
         }
-        let total = {
+        let mut timings = Timings::default();
+        let loading = Instant::now();
+        // Progress counts against the candle grid between the first and the last stored candle
+        // (two index probes; a count would read every row): a gap only makes progress lag,
+        // and it is 100 only once the results are stored.
+        let span = {
             let mut connection = self.pool.get().await?;
-            candles::count(&mut connection, &job.market, job.timeframe_secs, job.start_unix, job.end_unix).await?
+            candles::span(&mut connection, &job.market, job.timeframe_secs, job.start_unix, job.end_unix).await?
         };
-        let total = u64::try_from(total).unwrap_or(0);
+        let total = span.map_or(0, |(first, last)| {
+            u64::try_from((last - first) / i64::from(job.timeframe_secs.max(1)) + 1).unwrap_or(0)
+        });
+        timings.load += loading.elapsed();
         if !self.checkpoint(job, token, State::Executing, 0, "Processing historical data...").await? {
             return Ok(Outcome::Abandoned);
         }
@@ -150,15 +174,16 @@ impl Workers {
         let mut done = 0u64;
         let mut paused = false;
         loop {
+            let loading = Instant::now();
             let rows = {
                 let mut connection = self.pool.get().await?;
                 candles::page(
                     &mut connection,
                     &job.market,
                     job.timeframe_secs,
-                    after,
-                    job.end_unix,
+                    (after, job.end_unix),
                     self.settings.chunk_size,
+                    market.price_decimals,
                 )
                 .await?
             };
@@ -166,12 +191,7 @@ impl Workers {
             after = last.open_time;
             let mut chunk = Vec::with_capacity(rows.len());
             for row in &rows {
-                match Candle::from_decimals(
-                    &market,
-                    row.open_time,
-                    [row.open, row.high, row.low, row.close],
-                    row.volume,
-                ) {
+                match Candle::from_ticks(row.open_time, [row.open, row.high, row.low, row.close], row.volume) {
                     Ok(candle) => chunk.push(candle),
                     Err(error) => {
                         let message = format!("Bad candle at {}: {error}", row.open_time);
@@ -179,7 +199,10 @@ impl Workers {
                     }
                 }
             }
+            timings.load += loading.elapsed();
+            let running = Instant::now();
             run.on_candles(&chunk);
+            timings.run += running.elapsed();
             done += chunk.len() as u64;
             let progress = domain::progress(done, total).min(99);
             if let Some(at) = self.settings.pause_at_progress.filter(|at| !paused && progress >= *at) {
@@ -195,14 +218,20 @@ impl Workers {
                 backtests::release(&mut connection, job.id, token).await?;
                 return Ok(Outcome::Released);
             }
+            let checkpoint = Instant::now();
             if !self.checkpoint(job, token, State::Executing, progress, "Processing historical data...").await? {
                 return Ok(Outcome::Abandoned);
             }
+            timings.checkpoints += checkpoint.elapsed();
             if rows.len() < usize::try_from(self.settings.chunk_size).unwrap_or(usize::MAX) {
                 break;
             }
         }
+        let running = Instant::now();
         let report = run.finish();
+        timings.run += running.elapsed();
+        timings.candles = done;
+        let storing = Instant::now();
         let facts = RunFacts {
             backtest_id: job.id,
             start_unix: job.start_unix,
@@ -253,7 +282,10 @@ impl Workers {
             })
             .await;
         match written {
-            Ok(()) => Ok(Outcome::Completed),
+            Ok(()) => {
+                timings.store = storing.elapsed();
+                Ok(Outcome::Completed(timings))
+            }
             Err(diesel::result::Error::RollbackTransaction) => Ok(Outcome::Abandoned),
             Err(error) => Err(error).context("writing the results"),
         }

@@ -5,5 +5,6 @@
 mod backtests;
 mod foundation;
 mod http;
+mod idempotency;
 mod import;
 mod support;

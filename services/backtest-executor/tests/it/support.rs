@@ -6,6 +6,7 @@ use backtest_executor::{App, MIGRATIONS};
 use bus::messages::backtest::{
     BacktestRef, BacktestStatus, GetBacktestLogs, GetBacktestPositions, StartBacktest, StartBacktestReply,
 };
+use bus::messages::idempotency::{Command, IdempotencyKey, Replayable};
 use bus::{RequestError, Subjects};
 use domain::PartnerId;
 use serde_json::value::RawValue;
@@ -114,7 +115,19 @@ impl World {
         start: i64,
         end: i64,
     ) -> Result<StartBacktestReply, RequestError> {
-        let request = StartBacktest {
+        self.start_keyed(None, script_type, settings, start, end).await
+    }
+
+    /// [`Self::start`] with an `Idempotency-Key` (and the hash the gateway would send).
+    pub async fn start_keyed(
+        &self,
+        idempotency: Option<IdempotencyKey>,
+        script_type: &str,
+        settings: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<StartBacktestReply, RequestError> {
+        let command = StartBacktest {
             partner_id: self.partner,
             user_id: None,
             script_type: script_type.to_string(),
@@ -123,7 +136,11 @@ impl World {
             start_unix: start,
             end_unix: end,
         };
-        bus::request(&self.client, &self.subjects.start_backtest(), &request, TIMEOUT).await
+        let request = Command { idempotency, command };
+        match bus::request(&self.client, &self.subjects.start_backtest(), &request, TIMEOUT).await? {
+            Replayable::Fresh(reply) => Ok(reply),
+            Replayable::Replayed(raw) => Ok(serde_json::from_str(raw.get()).unwrap()),
+        }
     }
 
     pub async fn start_ok(&self, script_type: &str, settings: &str) -> Uuid {

@@ -7,6 +7,7 @@ use bus::messages::backtest::{
     BacktestEquity, BacktestPage, BacktestRef, BacktestResults, BacktestStarted, BacktestStatus, EquitySample,
     GetBacktestLogs, StartBacktest, StartBacktestReply,
 };
+use bus::messages::idempotency::{Command, Replayable};
 use bus::messages::ledger_auth::{Credential, Principal};
 use bus::{BusError, Endpoint};
 use domain::PartnerId;
@@ -80,18 +81,20 @@ async fn fakes(gateway: &Gateway, done: Uuid, running: Uuid) -> Fakes {
         }
         Ok(reference.backtest_id == done)
     };
-    serve(gateway, &shutdown, subjects.start_backtest(), move |request: StartBacktest| async move {
+    serve(gateway, &shutdown, subjects.start_backtest(), move |command: Command<StartBacktest>| async move {
+        let request = command.command;
         if request.start_unix < 100 {
-            return Ok(StartBacktestReply::NoPriceHistory { message: "No price history for SIM_BTC_USDT_".into() });
+            let message = "No price history for SIM_BTC_USDT_".into();
+            return Ok(Replayable::Fresh(StartBacktestReply::NoPriceHistory { message }));
         }
         if request.script_type != "spot_grid" {
             return Err(BusError::invalid("type: must be one of spot_grid, ..."));
         }
-        Ok(StartBacktestReply::Started(BacktestStarted {
+        Ok(Replayable::Fresh(StartBacktestReply::Started(BacktestStarted {
             backtest_id: done,
             service_id: "backtest-executor-1".into(),
             message: "Backtest started successfully.".into(),
-        }))
+        })))
     })
     .await;
     serve(gateway, &shutdown, subjects.backtest_status(), move |reference: BacktestRef| async move {

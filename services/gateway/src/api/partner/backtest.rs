@@ -9,6 +9,7 @@ use crate::api::json::{self, Kind};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bus::messages::backtest::{BacktestRef, GetBacktestLogs, GetBacktestPositions, StartBacktest, StartBacktestReply};
+use bus::messages::idempotency::{Command, Replayable};
 use domain::PartnerId;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -73,9 +74,11 @@ async fn forward<Req: serde::Serialize, Resp>(
         .map_err(PartnerApiError::from_backtest_request)
 }
 
-/// Start a backtest of a hosted bot type over stored candles.
+/// Start a backtest of a hosted bot type over stored candles. With `Idempotency-Key`, a repeat
+/// of the same body replays the first reply (same `backtestId`, no second backtest).
 #[utoipa::path(post, path = "/partner/v1/bots/backtest", tag = "partner-api",
-    params(("x-api-key" = String, Header, description = "The partner's key")),
+    params(("x-api-key" = String, Header, description = "The partner's key"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body (24 h)")),
     request_body = docs::StartBacktestBody,
     responses(
         (status = 200, description = "Queued: `data` is `{backtestId, serviceId, message}`", body = docs::StartedEnvelope),
@@ -87,15 +90,20 @@ pub async fn start(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner = authenticate(&request, &state).await?;
     let command = parse_start(&body, partner)?;
+    let idempotency = crate::api::bot::idempotency(&request, &body)
+        .map_err(|_| PartnerApiError::Validation("Idempotency-Key must be 1 to 255 visible ASCII characters".into()))?;
+    let command = Command { idempotency, command };
     let reply = bus::request(&state.nats, &state.subjects.start_backtest(), &command, state.backend_timeout())
         .await
         .map_err(PartnerApiError::from_backtest_request)?;
+    let internal = || PartnerApiError::Common(crate::api::errors::CommonError::Internal);
+    // A replay is the stored reply; the envelope is rebuilt from it exactly as the first time.
+    let reply = match reply {
+        Replayable::Fresh(reply) => reply,
+        Replayable::Replayed(raw) => serde_json::from_str(raw.get()).map_err(|_| internal())?,
+    };
     match reply {
-        StartBacktestReply::Started(started) => {
-            let data = serde_json::to_string(&started)
-                .map_err(|_| PartnerApiError::Common(crate::api::errors::CommonError::Internal))?;
-            Ok(success(&data))
-        }
+        StartBacktestReply::Started(started) => Ok(success(&serde_json::to_string(&started).map_err(|_| internal())?)),
         StartBacktestReply::NoPriceHistory { message } => Err(PartnerApiError::NoPriceHistory(message)),
     }
 }

@@ -147,14 +147,15 @@ pub struct BoolEnvelope {
     data: bool,
 }
 
+fn described(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", Content::new(Some(Ref::from_schema_name("PartnerErrorEnvelope"))))
+        .build()
+        .into()
+}
+
 fn errors(codes: &[u16]) -> BTreeMap<String, RefOr<Response>> {
-    let described = |description: &str| -> RefOr<Response> {
-        ResponseBuilder::new()
-            .description(description)
-            .content("application/json", Content::new(Some(Ref::from_schema_name("PartnerErrorEnvelope"))))
-            .build()
-            .into()
-    };
     codes
         .iter()
         .filter_map(|code| {
@@ -179,7 +180,16 @@ pub struct StartErrors;
 
 impl IntoResponses for StartErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        errors(&[400, 401, 413, 422, 500, 503])
+        let mut responses = errors(&[400, 401, 413, 500, 503]);
+        responses
+            .insert("409".into(), described("Code 1006: a request with this Idempotency-Key is still being processed"));
+        responses.insert(
+            "422".into(),
+            described(
+                "Code 1007: no price history for the market and range; code 1011: Idempotency-Key reused with another body",
+            ),
+        );
+        responses
     }
 }
 

@@ -21,6 +21,8 @@ pub enum PartnerApiError {
     NoPriceHistory(String),
     /// 404, code 1009: unknown backtest (or another partner's).
     UnknownBacktest(String),
+    /// 422, code 1011: `Idempotency-Key` reused with another body.
+    IdempotencyKeyReused(String),
     /// 401, code 1401: partner key missing or invalid.
     Unauthorized(String),
     /// 503 (9503), 413 or 500 (9000) in the envelope.
@@ -33,7 +35,11 @@ impl PartnerApiError {
         match failure {
             RequestError::Rejected(BusError::Invalid { message }) => PartnerApiError::Validation(message),
             RequestError::Rejected(BusError::NotFound { message }) => PartnerApiError::UnknownBacktest(message),
+            // Not completed; on a start, the first request with its Idempotency-Key still runs.
             RequestError::Rejected(BusError::Conflict { message }) => PartnerApiError::BacktestNotCompleted(message),
+            RequestError::Rejected(BusError::IdempotencyKeyReused { message }) => {
+                PartnerApiError::IdempotencyKeyReused(message)
+            }
             other => Self::common(other),
         }
     }
@@ -53,6 +59,7 @@ impl PartnerApiError {
             PartnerApiError::BacktestNotCompleted(_) => 1006,
             PartnerApiError::NoPriceHistory(_) => 1007,
             PartnerApiError::UnknownBacktest(_) => 1009,
+            PartnerApiError::IdempotencyKeyReused(_) => 1011,
             PartnerApiError::Unauthorized(_) => 1401,
             PartnerApiError::Common(_) => 9000,
         }
@@ -72,6 +79,7 @@ impl ResponseError for PartnerApiError {
             PartnerApiError::BacktestNotCompleted(_) => StatusCode::CONFLICT,
             PartnerApiError::NoPriceHistory(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PartnerApiError::UnknownBacktest(_) => StatusCode::NOT_FOUND,
+            PartnerApiError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PartnerApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             PartnerApiError::Common(common) => common.respond(Family::Partner).status(),
         }
@@ -84,6 +92,7 @@ impl ResponseError for PartnerApiError {
             | PartnerApiError::BacktestNotCompleted(message)
             | PartnerApiError::NoPriceHistory(message)
             | PartnerApiError::UnknownBacktest(message)
+            | PartnerApiError::IdempotencyKeyReused(message)
             | PartnerApiError::Unauthorized(message) => HttpResponse::build(self.status_code())
                 .json(json!({ "isSuccess": false, "code": self.code(), "message": message, "data": null })),
         }
@@ -115,6 +124,7 @@ mod tests {
             (PartnerApiError::BacktestNotCompleted("not yet".into()), 409, 1006),
             (PartnerApiError::NoPriceHistory("none".into()), 422, 1007),
             (PartnerApiError::UnknownBacktest("Backtest 'x' not found".into()), 404, 1009),
+            (PartnerApiError::IdempotencyKeyReused("reused".into()), 422, 1011),
             (PartnerApiError::Unauthorized("Invalid partner API key".into()), 401, 1401),
             (PartnerApiError::Common(CommonError::Unavailable), 503, 9503),
             (PartnerApiError::Common(CommonError::Internal), 500, 9000),
@@ -135,6 +145,8 @@ mod tests {
         assert!(matches!(map(BusError::invalid("x")), PartnerApiError::Validation(_)));
         assert!(matches!(map(BusError::not_found("x")), PartnerApiError::UnknownBacktest(_)));
         assert!(matches!(map(BusError::Conflict { message: "x".into() }), PartnerApiError::BacktestNotCompleted(_)));
+        let reused = BusError::IdempotencyKeyReused { message: "x".into() };
+        assert!(matches!(map(reused), PartnerApiError::IdempotencyKeyReused(_)));
         assert!(matches!(map(BusError::unavailable("x")), PartnerApiError::Common(CommonError::Unavailable)));
         let timeout = RequestError::Timeout { subject: "s".into(), timeout_ms: 1 };
         assert_eq!(PartnerApiError::from_backtest_request(timeout), PartnerApiError::Common(CommonError::Unavailable));

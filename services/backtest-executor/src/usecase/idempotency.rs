@@ -1,0 +1,152 @@
+//! `Idempotency-Key` on `start backtest` (CONTRACTS §0), as the ledger does it for its writes.
+//!
+//! The effect and the stored reply commit in one transaction, so a reply is stored exactly
+//! when the write happened. A transaction-scoped advisory lock on (scope, key) makes a repeat
+//! that arrives while the first request runs answer 409 at once instead of waiting; a repeat
+//! after it replays the stored reply; the same key with another request answers 422.
+
+use super::storage_error;
+use bus::BusError;
+use bus::messages::idempotency::{Command, Replayable};
+use diesel::sql_types::{Bool, Bytea, Nullable, Text, Uuid as SqlUuid};
+use diesel::{OptionalExtension, QueryableByName};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures::future::BoxFuture;
+use platform::db::PgPool;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+enum Failure {
+    Refused(BusError),
+    Storage(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Failure {
+    fn from(error: diesel::result::Error) -> Self {
+        Failure::Storage(error)
+    }
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+#[derive(QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = Bytea)]
+    request_hash: Vec<u8>,
+    #[diesel(sql_type = Nullable<Text>)]
+    response_body: Option<String>,
+}
+
+/// Runs `work` for `command`, once per idempotency key within `scope` (the partner).
+pub async fn run<C, T, F>(pool: &PgPool, scope: Uuid, command: Command<C>, work: F) -> Result<Replayable<T>, BusError>
+where
+    C: Send,
+    T: Serialize + Send,
+    F: for<'a> FnOnce(&'a mut AsyncPgConnection, C) -> BoxFuture<'a, Result<T, BusError>> + Send,
+{
+    let mut connection = pool.get().await.map_err(storage_error)?;
+    let Some(idempotency) = command.idempotency else {
+        return work(&mut connection, command.command).await.map(Replayable::Fresh);
+    };
+    let request_hash =
+        hex_decode(&idempotency.request_hash).ok_or_else(|| BusError::invalid("malformed request hash"))?;
+    let key = idempotency.key;
+    let inner = command.command;
+    let outcome = connection
+        .transaction::<_, Failure, _>(async |tx| {
+            let lock: Locked =
+                diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked")
+                    .bind::<SqlUuid, _>(scope)
+                    .bind::<Text, _>(&key)
+                    .get_result(tx)
+                    .await?;
+            if !lock.locked {
+                return Err(Failure::Refused(BusError::Conflict {
+                    message: "A request with this Idempotency-Key is still being processed".to_string(),
+                }));
+            }
+            let stored: Option<Stored> = diesel::sql_query(
+                "SELECT request_hash, response_body FROM idempotency_records \
+                 WHERE scope = $1 AND key = $2 AND expires_at > now()",
+            )
+            .bind::<Text, _>(scope.to_string())
+            .bind::<Text, _>(&key)
+            .get_result(tx)
+            .await
+            .optional()?;
+            if let Some(stored) = stored {
+                if stored.request_hash != request_hash {
+                    return Err(Failure::Refused(BusError::IdempotencyKeyReused {
+                        message: "Idempotency-Key was already used with a different request".to_string(),
+                    }));
+                }
+                if let Some(body) = stored.response_body {
+                    let raw = RawValue::from_string(body).map_err(|error| {
+                        Failure::Storage(diesel::result::Error::DeserializationError(Box::new(error)))
+                    })?;
+                    return Ok(Replayable::Replayed(raw));
+                }
+            }
+            // Nothing live under this key (an expired record is replaced).
+            diesel::sql_query("DELETE FROM idempotency_records WHERE scope = $1 AND key = $2")
+                .bind::<Text, _>(scope.to_string())
+                .bind::<Text, _>(&key)
+                .execute(tx)
+                .await?;
+            let value = work(tx, inner).await.map_err(Failure::Refused)?;
+            let body = serde_json::to_string(&value)
+                .map_err(|error| Failure::Storage(diesel::result::Error::SerializationError(Box::new(error))))?;
+            diesel::sql_query(
+                "INSERT INTO idempotency_records (scope, key, request_hash, response_status, response_body) \
+                 VALUES ($1, $2, $3, 200, $4)",
+            )
+            .bind::<Text, _>(scope.to_string())
+            .bind::<Text, _>(&key)
+            .bind::<Bytea, _>(&request_hash)
+            .bind::<Text, _>(body)
+            .execute(tx)
+            .await?;
+            Ok(Replayable::Fresh(value))
+        })
+        .await;
+    match outcome {
+        Ok(reply) => Ok(reply),
+        Err(Failure::Refused(error)) => Err(error),
+        Err(Failure::Storage(error)) => Err(storage_error(error)),
+    }
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Deletes expired idempotency records every hour until `shutdown`. (A returning key also
+/// replaces its own expired record; this keeps keys that never return from piling up.)
+pub async fn purge_expired(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            _ = interval.tick() => {}
+        }
+        let purged = async {
+            let mut connection = pool.get().await?;
+            let deleted = diesel::sql_query("DELETE FROM idempotency_records WHERE expires_at < now()")
+                .execute(&mut connection)
+                .await?;
+            anyhow::Ok(deleted)
+        };
+        match purged.await {
+            Ok(deleted) => tracing::debug!(deleted, "expired idempotency records purged"),
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "idempotency purge failed; retrying later"),
+        }
+    }
+}
