@@ -194,6 +194,13 @@ pub fn catalogue() -> Catalogue {
         ("GetTrade", "ParticipationsList"),
         "A trade's participations with their broker order details.",
     );
+    catalogue.endpoint(
+        &subjects.partner_user(),
+        Kind::Query,
+        "gateway",
+        ("GetPartnerUser", "PartnerUser"),
+        "One of a partner's users with the exchanges of their accounts (another partner's user: not found).",
+    );
     catalogue.topic(
         &subjects,
         &subjects.participation_created(),

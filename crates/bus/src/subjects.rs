@@ -13,6 +13,7 @@ use crate::messages::bot_api::{
 use crate::messages::fetch::{OrderFetchFailed, OrderFetched};
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
+use crate::messages::partner::{GetPartnerUser, PartnerUser};
 use crate::messages::trades::{
     AddTransactions, CreateTrade, GetTrade, ListTrades, ParticipationsList, TradeReply, TradesPage,
     TransactionUpdatedReply, TransactionsAddedReply, UpdateTrade, UpdateTransaction,
@@ -219,6 +220,11 @@ impl Subjects {
     /// `qry.ledger.trade_participations.v1`: a trade's participations.
     pub fn trade_participations(&self) -> Endpoint<GetTrade, ParticipationsList> {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "trade_participations")
+    }
+
+    /// `qry.ledger.partner_user.v1`: one of a partner's users with their exchanges.
+    pub fn partner_user(&self) -> Endpoint<GetPartnerUser, PartnerUser> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "partner_user")
     }
 
     /// `evt.ledger.participation_created.v1`: a participation was recorded; its broker order

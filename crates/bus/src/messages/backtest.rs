@@ -18,7 +18,8 @@ use uuid::Uuid;
 pub struct StartBacktest {
     /// The authenticated partner: the backtest's owner.
     pub partner_id: PartnerId,
-    /// The partner's user the backtest is for, if any (stored as given).
+    /// The partner's user the backtest is for, if any: the gateway has checked with the ledger
+    /// that it is one of the partner's users with an account on the exchange.
     pub user_id: Option<String>,
     /// The script type (`spot_grid`, `futures_grid`, `spot_dollar_cost_averaging`,
     /// `futures_dollar_cost_averaging`, `webhook`).

@@ -62,4 +62,5 @@ pub mod bot_api;
 pub mod fetch;
 pub mod idempotency;
 pub mod ledger_auth;
+pub mod partner;
 pub mod trades;

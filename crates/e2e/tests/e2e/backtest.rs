@@ -31,6 +31,7 @@ fn slice() -> PathBuf {
 }
 
 struct Partner {
+    id: String,
     key: String,
 }
 
@@ -57,7 +58,10 @@ impl Backtests {
         let mut system = System::start().await.expect("the system starts");
         let partner = async |name: &str| {
             let created = system.admin(AdminCommand::CreatePartner { name: name.into() }).await;
-            Partner { key: created["apiKey"].as_str().unwrap().to_string() }
+            Partner {
+                id: created["partnerId"].as_str().unwrap().to_string(),
+                key: created["apiKey"].as_str().unwrap().to_string(),
+            }
         };
         let (alice, bob) = (partner("Alice Capital").await, partner("Bob Markets").await);
         let file = slice();
@@ -194,8 +198,9 @@ async fn grid_and_dca_backtests_run_through_the_partner_api() {
         let (code, text) = backtests.post(key, None, &body).await;
         assert_eq!((code, envelope(&text)["code"].clone()), (401, json!(1401)), "{key:?}: {text}");
     }
-    let (code, body) =
-        backtests.get(&Partner { key: String::new() }, &format!("/partner/v1/bots/backtest/{grid}/status")).await;
+    let (code, body) = backtests
+        .get(&Partner { id: String::new(), key: String::new() }, &format!("/partner/v1/bots/backtest/{grid}/status"))
+        .await;
     assert_eq!((code, body["code"].clone()), (401, json!(1401)), "{body}");
 }
 #[tokio::test(flavor = "multi_thread")]
@@ -240,4 +245,54 @@ async fn a_start_with_an_idempotency_key_runs_once() {
     assert_eq!(code, 200);
     assert_eq!(count().await, 3);
     backtests.release.release();
+}
+
+impl Backtests {
+    /// A user of `partner` with an account on each of `brokers`; the user's id.
+    async fn user(&self, partner: &Partner, email: &str, brokers: &[&str]) -> String {
+        let partner_id = partner.id.parse().unwrap();
+        let user = self.system.admin(AdminCommand::CreateUser { partner: Some(partner_id), email: email.into() }).await;
+        let user_id = user["userId"].as_str().unwrap().to_string();
+        for (n, broker) in brokers.iter().enumerate() {
+            let account = AdminCommand::CreateBrokerAccount {
+                user: user_id.parse().unwrap(),
+                broker: broker.to_string(),
+                account_number: format!("{email}-{n}"),
+            };
+            self.system.admin(account).await;
+        }
+        user_id
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_users_backtest_runs_only_for_the_partners_user_on_an_exchange_they_have() {
+    let backtests = Backtests::start().await;
+    let paper = backtests.user(&backtests.alice, "paper@alice.example", &["SIM"]).await;
+    let broker_only = backtests.user(&backtests.alice, "tradier@alice.example", &["TRADIER"]).await;
+    let bobs = backtests.user(&backtests.bob, "user@bob.example", &["SIM"]).await;
+    let with_user = |user: &str| {
+        let mut body: Value = serde_json::from_str(&Backtests::body("spot_grid", GRID)).unwrap();
+        body["userId"] = json!(user);
+        body.to_string()
+    };
+    let alice = Some(backtests.alice.key.as_str());
+
+    let (status, text) = backtests.post(alice, None, &with_user(&paper)).await;
+    assert_eq!(status, 200, "{text}");
+
+    let (status, text) = backtests.post(alice, None, &with_user(&broker_only)).await;
+    let body = envelope(&text);
+    assert_eq!((status, body["code"].clone()), (400, json!(1004)), "{body}");
+    assert_eq!(
+        body["message"],
+        format!("exchangeId 'SIM' is not an exchange user '{broker_only}' has an account on (the user's: TRADIER)")
+    );
+
+    for other in [bobs.as_str(), "01a1fc15-0000-7000-8000-000000000000", "not-a-user"] {
+        let (status, text) = backtests.post(alice, None, &with_user(other)).await;
+        let body = envelope(&text);
+        assert_eq!((status, body["code"].clone()), (404, json!(1001)), "{other}: {body}");
+        assert_eq!(body["message"], format!("User '{other}' not found"));
+    }
 }

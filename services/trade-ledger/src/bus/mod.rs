@@ -12,6 +12,9 @@ pub fn serve(backend: &Backend) {
     respond(backend, "authenticate", subjects.authenticate(), &pool, |pool, credential| async move {
         usecase::auth::authenticate(&pool, credential).await
     });
+    respond(backend, "partner user", subjects.partner_user(), &pool, |pool, request| async move {
+        usecase::partner_users::get(&pool, request).await
+    });
     respond(backend, "bot config", subjects.bot_config(), &pool, |pool, request| async move {
         usecase::bot_config::get(&pool, request).await
     });

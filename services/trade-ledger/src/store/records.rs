@@ -265,3 +265,21 @@ pub async fn find_ticker(connection: &mut AsyncPgConnection, id_or_symbol: &str)
 pub async fn broker_account_exists(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(broker_accounts::table.find(id))).get_result(connection).await
 }
+
+/// Whether `user` belongs to `partner`.
+pub async fn partner_has_user(connection: &mut AsyncPgConnection, partner: Uuid, user: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.find(user).filter(users::partner_id.eq(partner))))
+        .get_result(connection)
+        .await
+}
+
+/// The distinct brokers of a user's accounts, sorted.
+pub async fn user_brokers(connection: &mut AsyncPgConnection, user: Uuid) -> QueryResult<Vec<String>> {
+    broker_accounts::table
+        .filter(broker_accounts::user_id.eq(user))
+        .select(broker_accounts::broker)
+        .distinct()
+        .order(broker_accounts::broker)
+        .load(connection)
+        .await
+}

@@ -6,6 +6,7 @@ pub mod bot_config;
 pub mod fetches;
 pub mod idempotency;
 pub mod participations;
+pub mod partner_users;
 pub mod states;
 pub mod trades;
 

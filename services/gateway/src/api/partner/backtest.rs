@@ -1,5 +1,6 @@
-//! Backtests (reference 003, CONTRACTS §2): authenticate → check the body's shape → one
-//! request to the backtest-executor → its reply in the envelope.
+//! Backtests (reference 003, CONTRACTS §2): authenticate → check the body's shape → (for a
+//! user's backtest, the user and their exchange with the ledger) → one request to the
+//! backtest-executor → its reply in the envelope.
 
 use super::auth::authenticate;
 use super::docs;
@@ -10,7 +11,9 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bus::messages::backtest::{BacktestRef, GetBacktestLogs, GetBacktestPositions, StartBacktest, StartBacktestReply};
 use bus::messages::idempotency::{Command, Replayable};
-use domain::PartnerId;
+use bus::messages::partner::GetPartnerUser;
+use bus::{BusError, RequestError};
+use domain::{PartnerId, UserId};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -90,6 +93,7 @@ pub async fn start(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner = authenticate(&request, &state).await?;
     let command = parse_start(&body, partner)?;
+    check_user(&state, &command).await?;
     let idempotency = crate::api::bot::idempotency(&request, &body)
         .map_err(|_| PartnerApiError::Validation("Idempotency-Key must be 1 to 255 visible ASCII characters".into()))?;
     let command = Command { idempotency, command };
@@ -106,6 +110,29 @@ pub async fn start(
         StartBacktestReply::Started(started) => Ok(success(&serde_json::to_string(&started).map_err(|_| internal())?)),
         StartBacktestReply::NoPriceHistory { message } => Err(PartnerApiError::NoPriceHistory(message)),
     }
+}
+
+/// A backtest for one of the partner's users must run on an exchange the user has an account
+/// on: the ledger knows the partner's users and their accounts.
+async fn check_user(state: &AppState, command: &StartBacktest) -> Result<(), PartnerApiError> {
+    let Some(user) = &command.user_id else { return Ok(()) };
+    let unknown = || PartnerApiError::UnknownUser(format!("User '{user}' not found"));
+    let user_id = user.parse::<UserId>().map_err(|_| unknown())?;
+    let query = GetPartnerUser { partner_id: command.partner_id, user_id };
+    let found = bus::request(&state.nats, &state.subjects.partner_user(), &query, state.backend_timeout()).await;
+    let found = match found {
+        Ok(found) => found,
+        Err(RequestError::Rejected(BusError::NotFound { .. })) => return Err(unknown()),
+        Err(other) => return Err(PartnerApiError::common(other)),
+    };
+    let exchange = command.exchange_id.as_deref().unwrap_or("SIM");
+    if found.exchanges.iter().any(|owned| owned.eq_ignore_ascii_case(exchange)) {
+        return Ok(());
+    }
+    let owned = if found.exchanges.is_empty() { "none".to_string() } else { found.exchanges.join(", ") };
+    Err(PartnerApiError::ExchangeMismatch(format!(
+        "exchangeId '{exchange}' is not an exchange user '{user}' has an account on (the user's: {owned})"
+    )))
 }
 
 /// State, progress (0–100), message and worker of a backtest.

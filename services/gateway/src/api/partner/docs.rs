@@ -180,7 +180,14 @@ pub struct StartErrors;
 
 impl IntoResponses for StartErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let mut responses = errors(&[400, 401, 413, 500, 503]);
+        let mut responses = errors(&[401, 413, 500, 503]);
+        responses.insert(
+            "400".into(),
+            described(
+                "Code 1000: validation failed, the message names the field; code 1004: `exchangeId` is not an exchange the user has an account on",
+            ),
+        );
+        responses.insert("404".into(), described("Code 1001: unknown user (another partner's user too)"));
         responses
             .insert("409".into(), described("Code 1006: a request with this Idempotency-Key is still being processed"));
         responses.insert(

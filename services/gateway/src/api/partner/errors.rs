@@ -15,6 +15,10 @@ use tracing::error;
 pub enum PartnerApiError {
     /// 400, code 1000: validation failed (the message names the field).
     Validation(String),
+    /// 404, code 1001: unknown user (or another partner's).
+    UnknownUser(String),
+    /// 400, code 1004: the exchange is not one the user has an account on.
+    ExchangeMismatch(String),
     /// 409, code 1006: results, logs or positions asked for before completion.
     BacktestNotCompleted(String),
     /// 422, code 1007: no price history for the market and range.
@@ -56,6 +60,8 @@ impl PartnerApiError {
     fn code(&self) -> u16 {
         match self {
             PartnerApiError::Validation(_) => 1000,
+            PartnerApiError::UnknownUser(_) => 1001,
+            PartnerApiError::ExchangeMismatch(_) => 1004,
             PartnerApiError::BacktestNotCompleted(_) => 1006,
             PartnerApiError::NoPriceHistory(_) => 1007,
             PartnerApiError::UnknownBacktest(_) => 1009,
@@ -75,7 +81,8 @@ impl fmt::Display for PartnerApiError {
 impl ResponseError for PartnerApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            PartnerApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            PartnerApiError::Validation(_) | PartnerApiError::ExchangeMismatch(_) => StatusCode::BAD_REQUEST,
+            PartnerApiError::UnknownUser(_) => StatusCode::NOT_FOUND,
             PartnerApiError::BacktestNotCompleted(_) => StatusCode::CONFLICT,
             PartnerApiError::NoPriceHistory(_) => StatusCode::UNPROCESSABLE_ENTITY,
             PartnerApiError::UnknownBacktest(_) => StatusCode::NOT_FOUND,
@@ -89,6 +96,8 @@ impl ResponseError for PartnerApiError {
         match self {
             PartnerApiError::Common(common) => common.respond(Family::Partner),
             PartnerApiError::Validation(message)
+            | PartnerApiError::UnknownUser(message)
+            | PartnerApiError::ExchangeMismatch(message)
             | PartnerApiError::BacktestNotCompleted(message)
             | PartnerApiError::NoPriceHistory(message)
             | PartnerApiError::UnknownBacktest(message)
@@ -121,6 +130,8 @@ mod tests {
     async fn each_error_has_its_status_and_code_in_the_envelope() {
         let cases = [
             (PartnerApiError::Validation("settings.gridCount: must be at least 2".into()), 400, 1000),
+            (PartnerApiError::UnknownUser("User 'x' not found".into()), 404, 1001),
+            (PartnerApiError::ExchangeMismatch("exchangeId 'SIM' is not the user's".into()), 400, 1004),
             (PartnerApiError::BacktestNotCompleted("not yet".into()), 409, 1006),
             (PartnerApiError::NoPriceHistory("none".into()), 422, 1007),
             (PartnerApiError::UnknownBacktest("Backtest 'x' not found".into()), 404, 1009),

@@ -1,0 +1,18 @@
+//! The Partner API's view of a partner's users: another partner's user is not found.
+
+use super::storage_error;
+use crate::store::records;
+use bus::BusError;
+use bus::messages::partner::{GetPartnerUser, PartnerUser};
+use platform::db::PgPool;
+
+/// One of the partner's users with the brokers (exchanges) of their accounts.
+pub async fn get(pool: &PgPool, request: GetPartnerUser) -> Result<PartnerUser, BusError> {
+    let mut connection = pool.get().await.map_err(storage_error)?;
+    let (partner, user) = (*request.partner_id.as_uuid(), *request.user_id.as_uuid());
+    if !records::partner_has_user(&mut connection, partner, user).await.map_err(storage_error)? {
+        return Err(BusError::not_found(format!("User '{}' not found", request.user_id)));
+    }
+    let exchanges = records::user_brokers(&mut connection, user).await.map_err(storage_error)?;
+    Ok(PartnerUser { user_id: request.user_id, exchanges })
+}
