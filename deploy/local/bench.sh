@@ -12,6 +12,8 @@
 #            store and total times, candles/s and the process's peak RSS (VmHWM). The series is
 #            BTC_USDT-1m replicated ping-pong into .local/bench/ (generated, never committed) and
 #            imported as SIM_BTC_USDT_ 1m from 2030-01-01, clear of the real data (idempotent).
+#            Then the same backtest through the API on the release system (POST, poll status,
+#            results): POST -> completed wall time and the executor process's peak RSS.
 #            Targets: <= 3 s end to end, <= 100 MB resident.
 #   ingest   Bot API ingest (POST state x10, participations, transactions) through the gateway
 #            at 64 concurrent clients, then the same SQL straight on Postgres; prints req/s,
@@ -119,6 +121,13 @@ print(f"  total wall time                      {r['totalSeconds'] * 1000:8.0f} m
 print(f"  throughput                           {r['candlesPerSecond']:8.0f} candles/s")
 print(f"  peak RSS (VmHWM)                     {r['peakRssMb']:8.1f} MB   (target <= 100)")
 PY
+        # The same backtest through the API: gateway -> executor -> worker -> results.
+        packages=()
+        for service in "${SERVICES[@]}"; do packages+=(-p "$service"); done
+        cargo build --release --locked "${packages[@]}"
+        ensure_up
+        python3 deploy/local/bench_backtest_api.py "http://127.0.0.1:$GATEWAY_PORT" "$start" \
+            $((start + candles * 60)) "$candles" .local/run/backtest-executor.pid
         ;;
     outbox)
         packages=(-p loadgen)
