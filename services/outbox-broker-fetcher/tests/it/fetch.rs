@@ -100,7 +100,7 @@ async fn transport_errors_never_park_a_job() {
     harness.sim.script(ACCOUNT, "7101", steps);
     let request = harness.send(harness.request("7101", &[])).await;
     let (attempts, _) = harness.wait_for(request.participation_id, "fetched").await;
-    assert_eq!(attempts, 6);
+    assert!(attempts >= 6, "five transport failures and a success (a slow machine may add timeouts): {attempts}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
