@@ -4,6 +4,7 @@ pub mod backend;
 pub mod cli;
 pub mod db;
 pub mod health;
+pub mod idempotency;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

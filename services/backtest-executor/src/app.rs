@@ -44,10 +44,8 @@ impl App {
         let shutdown = backend.shutdown();
         let relay = Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), RelayConfig::default());
         backend.spawn("outbox relay", relay.run(shutdown.clone()));
-        backend.spawn(
-            "idempotency purge",
-            crate::usecase::idempotency::purge_expired(backend.pool.clone(), shutdown.clone()),
-        );
+        backend
+            .spawn("idempotency purge", platform::idempotency::purge_expired(backend.pool.clone(), shutdown.clone()));
         let wake = Arc::new(Notify::new());
         let release = Arc::new(Notify::new());
         let subjects = backend.subjects.clone();

@@ -24,10 +24,8 @@ impl App {
         let relay = Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), RelayConfig::default());
         let shutdown = backend.shutdown();
         backend.spawn("outbox relay", relay.run(shutdown.clone()));
-        backend.spawn(
-            "idempotency purge",
-            crate::usecase::idempotency::purge_expired(backend.pool.clone(), shutdown.clone()),
-        );
+        backend
+            .spawn("idempotency purge", platform::idempotency::purge_expired(backend.pool.clone(), shutdown.clone()));
         backend
             .spawn("fetch sweep", fetches::sweep(backend.pool.clone(), settings.fetch_sweep.clone(), shutdown.clone()));
         let (pool, subjects) = (backend.pool.clone(), backend.subjects.clone());

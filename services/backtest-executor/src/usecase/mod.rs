@@ -2,7 +2,6 @@
 //! write outbox events, commit. Each returns the reply the bus handler sends, or a `BusError`.
 
 pub mod bench;
-pub mod idempotency;
 pub mod import;
 pub mod queries;
 pub mod start;

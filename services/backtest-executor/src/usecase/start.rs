@@ -1,8 +1,8 @@
 //! `start backtest`: validate, pick the timeframe, store the row and its `backtest queued`
 //! event in one transaction; with an `Idempotency-Key`, the reply is stored in the same
-//! transaction and a repeat replays it (see [`super::idempotency`]).
+//! transaction and a repeat replays it (see [`platform::idempotency`]).
 
-use super::{idempotency, storage_error};
+use super::storage_error;
 use crate::domain;
 use crate::store::{backtests, candles};
 use bus::messages::BacktestQueued;
@@ -11,6 +11,7 @@ use bus::messages::idempotency::{Command, Replayable};
 use bus::{BusError, Subjects, Topic};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::db::{JsonText, PgPool};
+use platform::idempotency;
 use uuid::Uuid;
 
 /// Validates and queues a backtest, once per `Idempotency-Key` of the partner. `instance`

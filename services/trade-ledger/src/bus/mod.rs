@@ -1,8 +1,9 @@
 //! The subjects the ledger answers: thin handlers that decode, call a usecase and reply.
 
-use crate::usecase::{self, idempotency};
+use crate::usecase;
 use platform::Backend;
 use platform::db::PgPool;
+use platform::idempotency;
 
 /// Starts a responder per endpoint; each drains on shutdown.
 pub fn serve(backend: &Backend) {

@@ -4,7 +4,6 @@
 pub mod auth;
 pub mod bot_config;
 pub mod fetches;
-pub mod idempotency;
 pub mod participations;
 pub mod partner_users;
 pub mod states;

@@ -1,21 +1,29 @@
-//! `Idempotency-Key` on the ledger's writes (CONTRACTS §0).
+//! `Idempotency-Key` on a service's writes (CONTRACTS §0): the ledger's Bot API writes and the
+//! backtest-executor's `start backtest`. Each service has an `idempotency_records` table
+//! (`scope`, `key`, `request_hash`, `response_status`, `response_body` text, `created_at`,
+//! `expires_at`) from its own migrations; this module is its only user.
 //!
 //! The effect and the stored reply commit in one transaction, so a reply is stored exactly
 //! when the write happened. A transaction-scoped advisory lock on (scope, key) makes a repeat
 //! that arrives while the first request runs answer 409 at once instead of waiting; a repeat
 //! after it replays the stored reply; the same key with another request answers 422.
 
-use super::storage_error;
 use bus::BusError;
 use bus::messages::idempotency::{Command, Replayable};
 use diesel::sql_types::{Bool, Bytea, Nullable, Text, Uuid as SqlUuid};
 use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures::future::BoxFuture;
-use platform::db::PgPool;
+use crate::db::PgPool;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
+
+/// The database failed: retryable `unavailable`, the cause logged once here.
+fn storage_error(error: impl std::fmt::Display) -> BusError {
+    tracing::error!(error = %error, "idempotency storage failure");
+    BusError::unavailable("the database failed")
+}
 
 enum Failure {
     Refused(BusError),
@@ -42,7 +50,8 @@ struct Stored {
     response_body: Option<String>,
 }
 
-/// Runs `work` for `command`, once per idempotency key within `scope` (the credential).
+/// Runs `work` for `command`, once per idempotency key within `scope` (the credential: a bot,
+/// a partner).
 pub async fn run<C, T, F>(pool: &PgPool, scope: Uuid, command: Command<C>, work: F) -> Result<Replayable<T>, BusError>
 where
     C: Send,
