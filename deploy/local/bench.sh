@@ -84,7 +84,7 @@ case $target in
         for service in "${SERVICES[@]}"; do packages+=(-p "$service"); done
         cargo build --release --locked "${packages[@]}"
         ensure_up
-        exec target/release/loadgen --gateway "http://127.0.0.1:$GATEWAY_PORT" "$@"
+        exec "${CARGO_TARGET_DIR:-target}/release/loadgen" --gateway "http://127.0.0.1:$GATEWAY_PORT" "$@"
         ;;
     engine)
         exec cargo run --release --locked -p engine --bin engine-bench -- \
@@ -134,7 +134,7 @@ PY
         for service in "${SERVICES[@]}"; do packages+=(-p "$service"); done
         cargo build --release --locked "${packages[@]}"
         ensure_up
-        exec target/release/loadgen --gateway "http://127.0.0.1:$GATEWAY_PORT" --scenario outbox --duration 60 "$@"
+        exec "${CARGO_TARGET_DIR:-target}/release/loadgen" --gateway "http://127.0.0.1:$GATEWAY_PORT" --scenario outbox --duration 60 "$@"
         ;;
     *) usage ;;
 esac

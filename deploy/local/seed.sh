@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-LEDGER=target/debug/trade-ledger
+LEDGER=${CARGO_TARGET_DIR:-target}/debug/trade-ledger
 OUT=.local/seed.json
 export APP_CONFIG_DIR=services/trade-ledger/config APP_LOG__LEVEL=warn
 DB_URL=${APP_DATABASE__URL:-postgres://tb:tb@127.0.0.1:5432/ledger}
@@ -33,7 +33,7 @@ account_id=$(field brokerAccountId <<<"$account")
 # The fetcher keeps the account's Tradier token (encrypted; the ledger never sees it). The
 # local Tradier server accepts any token, so participations of this account are fetched.
 echo "demo-tradier-token" | APP_CONFIG_DIR=services/outbox-broker-fetcher/config \
-    target/debug/outbox-broker-fetcher admin set-credentials --broker-account "$account_id" --environment sandbox >/dev/null
+    "${CARGO_TARGET_DIR:-target}/debug/outbox-broker-fetcher" admin set-credentials --broker-account "$account_id" --environment sandbox >/dev/null
 
 ticker() { # symbol asset-type exchange price-decimals amount-decimals [min-amount]
     local existing

@@ -36,8 +36,9 @@ pub struct ConsumerSpec {
     pub durable: String,
     /// The one subject it receives (2.9 has no plural filter).
     pub filter_subject: String,
-    /// Deliveries before the server gives up on a message; the consumer parks it in
-    /// Postgres well before that.
+    /// Deliveries before the server gives up on a message (each failed one is redelivered
+    /// after a second). Postgres stays the record: what the server drops is published again
+    /// by the producer's recovery (the ledger's fetch sweep re-requests what is still pending).
     pub max_deliver: i64,
     /// How long a delivery may stay unacknowledged before it is redelivered.
     pub ack_wait: Duration,

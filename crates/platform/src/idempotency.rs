@@ -8,13 +8,13 @@
 //! that arrives while the first request runs answer 409 at once instead of waiting; a repeat
 //! after it replays the stored reply; the same key with another request answers 422.
 
+use crate::db::PgPool;
 use bus::BusError;
 use bus::messages::idempotency::{Command, Replayable};
 use diesel::sql_types::{Bool, Bytea, Nullable, Text, Uuid as SqlUuid};
 use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures::future::BoxFuture;
-use crate::db::PgPool;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;

@@ -86,7 +86,9 @@ impl App {
                 backend.jetstream.clone(),
                 backend.subjects.stream_name(ServiceName::TradeLedger),
                 backend.subjects.durable_name(ServiceName::OutboxBrokerFetcher, "participation_created"),
-                ConsumerConfig::default(),
+                // New jobs arrive leased: take no more at once than the workers can start
+                // well within the lease.
+                ConsumerConfig { batch_size: concurrency.clamp(1, 128), ..ConsumerConfig::default() },
                 shutdown.clone(),
                 move |batch| {
                     let (pool, queue) = (pool.clone(), queue.clone());

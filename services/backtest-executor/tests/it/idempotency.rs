@@ -67,6 +67,12 @@ async fn a_repeat_while_the_first_still_runs_is_a_conflict() {
     let busy = world.start_keyed(key("busy", 'a'), "spot_grid", GRID, BTC_1M_FIRST, end).await;
     assert!(matches!(busy, Err(RequestError::Rejected(BusError::Conflict { .. }))), "{busy:?}");
     assert_eq!(backtests(&world).await, 0);
-    drop(holder);
+    // Released explicitly: a dropped connection closes (and frees its locks) in the background.
+    diesel::sql_query("SELECT pg_advisory_unlock(hashtextextended($1 || ':' || $2, 0))")
+        .bind::<diesel::sql_types::Uuid, _>(*world.partner.as_uuid())
+        .bind::<diesel::sql_types::Text, _>("busy")
+        .execute(&mut holder)
+        .await
+        .unwrap();
     started(world.start_keyed(key("busy", 'a'), "spot_grid", GRID, BTC_1M_FIRST, end).await.unwrap());
 }

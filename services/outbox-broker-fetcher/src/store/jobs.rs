@@ -267,14 +267,16 @@ struct Requeued {
 }
 
 /// Gives back the leases of jobs this process claimed but will not start (shutdown), so
-/// another replica takes them at once instead of after the lease.
-pub async fn release(connection: &mut AsyncPgConnection, participations: &[Uuid]) -> QueryResult<usize> {
-    diesel::update(
-        fetch_jobs::table
-            .filter(fetch_jobs::participation_id.eq_any(participations))
-            .filter(fetch_jobs::status.eq(status::PENDING)),
+/// another replica takes them at once instead of after the lease. Only leases still held are
+/// given back: a queued copy whose lease ran out (and was claimed again) is left alone.
+pub async fn release(connection: &mut AsyncPgConnection, jobs: &[ClaimedJob]) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE fetch_jobs AS j SET locked_until = NULL \
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, lease) \
+         WHERE j.participation_id = v.id AND j.status = 'pending' AND j.locked_until = v.lease",
     )
-    .set(fetch_jobs::locked_until.eq(None::<DateTime<Utc>>))
+    .bind::<Array<SqlUuid>, _>(jobs.iter().map(|job| job.participation_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Timestamptz>>, _>(jobs.iter().map(|job| job.locked_until).collect::<Vec<_>>())
     .execute(connection)
     .await
 }

@@ -63,17 +63,62 @@ pub async fn run(pool: PgPool, subjects: Subjects, mut outcomes: mpsc::Receiver<
             }
         }
         match record(&pool, &subjects, &batch).await {
-            Ok(recorded) => {
+            Ok(recorded) => answer(batch, &recorded),
+            Err(error) => {
+                // One outcome the database refuses (say, a broker answer jsonb cannot hold) must
+                // not hold back the others: write them one by one.
+                warn!(error = format!("{error:#}"), outcomes = batch.len(), "batch not recorded; recording one by one");
                 for recording in batch {
-                    let kept = recorded.contains_key(&(recording.job.participation_id, recording.job.locked_until));
-                    let _ = recording.done.send(kept);
+                    record_alone(&pool, &subjects, recording).await;
                 }
             }
-            // The workers see their answer dropped; the leases run out and the jobs are retried.
-            Err(error) => warn!(error = format!("{error:#}"), outcomes = batch.len(), "recording outcomes failed"),
         }
     }
     Ok(())
+}
+
+fn answer(batch: Vec<Recording>, recorded: &HashMap<Attempt, i32>) {
+    for recording in batch {
+        let kept = recorded.contains_key(&(recording.job.participation_id, recording.job.locked_until));
+        let _ = recording.done.send(kept);
+    }
+}
+
+/// Records one outcome. If even that fails, a fetched outcome becomes a dead letter with the
+/// database's reason (retrying would fail the same way forever); if that fails too, the
+/// worker's answer is dropped and the lease runs out.
+async fn record_alone(pool: &PgPool, subjects: &Subjects, recording: Recording) {
+    let batch = vec![recording];
+    match record(pool, subjects, &batch).await {
+        Ok(recorded) => answer(batch, &recorded),
+        Err(error) => {
+            let Some(recording) = batch.into_iter().next() else { return };
+            let Effect::Fetched { event, .. } = &recording.effect else {
+                warn!(participation.id = %recording.job.participation_id, error = format!("{error:#}"), "outcome not recorded");
+                return;
+            };
+            let reason = format!("the broker's answer could not be stored: {}", first_line(&format!("{error:#}")));
+            warn!(participation.id = %recording.job.participation_id, reason, "fetched orders parked as a dead letter");
+            let parked = OrderFetchFailed {
+                participation_id: event.participation_id,
+                revision: 0,
+                failed_at: chrono::Utc::now(),
+                reason,
+                attempts: recording.job.attempts + recording.calls,
+            };
+            let batch = vec![Recording { effect: Effect::Parked { event: parked }, ..recording }];
+            match record(pool, subjects, &batch).await {
+                Ok(recorded) => answer(batch, &recorded),
+                Err(error) => {
+                    warn!(error = format!("{error:#}"), "dead letter not recorded either; the lease will run out")
+                }
+            }
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
 }
 
 /// A job and the lease an attempt held: two attempts of one job (one of them taken over) can

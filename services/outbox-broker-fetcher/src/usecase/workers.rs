@@ -64,7 +64,7 @@ pub async fn dispatch(
     queue.close();
     let mut unstarted = Vec::new();
     while let Ok(job) = queue.try_recv() {
-        unstarted.push(job.participation_id);
+        unstarted.push(job);
     }
     if !unstarted.is_empty() {
         let released = async {

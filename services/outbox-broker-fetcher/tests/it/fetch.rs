@@ -279,3 +279,25 @@ async fn a_rotated_token_is_read_again_instead_of_parking_the_job() {
     let (attempts, _) = harness.wait_for(second.participation_id, "fetched").await;
     assert_eq!(attempts, 2, "one refusal with the cached token, then the stored one");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_the_database_cannot_store_is_parked_and_the_others_are_recorded() {
+    let harness = Harness::start(|_| {}).await;
+    // Valid JSON, but Postgres's jsonb refuses a NUL character: the outcome cannot be written.
+    let body = r#"{"order":{"id":9801,"type":"market","symbol":"AAPL","side":"buy","quantity":1.00000000,
+        "status":"filled","duration":"day","avg_fill_price":10.00000000,"exec_quantity":1.00000000,
+        "last_fill_price":10.00000000,"last_fill_quantity":1.00000000,"remaining_quantity":0.00000000,
+        "create_date":"2024-01-01T00:00:00.000Z","transaction_date":"2024-01-01T00:00:00.000Z",
+        "class":"equity","tag":"bad\u0000tag"}}"#;
+    harness.sim.hold(ACCOUNT, "9801", HeldOrder::Raw { body: body.into() });
+    let mut others = Vec::new();
+    for order in ["9802", "9803", "9804"] {
+        others.push(harness.send(harness.request(order, &[])).await);
+    }
+    let poisoned = harness.send(harness.request("9801", &[])).await;
+    let (_, error) = harness.wait_for(poisoned.participation_id, "dead_letter").await;
+    assert!(error.unwrap().starts_with("the broker's answer could not be stored"));
+    for other in &others {
+        harness.wait_for(other.participation_id, "fetched").await;
+    }
+}
