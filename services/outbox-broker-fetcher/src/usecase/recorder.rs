@@ -97,6 +97,12 @@ async fn record_alone(pool: &PgPool, subjects: &Subjects, recording: Recording) 
                 warn!(participation.id = %recording.job.participation_id, error = format!("{error:#}"), "outcome not recorded");
                 return;
             };
+            if !refused_by_database(&error) {
+                // The database is unreachable or busy, not refusing this row: the lease runs
+                // out and the job is tried again; nothing is parked for it.
+                warn!(participation.id = %recording.job.participation_id, error = format!("{error:#}"), "outcome not recorded");
+                return;
+            }
             let reason = format!("the broker's answer could not be stored: {}", first_line(&format!("{error:#}")));
             warn!(participation.id = %recording.job.participation_id, reason, "fetched orders parked as a dead letter");
             let parked = OrderFetchFailed {
@@ -114,6 +120,21 @@ async fn record_alone(pool: &PgPool, subjects: &Subjects, recording: Recording) 
                 }
             }
         }
+    }
+}
+
+/// Whether Postgres refused a statement (a row it cannot hold), as opposed to failing to
+/// answer (pool timeout, lost connection, serialization conflict), which retrying can fix.
+fn refused_by_database(error: &anyhow::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error.downcast_ref::<Error>() {
+        Some(Error::DatabaseError(kind, _)) => !matches!(
+            kind,
+            DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                | DatabaseErrorKind::SerializationFailure
+        ),
+        _ => false,
     }
 }
 
