@@ -121,6 +121,22 @@ impl Backend {
         });
     }
 
+    /// Answers `endpoint` (in its queue group) with `handler(pool, request)` until shutdown,
+    /// then drains: the requests in hand are answered first.
+    pub fn respond<Req, Resp, H, Fut>(&self, name: &'static str, endpoint: bus::Endpoint<Req, Resp>, handler: H)
+    where
+        Req: serde::de::DeserializeOwned + Send + 'static,
+        Resp: serde::Serialize + Send + 'static,
+        H: Fn(PgPool, Req) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<Resp, BusError>> + Send + 'static,
+    {
+        let (nats, shutdown, pool) = (self.nats.clone(), self.shutdown.clone(), self.pool.clone());
+        self.spawn(name, async move {
+            bus::serve(nats, endpoint, shutdown, move |request| handler(pool.clone(), request)).await?;
+            Ok(())
+        });
+    }
+
     /// The token every part of the service stops on.
     pub fn shutdown(&self) -> CancellationToken {
         self.shutdown.clone()

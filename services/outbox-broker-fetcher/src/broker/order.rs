@@ -3,7 +3,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// An order's status, reduced to what the platform acts on.
+/// An order's status, reduced to what the platform acts on: the bus's [`BrokerOrderStatus`]
+/// (`bus::messages::fetch`), the words the ledger stores.
 ///
 /// Tradier's values map as follows (anything else, including values Tradier may add later,
 /// is treated as [`OrderStatus::Open`]: not final, so a later fetch can still see the outcome):
@@ -19,53 +20,18 @@ use serde::{Deserialize, Serialize};
 ///
 /// A `canceled` or `expired` order can still have fills: look at
 /// [`BrokerOrder::filled_quantity`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    /// Working, or not yet working (pending, held, being cancelled...). Not final.
-    Open,
-    /// Some of the quantity is filled and the rest is still working. Not final.
-    PartiallyFilled,
-    /// Entirely filled. Final.
-    Filled,
-    /// Cancelled (possibly after partial fills). Final.
-    Cancelled,
-    /// Rejected by the broker or failed with an error. Final.
-    Rejected,
-    /// Expired at the end of its duration (possibly after partial fills). Final.
-    Expired,
-}
+pub use bus::messages::fetch::BrokerOrderStatus as OrderStatus;
 
-impl OrderStatus {
-    /// The snake_case name (`open`, `partially_filled`, `filled`, `cancelled`, `rejected`,
-    /// `expired`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Open => "open",
-            OrderStatus::PartiallyFilled => "partially_filled",
-            OrderStatus::Filled => "filled",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Rejected => "rejected",
-            OrderStatus::Expired => "expired",
-        }
-    }
-
-    /// Whether the order can no longer change.
-    pub fn is_final(self) -> bool {
-        !matches!(self, OrderStatus::Open | OrderStatus::PartiallyFilled)
-    }
-
-    /// Tradier's status value mapped as in the table above (case and surrounding space
-    /// ignored).
-    pub fn from_tradier(value: &str) -> OrderStatus {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "partially_filled" => OrderStatus::PartiallyFilled,
-            "filled" => OrderStatus::Filled,
-            "canceled" | "cancelled" => OrderStatus::Cancelled,
-            "rejected" | "error" => OrderStatus::Rejected,
-            "expired" => OrderStatus::Expired,
-            _ => OrderStatus::Open,
-        }
+/// Tradier's status value mapped as in the table of [`OrderStatus`] (case and surrounding
+/// space ignored).
+pub fn status_from_tradier(value: &str) -> OrderStatus {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "partially_filled" => OrderStatus::PartiallyFilled,
+        "filled" => OrderStatus::Filled,
+        "canceled" | "cancelled" => OrderStatus::Cancelled,
+        "rejected" | "error" => OrderStatus::Rejected,
+        "expired" => OrderStatus::Expired,
+        _ => OrderStatus::Open,
     }
 }
 
@@ -119,10 +85,9 @@ mod tests {
             ("something_new", OrderStatus::Open),
         ];
         for (tradier, expected) in table {
-            assert_eq!(OrderStatus::from_tradier(tradier), expected, "{tradier}");
+            assert_eq!(status_from_tradier(tradier), expected, "{tradier}");
         }
         assert_eq!(OrderStatus::Cancelled.as_str(), "cancelled");
         assert_eq!(serde_json::to_string(&OrderStatus::PartiallyFilled).unwrap(), "\"partially_filled\"");
-        assert!(OrderStatus::Expired.is_final() && !OrderStatus::PartiallyFilled.is_final());
     }
 }

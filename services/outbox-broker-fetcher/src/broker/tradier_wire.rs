@@ -8,7 +8,8 @@
 //! - a `200` answer may carry `{"errors": {"error": [...]}}` (or a single string) instead of an
 //!   order; "not found" there means the order is not visible (yet).
 
-use super::{BrokerError, BrokerOrder, OrderStatus};
+use super::order::status_from_tradier;
+use super::{BrokerError, BrokerOrder};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -129,7 +130,7 @@ fn parse_order(raw: &RawValue, what: &str) -> Result<BrokerOrder, BrokerError> {
     let raw_value: serde_json::Value = serde_json::from_str(raw.get()).map_err(json_error)?;
     Ok(BrokerOrder {
         id,
-        status: OrderStatus::from_tradier(&broker_status),
+        status: status_from_tradier(&broker_status),
         broker_status,
         symbol: text(wire.symbol),
         side: text(wire.side),
@@ -245,7 +246,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(order.avg_fill_price, None);
-        assert_eq!(order.status, OrderStatus::Expired);
+        assert_eq!(order.status, crate::broker::OrderStatus::Expired);
         assert_eq!(order.broker_status, "expired");
     }
 

@@ -13,7 +13,7 @@ use crate::usecase::credential_cache::CredentialCache;
 use crate::usecase::rate_gate::RateGate;
 use crate::usecase::recorder::{Effect, Recorder, Recording};
 use bus::Subjects;
-use bus::messages::fetch::{BrokerOrderStatus, FetchedOrder, OrderFetchFailed, OrderFetched};
+use bus::messages::fetch::{FetchedOrder, OrderFetchFailed, OrderFetched};
 use chrono::Utc;
 use platform::db::PgPool;
 use tokio::sync::oneshot;
@@ -279,22 +279,10 @@ impl Fetcher {
 fn fetched_order(order: &BrokerOrder) -> FetchedOrder {
     FetchedOrder {
         order_id: order.id.clone(),
-        status: bus_status(order.status),
+        status: order.status,
         broker_status: order.broker_status.clone(),
         quantity: order.quantity,
         filled_quantity: order.filled_quantity,
         avg_fill_price: order.avg_fill_price,
-    }
-}
-
-fn bus_status(status: crate::broker::OrderStatus) -> BrokerOrderStatus {
-    use crate::broker::OrderStatus;
-    match status {
-        OrderStatus::Open => BrokerOrderStatus::Open,
-        OrderStatus::PartiallyFilled => BrokerOrderStatus::PartiallyFilled,
-        OrderStatus::Filled => BrokerOrderStatus::Filled,
-        OrderStatus::Cancelled => BrokerOrderStatus::Cancelled,
-        OrderStatus::Rejected => BrokerOrderStatus::Rejected,
-        OrderStatus::Expired => BrokerOrderStatus::Expired,
     }
 }
