@@ -75,6 +75,10 @@ fmt:
 proto:
     cargo run --quiet --locked -p bus --bin proto -- proto
 
+# Regenerate deploy/nats/permissions.conf (one NATS user per service, permissions from the subject catalogue).
+nats-config:
+    cargo run --quiet --locked -p bus --bin nats-config -- deploy/nats/permissions.conf tb
+
 # Render every Kubernetes overlay offline and validate it against the Kubernetes schemas.
 k8s:
     bash deploy/k8s/check.sh

@@ -38,3 +38,14 @@ fn proto_matches_the_code() {
         "proto/ is out of date; run `just proto`.\nmissing: {missing:?}\nstale: {stale:?}\nchanged: {changed:?}"
     );
 }
+
+#[test]
+fn nats_permissions_match_the_code() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nats/permissions.conf");
+    let subjects = bus::Subjects::new("tb").unwrap();
+    let generated = bus::permissions::render("tb", &bus::permissions::permissions(&subjects), |_| {
+        bus::permissions::UserAuth::PasswordFromEnvironment
+    });
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(generated == on_disk, "deploy/nats/permissions.conf is out of date; run `just nats-config`");
+}

@@ -27,15 +27,64 @@ use tracing::{info, warn};
 /// How long the ping handler waits for the database.
 const PING_DATABASE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Connects to NATS with the settings' timeouts; fails when the server is unreachable.
-pub async fn connect_nats(settings: &NatsSettings, name: &str) -> anyhow::Result<async_nats::Client> {
-    async_nats::ConnectOptions::new()
-        .name(name)
+/// Connects to NATS as `client` (the bus user's name: `gateway`, `trade-ledger`, ...) with the
+/// settings' credentials, TLS and timeouts; fails when the server is unreachable or refuses.
+///
+/// Replies come to `_INBOX.<client>.…`, the only inboxes the server lets that user read, so no
+/// other service can subscribe to this one's replies.
+pub async fn connect_nats(settings: &NatsSettings, client: &str, instance: &str) -> anyhow::Result<async_nats::Client> {
+    let redacted = crate::settings::redacted_url(&settings.url);
+    let (address, in_url) = split_credentials(&settings.url).with_context(|| format!("reading nats.url {redacted}"))?;
+    let mut options = async_nats::ConnectOptions::new()
+        .name(instance)
+        .custom_inbox_prefix(bus::inbox_prefix(client))
         .connection_timeout(Duration::from_millis(settings.connect_timeout_ms))
-        .request_timeout(Some(Duration::from_millis(settings.request_timeout_ms)))
-        .connect(settings.url.as_str())
-        .await
-        .with_context(|| format!("connecting to NATS at {}", settings.url))
+        .request_timeout(Some(Duration::from_millis(settings.request_timeout_ms)));
+    match in_url {
+        UrlCredentials::UserPassword(user, password) => options = options.user_and_password(user, password),
+        UrlCredentials::Token(token) => options = options.token(token),
+        UrlCredentials::None => {}
+    }
+    if let (Some(user), Some(password)) = (&settings.user, &settings.password) {
+        options = options.user_and_password(user.clone(), password.expose().to_string());
+    }
+    if let Some(seed) = &settings.nkey_seed {
+        options = options.nkey(seed.expose().to_string());
+    }
+    if settings.tls.enabled() {
+        options = options.require_tls(true);
+    }
+    if let Some(ca) = &settings.tls.ca_file {
+        options = options.add_root_certificates(ca.clone());
+    }
+    if let (Some(cert), Some(key)) = (&settings.tls.cert_file, &settings.tls.key_file) {
+        options = options.add_client_certificate(cert.clone(), key.clone());
+    }
+    options.connect(address.as_str()).await.with_context(|| format!("connecting to NATS at {redacted}"))
+}
+
+/// Credentials written into a NATS URL.
+#[derive(Debug, PartialEq, Eq)]
+enum UrlCredentials {
+    None,
+    UserPassword(String, String),
+    Token(String),
+}
+
+/// Takes the credentials out of a NATS URL (`nats://user:pass@host:4222`, `nats://token@host`)
+/// and passes them as options instead, because the client library prints the server address
+/// in its debug logs.
+fn split_credentials(address: &str) -> anyhow::Result<(String, UrlCredentials)> {
+    let mut parsed = url::Url::parse(address)?;
+    let credentials = match (parsed.username(), parsed.password()) {
+        ("", None) => UrlCredentials::None,
+        (token, None) => UrlCredentials::Token(token.to_string()),
+        (user, Some(password)) => UrlCredentials::UserPassword(user.to_string(), password.to_string()),
+    };
+    // Cannot fail for nats:// and tls:// URLs, which have a host.
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    Ok((parsed.to_string(), credentials))
 }
 
 /// A name for this process, unique among replicas: `<service>-<host>-<random>`.
@@ -76,7 +125,7 @@ impl Backend {
         let subjects = settings.nats.subjects()?;
         let instance = instance_name(service.as_str());
         let pool = db::pool(&settings.database).context("building the database pool")?;
-        let nats = connect_nats(&settings.nats, &instance).await?;
+        let nats = connect_nats(&settings.nats, service.as_str(), &instance).await?;
         bus::jetstream::check_enabled(&nats).await?;
         let jetstream = async_nats::jetstream::new(nats.clone());
         bus::jetstream::ensure(&jetstream, &bus::jetstream::topology(&subjects, service)).await?;
@@ -185,5 +234,22 @@ impl Backend {
             warn!(error = %error, "NATS flush failed during shutdown");
         }
         info!(service = %self.service, "stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_the_url_become_options() {
+        let (address, credentials) = split_credentials("nats://gateway:s3cret@nats.nats.svc:4222").unwrap();
+        assert_eq!(address, "nats://nats.nats.svc:4222");
+        assert_eq!(credentials, UrlCredentials::UserPassword("gateway".into(), "s3cret".into()));
+        let (address, credentials) = split_credentials("tls://t0ken@127.0.0.1:4222").unwrap();
+        assert_eq!(address, "tls://127.0.0.1:4222");
+        assert_eq!(credentials, UrlCredentials::Token("t0ken".into()));
+        let (address, credentials) = split_credentials("nats://127.0.0.1:4222").unwrap();
+        assert_eq!((address.as_str(), credentials), ("nats://127.0.0.1:4222", UrlCredentials::None));
     }
 }

@@ -6,7 +6,7 @@ mod db;
 mod nats;
 
 pub use db::TestDb;
-pub use nats::TestNats;
+pub use nats::{PrivateNats, TEST_USER, TestNats};
 
 use platform::settings::{BackendSettings, DatabaseSettings, HttpSettings, LogSettings};
 use std::future::Future;
@@ -14,9 +14,15 @@ use std::time::{Duration, Instant};
 
 /// Settings for a backend under test: HTTP on a free port, the test's database and prefix.
 pub fn backend_settings(db: &TestDb, nats: &TestNats) -> BackendSettings {
+    backend_settings_as(db, nats, TEST_USER)
+}
+
+/// [`backend_settings`] connecting to NATS as `user` (on a private server; see
+/// [`TestNats::secured`]).
+pub fn backend_settings_as(db: &TestDb, nats: &TestNats, user: &str) -> BackendSettings {
     BackendSettings {
         http: HttpSettings { port: 0, workers: 1, ..HttpSettings::local(0) },
-        nats: nats.settings(),
+        nats: nats.settings_as(user),
         database: DatabaseSettings {
             url: db.url().to_string(),
             max_connections: 4,

@@ -26,8 +26,12 @@ impl App {
     /// Connects to NATS, binds the listener and starts serving.
     pub async fn build(settings: GatewaySettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
         let subjects = settings.nats.subjects()?;
-        let nats =
-            platform::backend::connect_nats(&settings.nats, &platform::backend::instance_name("gateway")).await?;
+        let nats = platform::backend::connect_nats(
+            &settings.nats,
+            bus::GATEWAY_USER,
+            &platform::backend::instance_name("gateway"),
+        )
+        .await?;
         let state = web::Data::new(AppState {
             nats: nats.clone(),
             subjects,

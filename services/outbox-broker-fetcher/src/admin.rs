@@ -1,10 +1,12 @@
-//! `outbox-broker-fetcher admin ...`: store broker credentials, list dead letters, retry them.
-//! Each command prints one JSON object. A token is read from stdin (never from the command
-//! line, where `ps` and shell history would see it) and is never printed.
+//! `outbox-broker-fetcher admin ...`: store broker credentials, re-seal them after a key
+//! rotation, list dead letters, retry them. Each command prints one JSON object. A token is
+//! read from stdin (never from the command line, where `ps` and shell history would see it)
+//! and is never printed.
 
 use crate::broker::TradierEnvironment;
 use crate::crypto::CredentialCipher;
 use crate::store::{credentials, jobs};
+use crate::usecase::key_rotation;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -24,7 +26,15 @@ pub enum AdminCommand {
         #[arg(long, default_value = "live")]
         environment: String,
     },
-    /// List the fetch jobs parked as dead letters, with their last error.
+    /// Re-seal every stored credential that is not sealed with the current key
+    /// (`credentials.key_id`) and the current associated data; prints how many were re-sealed.
+    /// Safe to run again (it then re-seals 0) and while the service runs.
+    RotateKeys {
+        /// Credentials read and written at once.
+        #[arg(long, default_value_t = key_rotation::DEFAULT_BATCH, value_parser = clap::value_parser!(i64).range(1..))]
+        batch_size: i64,
+    },
+    /// List the fetch jobs parked as dead letters, with their code and their last error.
     DeadLetters,
     /// Put dead letters back in the queue: one participation's, or all.
     Retry {
@@ -52,9 +62,23 @@ pub async fn run(
                 .parse()
                 .map_err(|_| anyhow::anyhow!("--environment must be live or sandbox, not {environment:?}"))?;
             let token = read_token(stdin)?;
-            let sealed = cipher.seal(broker_account, &token)?;
+            let sealed = cipher.seal(broker_account, environment, &token)?;
             credentials::upsert(&mut connection, broker_account, environment.as_str(), &sealed).await?;
             Ok(json!({ "brokerAccountId": broker_account, "environment": environment.as_str() }))
+        }
+        AdminCommand::RotateKeys { batch_size } => {
+            let report = key_rotation::rotate(&mut connection, cipher, batch_size).await?;
+            if !report.unreadable.is_empty() {
+                // Removing an old key now would lose nothing more, but the operator must know
+                // that these credentials need to be set again.
+                bail!(
+                    "re-sealed {} credential(s); {} could not be opened and keep their old seal: {}",
+                    report.resealed,
+                    report.unreadable.len(),
+                    serde_json::to_string(&report.unreadable)?
+                );
+            }
+            Ok(serde_json::to_value(report)?)
         }
         AdminCommand::DeadLetters => Ok(json!({ "deadLetters": jobs::dead_letters(&mut connection).await? })),
         AdminCommand::Retry { participation, all } => {

@@ -9,7 +9,6 @@
 //! ```
 
 use crate::broker::{SimBroker, TradierClient, TradierConfig};
-use crate::crypto::CredentialCipher;
 use crate::domain::retry::RetryPolicy;
 use crate::settings::FetcherSettings;
 use crate::usecase::credential_cache::CredentialCache;
@@ -47,7 +46,7 @@ impl App {
         let fetcher = Arc::new(Fetcher {
             pool: backend.pool.clone(),
             subjects: backend.subjects.clone(),
-            cipher: CredentialCipher::new(settings.credentials.key()?),
+            cipher: settings.credentials.cipher()?,
             tradier: TradierClient::new(TradierConfig {
                 live_base_url: tradier.base_url.clone(),
                 sandbox_base_url: tradier.sandbox_base_url.clone(),

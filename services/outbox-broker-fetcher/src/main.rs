@@ -2,9 +2,10 @@
 
 use clap::{Parser, Subcommand};
 use outbox_broker_fetcher::admin::{self, AdminCommand};
-use outbox_broker_fetcher::crypto::CredentialCipher;
 use outbox_broker_fetcher::{App, MIGRATIONS, settings};
+use platform::Settings;
 use platform::cli::{self, Common};
+use platform::settings::Sources;
 
 #[derive(Debug, Parser)]
 #[command(name = "outbox-broker-fetcher", version, about = "Fetches broker order details for participations.")]
@@ -17,7 +18,8 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Common(Common),
-    /// Store broker credentials, list and retry dead letters (prints JSON).
+    /// Store broker credentials, re-seal them after a key rotation, list and retry dead
+    /// letters (prints JSON).
     #[command(subcommand)]
     Admin(AdminCommand),
 }
@@ -25,14 +27,16 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = cli::load_settings(&settings::defaults())?;
+    // The fetcher's own loader: it also needs APP_ENVIRONMENT, to refuse the development key.
+    let settings = settings::load(&Sources::from_process())?;
+    platform::telemetry::init(settings.log());
     match cli.command {
         Command::Common(Common::Serve) => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
         Command::Common(Common::Migrate { revert_all }) => {
             cli::migrate(&settings.backend(), MIGRATIONS, revert_all).await?
         }
         Command::Admin(command) => {
-            let cipher = CredentialCipher::new(settings.credentials.key()?);
+            let cipher = settings.credentials.cipher()?;
             let output = admin::run(&settings.database.url, &cipher, command, std::io::stdin().lock()).await?;
             std::io::Write::write_all(&mut std::io::stdout(), format!("{output}\n").as_bytes())?;
         }

@@ -1,44 +1,15 @@
-//! The fetcher's settings: the backend sections plus the credential store's key and the
+//! The fetcher's settings: the backend sections plus the credential store's keys and the
 //! brokers it talks to.
 
-use base64::Engine;
+mod credentials;
+
+pub use credentials::{CredentialsSettings, DEVELOPMENT_KEY, LOCAL_ENVIRONMENT, PreviousKey};
+
 use platform::BackendSettings;
 use platform::settings::{
-    DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, positive,
+    DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, Sources, positive,
 };
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// The key that encrypts broker credentials at rest.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CredentialsSettings {
-    /// Base64 of 32 random bytes (`openssl rand -base64 32`); empty means no credential can
-    /// be stored or read. In Kubernetes it comes from the service's Secret.
-    pub encryption_key: String,
-}
-
-impl fmt::Debug for CredentialsSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.encryption_key.is_empty() { "<unset>" } else { "<redacted>" };
-        f.debug_struct("CredentialsSettings").field("encryption_key", &state).finish()
-    }
-}
-
-impl CredentialsSettings {
-    /// The decoded 32-byte key, if one is configured.
-    pub fn key(&self) -> Result<Option<[u8; 32]>, SettingsError> {
-        if self.encryption_key.is_empty() {
-            return Ok(None);
-        }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(self.encryption_key.trim())
-            .map_err(|_| SettingsError::invalid("credentials.encryption_key", "must be base64"))?;
-        <[u8; 32]>::try_from(bytes.as_slice())
-            .map(Some)
-            .map_err(|_| SettingsError::invalid("credentials.encryption_key", "must decode to exactly 32 bytes"))
-    }
-}
 
 /// Tradier's REST API. An account's credential says which environment it belongs to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -118,7 +89,7 @@ pub struct FetcherSettings {
     pub database: DatabaseSettings,
     /// Logging.
     pub log: LogSettings,
-    /// The credential store's key.
+    /// The credential store's keys.
     pub credentials: CredentialsSettings,
     /// Broker endpoints.
     pub brokers: BrokersSettings,
@@ -145,7 +116,7 @@ impl Settings for FetcherSettings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         self.backend().validate()?;
-        self.credentials.key()?;
+        self.credentials.validate()?;
         let tradier = &self.brokers.tradier;
         for (key, url) in [
             ("brokers.tradier.base_url", &tradier.base_url),
@@ -158,6 +129,15 @@ impl Settings for FetcherSettings {
         positive("brokers.tradier.request_timeout_ms", tradier.request_timeout_ms)?;
         self.fetch.validate()
     }
+}
+
+/// Loads the settings from `sources` (defaults → files → `APP_...`), validates them and
+/// checks them against the environment they run in (`APP_ENVIRONMENT`): outside `local`, the
+/// development encryption key is refused.
+pub fn load(sources: &Sources) -> Result<FetcherSettings, SettingsError> {
+    let settings = platform::settings::load(&defaults(), sources)?;
+    settings.credentials.check_environment(&sources.environment)?;
+    Ok(settings)
 }
 
 /// The local Tradier-compatible server (`tradier-sim`) that `just up` starts.
@@ -190,25 +170,80 @@ pub fn with_backend(backend: BackendSettings) -> FetcherSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use platform::settings::{Sources, load};
+    use base64::Engine;
+
+    fn sources(environment: &str, env: &[(&str, &str)]) -> Sources {
+        Sources {
+            config_dir: "/nonexistent".into(),
+            environment: environment.into(),
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
 
     fn load_with(env: &[(&str, &str)]) -> Result<FetcherSettings, SettingsError> {
-        let sources = Sources {
-            config_dir: "/nonexistent".into(),
-            environment: "local".into(),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
-        load(&defaults(), &sources)
+        load(&sources("local", env))
+    }
+
+    fn encode(key: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(key)
     }
 
     #[test]
     fn the_encryption_key_must_be_32_bytes_of_base64() {
-        let good = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let good = encode(&[7u8; 32]);
         let settings = load_with(&[("APP_CREDENTIALS__ENCRYPTION_KEY", &good)]).unwrap();
         assert_eq!(settings.credentials.key().unwrap(), Some([7u8; 32]));
         let error = load_with(&[("APP_CREDENTIALS__ENCRYPTION_KEY", "c2hvcnQ=")]).unwrap_err().to_string();
         assert!(error.contains("credentials.encryption_key"), "{error}");
         assert!(!format!("{settings:?}").contains(&good), "the key never reaches debug output");
+    }
+
+    #[test]
+    fn the_development_key_is_refused_at_start_up_outside_local() {
+        let development = encode(&DEVELOPMENT_KEY);
+        let env = [("APP_CREDENTIALS__ENCRYPTION_KEY", development.as_str())];
+        let error = load(&sources("production", &env)).unwrap_err().to_string();
+        assert!(error.contains("credentials.encryption_key") && error.contains("development key"), "{error}");
+        assert!(load(&sources("local", &env)).is_ok());
+        let real = encode(&[9u8; 32]);
+        assert!(load(&sources("production", &[("APP_CREDENTIALS__ENCRYPTION_KEY", &real)])).is_ok());
+    }
+
+    #[test]
+    fn the_local_config_file_loads_only_locally() {
+        let config_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let local = Sources { config_dir: config_dir.clone(), ..sources("local", &[]) };
+        assert_eq!(load(&local).unwrap().credentials.key().unwrap(), Some(DEVELOPMENT_KEY));
+        // The development key reaching production through the environment is refused.
+        let development = encode(&DEVELOPMENT_KEY);
+        let production =
+            Sources { config_dir, ..sources("production", &[("APP_CREDENTIALS__ENCRYPTION_KEY", &development)]) };
+        assert!(load(&production).is_err());
+    }
+
+    #[test]
+    fn key_ids_and_previous_keys_come_from_the_environment() {
+        let (current, old) = (encode(&[2u8; 32]), encode(&[1u8; 32]));
+        let previous = format!("initial:{old}, 2026-05:{}", encode(&[3u8; 32]));
+        let settings = load_with(&[
+            ("APP_CREDENTIALS__ENCRYPTION_KEY", &current),
+            ("APP_CREDENTIALS__KEY_ID", "2027-01"),
+            ("APP_CREDENTIALS__PREVIOUS_KEYS", &previous),
+        ])
+        .unwrap();
+        assert_eq!(settings.credentials.key_id, "2027-01");
+        let ids: Vec<&str> = settings.credentials.previous_keys.iter().map(|key| key.id.as_str()).collect();
+        assert_eq!(ids, ["initial", "2026-05"]);
+        assert_eq!(settings.credentials.cipher().unwrap().current_key_id(), Some("2027-01"));
+        assert_eq!(defaults().credentials.key_id, crate::crypto::INITIAL_KEY_ID);
+
+        let error = load_with(&[
+            ("APP_CREDENTIALS__ENCRYPTION_KEY", &current),
+            ("APP_CREDENTIALS__PREVIOUS_KEYS", &format!("initial:{}", encode(&[1u8; 8]))),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("credentials.previous_keys") && error.contains("`initial`"), "{error}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! `trade-ledger admin ...`: create the records a demo or a test needs. Each command runs in
-//! one transaction and prints one JSON object, so scripts (`just seed`) can read it. Keys are
-//! printed once and never stored in clear.
+//! `trade-ledger admin ...`: create the records a demo or a test needs, and revoke keys. Each
+//! command runs in one transaction and prints one JSON object, so scripts (`just seed`) can
+//! read it. Keys are printed once and never stored in clear; a key is named afterwards only by
+//! its public lookup prefix.
 
 use crate::domain::keys;
 use crate::store::is_unique_violation;
@@ -89,6 +90,14 @@ pub enum AdminCommand {
         /// Units per signal.
         #[arg(long, default_value = "1")]
         quantity: Decimal,
+    },
+    /// Revoke an API key or token at once and for good →
+    /// `{lookupPrefix, ownerKind, ownerId, revokedAt, alreadyRevoked}`. Revoking a revoked key
+    /// changes nothing and says so.
+    RevokeKey {
+        /// The key's lookup prefix: the 12 hex digits after `tb_` (never the whole key).
+        #[arg(long)]
+        lookup: String,
     },
 }
 
@@ -181,6 +190,32 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             }
             records::upsert_follower(tx, bot_id, broker_account, ticker_id, quantity).await?;
             Ok(json!({}))
+        }
+        AdminCommand::RevokeKey { lookup } => {
+            let lookup = lookup.trim().to_ascii_lowercase();
+            // The argument is not echoed when malformed: it may be a whole key pasted by mistake.
+            if !domain::api_key::is_lookup(&lookup) {
+                bail!("a lookup prefix is the 12 hex digits after `tb_` in the key");
+            }
+            let key = records::key_status_for_update(tx, &lookup)
+                .await?
+                .with_context(|| format!("no API key has the lookup prefix {lookup}"))?;
+            let (revoked_at, already_revoked) = match key.revoked_at {
+                Some(at) => (at, true),
+                None => {
+                    let at = records::revoke_key(tx, &lookup)
+                        .await?
+                        .with_context(|| format!("the key with lookup prefix {lookup} could not be revoked"))?;
+                    (at, false)
+                }
+            };
+            Ok(json!({
+                "lookupPrefix": lookup,
+                "ownerKind": key.owner_kind,
+                "ownerId": key.owner_id,
+                "revokedAt": revoked_at,
+                "alreadyRevoked": already_revoked,
+            }))
         }
     }
 }

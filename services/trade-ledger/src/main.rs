@@ -20,7 +20,8 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Common(Common),
-    /// Create partners, users, broker accounts, tickers, bots and follow links (prints JSON).
+    /// Create partners, users, broker accounts, tickers, bots and follow links; revoke keys
+    /// (prints JSON).
     #[command(subcommand)]
     Admin(AdminCommand),
 }

@@ -318,8 +318,9 @@ pub struct ParticipationView {
     pub child_orders: Option<Box<RawValue>>,
     /// When the order was fetched.
     pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Why the fetch was parked as a dead letter (`fetch_failed` only).
-    pub fetch_error: Option<String>,
+    /// Why the fetch was parked as a dead letter (`fetch_failed` only): one of six fixed
+    /// codes with its fixed message.
+    pub fetch_error: Option<crate::messages::fetch::FetchError>,
     /// When the participation was recorded.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

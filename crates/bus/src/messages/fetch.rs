@@ -76,6 +76,87 @@ pub struct OrderFetched {
     pub children: Vec<FetchedOrder>,
 }
 
+/// Why a participation's broker order could not be fetched, as clients see it. The fetcher
+/// maps every failure to one of these; the detail (broker answers, error texts) stays in its
+/// own records (`outbox-broker-fetcher admin dead-letters`), never crosses to the ledger and
+/// never reaches a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FetchErrorCode {
+    /// No broker credentials are stored for the account.
+    NoCredentials,
+    /// The broker refused the stored credentials (or the request as such).
+    BrokerRefused,
+    /// The broker does not show the order (unknown id, or not visible after retries).
+    OrderNotFound,
+    /// The broker kept failing (server errors, rate limits) until the job gave up.
+    BrokerUnavailable,
+    /// The broker answered something that could not be read or stored.
+    UnstorableAnswer,
+    /// The fetch did not complete within its time budget.
+    FetchTimedOut,
+}
+
+impl FetchErrorCode {
+    /// Every code, in documentation order.
+    pub const ALL: [FetchErrorCode; 6] = [
+        Self::NoCredentials,
+        Self::BrokerRefused,
+        Self::OrderNotFound,
+        Self::BrokerUnavailable,
+        Self::UnstorableAnswer,
+        Self::FetchTimedOut,
+    ];
+
+    /// The stored and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoCredentials => "no_credentials",
+            Self::BrokerRefused => "broker_refused",
+            Self::OrderNotFound => "order_not_found",
+            Self::BrokerUnavailable => "broker_unavailable",
+            Self::UnstorableAnswer => "unstorable_answer",
+            Self::FetchTimedOut => "fetch_timed_out",
+        }
+    }
+
+    /// The code for its stored spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == text)
+    }
+
+    /// The fixed message clients see with the code.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::NoCredentials => "No broker credentials are stored for this broker account",
+            Self::BrokerRefused => "The broker refused the stored credentials for this account",
+            Self::OrderNotFound => "The broker does not show this order",
+            Self::BrokerUnavailable => "The broker could not be reached; the fetch was given up",
+            Self::UnstorableAnswer => "The broker's answer for this order could not be read",
+            Self::FetchTimedOut => "The order could not be fetched in time",
+        }
+    }
+}
+
+/// A participation's fetch error as clients see it: `{code, message}`, the message fixed per
+/// code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FetchError {
+    /// What went wrong.
+    pub code: FetchErrorCode,
+    /// The code's fixed message.
+    #[cfg_attr(feature = "openapi", schema(example = "No broker credentials are stored for this broker account"))]
+    pub message: String,
+}
+
+impl From<FetchErrorCode> for FetchError {
+    fn from(code: FetchErrorCode) -> Self {
+        Self { code, message: code.message().to_string() }
+    }
+}
+
 /// `order fetch failed`: the job was parked as a dead letter; an admin retry may still
 /// succeed later (with a higher revision).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -87,8 +168,8 @@ pub struct OrderFetchFailed {
     pub revision: i32,
     /// When it was parked.
     pub failed_at: DateTime<Utc>,
-    /// Why (the last error, never a credential).
-    pub reason: String,
+    /// Why, as one of the fixed codes (the detail stays in the fetcher).
+    pub code: FetchErrorCode,
     /// Broker calls made for it.
     pub attempts: i32,
 }

@@ -1,10 +1,12 @@
 //! Authentication by the ledger: bot keys, partner keys and user tokens.
 
-use domain::{BotId, PartnerId, Secret, UserId};
+use domain::api_key::KeyProof;
+use domain::{BotId, PartnerId, UserId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// A credential presented to the gateway.
+/// A credential presented to the gateway, as the ledger receives it: the key's lookup prefix and
+/// SHA-256 ([`KeyProof`]), never the key itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Credential {
@@ -12,20 +14,18 @@ pub enum Credential {
     Bot {
         /// The slug in the path.
         slug: String,
-        /// The presented key.
-        #[serde(rename = "apiKey")]
-        api_key: Secret,
+        /// The presented key's proof.
+        key: KeyProof,
     },
     /// A partner's `x-api-key` on `/partner/v1/...`.
     Partner {
-        /// The presented key.
-        #[serde(rename = "apiKey")]
-        api_key: Secret,
+        /// The presented key's proof.
+        key: KeyProof,
     },
     /// A user's `Authorization` token.
     User {
-        /// The presented token (without `Bearer `).
-        token: Secret,
+        /// The presented token's proof (without `Bearer `).
+        token: KeyProof,
     },
 }
 

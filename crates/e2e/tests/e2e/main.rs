@@ -4,5 +4,6 @@
 
 mod backtest;
 mod bot_api;
+mod bus_security;
 mod status;
 mod system;

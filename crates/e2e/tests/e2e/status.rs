@@ -28,6 +28,8 @@ async fn status_reports_every_backend_and_names_the_one_that_stops() {
     assert_eq!(code, 503, "{body}");
     assert_eq!(body["status"], "degraded");
     assert_eq!(body["services"]["trade-ledger"]["up"], false, "{body}");
+    // Up or down and nothing more: no internal error text reaches a caller.
+    assert_eq!(body["services"]["trade-ledger"].as_object().map(|o| o.len()), Some(1), "{body}");
     for service in ServiceName::ALL.into_iter().filter(|s| *s != ServiceName::TradeLedger) {
         assert_eq!(body["services"][service.as_str()]["up"], true, "{service}: {body}");
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
-use test_support::{TestDb, TestNats, backend_settings};
+use test_support::{TestDb, TestNats, backend_settings_as};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tradier_sim::TradierSim;
@@ -41,7 +41,11 @@ fn fetcher_settings(
     tradier: &TradierSim,
 ) -> outbox_broker_fetcher::settings::FetcherSettings {
     use base64::Engine;
-    let mut settings = outbox_broker_fetcher::settings::with_backend(backend_settings(db, nats));
+    let mut settings = outbox_broker_fetcher::settings::with_backend(backend_settings_as(
+        db,
+        nats,
+        ServiceName::OutboxBrokerFetcher.as_str(),
+    ));
     settings.credentials.encryption_key = base64::engine::general_purpose::STANDARD.encode(FETCHER_KEY);
     settings.brokers.tradier.base_url = tradier.base_url();
     settings.brokers.tradier.sandbox_base_url = tradier.base_url();
@@ -53,7 +57,8 @@ fn fetcher_settings(
 }
 
 fn ledger_settings(db: &TestDb, nats: &TestNats) -> trade_ledger::settings::LedgerSettings {
-    let mut settings = trade_ledger::settings::with_backend(backend_settings(db, nats));
+    let mut settings =
+        trade_ledger::settings::with_backend(backend_settings_as(db, nats, ServiceName::TradeLedger.as_str()));
     // Recovery within a test's patience.
     settings.fetch_sweep.after_secs = 1;
     settings.fetch_sweep.interval_secs = 1;
@@ -71,8 +76,13 @@ macro_rules! start_backend {
 impl System {
     /// Starts every service; returns when all of them are serving.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_on(TestNats::new()).await
+    }
+
+    /// Starts every service on `nats`, each connecting as its own bus user (which matters on a
+    /// private server with the generated permissions, [`TestNats::secured`]).
+    pub async fn start_on(nats: TestNats) -> anyhow::Result<Self> {
         test_support::init_logging();
-        let nats = TestNats::new();
         let tradier = TradierSim::start("127.0.0.1:0".parse()?).await?;
         let dbs = BTreeMap::from([
             (ServiceName::TradeLedger, db(ServiceName::TradeLedger, trade_ledger::MIGRATIONS, "trade-ledger").await),
@@ -89,7 +99,7 @@ impl System {
                 db(ServiceName::LiveSessionRunner, live_session_runner::MIGRATIONS, "live-session-runner").await,
             ),
         ]);
-        let settings = |service: ServiceName| backend_settings(&dbs[&service], &nats);
+        let settings = |service: ServiceName| backend_settings_as(&dbs[&service], &nats, service.as_str());
         let backends = BTreeMap::from([
             (
                 ServiceName::TradeLedger,
@@ -131,7 +141,7 @@ impl System {
                 workers: 1,
                 ..platform::settings::HttpSettings::local(0)
             },
-            nats: nats.settings(),
+            nats: nats.settings_as(bus::GATEWAY_USER),
             ..Default::default()
         };
         let gateway = gateway::App::build(settings, gateway_shutdown.clone()).await?;
@@ -199,9 +209,10 @@ impl System {
         worker: backtest_executor::settings::WorkerSettings,
     ) -> anyhow::Result<backtest_executor::app::PauseRelease> {
         self.stop(ServiceName::BacktestExecutor).await;
-        let mut settings = backtest_executor::settings::with_backend(backend_settings(
+        let mut settings = backtest_executor::settings::with_backend(backend_settings_as(
             self.db(ServiceName::BacktestExecutor),
             &self.nats,
+            ServiceName::BacktestExecutor.as_str(),
         ));
         settings.worker = worker;
         let shutdown = CancellationToken::new();

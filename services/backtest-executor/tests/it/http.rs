@@ -20,7 +20,7 @@ async fn gateway(world: &World, shutdown: &CancellationToken) -> String {
     let subject = endpoint.subject().to_string();
     tokio::spawn(bus::serve(client.clone(), endpoint, shutdown.clone(), move |credential: Credential| async move {
         match credential {
-            Credential::Partner { api_key } if api_key.expose() == KEY => {
+            Credential::Partner { key } if key == domain::api_key::KeyProof::of(KEY) => {
                 Ok(Principal::Partner { partner_id: partner })
             }
             _ => Err(BusError::Forbidden { message: "Invalid API key".into() }),

@@ -27,7 +27,8 @@ async fn status_answers_503_at_once_when_no_service_runs() {
     for service in domain::ServiceName::ALL {
         let entry = &body["services"][service.as_str()];
         assert_eq!(entry["up"], false, "{body}");
-        assert!(entry["error"].as_str().unwrap().contains("no service answers"), "{body}");
+        // Up or down, never the internal reason.
+        assert_eq!(entry.as_object().map(|fields| fields.len()), Some(1), "{body}");
     }
 }
 
@@ -57,8 +58,7 @@ async fn a_service_that_never_replies_is_down_after_the_status_timeout_not_a_han
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
-    let error = body["services"]["backtest-executor"]["error"].as_str().unwrap();
-    assert!(error.contains("no reply"), "{body}");
+    assert_eq!(body["services"]["backtest-executor"], serde_json::json!({"up": false}), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

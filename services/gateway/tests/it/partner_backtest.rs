@@ -61,7 +61,7 @@ fn partner() -> PartnerId {
 async fn fake_ledger(gateway: &Gateway, shutdown: &CancellationToken) {
     serve(gateway, shutdown, gateway.nats.subjects().authenticate(), |credential: Credential| async move {
         match credential {
-            Credential::Partner { api_key } if api_key.expose() == KEY => {
+            Credential::Partner { key } if key == domain::api_key::KeyProof::of(KEY) => {
                 Ok(Principal::Partner { partner_id: partner() })
             }
             _ => Err(BusError::Forbidden { message: "Invalid API key".into() }),

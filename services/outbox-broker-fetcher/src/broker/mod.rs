@@ -22,6 +22,7 @@ pub use order::{BrokerOrder, OrderStatus};
 pub use sim::SimBroker;
 pub use tradier::{TradierClient, TradierClientError, TradierConfig};
 
+use crate::domain::failure::FailureCause;
 use domain::Secret;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -150,6 +151,19 @@ impl BrokerError {
             _ => None,
         }
     }
+
+    /// What kind of failure this is, in the terms that decide the client's code.
+    pub fn cause(&self) -> FailureCause {
+        match self {
+            BrokerError::Transport(_) | BrokerError::Timeout => FailureCause::BrokerUnreachable,
+            BrokerError::RateLimited { .. } => FailureCause::RateLimited,
+            BrokerError::Server { .. } => FailureCause::BrokerServerError,
+            BrokerError::NotVisible => FailureCause::OrderNotVisible,
+            BrokerError::Unauthorized => FailureCause::CredentialsRefused,
+            BrokerError::Malformed(_) => FailureCause::MalformedAnswer,
+            BrokerError::Refused { .. } => FailureCause::RequestRefused,
+        }
+    }
 }
 
 /// A broker the fetcher can read orders from.
@@ -183,6 +197,24 @@ mod tests {
         assert_eq!(retryable[2].retry_after(), Some(Duration::from_secs(2)));
         assert_eq!(retryable[0].retry_after(), None);
         assert_eq!(retryable[2].to_string(), "broker rate limit reached; retry in 2000 ms");
+    }
+
+    #[test]
+    fn every_broker_error_has_its_cause() {
+        use FailureCause::*;
+        let cases = [
+            (BrokerError::Transport("connection reset".into()), BrokerUnreachable),
+            (BrokerError::Timeout, BrokerUnreachable),
+            (BrokerError::RateLimited { retry_after: Duration::from_secs(1) }, RateLimited),
+            (BrokerError::Server { status: 502 }, BrokerServerError),
+            (BrokerError::NotVisible, OrderNotVisible),
+            (BrokerError::Unauthorized, CredentialsRefused),
+            (BrokerError::Malformed("broker answered invalid JSON: x".into()), MalformedAnswer),
+            (BrokerError::Refused { status: 400, message: "bad".into() }, RequestRefused),
+        ];
+        for (error, cause) in cases {
+            assert_eq!(error.cause(), cause, "{error:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! taken over) cannot record a second outcome.
 
 use super::schema::fetch_jobs;
+use bus::messages::fetch::FetchErrorCode;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -132,6 +133,16 @@ pub async fn claim_due(
     .await
 }
 
+/// A failed attempt's error as the fetcher keeps it: the code a client would be told, and the
+/// detailed reason that stays here.
+#[derive(Debug, Clone, Copy)]
+pub struct JobError<'a> {
+    /// The client's code.
+    pub code: FetchErrorCode,
+    /// What happened, for `admin dead-letters` and the logs.
+    pub reason: &'a str,
+}
+
 /// Ends an attempt that must be tried again after `delay`. `counts` says whether it uses up
 /// one of the job's allowed failures. Returns false when the lease was lost.
 pub async fn reschedule(
@@ -140,55 +151,24 @@ pub async fn reschedule(
     calls: i32,
     counts: bool,
     delay: Duration,
-    error: &str,
+    error: JobError<'_>,
 ) -> QueryResult<bool> {
     let updated = diesel::sql_query(
         "UPDATE fetch_jobs SET next_attempt_at = now() + make_interval(secs => $1), locked_until = NULL, \
                                attempts = attempts + $2, failures = failures + $3, last_error = $4, \
-                               updated_at = now() \
+                               error_code = $7, updated_at = now() \
          WHERE participation_id = $5 AND status = 'pending' AND locked_until = $6",
     )
     .bind::<Double, _>(delay.as_secs_f64())
     .bind::<Integer, _>(calls)
     .bind::<Integer, _>(i32::from(counts))
-    .bind::<Text, _>(error)
+    .bind::<Text, _>(error.reason)
     .bind::<SqlUuid, _>(job.participation_id)
     .bind::<Nullable<Timestamptz>, _>(job.locked_until)
+    .bind::<Text, _>(error.code.as_str())
     .execute(connection)
     .await?;
     Ok(updated == 1)
-}
-
-/// Ends an attempt with an outcome (`fetched` or `dead_letter`) whose event is `outcome_event_id`.
-/// Returns the job's new revision, or `None` when the lease was lost.
-pub async fn finish(
-    connection: &mut AsyncPgConnection,
-    job: &ClaimedJob,
-    calls: i32,
-    outcome: &str,
-    error: Option<&str>,
-    outcome_event_id: Uuid,
-) -> QueryResult<Option<i32>> {
-    #[derive(QueryableByName)]
-    struct Revision {
-        #[diesel(sql_type = Integer)]
-        revision: i32,
-    }
-    let rows: Vec<Revision> = diesel::sql_query(
-        "UPDATE fetch_jobs SET status = $1, locked_until = NULL, attempts = attempts + $2, last_error = $3, \
-                               revision = revision + 1, outcome_event_id = $4, updated_at = now() \
-         WHERE participation_id = $5 AND status = 'pending' AND locked_until = $6 \
-         RETURNING revision",
-    )
-    .bind::<Text, _>(outcome)
-    .bind::<Integer, _>(calls)
-    .bind::<Nullable<Text>, _>(error)
-    .bind::<SqlUuid, _>(outcome_event_id)
-    .bind::<SqlUuid, _>(job.participation_id)
-    .bind::<Nullable<Timestamptz>, _>(job.locked_until)
-    .load(connection)
-    .await?;
-    Ok(rows.into_iter().next().map(|row| row.revision))
 }
 
 /// The outcome events already published for these participations (jobs that finished), to
@@ -217,7 +197,10 @@ pub struct DeadLetter {
     pub broker_order_id: String,
     /// Broker calls made.
     pub attempts: i32,
-    /// Why it was parked.
+    /// The code the ledger was told (`None` only for jobs parked before codes existed and
+    /// never mapped).
+    pub code: Option<String>,
+    /// Why it was parked, in detail (never sent to the ledger).
     pub last_error: Option<String>,
     /// When it was parked.
     pub updated_at: DateTime<Utc>,
@@ -234,6 +217,7 @@ pub async fn dead_letters(connection: &mut AsyncPgConnection) -> QueryResult<Vec
             fetch_jobs::broker_account_id,
             fetch_jobs::broker_order_id,
             fetch_jobs::attempts,
+            fetch_jobs::error_code,
             fetch_jobs::last_error,
             fetch_jobs::updated_at,
         ))
@@ -292,7 +276,9 @@ pub struct Finish {
     pub calls: i32,
     /// `fetched` or `dead_letter`.
     pub status: &'static str,
-    /// Why it was parked.
+    /// The code the outcome event carries, for a dead letter.
+    pub error_code: Option<FetchErrorCode>,
+    /// Why it was parked, in detail.
     pub error: Option<String>,
     /// The outcome event's id.
     pub outcome_event_id: Uuid,
@@ -318,10 +304,10 @@ pub async fn finish_many(
     }
     let rows: Vec<Finished> = diesel::sql_query(
         "UPDATE fetch_jobs AS j SET status = v.status, locked_until = NULL, attempts = j.attempts + v.calls, \
-                                    last_error = v.error, revision = j.revision + 1, \
-                                    outcome_event_id = v.event_id, updated_at = now() \
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::text[], $6::uuid[]) \
-              AS v(id, lease, calls, status, error, event_id) \
+                                    last_error = v.error, error_code = v.error_code, \
+                                    revision = j.revision + 1, outcome_event_id = v.event_id, updated_at = now() \
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::text[], $6::uuid[], $7::text[]) \
+              AS v(id, lease, calls, status, error, event_id, error_code) \
          WHERE j.participation_id = v.id AND j.status = 'pending' AND j.locked_until = v.lease \
          RETURNING j.participation_id, v.lease, j.revision",
     )
@@ -331,6 +317,9 @@ pub async fn finish_many(
     .bind::<Array<Text>, _>(finishes.iter().map(|f| f.status).collect::<Vec<_>>())
     .bind::<Array<Nullable<Text>>, _>(finishes.iter().map(|f| f.error.clone()).collect::<Vec<_>>())
     .bind::<Array<SqlUuid>, _>(finishes.iter().map(|f| f.outcome_event_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(
+        finishes.iter().map(|f| f.error_code.map(FetchErrorCode::as_str)).collect::<Vec<_>>(),
+    )
     .load(connection)
     .await?;
     Ok(rows.into_iter().map(|row| (row.participation_id, row.lease, row.revision)).collect())

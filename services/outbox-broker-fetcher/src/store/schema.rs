@@ -8,6 +8,8 @@ diesel::table! {
         ciphertext -> Bytea,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        key_id -> Text,
+        aad_version -> Int2,
     }
 }
 
@@ -31,6 +33,7 @@ diesel::table! {
         requested_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        error_code -> Nullable<Text>,
     }
 }
 

@@ -3,7 +3,9 @@
 //!
 //! A credential replaced by `admin set-credentials` (another process) is seen here after at
 //! most the TTL; a cached token the broker refuses is evicted and the attempt retried with the
-//! stored one (see `fetch.rs`), so a rotation never parks a job.
+//! stored one (see `fetch.rs`), so a rotation never parks a job. Re-sealing under a new
+//! encryption key (`admin rotate-keys`) leaves the token as it was, so cached entries stay
+//! right through a key rotation.
 
 use crate::broker::BrokerToken;
 use std::collections::HashMap;

@@ -2,12 +2,15 @@
 //! child order (no transaction is open while we wait for the broker), then record the
 //! outcome in one transaction: snapshots + job state + the outcome event in the outbox.
 
-use crate::broker::{Broker, BrokerError, BrokerOrder, BrokerToken, OrderRef, SimBroker, TradierClient};
-use crate::crypto::CredentialCipher;
+use crate::broker::{
+    Broker, BrokerError, BrokerOrder, BrokerToken, OrderRef, SimBroker, TradierClient, TradierEnvironment,
+};
+use crate::crypto::{CipherError, CredentialCipher};
 use crate::domain::broker_kind::BrokerKind;
+use crate::domain::failure::FailureCause;
 use crate::domain::retry::{Decision, FailureKind, RetryPolicy};
 use crate::store::credentials;
-use crate::store::jobs::{self, ClaimedJob};
+use crate::store::jobs::{self, ClaimedJob, JobError};
 use crate::store::snapshots::Snapshot;
 use crate::usecase::credential_cache::CredentialCache;
 use crate::usecase::rate_gate::RateGate;
@@ -42,16 +45,18 @@ pub struct Fetcher {
     pub recorder: Recorder,
 }
 
-/// Why an attempt failed: what the policy needs, and the reason stored and reported.
+/// Why an attempt failed: what the retry policy needs, what the client is told (through the
+/// cause's code) and the detailed reason the fetcher keeps for itself.
 #[derive(Debug)]
 struct Failure {
     kind: FailureKind,
+    cause: FailureCause,
     reason: String,
 }
 
 impl Failure {
-    fn permanent(reason: impl Into<String>) -> Self {
-        Self { kind: FailureKind::Permanent, reason: reason.into() }
+    fn permanent(cause: FailureCause, reason: impl Into<String>) -> Self {
+        Self { kind: FailureKind::Permanent, cause, reason: reason.into() }
     }
 
     fn from_broker(order_id: &str, error: &BrokerError) -> Self {
@@ -61,7 +66,18 @@ impl Failure {
             BrokerError::Server { .. } | BrokerError::NotVisible => FailureKind::Transient,
             _ => FailureKind::Permanent,
         };
-        Self { kind, reason: format!("order {order_id}: {error}") }
+        Self { kind, cause: error.cause(), reason: format!("order {order_id}: {error}") }
+    }
+
+    /// Why a stored credential cannot be used. Every case is "no usable credential" for the
+    /// client (see [`FailureCause::code`]); the reason says which.
+    fn unreadable_credential(account: Uuid, error: &CipherError) -> Self {
+        Self::permanent(FailureCause::CredentialUnreadable, format!("credentials of broker account {account}: {error}"))
+    }
+
+    /// The error as stored with the job.
+    fn job_error(&self) -> JobError<'_> {
+        JobError { code: self.cause.code(), reason: &self.reason }
     }
 
     /// Which of two failures decides: permanent over transient over rate limit over transport.
@@ -101,11 +117,13 @@ impl Fetcher {
     /// The number of broker calls made, and the parent and children (parent first).
     async fn fetch_all(&self, job: &ClaimedJob) -> (i32, Result<Vec<BrokerOrder>, Failure>) {
         let Some(kind) = BrokerKind::parse(&job.broker) else {
-            return (0, Err(Failure::permanent(format!("no client for broker '{}'", job.broker))));
+            let reason = format!("no client for broker '{}'", job.broker);
+            return (0, Err(Failure::permanent(FailureCause::UnknownBroker, reason)));
         };
         if let Some(wait) = self.rate_gate.wait(job.broker_account_id) {
             let reason = "the broker account is rate limited; waiting for the limit to reset".to_string();
-            return (0, Err(Failure { kind: FailureKind::RateLimited(wait), reason }));
+            let failure = Failure { kind: FailureKind::RateLimited(wait), cause: FailureCause::RateLimited, reason };
+            return (0, Err(failure));
         }
         let (token, cached) = match kind.needs_credentials() {
             true => match self.token(job.broker_account_id).await {
@@ -166,21 +184,30 @@ impl Fetcher {
         };
         let stored = match stored.await {
             Ok(Some(stored)) => stored,
-            Ok(None) => return Err(Failure::permanent(format!("no credentials stored for broker account {account}"))),
+            Ok(None) => {
+                let reason = format!("no credentials stored for broker account {account}");
+                return Err(Failure::permanent(FailureCause::NoCredentials, reason));
+            }
             Err(error) => {
                 // Our own database failing says nothing about the order: retry like a transport error.
                 let reason = format!("credential store unavailable: {error:#}");
-                return Err(Failure { kind: FailureKind::Transport, reason });
+                return Err(Failure {
+                    kind: FailureKind::Transport,
+                    cause: FailureCause::CredentialStoreUnavailable,
+                    reason,
+                });
             }
         };
-        let token = self
-            .cipher
-            .open(account, &stored.sealed())
-            .map_err(|error| Failure::permanent(format!("credentials of broker account {account}: {error}")))?;
-        let environment = stored
-            .environment
-            .parse()
-            .map_err(|_| Failure::permanent(format!("unknown credential environment '{}'", stored.environment)))?;
+        let environment: TradierEnvironment = stored.environment.parse().map_err(|_| {
+            let reason = format!("unknown credential environment '{}'", stored.environment);
+            Failure::permanent(FailureCause::CredentialUnreadable, reason)
+        })?;
+        // The environment is part of what the credential is bound to: a row whose environment
+        // was changed does not open, so a token is never sent to the other base URL.
+        let token = stored
+            .sealed()
+            .and_then(|sealed| self.cipher.open(account, environment, &sealed))
+            .map_err(|error| Failure::unreadable_credential(account, &error))?;
         let token = BrokerToken { token, environment };
         self.credentials.put(account, token.clone());
         Ok((token, false))
@@ -232,7 +259,7 @@ impl Fetcher {
         match decision {
             Decision::Retry { delay, counts } => {
                 let mut connection = self.pool.get().await?;
-                let kept = jobs::reschedule(&mut connection, job, calls, counts, delay, &failure.reason).await?;
+                let kept = jobs::reschedule(&mut connection, job, calls, counts, delay, failure.job_error()).await?;
                 debug!(
                     participation.id = %job.participation_id,
                     retry_in_ms = delay.as_millis() as u64,
@@ -243,17 +270,20 @@ impl Fetcher {
                 Ok(if kept { AttemptOutcome::Retrying } else { AttemptOutcome::LeaseLost })
             }
             Decision::Park => {
+                let code = failure.cause.code();
+                // The event carries the code only; the reason stays in the job's row.
                 let event = OrderFetchFailed {
                     participation_id: job.participation_id,
                     revision: 0,
                     failed_at: Utc::now(),
-                    reason: failure.reason.clone(),
+                    code,
                     attempts: job.attempts + calls,
                 };
-                let recorded = self.record(job, calls, Effect::Parked { event }).await?;
-                let reason = failure.reason.as_str();
+                let effect = Effect::Parked { event, reason: failure.reason.clone() };
+                let recorded = self.record(job, calls, effect).await?;
+                let (reason, code) = (failure.reason.as_str(), code.as_str());
                 if recorded {
-                    warn!(participation.id = %job.participation_id, reason, "fetch parked as a dead letter");
+                    warn!(participation.id = %job.participation_id, code, reason, "fetch parked as a dead letter");
                     Ok(AttemptOutcome::Parked)
                 } else {
                     Ok(AttemptOutcome::LeaseLost)

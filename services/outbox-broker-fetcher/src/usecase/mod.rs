@@ -3,6 +3,7 @@
 pub mod credential_cache;
 pub mod fetch;
 pub mod intake;
+pub mod key_rotation;
 pub mod rate_gate;
 pub mod recorder;
 pub mod workers;

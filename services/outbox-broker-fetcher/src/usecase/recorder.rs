@@ -3,6 +3,7 @@
 //! a transaction of five statements per participation. Each worker waits for its own answer,
 //! so an attempt still ends only once its outcome is committed (or known to be lost).
 
+use crate::domain::failure::FailureCause;
 use crate::store::jobs::{self, ClaimedJob, Finish, status};
 use crate::store::snapshots::{self, Snapshot};
 use bus::Subjects;
@@ -28,8 +29,10 @@ pub enum Effect {
     },
     /// Parked as a dead letter: `order fetch failed`.
     Parked {
-        /// The event, revision still 0.
+        /// The event, revision still 0. It carries the code only.
         event: OrderFetchFailed,
+        /// The detailed reason, stored with the job and never published.
+        reason: String,
     },
 }
 
@@ -109,10 +112,10 @@ async fn record_alone(pool: &PgPool, subjects: &Subjects, recording: Recording) 
                 participation_id: event.participation_id,
                 revision: 0,
                 failed_at: chrono::Utc::now(),
-                reason,
+                code: FailureCause::UnstorableAnswer.code(),
                 attempts: recording.job.attempts + recording.calls,
             };
-            let batch = vec![Recording { effect: Effect::Parked { event: parked }, ..recording }];
+            let batch = vec![Recording { effect: Effect::Parked { event: parked, reason }, ..recording }];
             match record(pool, subjects, &batch).await {
                 Ok(recorded) => answer(batch, &recorded),
                 Err(error) => {
@@ -160,9 +163,13 @@ async fn record(pool: &PgPool, subjects: &Subjects, batch: &[Recording]) -> anyh
                 Effect::Fetched { .. } => status::FETCHED,
                 Effect::Parked { .. } => status::DEAD_LETTER,
             },
+            error_code: match &recording.effect {
+                Effect::Fetched { .. } => None,
+                Effect::Parked { event, .. } => Some(event.code),
+            },
             error: match &recording.effect {
                 Effect::Fetched { .. } => None,
-                Effect::Parked { event } => Some(event.reason.clone()),
+                Effect::Parked { reason, .. } => Some(reason.clone()),
             },
             outcome_event_id: *event_id.as_uuid(),
         })
@@ -189,7 +196,7 @@ async fn record(pool: &PgPool, subjects: &Subjects, batch: &[Recording]) -> anyh
                         }
                         fetched.push((*event_id, OrderFetched { revision, ..event.clone() }));
                     }
-                    Effect::Parked { event } => {
+                    Effect::Parked { event, .. } => {
                         failed.push((*event_id, OrderFetchFailed { revision, ..event.clone() }))
                     }
                 }

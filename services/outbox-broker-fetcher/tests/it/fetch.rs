@@ -20,6 +20,19 @@ fn kind(subject: &str) -> &'static str {
     }
 }
 
+/// An `order fetch failed` event carries its code and nothing of the fetcher's detail: exactly
+/// these fields, and none of `details` anywhere in its JSON.
+fn assert_code_only(event: &serde_json::Value, code: &str, details: &[&str]) {
+    assert_eq!(event["code"], code, "{event}");
+    let mut fields: Vec<&str> = event.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["attempts", "code", "failedAt", "participationId", "revision"], "{event}");
+    let text = event.to_string().to_lowercase();
+    for detail in details {
+        assert!(!text.contains(&detail.to_lowercase()), "the event shows {detail:?}: {event}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn fetches_the_parent_and_every_child_and_publishes_the_outcome_once() {
     let harness = Harness::start(|_| {}).await;
@@ -71,8 +84,9 @@ async fn a_rate_limit_waits_for_the_reset_then_succeeds() {
     let (attempts, _) = harness.wait_for(request.participation_id, "fetched").await;
     assert_eq!(attempts, 2);
     assert_eq!(harness.sim.requests(ACCOUNT, "6001"), 2, "no request before the reset");
-    let outcomes = harness.outcomes_of(request.participation_id).await;
-    assert_eq!(outcomes.len(), 1);
+    // The job's row commits before the relay publishes its event: wait for it.
+    harness.wait_outcomes(request.participation_id, 1).await;
+    assert_eq!(harness.outcomes_of(request.participation_id).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -115,13 +129,15 @@ async fn an_order_that_never_appears_becomes_a_dead_letter_and_an_admin_retry_fe
     assert!(error.contains("8001"), "{error}");
     let outcomes = harness.wait_outcomes(request.participation_id, 1).await;
     assert_eq!(kind(&outcomes[0].0), FAILED);
-    assert_eq!(outcomes[0].1["reason"], error);
+    assert_code_only(&outcomes[0].1, "order_not_found", &[&error, "8001", "not visible"]);
     assert_eq!(outcomes[0].1["revision"], 1);
 
+    // The detail stays with the fetcher: the admin sees both.
     let listed = harness.admin(AdminCommand::DeadLetters, "").await;
     let listed = listed["deadLetters"].as_array().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["participationId"], request.participation_id.to_string());
+    assert_eq!(listed[0]["code"], "order_not_found");
     assert_eq!(listed[0]["lastError"], error);
 
     let retried =
@@ -144,7 +160,26 @@ async fn malformed_broker_json_is_a_dead_letter_with_a_clear_reason() {
     assert_eq!(attempts, 1, "waiting cannot fix a malformed answer");
     let error = error.unwrap();
     assert!(error.contains("order 9001") && error.to_lowercase().contains("json"), "{error}");
+    assert_eq!(harness.error_code(request.participation_id).await.as_deref(), Some("unstorable_answer"));
+    let outcomes = harness.wait_outcomes(request.participation_id, 1).await;
+    assert_eq!(kind(&outcomes[0].0), FAILED);
+    // Nothing of the broker's text or of our parser's message leaves the fetcher.
+    assert_code_only(&outcomes[0].1, "unstorable_answer", &[&error, "json", "9001", "broker answered"]);
     harness.wait_for(other.participation_id, "fetched").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_past_the_limit_park_the_job_as_broker_unavailable() {
+    let harness = Harness::start(|_| {}).await;
+    let errors = vec![Step::ServerError { status: 503 }; 3];
+    harness.sim.script(ACCOUNT, "7201", errors);
+    let request = harness.send(harness.request("7201", &[])).await;
+    let (attempts, error) = harness.wait_for(request.participation_id, "dead_letter").await;
+    assert_eq!(attempts, 3, "max_failures = 3");
+    let error = error.unwrap();
+    assert!(error.contains("HTTP 503"), "{error}");
+    let outcomes = harness.wait_outcomes(request.participation_id, 1).await;
+    assert_code_only(&outcomes[0].1, "broker_unavailable", &[&error, "503"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -155,8 +190,15 @@ async fn a_fetch_without_credentials_is_parked_until_they_are_set() {
     request.broker_account_id = domain::BrokerAccountId::from_uuid(account);
     let request = harness.send(request).await;
     let (_, error) = harness.wait_for(request.participation_id, "dead_letter").await;
-    assert_eq!(error.unwrap(), format!("no credentials stored for broker account {account}"));
+    let error = error.unwrap();
+    assert_eq!(error, format!("no credentials stored for broker account {account}"));
     assert_eq!(harness.sim.requests(ACCOUNT, "9101"), 0);
+    assert_eq!(harness.error_code(request.participation_id).await.as_deref(), Some("no_credentials"));
+    let outcomes = harness.wait_outcomes(request.participation_id, 1).await;
+    assert_code_only(&outcomes[0].1, "no_credentials", &[&error, &account.to_string(), ACCOUNT, "stored"]);
+    let listed = harness.admin(AdminCommand::DeadLetters, "").await;
+    assert_eq!(listed["deadLetters"][0]["code"], "no_credentials");
+    assert_eq!(listed["deadLetters"][0]["lastError"], error);
 
     harness
         .admin(
@@ -178,6 +220,8 @@ async fn refused_credentials_are_a_dead_letter() {
     let (attempts, error) = harness.wait_for(request.participation_id, "dead_letter").await;
     assert_eq!(attempts, 1);
     assert!(!error.unwrap().contains("wrong"), "the token never reaches an error");
+    let outcomes = harness.wait_outcomes(request.participation_id, 1).await;
+    assert_code_only(&outcomes[0].1, "broker_refused", &["wrong", "credentials", "9201"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -296,7 +340,10 @@ async fn an_answer_the_database_cannot_store_is_parked_and_the_others_are_record
     }
     let poisoned = harness.send(harness.request("9801", &[])).await;
     let (_, error) = harness.wait_for(poisoned.participation_id, "dead_letter").await;
-    assert!(error.unwrap().starts_with("the broker's answer could not be stored"));
+    let error = error.unwrap();
+    assert!(error.starts_with("the broker's answer could not be stored"), "{error}");
+    let outcomes = harness.wait_outcomes(poisoned.participation_id, 1).await;
+    assert_code_only(&outcomes[0].1, "unstorable_answer", &[&error, "could not be stored", "jsonb"]);
     for other in &others {
         harness.wait_for(other.participation_id, "fetched").await;
     }

@@ -9,7 +9,6 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use domain::{BotId, BrokerAccountId, EventId, ServiceName, UserId};
 use outbox_broker_fetcher::admin::{self, AdminCommand};
-use outbox_broker_fetcher::crypto::CredentialCipher;
 use outbox_broker_fetcher::settings::{FetcherSettings, with_backend};
 use outbox_broker_fetcher::store::schema::fetch_jobs;
 use outbox_broker_fetcher::{App, MIGRATIONS};
@@ -44,7 +43,8 @@ pub struct Harness {
     /// The Tradier broker account (credentials stored, token required by the server).
     pub account: Uuid,
     running: Option<Process>,
-    tweak: fn(&mut FetcherSettings),
+    /// Changes the settings of the next fetcher start and of admin commands (keys, limits).
+    pub tweak: fn(&mut FetcherSettings),
 }
 
 /// Settings that make retries quick enough for tests.
@@ -121,10 +121,26 @@ impl Harness {
         }
     }
 
-    /// Runs an admin command; `stdin` is what is piped in.
+    /// Runs an admin command with the keys of [`Self::settings`]; `stdin` is what is piped in.
     pub async fn admin(&self, command: AdminCommand, stdin: &str) -> serde_json::Value {
-        let cipher = CredentialCipher::new(Some(KEY));
-        admin::run(self.db.url(), &cipher, command, stdin.as_bytes()).await.expect("admin command")
+        self.try_admin(command, stdin).await.expect("admin command")
+    }
+
+    /// Runs an admin command that may fail.
+    pub async fn try_admin(&self, command: AdminCommand, stdin: &str) -> anyhow::Result<serde_json::Value> {
+        let cipher = self.settings().credentials.cipher().unwrap();
+        admin::run(self.db.url(), &cipher, command, stdin.as_bytes()).await
+    }
+
+    /// The code stored with a participation's job.
+    pub async fn error_code(&self, participation: Uuid) -> Option<String> {
+        let mut connection = self.db.connect().await;
+        fetch_jobs::table
+            .filter(fetch_jobs::participation_id.eq(participation))
+            .select(fetch_jobs::error_code)
+            .first(&mut connection)
+            .await
+            .unwrap()
     }
 
     /// A request as the ledger would publish it, for the Tradier account.
@@ -231,6 +247,11 @@ impl Drop for Harness {
 }
 
 fn base64_key() -> String {
+    encode_key(&KEY)
+}
+
+/// Base64 of a key, as settings hold it.
+pub fn encode_key(key: &[u8; 32]) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(KEY)
+    base64::engine::general_purpose::STANDARD.encode(key)
 }

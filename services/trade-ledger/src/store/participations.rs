@@ -1,6 +1,6 @@
 //! Participations (reference 000): a bot trade linked to a user's broker order.
 
-use super::schema::{bot_trades, broker_accounts, participations};
+use super::schema::{bot_followers, bot_trades, broker_accounts, participations};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
@@ -117,6 +117,22 @@ pub async fn account_owners(connection: &mut AsyncPgConnection, ids: &[Uuid]) ->
         .await
 }
 
+/// Which of `account_ids` follow `bot_id` (an `active` follow link for any ticker), each once.
+pub async fn following_accounts(
+    connection: &mut AsyncPgConnection,
+    bot_id: Uuid,
+    account_ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    bot_followers::table
+        .filter(bot_followers::bot_id.eq(bot_id))
+        .filter(bot_followers::broker_account_id.eq_any(account_ids))
+        .filter(bot_followers::status.eq("active"))
+        .select(bot_followers::broker_account_id)
+        .distinct()
+        .load(connection)
+        .await
+}
+
 /// A fetch outcome to apply: the participation's broker order fields.
 #[derive(Debug, Clone)]
 pub struct FetchedFields {
@@ -132,8 +148,8 @@ pub struct FetchedFields {
     pub child_orders: Option<serde_json::Value>,
     /// When the broker answered (fetched only).
     pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Why the fetch was parked (failed only).
-    pub fetch_error: Option<String>,
+    /// Why the fetch was parked, as a `FetchErrorCode` spelling (failed only).
+    pub fetch_error_code: Option<&'static str>,
 }
 
 /// Applies a fetch outcome unless the participation already holds this revision or a newer
@@ -154,7 +170,7 @@ pub async fn apply_fetch_outcome(
         participations::avg_fill_price.eq(fields.avg_fill_price),
         participations::child_orders.eq(fields.child_orders),
         participations::fetched_at.eq(fields.fetched_at),
-        participations::fetch_error.eq(fields.fetch_error),
+        participations::fetch_error_code.eq(fields.fetch_error_code),
         participations::fetch_revision.eq(revision),
         participations::updated_at.eq(diesel::dsl::now),
     ))

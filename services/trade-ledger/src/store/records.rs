@@ -2,6 +2,7 @@
 
 use super::schema::{api_keys, bot_followers, bots, broker_accounts, partners, tickers, users};
 use crate::domain::keys::NewKey;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
@@ -65,6 +66,47 @@ pub async fn find_key(connection: &mut AsyncPgConnection, lookup_prefix: &str) -
         .first(connection)
         .await
         .optional()
+}
+
+/// A stored key as `admin revoke-key` sees it: whose it is and whether it is revoked.
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = api_keys)]
+pub struct KeyStatus {
+    /// `bot`, `partner` or `user`.
+    pub owner_kind: String,
+    /// The owner's id.
+    pub owner_id: Uuid,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The key with this lookup prefix, revoked or not, locked until the transaction ends (two
+/// concurrent revocations then report one revocation and one "already revoked").
+pub async fn key_status_for_update(
+    connection: &mut AsyncPgConnection,
+    lookup_prefix: &str,
+) -> QueryResult<Option<KeyStatus>> {
+    api_keys::table
+        .filter(api_keys::lookup_prefix.eq(lookup_prefix))
+        .select(KeyStatus::as_select())
+        .for_update()
+        .first(connection)
+        .await
+        .optional()
+}
+
+/// Revokes the live key with this lookup prefix now; returns when, or `None` when there is no
+/// live key with it. [`find_key`] no longer finds it.
+pub async fn revoke_key(connection: &mut AsyncPgConnection, lookup_prefix: &str) -> QueryResult<Option<DateTime<Utc>>> {
+    diesel::update(
+        api_keys::table.filter(api_keys::lookup_prefix.eq(lookup_prefix)).filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(diesel::dsl::now))
+    .returning(api_keys::revoked_at)
+    .get_result::<Option<DateTime<Utc>>>(connection)
+    .await
+    .optional()
+    .map(Option::flatten)
 }
 
 /// Creates a partner.

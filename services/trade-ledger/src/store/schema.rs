@@ -92,12 +92,12 @@ diesel::table! {
         avg_fill_price -> Nullable<Numeric>,
         child_orders -> Nullable<Jsonb>,
         fetched_at -> Nullable<Timestamptz>,
-        fetch_error -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         fetch_event_id -> Nullable<Uuid>,
         fetch_requested_at -> Timestamptz,
         fetch_revision -> Int4,
+        fetch_error_code -> Nullable<Text>,
     }
 }
 

@@ -401,8 +401,8 @@ pub struct ParticipationRow {
     pub child_orders: Option<String>,
     /// Fetched at.
     pub fetched_at: Option<DateTime<Utc>>,
-    /// Why the fetch was parked, when it was.
-    pub fetch_error: Option<String>,
+    /// Why the fetch was parked, when it was: a `FetchErrorCode` spelling.
+    pub fetch_error_code: Option<String>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -431,7 +431,7 @@ pub async fn participations_of(
                 "participations.child_orders::text",
             ),
             participations::fetched_at,
-            participations::fetch_error,
+            participations::fetch_error_code,
             participations::created_at,
         ))
         .load(connection)

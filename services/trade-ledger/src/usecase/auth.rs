@@ -1,4 +1,7 @@
 //! Authentication of bot keys, partner keys and user tokens (CONTRACTS §1, §4).
+//!
+//! The gateway sends a [`KeyProof`] (lookup prefix + SHA-256), never the key: the row is found
+//! by its prefix and the digests are compared in constant time.
 
 use super::storage_error;
 use crate::domain::keys;
@@ -6,6 +9,7 @@ use crate::store::records::{self, StoredKey};
 use bus::BusError;
 use bus::messages::ledger_auth::{Credential, Principal};
 use diesel_async::AsyncPgConnection;
+use domain::api_key::KeyProof;
 use domain::{BotId, PartnerId, UserId};
 use platform::db::PgPool;
 
@@ -14,35 +18,36 @@ use platform::db::PgPool;
 pub async fn authenticate(pool: &PgPool, credential: Credential) -> Result<Principal, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
     match credential {
-        Credential::Bot { slug, api_key } => {
+        Credential::Bot { slug, key } => {
             let bot = records::find_bot_by_slug(&mut connection, &slug)
                 .await
                 .map_err(storage_error)?
                 .ok_or_else(|| BusError::not_found(format!("Bot with slug '{slug}' not found")))?;
-            match stored_key(&mut connection, api_key.expose()).await? {
+            match stored_key(&mut connection, &key).await? {
                 Some(key) if key.owner_kind == "bot" && key.owner_id == bot.id => {
                     Ok(Principal::Bot { bot_id: BotId::from_uuid(bot.id), slug: bot.slug })
                 }
                 _ => Err(BusError::Forbidden { message: "Invalid API key for this bot".to_string() }),
             }
         }
-        Credential::Partner { api_key } => match stored_key(&mut connection, api_key.expose()).await? {
+        Credential::Partner { key } => match stored_key(&mut connection, &key).await? {
             Some(key) if key.owner_kind == "partner" => {
                 Ok(Principal::Partner { partner_id: PartnerId::from_uuid(key.owner_id) })
             }
             _ => Err(BusError::Forbidden { message: "Invalid API key".to_string() }),
         },
-        Credential::User { token } => match stored_key(&mut connection, token.expose()).await? {
+        Credential::User { token } => match stored_key(&mut connection, &token).await? {
             Some(key) if key.owner_kind == "user" => Ok(Principal::User { user_id: UserId::from_uuid(key.owner_id) }),
             _ => Err(BusError::Forbidden { message: "Invalid token".to_string() }),
         },
     }
 }
 
-/// The stored key that `presented` is, if any: found by its prefix, then its hash compared in
-/// constant time.
-async fn stored_key(connection: &mut AsyncPgConnection, presented: &str) -> Result<Option<StoredKey>, BusError> {
-    let Some(prefix) = keys::lookup_prefix(presented) else { return Ok(None) };
-    let stored = records::find_key(connection, prefix).await.map_err(storage_error)?;
-    Ok(stored.filter(|key| keys::matches(presented, &key.secret_sha256)))
+/// The stored key that `presented` proves, if any: found by its prefix, then its digest
+/// compared in constant time.
+async fn stored_key(connection: &mut AsyncPgConnection, presented: &KeyProof) -> Result<Option<StoredKey>, BusError> {
+    let well_formed = domain::api_key::is_lookup(&presented.lookup);
+    let Some(digest) = presented.digest_bytes().filter(|_| well_formed) else { return Ok(None) };
+    let stored = records::find_key(connection, &presented.lookup).await.map_err(storage_error)?;
+    Ok(stored.filter(|key| keys::digest_matches(&digest, &key.secret_sha256)))
 }

@@ -89,7 +89,7 @@ fn fetched(event: &OrderFetched) -> FetchedFields {
         avg_fill_price: event.order.avg_fill_price,
         child_orders: Some(serde_json::Value::Array(event.children.iter().map(child_view).collect())),
         fetched_at: Some(event.fetched_at),
-        fetch_error: None,
+        fetch_error_code: None,
     }
 }
 
@@ -112,7 +112,8 @@ fn failed(event: &OrderFetchFailed) -> FetchedFields {
         avg_fill_price: None,
         child_orders: None,
         fetched_at: None,
-        fetch_error: Some(event.reason.clone()),
+        // Only the code is kept: clients see its fixed message, never the fetcher's detail.
+        fetch_error_code: Some(event.code.as_str()),
     }
 }
 

@@ -1,5 +1,9 @@
 //! Reference 000: link bot trades to users' broker orders. Each new participation writes a
 //! `participation created` event to the outbox in the same transaction.
+//!
+//! A bot reaches only its followers: the broker account must be the user's and must have an
+//! `active` follow link to the bot (any ticker). Without the second check any bot key could
+//! make the fetcher read the broker orders of any account on the platform.
 
 use super::storage_error;
 use crate::store::participations::{self, AccountOwner, NewParticipation, ParticipationKey};
@@ -12,7 +16,7 @@ use bus::messages::bot_api::{
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
 use domain::{BrokerAccountId, EventId, UserId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Validates each item against the database, inserts the new ones and their outbox events
@@ -32,6 +36,13 @@ pub async fn create(
         .into_iter()
         .map(|account| (account.id, account))
         .collect();
+    // One query for the whole batch, like the two above.
+    let followers: HashSet<Uuid> =
+        participations::following_accounts(connection, *request.bot_id.as_uuid(), &account_ids)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .collect();
 
     let refusal = |item: &ParticipationInput| -> Option<String> {
         match trade_bots.get(&item.bot_trade_id) {
@@ -47,6 +58,12 @@ pub async fn create(
             return Some(format!(
                 "User broker account '{}' not found for user '{}'",
                 item.broker_account_id, item.user_id
+            ));
+        }
+        if !followers.contains(item.broker_account_id.as_uuid()) {
+            return Some(format!(
+                "User broker account '{}' does not follow bot '{}'",
+                item.broker_account_id, request.slug
             ));
         }
         None

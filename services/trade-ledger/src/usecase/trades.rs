@@ -8,6 +8,7 @@ use crate::store::trades::{self, NewTrade, NewTransactionRow, ParticipationRow, 
 use base64::Engine;
 use bus::BusError;
 use bus::messages::bot_api::ParticipationView;
+use bus::messages::fetch::{FetchError, FetchErrorCode};
 use bus::messages::trades::{
     AddTransactions, CreateTrade, GetTrade, ListTrades, NewTransaction, ParticipationsList, TradePatch, TradeReply,
     TradeView, TradesPage, TransactionPatch, TransactionUpdatedReply, TransactionView, TransactionsAddedReply,
@@ -476,6 +477,15 @@ fn transaction_view(row: TransactionRow) -> Result<TransactionView, diesel::resu
     })
 }
 
+/// The client's `{code, message}` for a stored code; the message is always the code's fixed
+/// one. The column's CHECK lists the same codes, so an unknown one means a newer schema than
+/// this binary knows: refused like any unreadable row.
+fn fetch_error(code: &str) -> Result<FetchError, diesel::result::Error> {
+    FetchErrorCode::parse(code)
+        .map(FetchError::from)
+        .ok_or_else(|| diesel::result::Error::DeserializationError(format!("unknown fetch error code {code:?}").into()))
+}
+
 fn participation_view(row: ParticipationRow) -> Result<ParticipationView, diesel::result::Error> {
     Ok(ParticipationView {
         id: row.id,
@@ -491,7 +501,7 @@ fn participation_view(row: ParticipationRow) -> Result<ParticipationView, diesel
         avg_fill_price: row.avg_fill_price,
         child_orders: row.child_orders.map(raw).transpose()?,
         fetched_at: row.fetched_at,
-        fetch_error: row.fetch_error,
+        fetch_error: row.fetch_error_code.as_deref().map(fetch_error).transpose()?,
         created_at: row.created_at,
     })
 }

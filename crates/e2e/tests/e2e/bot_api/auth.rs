@@ -3,7 +3,9 @@
 use super::fixture::Fixture;
 use bus::BusError;
 use bus::messages::ledger_auth::{Credential, Principal};
-use domain::Secret;
+use domain::api_key::KeyProof;
+use futures::StreamExt;
+use reqwest::Method;
 use std::time::Duration;
 use trade_ledger::admin::AdminCommand;
 
@@ -21,12 +23,12 @@ async fn partner_keys_and_user_tokens_resolve_to_their_owner_and_nothing_else() 
         async move { bus::request(&client, &endpoint, &credential, Duration::from_secs(5)).await }
     };
 
-    let partner_key = Secret::new(partner["apiKey"].as_str().unwrap());
-    match ask(Credential::Partner { api_key: partner_key.clone() }).await.unwrap() {
+    let partner_key = KeyProof::of(partner["apiKey"].as_str().unwrap());
+    match ask(Credential::Partner { key: partner_key.clone() }).await.unwrap() {
         Principal::Partner { partner_id } => assert_eq!(partner_id.to_string(), partner["partnerId"].as_str().unwrap()),
         other => panic!("{other:?}"),
     }
-    let token = Secret::new(user["token"].as_str().unwrap());
+    let token = KeyProof::of(user["token"].as_str().unwrap());
     match ask(Credential::User { token: token.clone() }).await.unwrap() {
         Principal::User { user_id } => assert_eq!(user_id.to_string(), user["userId"].as_str().unwrap()),
         other => panic!("{other:?}"),
@@ -36,8 +38,46 @@ async fn partner_keys_and_user_tokens_resolve_to_their_owner_and_nothing_else() 
         matches!(result, Err(bus::RequestError::Rejected(BusError::Forbidden { .. })))
     };
     assert!(refused(ask(Credential::User { token: partner_key }).await));
-    assert!(refused(ask(Credential::Partner { api_key: token }).await));
-    let bot_key = Secret::new(fixture.bot.key.clone());
-    assert!(refused(ask(Credential::Partner { api_key: bot_key }).await));
-    assert!(refused(ask(Credential::Partner { api_key: Secret::new("tb_0123456789ab_forged") }).await));
+    assert!(refused(ask(Credential::Partner { key: token }).await));
+    let bot_key = KeyProof::of(&fixture.bot.key);
+    assert!(refused(ask(Credential::Partner { key: bot_key }).await));
+    assert!(refused(ask(Credential::Partner { key: KeyProof::of("tb_0123456789ab_forged") }).await));
+}
+
+/// Anyone able to listen on the bus must not learn a key: the gateway sends the ledger only
+/// the key's lookup prefix and its SHA-256.
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_never_cross_the_bus() {
+    let fixture = Fixture::start().await;
+    let partner = fixture.system.admin(AdminCommand::CreatePartner { name: "Acme".into() }).await;
+    let partner_key = partner["apiKey"].as_str().unwrap().to_string();
+    let client = fixture.system.nats().client().await;
+    // A plain subscription (not the ledger's queue group) sees a copy of every request.
+    let mut requests =
+        client.subscribe(fixture.system.nats().subjects().authenticate().subject().to_string()).await.unwrap();
+    client.flush().await.unwrap();
+
+    let (status, _) = fixture.get("/trades").await;
+    assert_eq!(status, 200);
+    let (status, _) = fixture
+        .send(
+            Method::GET,
+            "/partner/v1/bots/backtest/00000000-0000-0000-0000-000000000000/status",
+            Some(&partner_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let message = tokio::time::timeout(Duration::from_secs(5), requests.next()).await.unwrap().unwrap();
+        seen.push(String::from_utf8(message.payload.to_vec()).unwrap());
+    }
+    for (key, payload) in [(&fixture.bot.key, &seen[0]), (&partner_key, &seen[1])] {
+        let secret_part = key.rsplit('_').next().unwrap();
+        assert!(!payload.contains(secret_part), "the key crossed the bus: {payload}");
+        let proof = KeyProof::of(key);
+        assert!(payload.contains(&proof.lookup) && payload.contains(&proof.sha256), "{payload}");
+    }
 }

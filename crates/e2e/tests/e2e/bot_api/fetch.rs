@@ -66,21 +66,34 @@ async fn a_participation_shows_its_fetched_parent_and_child_orders() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_account_without_credentials_shows_fetch_failed_with_the_reason() {
+async fn an_account_without_credentials_shows_fetch_failed_with_a_fixed_code_and_message() {
     let fixture = Fixture::start().await;
     fixture.participate("ORD-9", &[]).await;
     let participation = fixture.settled("ORD-9").await;
     assert_eq!(participation["fetchStatus"], "fetch_failed");
-    assert_eq!(participation["fetchError"], format!("no credentials stored for broker account {}", fixture.account_id));
+    assert_eq!(
+        participation["fetchError"],
+        json!({"code": "no_credentials", "message": "No broker credentials are stored for this broker account"})
+    );
+    // Nothing of the fetcher's own detail reaches a client: no id, account number or broker text.
+    let shown = participation["fetchError"].to_string();
+    let internals =
+        [fixture.account_id.as_str(), fixture.user_id.as_str(), "VA0001", "TRADIER", "ORD-9", "credentials stored"];
+    for internal in internals {
+        assert!(!shown.contains(internal), "fetchError shows {internal:?}: {shown}");
+    }
 
     // Credentials arrive; an admin retry fetches it and the participation moves on.
     fixture.store_credentials().await;
     fixture.system.fetcher_admin(AdminCommand::Retry { participation: None, all: true }, "").await;
-    test_support::eventually("participation fetched after the retry", Duration::from_secs(30), || async {
-        let (_, reply) = fixture.get(&format!("/trades/{}/participations", fixture.bot.trade_id)).await;
-        (reply["participations"][0]["fetchStatus"] == "fetched").then_some(())
-    })
-    .await;
+    let participation =
+        test_support::eventually("participation fetched after the retry", Duration::from_secs(30), || async {
+            let (_, reply) = fixture.get(&format!("/trades/{}/participations", fixture.bot.trade_id)).await;
+            let participation = &reply["participations"][0];
+            (participation["fetchStatus"] == "fetched").then(|| participation.clone())
+        })
+        .await;
+    assert_eq!(participation["fetchError"], Value::Null, "a fetched participation has no error");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -182,4 +195,26 @@ async fn dump_database(fixture: &Fixture, service: ServiceName) -> String {
         dump.extend(rows.into_iter().map(|row| row.text));
     }
     dump
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_document_shows_fetch_error_as_a_code_and_message() {
+    let fixture = Fixture::start().await;
+    let (status, document) = fixture.send(reqwest::Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    let schemas = &document["components"]["schemas"];
+    let field = schemas["ParticipationView"]["properties"]["fetchError"].to_string();
+    assert!(field.contains("#/components/schemas/FetchError\""), "{field}");
+    assert_eq!(schemas["FetchError"]["required"], json!(["code", "message"]));
+    assert_eq!(
+        schemas["FetchErrorCode"]["enum"],
+        json!([
+            "no_credentials",
+            "broker_refused",
+            "order_not_found",
+            "broker_unavailable",
+            "unstorable_answer",
+            "fetch_timed_out"
+        ])
+    );
 }

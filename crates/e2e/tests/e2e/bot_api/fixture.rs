@@ -1,4 +1,5 @@
-//! A system with two bots, a user with a broker account, a ticker and a trade per bot.
+//! A system with two bots, a user with a broker account that follows the first bot, another
+//! user with an account that follows nothing, a ticker and a trade per bot.
 
 use crate::system::System;
 use diesel_async::RunQueryDsl;
@@ -26,7 +27,8 @@ pub struct Fixture {
     http: reqwest::Client,
 }
 
-fn text(value: &Value, field: &str) -> String {
+/// A string field of an admin command's output.
+pub fn text(value: &Value, field: &str) -> String {
     value[field].as_str().unwrap_or_else(|| panic!("{field} in {value}")).to_string()
 }
 
@@ -62,14 +64,24 @@ impl Fixture {
                 min_amount: None,
             })
             .await;
-        let bot = Self::bot(&system, "alpha-bot").await;
-        let other = Self::bot(&system, "beta-bot").await;
+        let bot = Self::bot(&system, "alpha-bot", None).await;
+        let other = Self::bot(&system, "beta-bot", None).await;
+        let account_id = text(&account, "brokerAccountId");
+        // A bot reaches only its followers: the user's account follows alpha-bot.
+        system
+            .admin(AdminCommand::Follow {
+                bot: bot.slug.clone(),
+                broker_account: account_id.parse().unwrap(),
+                ticker: "AAPL".into(),
+                quantity: "1".parse().unwrap(),
+            })
+            .await;
         Self {
             system,
             bot,
             other,
             user_id,
-            account_id: text(&account, "brokerAccountId"),
+            account_id,
             _other_user_id: other_user_id,
             other_account_id: text(&other_account, "brokerAccountId"),
             ticker_id: text(&ticker, "tickerId"),
@@ -77,8 +89,13 @@ impl Fixture {
         }
     }
 
-    async fn bot(system: &System, slug: &str) -> Bot {
-        let created = system.admin(AdminCommand::CreateBot { slug: slug.into(), name: slug.into(), owner: None }).await;
+    /// Another external bot owned by `owner`, with its key and a pending AAPL trade.
+    pub async fn add_bot(&self, slug: &str, owner: Option<Uuid>) -> Bot {
+        Self::bot(&self.system, slug, owner).await
+    }
+
+    async fn bot(system: &System, slug: &str, owner: Option<Uuid>) -> Bot {
+        let created = system.admin(AdminCommand::CreateBot { slug: slug.into(), name: slug.into(), owner }).await;
         let id = text(&created, "botId");
         let trade_id = Uuid::now_v7();
         let mut connection = system.db(ServiceName::TradeLedger).connect().await;
@@ -122,6 +139,13 @@ impl Fixture {
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let path = format!("/api/bots/{}{path}", self.bot.slug);
         self.send(reqwest::Method::GET, &path, Some(&self.bot.key.clone()), None).await
+    }
+
+    /// Runs one SQL statement on the ledger's database (e.g. pausing a follow link, which no
+    /// admin command does).
+    pub async fn execute(&self, sql: &str) {
+        let mut connection = self.system.db(ServiceName::TradeLedger).connect().await;
+        diesel::sql_query(sql).execute(&mut connection).await.unwrap();
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

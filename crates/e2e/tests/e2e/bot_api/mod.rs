@@ -5,5 +5,6 @@ mod fetch;
 mod fixture;
 mod idempotency;
 mod participations;
+mod revocation;
 mod state;
 mod trades;

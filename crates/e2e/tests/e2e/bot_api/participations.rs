@@ -1,10 +1,12 @@
-//! Reference 000 and the checks every Bot API route makes first (CONTRACTS §1).
+//! Reference 000, who a bot may reach, and the checks every Bot API route makes first
+//! (CONTRACTS §1).
 
-use super::fixture::Fixture;
+use super::fixture::{Fixture, text};
 use domain::ServiceName;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
+use trade_ledger::admin::AdminCommand;
 
 fn item(fixture: &Fixture, order: &str) -> Value {
     json!({
@@ -130,7 +132,7 @@ async fn the_bot_reads_its_configuration_without_credentials() {
     let fixture = Fixture::start().await;
     fixture
         .system
-        .admin(trade_ledger::admin::AdminCommand::Follow {
+        .admin(AdminCommand::Follow {
             bot: "alpha-bot".into(),
             broker_account: fixture.account_id.parse().unwrap(),
             ticker: "AAPL".into(),
@@ -149,4 +151,92 @@ async fn the_bot_reads_its_configuration_without_credentials() {
     assert_eq!(follower["tickers"][0]["symbol"], "AAPL");
     assert_eq!(follower["tickers"][0]["quantity"], "10");
     assert!(!reply.to_string().contains(&fixture.bot.key), "never a credential");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bot_reaches_only_the_broker_accounts_that_follow_it() {
+    let fixture = Fixture::start().await;
+    let admin = |command: AdminCommand| fixture.system.admin(command);
+    // Partner A: a user with a bot and three accounts; partner B: a user with one account.
+    let partner_a = text(&admin(AdminCommand::CreatePartner { name: "Partner A".into() }).await, "partnerId");
+    let partner_b = text(&admin(AdminCommand::CreatePartner { name: "Partner B".into() }).await, "partnerId");
+    let user = |partner: &str, email: &str| {
+        admin(AdminCommand::CreateUser { partner: Some(partner.parse().unwrap()), email: email.into() })
+    };
+    let user_a = text(&user(&partner_a, "a@partner-a.example").await, "userId");
+    let user_b = text(&user(&partner_b, "b@partner-b.example").await, "userId");
+    let account = |user: &str, number: &str| {
+        admin(AdminCommand::CreateBrokerAccount {
+            user: user.parse().unwrap(),
+            broker: "TRADIER".into(),
+            account_number: number.into(),
+        })
+    };
+    let following = text(&account(&user_a, "A-FOLLOWS").await, "brokerAccountId");
+    let not_following = text(&account(&user_a, "A-NEVER").await, "brokerAccountId");
+    let paused = text(&account(&user_a, "A-PAUSED").await, "brokerAccountId");
+    let foreign = text(&account(&user_b, "B-ELSEWHERE").await, "brokerAccountId");
+    let bot = fixture.add_bot("partner-a-bot", Some(user_a.parse().unwrap())).await;
+    let follow = |bot: &str, account: &str| {
+        admin(AdminCommand::Follow {
+            bot: bot.into(),
+            broker_account: account.parse().unwrap(),
+            ticker: "AAPL".into(),
+            quantity: "1".parse().unwrap(),
+        })
+    };
+    follow(&bot.slug, &following).await;
+    follow(&bot.slug, &paused).await;
+    // Following another bot does not open the account to this one.
+    follow(&fixture.other.slug, &foreign).await;
+
+    let post = |items: Vec<Value>| {
+        let path = format!("/api/bots/{}/participations", bot.slug);
+        let body = json!({ "participations": items }).to_string();
+        let key = bot.key.clone();
+        let fixture = &fixture;
+        async move { fixture.send(Method::POST, &path, Some(&key), Some(body)).await }
+    };
+    let item = |user: &str, account: &str, order: &str| {
+        let trade = bot.trade_id;
+        json!({"botTradeId": trade, "userId": user, "brokerAccountId": account, "brokerOrderId": order})
+    };
+    let refused = |account: &str| {
+        let error = format!("User broker account '{account}' does not follow bot 'partner-a-bot'");
+        json!({"status": "error", "error": error})
+    };
+
+    // The account whose link is paused below still follows the bot here.
+    let (status, reply) = post(vec![
+        item(&user_b, &foreign, "B-1"),
+        item(&user_a, &not_following, "A-1"),
+        item(&user_a, &following, "A-2"),
+        item(&user_a, &paused, "A-3"),
+    ])
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["summary"], json!({"total": 4, "succeeded": 2, "failed": 2}), "{reply}");
+    assert_eq!(reply["results"][0], refused(&foreign));
+    assert_eq!(reply["results"][1], refused(&not_following));
+    assert_eq!(reply["results"][2]["status"], "success");
+    assert_eq!(reply["results"][3]["status"], "success");
+
+    // No longer following (the link paused): refused too.
+    fixture.execute(&format!("UPDATE bot_followers SET status = 'paused' WHERE broker_account_id = '{paused}'")).await;
+    let (status, reply) = post(vec![item(&user_a, &paused, "A-4"), item(&user_a, &following, "A-5")]).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["results"][0], refused(&paused));
+    assert_eq!(reply["results"][1]["status"], "success");
+
+    // Nothing was written for a refused item: no participation, no event asking for its orders.
+    let rows_of = |account: &str| format!("SELECT count(*) FROM participations WHERE broker_account_id = '{account}'");
+    assert_eq!(fixture.count(&rows_of(&foreign)).await, 0);
+    assert_eq!(fixture.count(&rows_of(&not_following)).await, 0);
+    assert_eq!(fixture.count(&rows_of(&paused)).await, 1, "only the one made while it followed");
+    assert_eq!(fixture.count(&rows_of(&following)).await, 2);
+    assert_eq!(fixture.count("SELECT count(*) FROM outbox").await, 3, "one event per accepted participation");
+    for account in [&foreign, &not_following] {
+        let events = format!("SELECT count(*) FROM outbox WHERE payload::text LIKE '%{account}%'");
+        assert_eq!(fixture.count(&events).await, 0, "no fetch is asked for {account}");
+    }
 }

@@ -8,7 +8,8 @@ use super::errors::BotApiError;
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use bus::messages::ledger_auth::{Credential, Principal};
-use domain::{BotId, Secret};
+use domain::BotId;
+use domain::api_key::KeyProof;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -77,7 +78,8 @@ pub async fn authenticate(
     if let Some(bot) = state.auth_cache.get(&cache_key) {
         return Ok(bot);
     }
-    let credential = Credential::Bot { slug: slug.to_string(), api_key: Secret::new(api_key) };
+    // Only the key's lookup prefix and digest cross the bus, never the key.
+    let credential = Credential::Bot { slug: slug.to_string(), key: KeyProof::of(api_key) };
     let principal = bus::request(&state.nats, &state.subjects.authenticate(), &credential, state.backend_timeout())
         .await
         .map_err(BotApiError::from_request)?;
