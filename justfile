@@ -8,7 +8,7 @@ backends := "trade-ledger outbox-broker-fetcher backtest-executor live-session-r
 default:
     @just --list --unsorted
 
-# Run the whole system: infrastructure, migrations, build, demo data, all five services, wait for green /status.
+# Run the whole system: infrastructure, migrations, build, demo data, all five services plus tradier-sim and market-feed, wait for green /status.
 up: infra migrate candles
     bash deploy/local/seed.sh --once
     bash deploy/local/services.sh start
@@ -26,7 +26,7 @@ seed: migrate
 admin *args: build
     APP_CONFIG_DIR=services/trade-ledger/config APP_LOG__LEVEL=warn ./target/debug/trade-ledger admin {{args}}
 
-# Stop the services started by `just up` (Postgres and NATS keep running; `just infra-down` stops ours).
+# Stop what `just up` started, market feed included (Postgres and NATS keep running; `just infra-down` stops ours).
 down:
     bash deploy/local/services.sh stop
 

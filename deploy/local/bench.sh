@@ -29,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 GATEWAY_PORT=${APP_HTTP__PORT:-8080}
-SERVICES=(tradier-sim trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
+SERVICES=(tradier-sim market-feed trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
 
 usage() {
     echo "usage: $0 ingest|outbox|engine [loadgen flags, see: cargo run -p loadgen -- --help]" >&2

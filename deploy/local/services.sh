@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the five services (and the local Tradier-compatible server the
-# fetcher talks to) for `just up` / `just down` / `just status`. Each runs in the background
-# from target/$PROFILE (debug by default; benchmarks use PROFILE=release) with its own config
-# folder; logs go to .local/logs/<service>.log and pids to .local/run/<service>.pid.
+# fetcher talks to, and the market feed publishing quotes) for `just up` / `just down` /
+# `just status`. Each runs in the background from target/$PROFILE (debug by default; benchmarks
+# use PROFILE=release) with its own config folder; logs go to .local/logs/<service>.log and
+# pids to .local/run/<service>.pid.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SERVICES=(tradier-sim trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
+SERVICES=(tradier-sim market-feed trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
 TRADIER_ADDR=${TRADIER_ADDR:-127.0.0.1:8090}
+FEED_PORT=8091 # crates/market-feed/config/default.toml
 LOGS=.local/logs
 RUN=.local/run
 GATEWAY_PORT=${APP_HTTP__PORT:-8080}
@@ -37,13 +39,17 @@ start() {
             echo "$service already running (pid $(cat "$RUN/$service.pid"))"
             continue
         fi
-        [[ -x target/$PROFILE/$service ]] || { echo "target/$PROFILE/$service is missing: run 'just build'" >&2; exit 1; }
-        local args=(serve)
+        local profile=$PROFILE args=(serve) config=services/$service/config
+        # The feed is no benchmark's subject: a release system whose benchmark built no release
+        # feed runs the debug one (`just up` always builds debug).
+        [[ $service == market-feed && ! -x target/$profile/$service ]] && profile=debug
+        [[ -x target/$profile/$service ]] || { echo "target/$profile/$service is missing: run 'just build'" >&2; exit 1; }
         [[ $service == tradier-sim ]] && args=(--addr "$TRADIER_ADDR")
-        APP_CONFIG_DIR="services/$service/config" setsid "target/$PROFILE/$service" "${args[@]}" \
+        [[ $service == market-feed ]] && args=() config=crates/market-feed/config
+        APP_CONFIG_DIR="$config" setsid "target/$profile/$service" "${args[@]}" \
             >>"$LOGS/$service.log" 2>&1 </dev/null &
         echo $! >"$RUN/$service.pid"
-        echo "started $service ($PROFILE, pid $!, log $LOGS/$service.log)"
+        echo "started $service ($profile, pid $!, log $LOGS/$service.log)"
     done
     echo -n "waiting for the gateway's /status to be green "
     for _ in $(seq 1 120); do
@@ -54,6 +60,7 @@ start() {
             echo "The gateway is at http://127.0.0.1:$GATEWAY_PORT"
             echo "  curl http://127.0.0.1:$GATEWAY_PORT/status"
             echo "  API docs: http://127.0.0.1:$GATEWAY_PORT/docs   OpenAPI: http://127.0.0.1:$GATEWAY_PORT/openapi.json"
+            echo "Market feed (quotes on NATS): curl http://127.0.0.1:$FEED_PORT/_feed/symbols"
             echo "Logs: just logs <service>   Stop: just down"
             return 0
         fi

@@ -5,11 +5,12 @@
 //! a subject the code does not use. [`render`] turns it into the files of `proto/`:
 //! `README.md` (the human-readable table), `catalogue.json`, and `schemas/<Type>.json`, the
 //! JSON Schema of each message body as it travels (events inside their envelope, replies
-//! inside `{"ok"} | {"error"}`).
+//! inside `{"ok"} | {"error"}`, quotes as they are).
 
 use crate::envelope::Event;
 use crate::error::Reply;
-use crate::subjects::{Endpoint, Kind, Subjects, Topic};
+use crate::permissions::MARKET_FEED_USER;
+use crate::subjects::{Endpoint, Kind, MarketData, Subjects, Topic};
 use domain::ServiceName;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -92,6 +93,27 @@ impl Catalogue {
             producer: topic.producer().to_string(),
             consumers: consumers.iter().map(ToString::to_string).collect(),
             stream: Some(subjects.stream_name(topic.producer())),
+            description,
+        });
+    }
+
+    fn market_data<T: JsonSchema>(
+        &mut self,
+        market_data: &MarketData<T>,
+        producer: &str,
+        consumers: &[ServiceName],
+        name: &str,
+        description: &'static str,
+    ) {
+        let message = self.schema::<T>(name);
+        self.subjects.push(SubjectEntry {
+            subject: market_data.subject().to_string(),
+            kind: Kind::MarketData.token(),
+            message,
+            reply: None,
+            producer: producer.to_string(),
+            consumers: consumers.iter().map(ToString::to_string).collect(),
+            stream: None,
             description,
         });
     }
@@ -192,7 +214,14 @@ pub fn catalogue() -> Catalogue {
         Kind::Query,
         "gateway",
         ("GetTrade", "ParticipationsList"),
-        "A trade's participations with their broker order details.",
+        "A trade's participations with their broker order details, paged.",
+    );
+    catalogue.endpoint(
+        &subjects.trade_transactions(),
+        Kind::Query,
+        "gateway",
+        ("ListTransactions", "TransactionsPage"),
+        "A page of a trade's transactions, oldest first (GET /api/bots/:slug/trades/:tradeId/transactions).",
     );
     catalogue.endpoint(
         &subjects.partner_user(),
@@ -220,7 +249,7 @@ pub fn catalogue() -> Catalogue {
         &subjects.order_fetch_failed(),
         &[ServiceName::TradeLedger],
         "OrderFetchFailed",
-        "A participation's fetch was parked as a dead letter (reason included).",
+        "A participation's fetch was parked as a dead letter (one of six fixed codes; the detail stays in the fetcher).",
     );
     catalogue.topic(
         &subjects,
@@ -278,6 +307,13 @@ pub fn catalogue() -> Catalogue {
         ("BacktestRef", "CancelBacktestReply"),
         "Cancel a backtest; true also when it had already finished.",
     );
+    catalogue.market_data(
+        &subjects.quote_placeholder(),
+        MARKET_FEED_USER,
+        &[ServiceName::LiveSessionRunner],
+        "QuoteMsg",
+        "One market's quote: plain JSON on core NATS, no envelope, no stream (a missed quote is replaced by the next).",
+    );
     catalogue.schema::<crate::BusError>("BusError");
     catalogue.schema::<crate::messages::idempotency::IdempotencyKey>("IdempotencyKey");
     catalogue
@@ -302,7 +338,8 @@ fn readme(catalogue: &Catalogue) -> String {
          Subjects are `<prefix>.<kind>.<context>.<name>.v<N>`; `{prefix}` is `tb` by default\n\
          (`APP_NATS__PREFIX`). Request bodies are the message's JSON; replies are\n\
          `{\"ok\": <reply>}` or `{\"error\": BusError}`; events are the `Event` envelope\n\
-         `{id, type, occurredAt, data}` with `Nats-Msg-Id` set to the event id.\n\n\
+         `{id, type, occurredAt, data}` with `Nats-Msg-Id` set to the event id. Market data\n\
+         (`md`) is plain JSON on core NATS, one subject per `{symbol}` (a single token).\n\n\
          | subject | kind | message | reply | producer | consumers | stream | purpose |\n\
          |---|---|---|---|---|---|---|---|\n",
     );

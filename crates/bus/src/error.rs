@@ -77,7 +77,8 @@ pub enum RequestError {
         /// The subject asked.
         subject: String,
     },
-    /// A responder exists but did not answer in time.
+    /// A responder exists (or existed) but did not answer in time. Unlike the other failures,
+    /// the responder may have acted: the gateway answers 504, not 503.
     #[error("no reply on {subject} within {timeout_ms} ms")]
     Timeout {
         /// The subject asked.
@@ -107,13 +108,20 @@ pub enum RequestError {
 }
 
 impl RequestError {
-    /// Whether the failure means "the service is not available": the gateway answers 503.
+    /// Whether the failure means "the service is not available" and nothing was done: the
+    /// gateway answers 503. A [`RequestError::Timeout`] is not: see [`Self::is_timeout`].
     pub fn is_unavailable(&self) -> bool {
         match self {
-            RequestError::NoResponders { .. } | RequestError::Timeout { .. } | RequestError::Transport { .. } => true,
+            RequestError::NoResponders { .. } | RequestError::Transport { .. } => true,
             RequestError::Rejected(error) => error.is_retryable(),
-            RequestError::Codec { .. } => false,
+            RequestError::Timeout { .. } | RequestError::Codec { .. } => false,
         }
+    }
+
+    /// Whether a responder took the request but its answer did not come in time, so the
+    /// outcome is unknown: the gateway answers 504.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, RequestError::Timeout { .. })
     }
 }
 
@@ -166,5 +174,13 @@ mod tests {
         assert!(!BusError::invalid("bad").is_retryable());
         assert!(RequestError::NoResponders { subject: "x".into() }.is_unavailable());
         assert!(!RequestError::Rejected(BusError::not_found("x")).is_unavailable());
+    }
+
+    #[test]
+    fn a_timeout_is_not_unavailability() {
+        let timeout = RequestError::Timeout { subject: "x".into(), timeout_ms: 5 };
+        assert!(timeout.is_timeout() && !timeout.is_unavailable());
+        let no_responders = RequestError::NoResponders { subject: "x".into() };
+        assert!(!no_responders.is_timeout() && no_responders.is_unavailable());
     }
 }

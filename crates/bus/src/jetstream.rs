@@ -1,10 +1,17 @@
-//! JetStream streams and durable consumers: what each service needs, created idempotently at
-//! start-up (creating what exists is a no-op), and the check that the server has JetStream.
+//! JetStream streams and durable consumers: what each service needs, ensured at start-up, and
+//! the check that the server has JetStream.
 //!
 //! One stream per producing service holds all its events (`<prefix>.evt.<context>.>`).
 //! A consuming service also ensures the producer's stream, so start-up order does not matter.
 //! Only features NATS 2.9 has are used: a single `filter_subject` per consumer, no per-message
-//! TTL, no stream metadata (see PLATFORM-NOTES.md).
+//! TTL, no stream metadata.
+//!
+//! A stream's limits (`max_age`, `max_bytes`, replicas, duplicate window) come from settings.
+//! The producer brings its own stream up to date when they change (see [`drift`]); a consumer
+//! only creates the producer's stream when it is missing, so two services configured
+//! differently never undo each other's update at every start.
+
+pub mod drift;
 
 use crate::subjects::Subjects;
 use async_nats::jetstream::{self, consumer, stream};
@@ -12,19 +19,68 @@ use domain::ServiceName;
 use serde::Deserialize;
 use std::time::Duration;
 
-/// How long the server remembers a `Nats-Msg-Id` to drop duplicate publishes.
+/// How long the server remembers a `Nats-Msg-Id` to drop duplicate publishes, by default.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
-/// How long events stay in a stream. Postgres outbox rows, not the stream, are the record:
-/// this only bounds the stream's disk use.
-pub const EVENT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// A stream to create.
+/// The limits of an event stream. Postgres outbox rows, not the stream, are the record: these
+/// only bound the stream's disk use and how long a consumer may be away without needing a
+/// re-publish from Postgres.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamLimits {
+    /// How long an event stays in the stream. Must stay below the consumers' processed-message
+    /// retention: a redelivery after the consumer forgot the event would apply it twice.
+    pub max_age: Duration,
+    /// The stream's size bound; the oldest events go first. The server reserves it against
+    /// its storage when the stream is created.
+    pub max_bytes: i64,
+    /// Copies of the stream in a NATS cluster (1 on a single server, which refuses more).
+    pub num_replicas: usize,
+    /// How long the server remembers a `Nats-Msg-Id` (at most `max_age`).
+    pub duplicate_window: Duration,
+}
+
+impl Default for StreamLimits {
+    /// Three days, 512 MiB, one replica, two minutes of duplicate detection.
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(3 * 24 * 3600),
+            max_bytes: 512 * 1024 * 1024,
+            num_replicas: 1,
+            duplicate_window: DUPLICATE_WINDOW,
+        }
+    }
+}
+
+/// A stream to ensure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamSpec {
     /// The stream name (carries the subject prefix).
     pub name: String,
     /// The subjects it captures.
     pub subjects: Vec<String>,
+    /// Whether this service produces to it: then its definition is brought up to date here;
+    /// otherwise it is only created when missing (its producer owns the definition).
+    pub owned: bool,
+    /// Its limits.
+    pub limits: StreamLimits,
+}
+
+impl StreamSpec {
+    /// The definition to create the stream with (file storage, limits retention).
+    pub fn config(&self) -> stream::Config {
+        stream::Config {
+            name: self.name.clone(),
+            subjects: self.subjects.clone(),
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::Limits,
+            discard: stream::DiscardPolicy::Old,
+            max_age: self.limits.max_age,
+            max_bytes: self.limits.max_bytes,
+            num_replicas: self.limits.num_replicas,
+            duplicate_window: self.limits.duplicate_window,
+            ..Default::default()
+        }
+    }
 }
 
 /// A durable pull consumer to create.
@@ -53,8 +109,23 @@ pub struct Topology {
     pub consumers: Vec<ConsumerSpec>,
 }
 
-fn events_stream(subjects: &Subjects, producer: ServiceName) -> StreamSpec {
-    StreamSpec { name: subjects.stream_name(producer), subjects: vec![subjects.events_of(producer)] }
+impl Topology {
+    /// The same topology with `limits` on every stream (from the service's settings).
+    pub fn with_limits(mut self, limits: &StreamLimits) -> Self {
+        for stream in &mut self.streams {
+            stream.limits = limits.clone();
+        }
+        self
+    }
+}
+
+fn events_stream(subjects: &Subjects, producer: ServiceName, service: ServiceName) -> StreamSpec {
+    StreamSpec {
+        name: subjects.stream_name(producer),
+        subjects: vec![subjects.events_of(producer)],
+        owned: producer == service,
+        limits: StreamLimits::default(),
+    }
 }
 
 fn consumer_of(
@@ -73,12 +144,13 @@ fn consumer_of(
     }
 }
 
-/// What `service` needs on the server.
+/// What `service` needs on the server, with default stream limits (see
+/// [`Topology::with_limits`]).
 pub fn topology(subjects: &Subjects, service: ServiceName) -> Topology {
-    let own_stream = events_stream(subjects, service);
+    let own_stream = events_stream(subjects, service, service);
     match service {
         ServiceName::TradeLedger => Topology {
-            streams: vec![own_stream, events_stream(subjects, ServiceName::OutboxBrokerFetcher)],
+            streams: vec![own_stream, events_stream(subjects, ServiceName::OutboxBrokerFetcher, service)],
             // Both fetch outcomes, in the order the fetcher published them.
             consumers: vec![consumer_of(
                 subjects,
@@ -90,7 +162,7 @@ pub fn topology(subjects: &Subjects, service: ServiceName) -> Topology {
         },
         ServiceName::LiveSessionRunner => Topology { streams: vec![own_stream], consumers: vec![] },
         ServiceName::OutboxBrokerFetcher => Topology {
-            streams: vec![own_stream, events_stream(subjects, ServiceName::TradeLedger)],
+            streams: vec![own_stream, events_stream(subjects, ServiceName::TradeLedger, service)],
             consumers: vec![consumer_of(
                 subjects,
                 service,
@@ -130,6 +202,40 @@ pub enum JetStreamError {
         /// The server's answer.
         reason: String,
     },
+    /// A stream exists with a value NATS cannot change in place.
+    #[error(
+        "JetStream stream {stream:?} exists with {field} = {current}, but its definition asks for {field} = {wanted}; \
+         NATS cannot change `{field}` of an existing stream: restore the old value, or recreate the stream \
+         (it is transport only: Postgres keeps the events)"
+    )]
+    Immutable {
+        /// The stream.
+        stream: String,
+        /// The field (`storage`, `retention`).
+        field: &'static str,
+        /// What the server has.
+        current: String,
+        /// What the definition asks for.
+        wanted: String,
+    },
+    /// The server refused to update a stream whose definition changed.
+    #[error("JetStream stream {stream:?} could not be updated ({changes}): {reason}")]
+    Update {
+        /// The stream.
+        stream: String,
+        /// The fields that changed, `field: current -> wanted`.
+        changes: String,
+        /// The server's answer.
+        reason: String,
+    },
+    /// The server accepted an update but kept other values.
+    #[error("JetStream stream {stream:?} did not take its definition ({changes}): the server kept these values")]
+    NotApplied {
+        /// The stream.
+        stream: String,
+        /// The fields still different, `field: current -> wanted`.
+        changes: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -152,24 +258,11 @@ pub async fn check_enabled(client: &async_nats::Client) -> Result<(), JetStreamE
     }
 }
 
-/// Creates every stream and consumer of `topology` that does not exist yet.
+/// Creates every stream and consumer of `topology` that does not exist yet, and brings the
+/// streams this service owns up to date with their definition.
 pub async fn ensure(js: &jetstream::Context, topology: &Topology) -> Result<(), JetStreamError> {
     for spec in &topology.streams {
-        js.get_or_create_stream(stream::Config {
-            name: spec.name.clone(),
-            subjects: spec.subjects.clone(),
-            storage: stream::StorageType::File,
-            retention: stream::RetentionPolicy::Limits,
-            duplicate_window: DUPLICATE_WINDOW,
-            max_age: EVENT_MAX_AGE,
-            ..Default::default()
-        })
-        .await
-        .map_err(|error| JetStreamError::Create {
-            what: "stream",
-            name: spec.name.clone(),
-            reason: error.to_string(),
-        })?;
+        ensure_stream(js, spec).await?;
     }
     for spec in &topology.consumers {
         let stream = js.get_stream(&spec.stream).await.map_err(|error| JetStreamError::Create {
@@ -199,6 +292,55 @@ pub async fn ensure(js: &jetstream::Context, topology: &Topology) -> Result<(), 
     Ok(())
 }
 
+async fn ensure_stream(js: &jetstream::Context, spec: &StreamSpec) -> Result<(), JetStreamError> {
+    let wanted = spec.config();
+    let stream = js.get_or_create_stream(wanted.clone()).await.map_err(|error| JetStreamError::Create {
+        what: "stream",
+        name: spec.name.clone(),
+        reason: format!("{error} (num_replicas = {})", wanted.num_replicas),
+    })?;
+    if !spec.owned {
+        return Ok(());
+    }
+    let current = &stream.cached_info().config;
+    let changes = drift::changes(current, &wanted).map_err(|refused| JetStreamError::Immutable {
+        stream: spec.name.clone(),
+        field: refused.field,
+        current: refused.current,
+        wanted: refused.wanted,
+    })?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let described = describe(&changes);
+    // A single server refuses a new stream with several replicas, but 2.9 accepts the same
+    // change as an update and still keeps one copy: refuse it here, naming the field.
+    let clustered = stream.cached_info().cluster.as_ref().is_some_and(|cluster| cluster.name.is_some());
+    if !clustered && changes.iter().any(|c| c.field == "num_replicas") && wanted.num_replicas > 1 {
+        return Err(JetStreamError::Update {
+            stream: spec.name.clone(),
+            changes: described,
+            reason: "the NATS server is not a JetStream cluster, and a single server keeps one copy".to_string(),
+        });
+    }
+    let info = js.update_stream(drift::updated(current, &wanted)).await.map_err(|error| JetStreamError::Update {
+        stream: spec.name.clone(),
+        changes: described.clone(),
+        reason: error.to_string(),
+    })?;
+    // NATS 2.9 may accept an update and keep a value (replicas on a single server): check.
+    let left = drift::changes(&info.config, &wanted).unwrap_or_else(|refused| vec![refused]);
+    if !left.is_empty() {
+        return Err(JetStreamError::NotApplied { stream: spec.name.clone(), changes: describe(&left) });
+    }
+    tracing::info!(stream = %spec.name, changes = %described, "JetStream stream definition updated");
+    Ok(())
+}
+
+fn describe(changes: &[drift::Change]) -> String {
+    changes.iter().map(|c| format!("{}: {} -> {}", c.field, c.current, c.wanted)).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +353,27 @@ mod tests {
         assert_eq!(names, ["tb_fetcher_events", "tb_ledger_events"]);
         assert_eq!(fetcher.consumers[0].stream, "tb_ledger_events");
         assert_eq!(fetcher.consumers[0].filter_subject, "tb.evt.ledger.participation_created.v1");
+        let owned: Vec<_> = fetcher.streams.iter().map(|s| s.owned).collect();
+        assert_eq!(owned, [true, false], "only the producer updates a stream's definition");
+    }
+
+    #[test]
+    fn limits_from_settings_reach_every_stream_definition() {
+        let subjects = Subjects::new("tb").unwrap();
+        let limits = StreamLimits {
+            max_age: Duration::from_secs(60),
+            max_bytes: 4096,
+            num_replicas: 3,
+            duplicate_window: Duration::from_secs(30),
+        };
+        let ledger = topology(&subjects, ServiceName::TradeLedger).with_limits(&limits);
+        for spec in &ledger.streams {
+            let config = spec.config();
+            assert_eq!(config.max_age, Duration::from_secs(60));
+            assert_eq!((config.max_bytes, config.num_replicas), (4096, 3));
+            assert_eq!(config.duplicate_window, Duration::from_secs(30));
+            assert_eq!(config.storage, stream::StorageType::File);
+        }
     }
 
     #[test]

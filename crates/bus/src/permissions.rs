@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! gateway ──pub cmd/qry──► ledger, fetcher, executor, runner   (each subscribes only its own)
-//!    ▲                          │ allow_responses: a reply goes only to the requester's inbox
+//!    ▲                          │ pub _INBOX.gateway.>: a reply goes only to a requester's inbox
 //!    └── sub _INBOX.gateway.> ◄─┘
 //! services ──pub <prefix>.evt.<own context>.>──► own stream
 //!          ──$JS.API on their own streams and durables, $JS.ACK of their own durables
@@ -13,6 +13,11 @@
 //!
 //! Every client's replies come to `_INBOX.<user>.…` ([`inbox_prefix`]), and only that user may
 //! subscribe there, so no service can read another's replies.
+//!
+//! Responders get an explicit publish grant on their requesters' inboxes rather than NATS's
+//! `allow_responses`: that option lets a responder publish to *any* reply subject a request
+//! names, so whoever may send a request could make a service "reply" into `$JS.API.…` (e.g.
+//! purge another service's stream) or into another service's event subjects.
 
 use crate::catalogue::catalogue;
 use crate::jetstream::topology;
@@ -44,9 +49,6 @@ pub struct UserPermissions {
     pub publish: BTreeSet<String>,
     /// Subjects it may subscribe to.
     pub subscribe: BTreeSet<String>,
-    /// Whether it answers requests: it may then publish to the reply subject of a request it
-    /// received, once, and to nothing else outside `publish`.
-    pub allow_responses: bool,
 }
 
 impl UserPermissions {
@@ -55,7 +57,6 @@ impl UserPermissions {
             user: user.to_string(),
             publish: BTreeSet::new(),
             subscribe: BTreeSet::from([format!("{}.>", inbox_prefix(user))]),
-            allow_responses: false,
         }
     }
 }
@@ -88,7 +89,8 @@ pub fn permissions(subjects: &Subjects) -> Vec<UserPermissions> {
         for (service, user) in &mut services {
             if entry.consumers.iter().any(|consumer| consumer == service.as_str()) {
                 user.subscribe.insert(subject.clone());
-                user.allow_responses = true;
+                // Its replies go to the requester's inbox and nowhere else.
+                user.publish.insert(format!("{}.>", inbox_prefix(&entry.producer)));
             }
         }
     }
@@ -110,22 +112,29 @@ pub fn permissions(subjects: &Subjects) -> Vec<UserPermissions> {
     users
 }
 
-/// What `service`'s JetStream set-up and consumers need: the account check, its streams
-/// (info, create, update), and its durable consumers (info, create, next batch, ack).
+/// What `service`'s JetStream set-up and consumers need: the account check, its streams (info
+/// and create; update only for its own, so no service can reshape, seal or shrink another's),
+/// and its durable consumers (info, create with exactly its filter, next batch, ack). No
+/// delete, purge or listing anywhere.
 fn jetstream_permissions(subjects: &Subjects, service: ServiceName, user: &mut UserPermissions) {
     let topology = topology(subjects, service);
+    let own_stream = subjects.stream_name(service);
     user.publish.insert("$JS.API.INFO".to_string());
     for stream in &topology.streams {
-        for action in ["INFO", "CREATE", "UPDATE"] {
-            user.publish.insert(format!("$JS.API.STREAM.{action}.{}", stream.name));
+        user.publish.insert(format!("$JS.API.STREAM.INFO.{}", stream.name));
+        // A consumer creates its producer's stream too, so start-up order does not matter; a
+        // create that differs from an existing stream is refused by the server.
+        user.publish.insert(format!("$JS.API.STREAM.CREATE.{}", stream.name));
+        if stream.name == own_stream {
+            user.publish.insert(format!("$JS.API.STREAM.UPDATE.{}", stream.name));
         }
     }
     for consumer in &topology.consumers {
-        let (stream, durable) = (&consumer.stream, &consumer.durable);
+        let (stream, durable, filter) = (&consumer.stream, &consumer.durable, &consumer.filter_subject);
         user.publish.insert(format!("$JS.API.CONSUMER.INFO.{stream}.{durable}"));
-        // The create request carries the filter subject as extra tokens.
-        user.publish.insert(format!("$JS.API.CONSUMER.CREATE.{stream}.{durable}"));
-        user.publish.insert(format!("$JS.API.CONSUMER.CREATE.{stream}.{durable}.>"));
+        // The create request names the filter subject as its last tokens: granting exactly it
+        // keeps a service from redefining its durable onto other subjects.
+        user.publish.insert(format!("$JS.API.CONSUMER.CREATE.{stream}.{durable}.{filter}"));
         user.publish.insert(format!("$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"));
         user.publish.insert(format!("$JS.ACK.{stream}.{durable}.>"));
     }
@@ -175,9 +184,6 @@ pub fn render(prefix: &str, users: &[UserPermissions], auth: impl Fn(&str) -> Us
         let _ = writeln!(out, "      permissions: {{");
         let _ = writeln!(out, "        publish: {{ allow: {} }}", list(&user.publish, "        "));
         let _ = writeln!(out, "        subscribe: {{ allow: {} }}", list(&user.subscribe, "        "));
-        if user.allow_responses {
-            let _ = writeln!(out, "        allow_responses: {{ max: 1 }}");
-        }
         let _ = writeln!(out, "      }}");
         let _ = writeln!(out, "    }}");
     }
@@ -215,7 +221,6 @@ mod tests {
         assert!(gateway.publish.iter().all(|s| s.starts_with("tb.cmd.") || s.starts_with("tb.qry.")), "{gateway:?}");
         assert!(gateway.publish.contains("tb.qry.ledger.authenticate.v1"));
         assert_eq!(gateway.subscribe, BTreeSet::from(["_INBOX.gateway.>".to_string()]));
-        assert!(!gateway.allow_responses);
     }
 
     #[test]
@@ -226,7 +231,7 @@ mod tests {
             assert_eq!(reads_ledger, user.user == "trade-ledger", "{user:?}");
         }
         let ledger = user("trade-ledger");
-        assert!(ledger.allow_responses);
+        assert!(ledger.publish.contains("_INBOX.gateway.>"));
         assert!(ledger.subscribe.contains("tb.cmd.ledger.create_participations.v1"));
         assert!(ledger.publish.contains("tb.evt.ledger.participation_created.v1"));
         assert!(!ledger.publish.iter().any(|s| s.starts_with("tb.evt.fetcher.")));
@@ -239,6 +244,38 @@ mod tests {
         assert!(fetcher.publish.contains("$JS.ACK.tb_ledger_events.fetcher_participation_created.>"));
         let ledger = user("trade-ledger");
         assert!(!ledger.publish.iter().any(|s| s.contains("fetcher_participation_created")), "{ledger:?}");
+    }
+
+    #[test]
+    fn nobody_may_delete_purge_list_or_reshape_another_services_stream() {
+        for user in users() {
+            for subject in &user.publish {
+                for forbidden in ["DELETE", "PURGE", "NAMES", "LIST", "MSG.GET", "MSG.DELETE"] {
+                    assert!(!subject.contains(&format!("STREAM.{forbidden}")), "{user:?}");
+                    assert!(!subject.contains(&format!("CONSUMER.{forbidden}")), "{user:?}");
+                }
+                assert!(!subject.starts_with("$JS.API.DIRECT"), "{user:?}");
+            }
+        }
+        for service in ServiceName::ALL {
+            let updates: Vec<_> = user(service.as_str())
+                .publish
+                .into_iter()
+                .filter(|s| s.starts_with("$JS.API.STREAM.UPDATE."))
+                .collect();
+            assert_eq!(updates, [format!("$JS.API.STREAM.UPDATE.tb_{}_events", service.context())]);
+        }
+        assert!(user("trade-ledger").publish.contains("$JS.API.STREAM.CREATE.tb_fetcher_events"));
+    }
+
+    #[test]
+    fn a_responder_may_reply_only_into_its_requesters_inbox() {
+        for name in ["trade-ledger", "outbox-broker-fetcher", "backtest-executor", "live-session-runner"] {
+            let service = user(name);
+            let inboxes: Vec<_> = service.publish.iter().filter(|s| s.starts_with("_INBOX")).collect();
+            assert_eq!(inboxes, ["_INBOX.gateway.>"], "{service:?}");
+            assert!(!service.publish.iter().any(|s| s == ">" || s.starts_with("$JS.API.STREAM.PURGE")));
+        }
     }
 
     #[test]

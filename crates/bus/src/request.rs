@@ -1,5 +1,8 @@
-//! Typed request/reply with a per-call timeout.
+//! Typed request/reply with a per-call timeout. Every request carries its deadline in the
+//! `Tb-Deadline` header (see [`crate::deadline`]), so the responder can tell when the
+//! requester stops waiting and roll back rather than commit what nobody will hear about.
 
+use crate::deadline::{DEADLINE_HEADER, Deadline};
 use crate::error::{Reply, RequestError};
 use crate::subjects::Endpoint;
 use async_nats::client::RequestErrorKind;
@@ -9,8 +12,10 @@ use std::time::Duration;
 
 /// Sends `request` to `endpoint` and waits at most `timeout` for the reply.
 ///
-/// No responders and timeouts come back as their own [`RequestError`] variants at once (NATS
-/// tells the requester when nobody subscribes), so a caller never hangs on a dead service.
+/// No responders come back at once as [`RequestError::NoResponders`] (NATS tells the
+/// requester when nobody subscribes), so a caller never hangs on a dead service; a responder
+/// that took the request but did not answer within `timeout` gives [`RequestError::Timeout`]:
+/// it may have acted, unless it honoured the `Tb-Deadline` sent along.
 pub async fn request<Req, Resp>(
     client: &async_nats::Client,
     endpoint: &Endpoint<Req, Resp>,
@@ -56,7 +61,9 @@ async fn send<Req: Serialize>(
 ) -> Result<async_nats::Message, RequestError> {
     let payload = serde_json::to_vec(request)
         .map_err(|error| RequestError::Codec { subject: subject.to_string(), reason: error.to_string() })?;
-    let outgoing = async_nats::Request::new().payload(payload.into()).timeout(Some(timeout));
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(DEADLINE_HEADER, Deadline::for_request(timeout).header_value());
+    let outgoing = async_nats::Request::new().payload(payload.into()).headers(headers).timeout(Some(timeout));
     client.send_request(subject.to_string(), outgoing).await.map_err(|error| match error.kind() {
         RequestErrorKind::NoResponders => RequestError::NoResponders { subject: subject.to_string() },
         RequestErrorKind::TimedOut => RequestError::Timeout {

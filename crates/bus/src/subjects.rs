@@ -1,6 +1,7 @@
 //! Subject, stream and consumer names. Nothing else in the workspace formats a subject: every
-//! caller asks [`Subjects`] for a typed [`Endpoint`] (request/reply) or [`Topic`] (event), so
-//! a subject and the types that travel on it cannot be paired wrongly.
+//! caller asks [`Subjects`] for a typed [`Endpoint`] (request/reply), [`Topic`] (event) or
+//! [`MarketData`] (quotes), so a subject and the types that travel on it cannot be paired
+//! wrongly.
 
 use crate::messages::backtest::{
     BacktestEquity, BacktestPage, BacktestRef, BacktestResults, BacktestStatus, GetBacktestLogs, GetBacktestPositions,
@@ -13,10 +14,11 @@ use crate::messages::bot_api::{
 use crate::messages::fetch::{OrderFetchFailed, OrderFetched};
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
+use crate::messages::market::{MarketSymbol, QuoteMsg};
 use crate::messages::partner::{GetPartnerUser, PartnerUser};
 use crate::messages::trades::{
-    AddTransactions, CreateTrade, GetTrade, ListTrades, ParticipationsList, TradeReply, TradesPage,
-    TransactionUpdatedReply, TransactionsAddedReply, UpdateTrade, UpdateTransaction,
+    AddTransactions, CreateTrade, GetTrade, ListTrades, ListTransactions, ParticipationsList, TradeReply, TradesPage,
+    TransactionUpdatedReply, TransactionsAddedReply, TransactionsPage, UpdateTrade, UpdateTransaction,
 };
 use crate::messages::{BacktestQueued, ParticipationCreated, PingReply, PingRequest};
 use domain::ServiceName;
@@ -108,6 +110,31 @@ impl<T> Topic<T> {
 impl<T> Clone for Topic<T> {
     fn clone(&self) -> Self {
         Self { subject: self.subject.clone(), producer: self.producer, _type: PhantomData }
+    }
+}
+
+/// The context of market-data subjects: the market feed, a producer that is not a backend
+/// service (it has no database and answers no requests).
+pub const FEED_CONTEXT: &str = "feed";
+
+/// A market-data subject on core NATS (no stream, no envelope) with the message type that is
+/// published on it as plain JSON.
+#[derive(Debug)]
+pub struct MarketData<T> {
+    subject: String,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> MarketData<T> {
+    /// The full subject; for a wildcard (see [`Subjects::quotes`]) only fit to subscribe.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+}
+
+impl<T> Clone for MarketData<T> {
+    fn clone(&self) -> Self {
+        Self { subject: self.subject.clone(), _type: PhantomData }
     }
 }
 
@@ -222,6 +249,11 @@ impl Subjects {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "trade_participations")
     }
 
+    /// `qry.ledger.trade_transactions.v1`: a page of a trade's transactions.
+    pub fn trade_transactions(&self) -> Endpoint<ListTransactions, TransactionsPage> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "trade_transactions")
+    }
+
     /// `qry.ledger.partner_user.v1`: one of a partner's users with their exchanges.
     pub fn partner_user(&self) -> Endpoint<GetPartnerUser, PartnerUser> {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "partner_user")
@@ -285,6 +317,26 @@ impl Subjects {
         self.endpoint(Kind::Command, ServiceName::BacktestExecutor, "cancel_backtest")
     }
 
+    /// `md.feed.quote.v1.<symbol>`: one market's quotes, published by the market feed.
+    pub fn quote(&self, symbol: &MarketSymbol) -> MarketData<QuoteMsg> {
+        self.quote_token(symbol.as_str())
+    }
+
+    /// `md.feed.quote.v1.*`: every market's quotes, to subscribe to (never to publish on).
+    pub fn quotes(&self) -> MarketData<QuoteMsg> {
+        self.quote_token("*")
+    }
+
+    /// The quote subject with the literal `{symbol}`, for the catalogue in `proto/` only.
+    pub(crate) fn quote_placeholder(&self) -> MarketData<QuoteMsg> {
+        self.quote_token("{symbol}")
+    }
+
+    fn quote_token(&self, token: &str) -> MarketData<QuoteMsg> {
+        let subject = format!("{}.{}.{FEED_CONTEXT}.quote.v1.{token}", self.prefix, Kind::MarketData.token());
+        MarketData { subject, _type: PhantomData }
+    }
+
     /// The subjects of one service's event stream: every `evt` subject it produces.
     pub fn events_of(&self, producer: ServiceName) -> String {
         format!("{}.{}.{}.>", self.prefix, Kind::Event.token(), producer.context())
@@ -313,6 +365,9 @@ mod tests {
         assert_eq!(subjects.participation_created().event_type(), "participation_created.v1");
         assert_eq!(subjects.events_of(ServiceName::OutboxBrokerFetcher), "tb.evt.fetcher.>");
         assert_eq!(subjects.stream_name(ServiceName::BacktestExecutor), "tb_backtest_events");
+        let symbol = MarketSymbol::new("SIM_BTC_USDT_").unwrap();
+        assert_eq!(subjects.quote(&symbol).subject(), "tb.md.feed.quote.v1.SIM_BTC_USDT_");
+        assert_eq!(subjects.quotes().subject(), "tb.md.feed.quote.v1.*");
     }
 
     #[test]

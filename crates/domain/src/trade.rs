@@ -12,6 +12,9 @@
 //! `openedAt` becomes the first entry `filledAt` and, for a closed trade, `closedAt` the
 //! latest exit `filledAt`, each only when not already set. A transaction counts as filled when
 //! its status is `filled`; its filled quantity is `filledQuantity` when given, else `quantity`.
+//!
+//! Quantities are added with checked arithmetic: quantities come from clients, and a sum past
+//! what a decimal holds (about 7.9e28) is an [`Overflow`], never a panic.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -148,6 +151,11 @@ pub struct TradeFacts {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+/// The filled quantities of a trade's transactions add up to more than a decimal holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the trade's filled quantities add up to more than a decimal can hold")]
+pub struct Overflow;
+
 /// The derived fields of a trade.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Derived {
@@ -159,13 +167,17 @@ pub struct Derived {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+/// The sum of the filled quantities of `transactions`, or [`Overflow`].
+fn filled_quantity<'a>(transactions: impl Iterator<Item = &'a TransactionFacts>) -> Result<Decimal, Overflow> {
+    transactions
+        .filter(|t| t.is_filled())
+        .try_fold(Decimal::ZERO, |sum, t| sum.checked_add(t.effective_filled_quantity()).ok_or(Overflow))
+}
+
 /// Applies the status rule to a trade and all of its transactions.
-pub fn derive(trade: &TradeFacts, transactions: &[TransactionFacts]) -> Derived {
+pub fn derive(trade: &TradeFacts, transactions: &[TransactionFacts]) -> Result<Derived, Overflow> {
     let entries = || transactions.iter().filter(|t| t.group == TransactionGroup::Entry);
     let exits = || transactions.iter().filter(|t| t.group == TransactionGroup::Exit);
-    let filled_quantity = |it: &mut dyn Iterator<Item = &TransactionFacts>| -> Decimal {
-        it.filter(|t| t.is_filled()).map(TransactionFacts::effective_filled_quantity).sum()
-    };
 
     let any_entry_filled = entries().any(TransactionFacts::is_filled);
     let any_entry_open = entries().any(|t| t.status == TransactionStatus::Open);
@@ -178,7 +190,7 @@ pub fn derive(trade: &TradeFacts, transactions: &[TransactionFacts]) -> Derived 
         TradeStatus::Pending
     } else if entries().all(|t| t.status == TransactionStatus::Cancelled) {
         TradeStatus::Cancelled
-    } else if filled_quantity(&mut entries()) > filled_quantity(&mut exits()) {
+    } else if filled_quantity(entries())? > filled_quantity(exits())? {
         TradeStatus::Open
     } else {
         TradeStatus::Closed
@@ -186,14 +198,14 @@ pub fn derive(trade: &TradeFacts, transactions: &[TransactionFacts]) -> Derived 
 
     let first_entry_fill = entries().filter(|t| t.is_filled()).filter_map(|t| t.filled_at).min();
     let last_exit_fill = exits().filter(|t| t.is_filled()).filter_map(|t| t.filled_at).max();
-    Derived {
+    Ok(Derived {
         status,
         opened_at: trade.opened_at.or(first_entry_fill),
         closed_at: match status {
             TradeStatus::Closed => trade.closed_at.or(last_exit_fill),
             _ => trade.closed_at,
         },
-    }
+    })
 }
 
 #[cfg(test)]
@@ -214,7 +226,7 @@ mod tests {
     }
 
     fn status(trade: &TradeFacts, transactions: &[TransactionFacts]) -> TradeStatus {
-        derive(trade, transactions).status
+        derive(trade, transactions).unwrap().status
     }
 
     #[test]
@@ -282,15 +294,30 @@ mod tests {
         second.filled_at = Some(at(3));
         let mut exit = tx(Exit, Filled, dec!(2));
         exit.filled_at = Some(at(9));
-        let derived = derive(&TradeFacts::default(), &[first.clone(), second.clone(), exit.clone()]);
+        let derived = derive(&TradeFacts::default(), &[first.clone(), second.clone(), exit.clone()]).unwrap();
         assert_eq!((derived.opened_at, derived.closed_at), (Some(at(3)), Some(at(9))));
 
         let preset = TradeFacts { opened_at: Some(at(1)), closed_at: Some(at(2)), ..TradeFacts::default() };
-        let derived = derive(&preset, &[first.clone(), second, exit]);
+        let derived = derive(&preset, &[first.clone(), second, exit]).unwrap();
         assert_eq!((derived.opened_at, derived.closed_at), (Some(at(1)), Some(at(2))));
 
-        let still_open = derive(&TradeFacts::default(), &[first]);
+        let still_open = derive(&TradeFacts::default(), &[first]).unwrap();
         assert_eq!(still_open.closed_at, None, "an open trade gets no closedAt");
+    }
+
+    #[test]
+    fn quantities_past_what_a_decimal_holds_are_an_error_not_a_panic() {
+        let huge = Decimal::MAX - dec!(1);
+        let entries = [tx(Entry, Filled, huge), tx(Entry, Filled, huge)];
+        assert_eq!(derive(&TradeFacts::default(), &entries), Err(Overflow));
+        let exits = [tx(Entry, Filled, dec!(1)), tx(Exit, Filled, huge), tx(Exit, Filled, huge)];
+        assert_eq!(derive(&TradeFacts::default(), &exits), Err(Overflow));
+        // Negative quantities cannot overflow past MIN either.
+        let negative = [tx(Entry, Filled, Decimal::MIN), tx(Entry, Filled, Decimal::MIN)];
+        assert_eq!(derive(&TradeFacts::default(), &negative), Err(Overflow));
+        // Unfilled ones are not added at all.
+        let open = [tx(Entry, Filled, dec!(1)), tx(Entry, Open, huge), tx(Entry, Open, huge)];
+        assert_eq!(status(&TradeFacts::default(), &open), TradeStatus::Open);
     }
 
     fn transaction() -> impl Strategy<Value = TransactionFacts> {
@@ -339,7 +366,7 @@ mod tests {
         fn closed_means_exits_cover_entries_and_open_means_they_do_not(
             transactions in proptest::collection::vec(transaction(), 0..12),
         ) {
-            let derived = derive(&TradeFacts::default(), &transactions);
+            let derived = derive(&TradeFacts::default(), &transactions).unwrap();
             let entries = sum_filled(&transactions, Entry);
             let exits = sum_filled(&transactions, Exit);
             match derived.status {
@@ -364,7 +391,7 @@ mod tests {
             transactions in proptest::collection::vec(transaction(), 0..12),
         ) {
             let errored = TradeFacts { error_at: Some(at(0)), ..TradeFacts::default() };
-            let derived = derive(&errored, &transactions);
+            let derived = derive(&errored, &transactions).unwrap();
             let any_entry_filled = transactions.iter().any(|t| t.group == Entry && t.status == Filled);
             prop_assert_eq!(derived.status == TradeStatus::Error, !any_entry_filled);
         }

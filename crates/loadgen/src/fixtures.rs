@@ -107,14 +107,14 @@ pub async fn new_trades(pool: &PgPool, bot_id: Uuid, count: usize, run_id: &str,
 /// transactions. Returns the number of trades deleted.
 pub async fn cleanup(pool: &PgPool) -> Result<usize> {
     let mut connection = pool.get().await.context("connecting to the ledger database")?;
-    const BENCH_TRADES: &str = "SELECT id FROM bot_trades WHERE metadata ? 'loadgen'";
+    const BENCH_TRADES: &str = "SELECT id FROM bot_trades WHERE metadata::jsonb ? 'loadgen'";
     for table in ["participations", "transactions"] {
         sql_query(format!("DELETE FROM {table} WHERE bot_trade_id IN ({BENCH_TRADES})"))
             .execute(&mut connection)
             .await
             .with_context(|| format!("deleting the benchmark's {table}"))?;
     }
-    sql_query("DELETE FROM bot_trades WHERE metadata ? 'loadgen'")
+    sql_query("DELETE FROM bot_trades WHERE metadata::jsonb ? 'loadgen'")
         .execute(&mut connection)
         .await
         .context("deleting the benchmark's bot trades")

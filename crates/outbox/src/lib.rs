@@ -2,10 +2,11 @@
 
 pub mod consumer;
 pub mod inbox;
+pub mod prune;
 pub mod relay;
 pub mod schema;
 
-pub use relay::{Faults, Relay, RelayConfig};
+pub use relay::{Faults, OutboxSettings, Relay, RelayConfig};
 
 use bus::{Event, Topic};
 use chrono::Utc;

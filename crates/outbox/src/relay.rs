@@ -1,16 +1,24 @@
-//! The outbox relay: Postgres rows → JetStream, each row published until acknowledged.
+//! The outbox relay: Postgres rows → JetStream, each row published until acknowledged or
+//! until it has had `max_attempts` claims: then it is parked as dead (logged at error level)
+//! and the rows behind it keep flowing. `admin outbox-dead` lists dead rows and
+//! `admin outbox-retry` queues them again ([`dead_rows`], [`retry_dead`]).
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use bus::envelope::message_id;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Double, Integer, Jsonb, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::EventId;
 use futures::{FutureExt, StreamExt};
 use platform::db::PgPool;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, debug, info_span, warn};
+use tracing::{Instrument, debug, error, info_span, warn};
+
+mod dead;
+
+pub use dead::{DeadRow, Retry, admin_dead, admin_retry, dead_rows, retry_dead};
 
 /// Test-only fault injection: makes the relay stop at a chosen point, as if the process died
 /// there. Inert unless a test sets a flag.
@@ -31,6 +39,41 @@ impl Faults {
     }
 }
 
+/// The `[outbox]` settings of a service that runs a relay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Claims a row gets before it is parked as dead (`APP_OUTBOX__MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self { max_attempts: DEFAULT_MAX_ATTEMPTS }
+    }
+}
+
+impl OutboxSettings {
+    /// Checks the section's values.
+    pub fn validate(&self) -> Result<(), platform::SettingsError> {
+        platform::settings::positive("outbox.max_attempts", u64::from(self.max_attempts))?;
+        if i32::try_from(self.max_attempts).is_err() {
+            return Err(platform::SettingsError::invalid("outbox.max_attempts", "must be at most 2147483647"));
+        }
+        Ok(())
+    }
+
+    /// The relay's pacing with these settings.
+    pub fn relay_config(&self) -> RelayConfig {
+        RelayConfig { max_attempts: i32::try_from(self.max_attempts).unwrap_or(i32::MAX), ..RelayConfig::default() }
+    }
+}
+
+/// Claims before a row is parked as dead, unless settings say otherwise. With the default
+/// backoff (2 s, doubling, at most 5 minutes apart) the 20 attempts span about an hour: a NATS
+/// outage shorter than that parks nothing, while a row JetStream keeps refusing still ends.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 20;
+
 /// How the relay paces itself.
 #[derive(Clone, Debug)]
 pub struct RelayConfig {
@@ -38,10 +81,16 @@ pub struct RelayConfig {
     pub batch_size: i64,
     /// How long a claim lasts; a relay that dies frees its rows after this.
     pub lease: Duration,
-    /// How long a row whose publish failed waits before it is tried again.
+    /// How long a row whose publish failed waits before it is tried again; the wait doubles
+    /// with each failed attempt of the row, up to `max_retry_after`.
     pub retry_after: Duration,
+    /// The longest wait between two attempts of a row.
+    pub max_retry_after: Duration,
     /// The fallback wake-up when no NOTIFY arrives.
     pub poll_interval: Duration,
+    /// Claims a row gets before it is parked as dead: failed publishes, and claims that never
+    /// ended (a relay that died or panicked on the row) alike.
+    pub max_attempts: i32,
     /// Fault injection for tests; `None` in services.
     pub faults: Option<std::sync::Arc<Faults>>,
 }
@@ -52,9 +101,20 @@ impl Default for RelayConfig {
             batch_size: 256,
             lease: Duration::from_secs(30),
             retry_after: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(300),
             poll_interval: Duration::from_millis(500),
+            max_attempts: i32::try_from(DEFAULT_MAX_ATTEMPTS).unwrap_or(i32::MAX),
             faults: None,
         }
+    }
+}
+
+impl RelayConfig {
+    /// The wait after the `attempts`-th failed attempt of a row: `retry_after`, doubling, at
+    /// most `max_retry_after`.
+    pub fn retry_wait(&self, attempts: i32) -> Duration {
+        let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(20);
+        self.retry_after.saturating_mul(2u32.saturating_pow(doublings)).min(self.max_retry_after)
     }
 }
 
@@ -70,9 +130,19 @@ struct Claimed {
     payload: serde_json::Value,
     #[diesel(sql_type = Integer)]
     republish_count: i32,
+    /// Claims since the row was last published, this one included.
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+    /// Parked by this claim: it had used up its attempts without an end (see `run_once`).
+    #[diesel(sql_type = Bool)]
+    dead: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_error: Option<String>,
 }
 
-/// Publishes a service's outbox.
+/// Publishes a service's outbox. Cheap to clone (a pool, a NATS context and settings), so a
+/// supervisor can build the loop again.
+#[derive(Clone)]
 pub struct Relay {
     pool: PgPool,
     database_url: String,
@@ -89,22 +159,44 @@ impl Relay {
 
     /// Claims one batch, publishes it and marks what JetStream acknowledged. Returns the
     /// number of rows published.
+    ///
+    /// A row that was claimed `max_attempts` times without ever being acknowledged or failing
+    /// cleanly (the relay died or panicked while holding it) is parked by the claim itself,
+    /// so a row that crashes the relay cannot hold back the rows behind it forever.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let mut claimed = {
             let mut connection = self.pool.get().await?;
             diesel::sql_query(
-                "UPDATE outbox SET locked_until = now() + make_interval(secs => $1), \
-                                   publish_attempts = publish_attempts + 1 \
-                 WHERE id IN (SELECT id FROM outbox \
-                              WHERE published_at IS NULL AND (locked_until IS NULL OR locked_until < now()) \
+                "WITH due AS (SELECT id FROM outbox \
+                              WHERE published_at IS NULL AND dead_at IS NULL \
+                                AND (locked_until IS NULL OR locked_until < now()) \
                               ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, seq, subject, payload, republish_count",
+                 UPDATE outbox o SET \
+                     dead_at = CASE WHEN o.attempts >= $3 THEN now() END, \
+                     locked_until = CASE WHEN o.attempts >= $3 THEN NULL \
+                                         ELSE now() + make_interval(secs => $1) END, \
+                     last_error = CASE WHEN o.attempts >= $3 \
+                                       THEN coalesce(o.last_error, 'claimed without an end: the relay stopped while publishing it') \
+                                       ELSE o.last_error END, \
+                     attempts = o.attempts + (o.attempts < $3)::int, \
+                     publish_attempts = o.publish_attempts + (o.attempts < $3)::int \
+                 FROM due WHERE o.id = due.id \
+                 RETURNING o.id, o.seq, o.subject, o.payload, o.republish_count, o.attempts, \
+                           o.dead_at IS NOT NULL AS dead, o.last_error",
             )
             .bind::<Double, _>(self.config.lease.as_secs_f64())
             .bind::<BigInt, _>(self.config.batch_size)
+            .bind::<Integer, _>(self.config.max_attempts)
             .load::<Claimed>(&mut connection)
             .await?
         };
+        claimed.retain(|row| {
+            if row.dead {
+                let error = row.last_error.as_deref().unwrap_or("");
+                error!(event.id = %row.id, subject = %row.subject, attempts = row.attempts, error, "outbox row parked as dead");
+            }
+            !row.dead
+        });
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -134,7 +226,7 @@ impl Relay {
             };
             match acked {
                 Ok(()) => published.push(row.id),
-                Err(error) => failed.push((row.id, error)),
+                Err(error) => failed.push((row, error)),
             }
         }
         if let Some(faults) = &self.config.faults {
@@ -142,21 +234,47 @@ impl Relay {
         }
         let mut connection = self.pool.get().await?;
         if !published.is_empty() {
+            // A later deliberate re-publish starts with a fresh allowance of attempts.
             diesel::sql_query(
-                "UPDATE outbox SET published_at = now(), locked_until = NULL, last_error = NULL WHERE id = ANY($1)",
+                "UPDATE outbox SET published_at = now(), locked_until = NULL, last_error = NULL, attempts = 0 \
+                 WHERE id = ANY($1)",
             )
             .bind::<Array<SqlUuid>, _>(&published)
             .execute(&mut connection)
             .await?;
         }
-        for (id, error) in &failed {
-            warn!(event.id = %id, error = %error, "outbox publish failed; will retry");
+        for (row, error) in &failed {
+            if row.attempts >= self.config.max_attempts {
+                error!(
+                    event.id = %row.id,
+                    subject = %row.subject,
+                    attempts = row.attempts,
+                    error = %error,
+                    "outbox row parked as dead"
+                );
+                diesel::sql_query(
+                    "UPDATE outbox SET dead_at = now(), locked_until = NULL, last_error = $1 WHERE id = $2",
+                )
+                .bind::<Text, _>(error)
+                .bind::<SqlUuid, _>(row.id)
+                .execute(&mut connection)
+                .await?;
+                continue;
+            }
+            let wait = self.config.retry_wait(row.attempts);
+            warn!(
+                event.id = %row.id,
+                attempts = row.attempts,
+                retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                error = %error,
+                "outbox publish failed; will retry"
+            );
             diesel::sql_query(
                 "UPDATE outbox SET locked_until = now() + make_interval(secs => $1), last_error = $2 WHERE id = $3",
             )
-            .bind::<Double, _>(self.config.retry_after.as_secs_f64())
+            .bind::<Double, _>(wait.as_secs_f64())
             .bind::<Text, _>(error)
-            .bind::<SqlUuid, _>(id)
+            .bind::<SqlUuid, _>(row.id)
             .execute(&mut connection)
             .await?;
         }
@@ -211,5 +329,21 @@ impl Relay {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twenty_default_attempts_span_about_an_hour() {
+        let config = RelayConfig::default();
+        assert_eq!(config.retry_wait(1), Duration::from_secs(2));
+        assert_eq!(config.retry_wait(2), Duration::from_secs(4));
+        assert_eq!(config.retry_wait(9), Duration::from_secs(300), "capped");
+        assert_eq!(config.retry_wait(i32::MAX), Duration::from_secs(300));
+        let total: Duration = (1..config.max_attempts).map(|attempt| config.retry_wait(attempt)).sum();
+        assert!(total > Duration::from_secs(3_600) && total < Duration::from_secs(4_500), "{total:?}");
     }
 }

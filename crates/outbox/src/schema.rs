@@ -23,6 +23,10 @@ diesel::table! {
         republish_count -> Int4,
         /// The last publish failure.
         last_error -> Nullable<Text>,
+        /// Claims since the row was last published; at the relay's `max_attempts` it is dead.
+        attempts -> Int4,
+        /// When the relay gave up on it (`admin outbox-retry` queues it again).
+        dead_at -> Nullable<Timestamptz>,
     }
 }
 

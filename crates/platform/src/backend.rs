@@ -8,11 +8,13 @@
 //! shutdown token ─► responders drain ─► in-flight work ends ─► health server stops ─► flush
 //! ```
 //! A service builds its own parts on top (more responders, consumers, relays) with
-//! [`Backend::spawn`], so they stop in the same orderly way.
+//! [`Backend::spawn`], so they stop in the same orderly way and a panic in one of them restarts
+//! it (see [`crate::supervisor`]).
 
 use crate::db::{self, PgPool};
 use crate::health::{HealthServer, ReadinessProbe};
 use crate::settings::{BackendSettings, NatsSettings};
+use crate::supervisor::Supervision;
 use anyhow::Context;
 use bus::messages::PingReply;
 use bus::{BusError, Subjects};
@@ -112,6 +114,7 @@ pub struct Backend {
     pub subjects: Subjects,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    supervision: Supervision,
     health: HealthServer,
 }
 
@@ -128,8 +131,11 @@ impl Backend {
         let nats = connect_nats(&settings.nats, service.as_str(), &instance).await?;
         bus::jetstream::check_enabled(&nats).await?;
         let jetstream = async_nats::jetstream::new(nats.clone());
-        bus::jetstream::ensure(&jetstream, &bus::jetstream::topology(&subjects, service)).await?;
-        let health = HealthServer::start(&settings.http, ReadinessProbe::new(Some(pool.clone()), nats.clone()))
+        let topology = bus::jetstream::topology(&subjects, service).with_limits(&settings.nats.jetstream.limits());
+        bus::jetstream::ensure(&jetstream, &topology).await?;
+        let supervision = Supervision::default();
+        let probe = ReadinessProbe::new(Some(pool.clone()), nats.clone());
+        let health = HealthServer::start(&settings.http, probe, supervision.clone())
             .with_context(|| format!("binding {}:{}", settings.http.host, settings.http.port))?;
         let backend = Self {
             service,
@@ -141,6 +147,7 @@ impl Backend {
             subjects,
             shutdown,
             tasks: TaskTracker::new(),
+            supervision,
             health,
         };
         backend.serve_ping();
@@ -154,20 +161,16 @@ impl Backend {
         Ok(backend)
     }
 
-    /// Runs `task` until it ends; shutdown waits for it. Tasks watch [`Backend::shutdown`].
-    pub fn spawn<F>(&self, name: &'static str, task: F)
+    /// Runs the loop `make()` builds until it ends; shutdown waits for it. Loops watch
+    /// [`Backend::shutdown`]. A panic is logged and the loop is built and run again after a
+    /// short backoff; `/health` fails while a loop restarts too often. An error stops the
+    /// whole process (see [`crate::supervisor`]).
+    pub fn spawn<F, Fut>(&self, name: &'static str, make: F)
     where
-        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        let shutdown = self.shutdown.clone();
-        self.tasks.spawn(async move {
-            if let Err(error) = task.await {
-                // A background loop that dies leaves the service half-working: stop the whole
-                // process so the orchestrator restarts it, rather than limp on.
-                warn!(task = name, error = format!("{error:#}"), "background task failed; shutting down");
-                shutdown.cancel();
-            }
-        });
+        self.supervision.spawn(&self.tasks, self.shutdown.clone(), name, make);
     }
 
     /// Answers `endpoint` (in its queue group) with `handler(pool, request)` until shutdown,
@@ -180,9 +183,13 @@ impl Backend {
         Fut: Future<Output = Result<Resp, BusError>> + Send + 'static,
     {
         let (nats, shutdown, pool) = (self.nats.clone(), self.shutdown.clone(), self.pool.clone());
-        self.spawn(name, async move {
-            bus::serve(nats, endpoint, shutdown, move |request| handler(pool.clone(), request)).await?;
-            Ok(())
+        self.spawn(name, move || {
+            let (nats, endpoint, shutdown, pool, handler) =
+                (nats.clone(), endpoint.clone(), shutdown.clone(), pool.clone(), handler.clone());
+            async move {
+                bus::serve(nats, endpoint, shutdown, move |request| handler(pool.clone(), request)).await?;
+                Ok(())
+            }
         });
     }
 
@@ -206,19 +213,23 @@ impl Backend {
         let endpoint = self.subjects.ping(self.service);
         let nats = self.nats.clone();
         let shutdown = self.shutdown.clone();
-        self.spawn("ping responder", async move {
-            bus::serve(nats, endpoint, shutdown, move |_request| {
-                let pool = pool.clone();
-                let reply = reply.clone();
-                async move {
-                    db::ping(&pool, PING_DATABASE_TIMEOUT)
-                        .await
-                        .map(|()| reply)
-                        .map_err(|error| BusError::unavailable(error.to_string()))
-                }
-            })
-            .await
-            .context("serving ping")
+        self.spawn("ping responder", move || {
+            let (nats, endpoint, shutdown, pool, reply) =
+                (nats.clone(), endpoint.clone(), shutdown.clone(), pool.clone(), reply.clone());
+            async move {
+                bus::serve(nats, endpoint, shutdown, move |_request| {
+                    let pool = pool.clone();
+                    let reply = reply.clone();
+                    async move {
+                        db::ping(&pool, PING_DATABASE_TIMEOUT)
+                            .await
+                            .map(|()| reply)
+                            .map_err(|error| BusError::unavailable(error.to_string()))
+                    }
+                })
+                .await
+                .context("serving ping")
+            }
         });
     }
 

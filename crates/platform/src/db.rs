@@ -16,6 +16,11 @@ pub type PgPool = Pool<AsyncPgConnection>;
 
 /// Builds the pool. Connections open lazily, so a service starts (and reports not ready)
 /// while its database is down, instead of crash-looping.
+///
+/// Its three timeouts (waiting for a free connection, opening one, `statement_timeout` on
+/// each) bound one database step of a request; their sum stays below the gateway's backend
+/// timeout, so a stuck step fails here and the service still answers (see
+/// [`DatabaseSettings::max_step_ms`]).
 pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, BuildError> {
     let statement_timeout_ms = settings.statement_timeout_ms;
     let connect_timeout = Duration::from_millis(settings.connect_timeout_ms);

@@ -1,10 +1,14 @@
 //! `/health` and `/ready` on a service's own port, for Kubernetes probes and `just up`.
 //!
-//! `/health` answers 200 while the process runs. `/ready` answers 200 only while the service's
-//! database (if it has one) and NATS are reachable, 503 with the failing checks otherwise.
+//! `/health` answers 200 while the process runs and its background loops are sound, 503 (naming
+//! the loops) once one of them has restarted after panics too often (see
+//! [`crate::supervisor`]): the liveness probe then fails and Kubernetes replaces the pod.
+//! `/ready` answers 200 only while the service's database (if it has one) and NATS are
+//! reachable, 503 with the failing checks otherwise.
 
 use crate::db::{self, PgPool};
 use crate::settings::HttpSettings;
+use crate::supervisor::Supervision;
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde::Serialize;
@@ -51,8 +55,13 @@ impl ReadinessProbe {
     }
 }
 
-async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+async fn health(supervision: web::Data<Supervision>) -> HttpResponse {
+    let failing = supervision.failing();
+    if failing.is_empty() {
+        HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "failing", "loops": failing }))
+    }
 }
 
 async fn ready(probe: web::Data<ReadinessProbe>) -> HttpResponse {
@@ -72,12 +81,15 @@ pub struct HealthServer {
 }
 
 impl HealthServer {
-    /// Binds `settings.host:settings.port` and serves until [`HealthServer::stop`].
-    pub fn start(settings: &HttpSettings, probe: ReadinessProbe) -> std::io::Result<Self> {
+    /// Binds `settings.host:settings.port` and serves until [`HealthServer::stop`]. `/health`
+    /// reports on the loops of `supervision`.
+    pub fn start(settings: &HttpSettings, probe: ReadinessProbe, supervision: Supervision) -> std::io::Result<Self> {
         let data = web::Data::new(probe);
+        let loops = web::Data::new(supervision);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(loops.clone())
                 .route("/health", web::get().to(health))
                 .route("/ready", web::get().to(ready))
         })

@@ -7,6 +7,12 @@
 //! when the write happened. A transaction-scoped advisory lock on (scope, key) makes a repeat
 //! that arrives while the first request runs answer 409 at once instead of waiting; a repeat
 //! after it replays the stored reply; the same key with another request answers 422.
+//!
+//! Both paths, with a key and without, run the work inside a transaction of their own and
+//! check the request's deadline ([`bus::deadline::check`]) right before it commits: when the
+//! requester has stopped waiting (the gateway answered 504), the work rolls back instead, so
+//! a client that retries cannot duplicate it. A transaction the work opens itself becomes a
+//! savepoint of this one.
 
 use crate::db::PgPool;
 use bus::BusError;
@@ -28,6 +34,14 @@ fn storage_error(error: impl std::fmt::Display) -> BusError {
 enum Failure {
     Refused(BusError),
     Storage(diesel::result::Error),
+}
+
+/// The last step before a commit: a request whose requester stopped waiting rolls back.
+fn before_commit() -> Result<(), Failure> {
+    bus::deadline::check().map_err(|exceeded| {
+        tracing::warn!(overrun_ms = exceeded.overrun.as_millis(), "deadline passed before commit; rolled back");
+        Failure::Refused(exceeded.into())
+    })
 }
 
 impl From<diesel::result::Error> for Failure {
@@ -60,7 +74,15 @@ where
 {
     let mut connection = pool.get().await.map_err(storage_error)?;
     let Some(idempotency) = command.idempotency else {
-        return work(&mut connection, command.command).await.map(Replayable::Fresh);
+        let inner = command.command;
+        let outcome = connection
+            .transaction::<_, Failure, _>(async |tx| {
+                let value = work(tx, inner).await.map_err(Failure::Refused)?;
+                before_commit()?;
+                Ok(Replayable::Fresh(value))
+            })
+            .await;
+        return settle(outcome);
     };
     let request_hash =
         hex_decode(&idempotency.request_hash).ok_or_else(|| BusError::invalid("malformed request hash"))?;
@@ -120,9 +142,14 @@ where
             .bind::<Text, _>(body)
             .execute(tx)
             .await?;
+            before_commit()?;
             Ok(Replayable::Fresh(value))
         })
         .await;
+    settle(outcome)
+}
+
+fn settle<T>(outcome: Result<Replayable<T>, Failure>) -> Result<Replayable<T>, BusError> {
     match outcome {
         Ok(reply) => Ok(reply),
         Err(Failure::Refused(error)) => Err(error),
@@ -137,24 +164,34 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
+/// Expired idempotency records, deleted by [`purge_expired`]: a batch of at most `$2` whose
+/// `expires_at` is before `$1` (now).
+pub const PURGE_JOB: crate::prune::PruneJob = crate::prune::PruneJob {
+    name: "idempotency_records",
+    delete_batch: "DELETE FROM idempotency_records WHERE (scope, key) IN \
+                   (SELECT scope, key FROM idempotency_records WHERE expires_at < $1 \
+                    ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    keep: std::time::Duration::ZERO,
+};
+
+/// One purge round: expired records deleted in batches of at most 1,000, by one replica at a
+/// time (see [`crate::prune`]).
+pub async fn purge_once(pool: &PgPool) -> anyhow::Result<crate::prune::Pruned> {
+    crate::prune::prune(pool, &PURGE_JOB, crate::settings::MAX_PRUNE_BATCH).await
+}
+
 /// Deletes expired idempotency records every hour until `shutdown`. (A returning key also
 /// replaces its own expired record; this keeps keys that never return from piling up.)
 pub async fn purge_expired(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return Ok(()),
             _ = interval.tick() => {}
         }
-        let purged = async {
-            let mut connection = pool.get().await?;
-            let deleted = diesel::sql_query("DELETE FROM idempotency_records WHERE expires_at < now()")
-                .execute(&mut connection)
-                .await?;
-            anyhow::Ok(deleted)
-        };
-        match purged.await {
-            Ok(deleted) => tracing::debug!(deleted, "expired idempotency records purged"),
+        match purge_once(&pool).await {
+            Ok(purged) => tracing::debug!(deleted = purged.deleted(), "expired idempotency records purged"),
             Err(error) => tracing::warn!(error = format!("{error:#}"), "idempotency purge failed; retrying later"),
         }
     }

@@ -5,6 +5,10 @@
 //! `config`), `<environment>` is `APP_ENVIRONMENT` (default `local`). Unknown keys are refused so
 //! a typo (`APP_HTTP__PROT`) fails start-up instead of being ignored.
 
+mod growth;
+
+pub use growth::{JetStreamSettings, MAX_PRUNE_BATCH, RetentionSettings};
+
 use config::{Config, Environment, File, FileFormat};
 use domain::Secret;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -162,6 +166,9 @@ pub struct NatsSettings {
     /// TLS to the server.
     #[serde(default)]
     pub tls: NatsTlsSettings,
+    /// The limits of the streams a backend service creates.
+    #[serde(default)]
+    pub jetstream: JetStreamSettings,
 }
 
 /// TLS to the NATS server: a private CA to trust and an optional client certificate.
@@ -200,6 +207,7 @@ impl Default for NatsSettings {
             password: None,
             nkey_seed: None,
             tls: NatsTlsSettings::default(),
+            jetstream: JetStreamSettings::default(),
         }
     }
 }
@@ -215,6 +223,7 @@ impl NatsSettings {
         positive("nats.request_timeout_ms", self.request_timeout_ms)?;
         positive("nats.connect_timeout_ms", self.connect_timeout_ms)?;
         self.validate_credentials()?;
+        self.jetstream.validate()?;
         match (&self.tls.cert_file, &self.tls.key_file) {
             (Some(_), None) => Err(SettingsError::invalid("nats.tls.key_file", "is required with nats.tls.cert_file")),
             (None, Some(_)) => Err(SettingsError::invalid("nats.tls.cert_file", "is required with nats.tls.key_file")),
@@ -260,6 +269,7 @@ impl fmt::Debug for NatsSettings {
             .field("password", &self.password)
             .field("nkey_seed", &self.nkey_seed)
             .field("tls", &self.tls)
+            .field("jetstream", &self.jetstream)
             .finish()
     }
 }
@@ -277,7 +287,15 @@ pub struct DatabaseSettings {
     /// How long opening a new connection may take.
     pub connect_timeout_ms: u64,
     /// Postgres `statement_timeout` set on every connection: no query holds locks forever.
+    ///
+    /// With the two timeouts above it must stay below the gateway's
+    /// `gateway.backend_timeout_ms` (see [`DatabaseSettings::max_step_ms`]), so that a
+    /// request stuck on the database fails in the service, which answers, before the gateway
+    /// gives up on it.
     pub statement_timeout_ms: u64,
+    /// How long finished rows stay (outbox, inbox, finished jobs).
+    #[serde(default)]
+    pub retention: RetentionSettings,
 }
 
 impl DatabaseSettings {
@@ -286,10 +304,20 @@ impl DatabaseSettings {
         Self {
             url: format!("postgres://tb:tb@127.0.0.1:5432/{name}"),
             max_connections: 16,
-            acquire_timeout_ms: 2_000,
-            connect_timeout_ms: 2_000,
-            statement_timeout_ms: 10_000,
+            // 1 + 1 + 2.5 s: below the gateway's 5 s backend timeout (see `max_step_ms`).
+            acquire_timeout_ms: 1_000,
+            connect_timeout_ms: 1_000,
+            statement_timeout_ms: 2_500,
+            retention: RetentionSettings::default(),
         }
+    }
+
+    /// The longest one database step of a request can take before it fails: waiting for a
+    /// pooled connection, opening it, and one statement. Every service keeps it below the
+    /// gateway's `gateway.backend_timeout_ms`; a request of several steps is bounded by its
+    /// deadline instead (a write whose deadline passed rolls back; see `bus::deadline`).
+    pub fn max_step_ms(&self) -> u64 {
+        self.acquire_timeout_ms.saturating_add(self.connect_timeout_ms).saturating_add(self.statement_timeout_ms)
     }
 
     /// Checks the section's values.
@@ -302,18 +330,19 @@ impl DatabaseSettings {
         }
         positive("database.acquire_timeout_ms", self.acquire_timeout_ms)?;
         positive("database.connect_timeout_ms", self.connect_timeout_ms)?;
-        positive("database.statement_timeout_ms", self.statement_timeout_ms)
+        positive("database.statement_timeout_ms", self.statement_timeout_ms)?;
+        self.retention.validate("database.retention")
     }
 }
 
 /// The URL without its password, for logs.
 pub fn redacted_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            let user = credentials.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
-        }
+        (Some(scheme_end), Some(at)) if at > scheme_end => match url[scheme_end + 3..at].split_once(':') {
+            Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+            // A bare token (`nats://<token>@host`) is all secret.
+            None => format!("{}***{}", &url[..scheme_end + 3], &url[at..]),
+        },
         _ => url.to_string(),
     }
 }
@@ -326,6 +355,7 @@ impl fmt::Debug for DatabaseSettings {
             .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -400,6 +430,7 @@ impl Settings for BackendSettings {
         self.http.validate()?;
         self.nats.validate()?;
         self.database.validate()?;
+        growth::check_stream_age_below_retention(&self.nats.jetstream, &self.database.retention)?;
         self.log.validate()
     }
 }
@@ -484,6 +515,8 @@ mod tests {
             assert!(!debug.contains(secret), "{debug}");
         }
         assert!(debug.contains("gateway:***@nats:4222"), "{debug}");
+        assert_eq!(redacted_url("nats://t0ken@nats:4222"), "nats://***@nats:4222");
+        assert_eq!(redacted_url("nats://nats:4222"), "nats://nats:4222");
     }
 
     #[test]

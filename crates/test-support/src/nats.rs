@@ -27,8 +27,8 @@ pub struct TestNats {
 
 /// A private server and the password of each of its users.
 struct Secured {
-    /// Held for its drop: the server lives as long as the test's `TestNats`.
-    _server: PrivateNats,
+    /// The server; it lives as long as the test's `TestNats`.
+    server: PrivateNats,
     passwords: BTreeMap<String, String>,
 }
 
@@ -50,14 +50,13 @@ impl TestNats {
             user: TEST_USER.to_string(),
             publish: BTreeSet::from([">".to_string()]),
             subscribe: BTreeSet::from([">".to_string()]),
-            allow_responses: false,
         });
         let passwords: BTreeMap<String, String> =
             users.iter().map(|user| (user.user.clone(), uuid::Uuid::new_v4().simple().to_string())).collect();
         let authorization =
             bus::permissions::render(&prefix, &users, |user| UserAuth::Password(passwords[user].clone()));
         let server = PrivateNats::start(&authorization);
-        let nats = Self { prefix, url: server.url.clone(), secured: Some(Secured { _server: server, passwords }) };
+        let nats = Self { prefix, url: server.url.clone(), secured: Some(Secured { server, passwords }) };
         let client = nats.client().await;
         crate::eventually("the private nats-server has JetStream", Duration::from_secs(10), || {
             let client = client.clone();
@@ -118,6 +117,12 @@ impl TestNats {
     /// A client with every permission.
     pub async fn client(&self) -> async_nats::Client {
         self.options_as(TEST_USER).connect(self.url.as_str()).await.expect("connection to NATS")
+    }
+
+    /// What the private server has logged so far (`None` on the shared server).
+    pub fn server_log(&self) -> Option<String> {
+        let secured = self.secured.as_ref()?;
+        Some(std::fs::read_to_string(secured.server.dir().join("nats.log")).unwrap_or_default())
     }
 
     fn password(&self, user: &str) -> Option<String> {

@@ -8,8 +8,8 @@
 use crate::settings::ExecutorSettings;
 use crate::usecase::worker::Workers;
 use domain::ServiceName;
-use outbox::consumer::{self, ConsumerConfig};
-use outbox::{Relay, RelayConfig};
+use outbox::Relay;
+use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,30 +41,43 @@ impl App {
         let database_url = settings.database.url.clone();
         let backend = Backend::start(ServiceName::BacktestExecutor, settings.backend(), shutdown).await?;
         crate::bus::serve(&backend);
+        // Each loop is built by a closure, so that a loop that panics can be built again.
         let shutdown = backend.shutdown();
-        let relay = Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), RelayConfig::default());
-        backend.spawn("outbox relay", relay.run(shutdown.clone()));
-        backend
-            .spawn("idempotency purge", platform::idempotency::purge_expired(backend.pool.clone(), shutdown.clone()));
+        let relay =
+            Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), settings.outbox.relay_config());
+        backend.spawn("outbox relay", {
+            let shutdown = shutdown.clone();
+            move || relay.clone().run(shutdown.clone())
+        });
+        backend.spawn("idempotency purge", {
+            let (pool, shutdown) = (backend.pool.clone(), shutdown.clone());
+            move || platform::idempotency::purge_expired(pool.clone(), shutdown.clone())
+        });
+        backend.spawn("pruner", {
+            let (pool, shutdown) = (backend.pool.clone(), shutdown.clone());
+            let retention = settings.database.retention.clone();
+            let jobs = outbox::prune::jobs(&retention);
+            move || platform::prune::run(pool.clone(), jobs.clone(), retention.clone(), shutdown.clone())
+        });
         let wake = Arc::new(Notify::new());
         let release = Arc::new(Notify::new());
         let subjects = backend.subjects.clone();
         let on_message = wake.clone();
-        backend.spawn(
-            "backtest queued consumer",
-            consumer::run(
-                backend.jetstream.clone(),
-                subjects.stream_name(ServiceName::BacktestExecutor),
-                subjects.durable_name(ServiceName::BacktestExecutor, "backtest_queued"),
-                ConsumerConfig::default(),
-                shutdown.clone(),
-                move |_batch| {
-                    // A wake-up only: the workers claim from Postgres, so nothing to dedupe.
-                    on_message.notify_waiters();
-                    async { Ok(()) }
-                },
-            ),
-        );
+        let wake_workers = move |_batch: Vec<Delivery>| {
+            // A wake-up only: the workers claim from Postgres, so nothing to dedupe.
+            on_message.notify_waiters();
+            async { Ok(()) }
+        };
+        backend.spawn("backtest queued consumer", {
+            let (jetstream, shutdown) = (backend.jetstream.clone(), shutdown.clone());
+            let stream = subjects.stream_name(ServiceName::BacktestExecutor);
+            let durable = subjects.durable_name(ServiceName::BacktestExecutor, "backtest_queued");
+            move || {
+                let config = ConsumerConfig::default();
+                let (stream, durable, wake) = (stream.clone(), durable.clone(), wake_workers.clone());
+                consumer::run(jetstream.clone(), stream, durable, config, shutdown.clone(), wake)
+            }
+        });
         let workers = Arc::new(Workers {
             pool: backend.pool.clone(),
             settings: settings.worker.clone(),
@@ -73,7 +86,8 @@ impl App {
             release: release.clone(),
         });
         for index in 0..settings.worker.workers {
-            backend.spawn("backtest worker", workers.clone().run(index, shutdown.clone()));
+            let (workers, shutdown) = (workers.clone(), shutdown.clone());
+            backend.spawn("backtest worker", move || workers.clone().run(index, shutdown.clone()));
         }
         Ok(Self { backend, release })
     }

@@ -1,6 +1,7 @@
 //! `backtest-executor`: Runs backtests of hosted bots over stored candles.
 
 use anyhow::Context;
+use backtest_executor::admin::AdminCommand;
 use backtest_executor::{App, MIGRATIONS, settings, usecase};
 use clap::{Parser, Subcommand};
 use platform::cli::{self, Common};
@@ -48,6 +49,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// List and retry the outbox rows the relay gave up on (prints JSON).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Benchmark hook: store one backtest and run it in this process (no NATS), printing JSON timings.
     RunBacktest {
         /// Script type, e.g. spot_grid.
@@ -85,6 +89,10 @@ async fn main() -> anyhow::Result<()> {
             let mut writer = std::io::BufWriter::new(file);
             usecase::bench::ping_pong(&text, candles, start, step, &mut writer)?;
             std::io::Write::flush(&mut writer)?;
+        }
+        Command::Admin(command) => {
+            let output = backtest_executor::admin::run(&settings.database.url, command).await?;
+            std::io::Write::write_all(&mut std::io::stdout(), format!("{output}\n").as_bytes())?;
         }
         Command::RunBacktest { script_type, settings: bot, start, end } => {
             let report = usecase::bench::run(&settings, &script_type, &bot, start, end).await?;

@@ -1,5 +1,6 @@
 //! The executor's settings: the backend sections of `platform::settings` plus the workers.
 
+use outbox::OutboxSettings;
 use platform::BackendSettings;
 use platform::settings::{
     DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, positive,
@@ -15,19 +16,31 @@ pub struct WorkerSettings {
     pub workers: usize,
     /// Candles read from Postgres and fed to the engine per chunk (keyset pages).
     pub chunk_size: i64,
-    /// How long a claim lasts without a checkpoint; a crashed worker's job is taken over after it.
+    /// How long a claim lasts; a timer renews it every third of this while the run goes on,
+    /// so a crashed worker's job is taken over after it.
     pub lease_secs: u64,
+    /// Claims a job gets: one whose runs died this often (crash, panic, lost lease) is marked
+    /// `failed` with "stopped after <n> attempts" instead of being claimed again.
+    pub max_attempts: u32,
     /// The fallback wake-up when no `backtest queued` message arrives.
     pub poll_interval_ms: u64,
-    /// Test hook: a worker stops at the first checkpoint at or above this progress (without
-    /// renewing its lease) until `App::release_paused` is called. Never set in production.
+    /// Test hook: a worker stops at the first checkpoint at or above this progress (its lease
+    /// timer keeps renewing the lease, as during a long chunk) until the app's
+    /// `pause_release` handle lets it go on. Never set in production.
     #[serde(default)]
     pub pause_at_progress: Option<u8>,
 }
 
 impl Default for WorkerSettings {
     fn default() -> Self {
-        Self { workers: 2, chunk_size: 10_000, lease_secs: 30, poll_interval_ms: 1_000, pause_at_progress: None }
+        Self {
+            workers: 2,
+            chunk_size: 10_000,
+            lease_secs: 30,
+            max_attempts: 3,
+            poll_interval_ms: 1_000,
+            pause_at_progress: None,
+        }
     }
 }
 
@@ -57,6 +70,8 @@ pub struct ExecutorSettings {
     pub log: LogSettings,
     /// The worker pool.
     pub worker: WorkerSettings,
+    /// The outbox relay.
+    pub outbox: OutboxSettings,
 }
 
 impl ExecutorSettings {
@@ -81,11 +96,12 @@ impl Settings for ExecutorSettings {
         positive("worker.workers", self.worker.workers as u64)?;
         positive("worker.chunk_size", u64::try_from(self.worker.chunk_size).unwrap_or(0))?;
         positive("worker.lease_secs", self.worker.lease_secs)?;
+        positive("worker.max_attempts", u64::from(self.worker.max_attempts))?;
         positive("worker.poll_interval_ms", self.worker.poll_interval_ms)?;
         if self.worker.pause_at_progress.is_some_and(|p| p > 100) {
             return Err(SettingsError::invalid("worker.pause_at_progress", "must be between 0 and 100"));
         }
-        Ok(())
+        self.outbox.validate()
     }
 }
 
@@ -102,11 +118,36 @@ pub fn with_backend(backend: BackendSettings) -> ExecutorSettings {
         database: backend.database,
         log: backend.log,
         worker: WorkerSettings::default(),
+        outbox: OutboxSettings::default(),
     }
 }
 
 impl From<BackendSettings> for ExecutorSettings {
     fn from(backend: BackendSettings) -> Self {
         with_backend(backend)
+    }
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+    use platform::settings::Sources;
+
+    /// The service's own config files with `env` on top.
+    fn sources(env: &[(&str, &str)]) -> Sources {
+        Sources {
+            config_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/config").into(),
+            environment: "local".into(),
+            env: env.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn streams_forget_events_before_the_inbox_does() {
+        let settings = platform::settings::load(&defaults(), &sources(&[])).unwrap();
+        assert!(settings.nats.jetstream.max_age_secs < settings.database.retention.keep_secs);
+        let shorter_retention = [("APP_DATABASE__RETENTION__KEEP_SECS", "86400")];
+        let error = platform::settings::load(&defaults(), &sources(&shorter_retention)).unwrap_err().to_string();
+        assert!(error.contains("`nats.jetstream.max_age_secs`"), "{error}");
     }
 }

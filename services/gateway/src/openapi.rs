@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         bot::trades::add_transactions,
         bot::trades::update_transaction,
         bot::trades::trade_participations,
+        bot::trades::list_transactions,
         partner::backtest::start,
         partner::backtest::status,
         partner::backtest::results,

@@ -11,7 +11,11 @@ pub struct GatewayLimits {
     pub body_limit_bytes: usize,
     /// How long `/status` waits for each service's ping.
     pub status_timeout_ms: u64,
-    /// How long an API request waits for the backend that serves it.
+    /// How long an API request waits for the backend that serves it; then the client gets 504.
+    /// The request carries the matching deadline (`Tb-Deadline`), and a backend rolls back a
+    /// write it could not commit before it. Keep it above every backend's
+    /// `database.acquire_timeout_ms + connect_timeout_ms + statement_timeout_ms` (1 + 1 + 2.5 s
+    /// by default), so that one slow database step fails in the service, which still answers.
     pub backend_timeout_ms: u64,
 }
 

@@ -14,7 +14,13 @@ pub struct App {
 impl App {
     /// Connects and starts serving; returns once the service answers.
     pub async fn build(settings: BackendSettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let retention = settings.database.retention.clone();
         let backend = Backend::start(ServiceName::LiveSessionRunner, settings, shutdown).await?;
+        backend.spawn("pruner", {
+            let (pool, shutdown) = (backend.pool.clone(), backend.shutdown());
+            let jobs = outbox::prune::jobs(&retention);
+            move || platform::prune::run(pool.clone(), jobs.clone(), retention.clone(), shutdown.clone())
+        });
         Ok(Self { backend })
     }
 

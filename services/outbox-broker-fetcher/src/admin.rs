@@ -1,7 +1,7 @@
 //! `outbox-broker-fetcher admin ...`: store broker credentials, re-seal them after a key
-//! rotation, list dead letters, retry them. Each command prints one JSON object. A token is
-//! read from stdin (never from the command line, where `ps` and shell history would see it)
-//! and is never printed.
+//! rotation, list dead letters, retry them, and list and retry the outbox rows the relay gave
+//! up on. Each command prints one JSON object. A token is read from stdin (never from the
+//! command line, where `ps` and shell history would see it) and is never printed.
 
 use crate::broker::TradierEnvironment;
 use crate::crypto::CredentialCipher;
@@ -42,6 +42,18 @@ pub enum AdminCommand {
         #[arg(long, conflicts_with = "all", required_unless_present = "all")]
         participation: Option<Uuid>,
         /// Retry every dead letter.
+        #[arg(long)]
+        all: bool,
+    },
+    /// List the outbox rows the relay parked as dead after `outbox.max_attempts` claims →
+    /// `{dead: [{id, seq, subject, attempts, lastError, createdAt, deadAt}]}`.
+    OutboxDead,
+    /// Queue dead outbox rows again, with a fresh allowance of attempts → `{requeued: [id]}`.
+    OutboxRetry {
+        /// A dead row's event id (repeat the flag for several).
+        #[arg(long = "id", required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<Uuid>,
+        /// Every dead row.
         #[arg(long)]
         all: bool,
     },
@@ -89,6 +101,8 @@ pub async fn run(
             }
             Ok(json!({ "requeued": requeued }))
         }
+        AdminCommand::OutboxDead => outbox::relay::admin_dead(&mut connection).await,
+        AdminCommand::OutboxRetry { ids, all } => outbox::relay::admin_retry(&mut connection, &ids, all).await,
     }
 }
 

@@ -16,8 +16,8 @@ use crate::usecase::fetch::Fetcher;
 use crate::usecase::rate_gate::RateGate;
 use crate::usecase::{intake, recorder, workers};
 use domain::ServiceName;
-use outbox::consumer::{self, ConsumerConfig};
-use outbox::{Relay, RelayConfig};
+use outbox::Relay;
+use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,9 +40,15 @@ impl App {
         let fetch = &settings.fetch;
         // The recorder ends when the last sender does: the dispatcher's fetcher, after every
         // attempt in flight has finished. Outcomes are therefore recorded through shutdown.
+        // Each loop is built by a closure, so that a loop that panics can be built again; the
+        // channels' receivers are shared with the next build.
         let (recorder, outcomes) =
             tokio::sync::mpsc::channel(usize::try_from(fetch.concurrency).unwrap_or(1024).max(1));
-        backend.spawn("outcome recorder", recorder::run(backend.pool.clone(), backend.subjects.clone(), outcomes));
+        let outcomes = Arc::new(tokio::sync::Mutex::new(outcomes));
+        backend.spawn("outcome recorder", {
+            let (pool, subjects) = (backend.pool.clone(), backend.subjects.clone());
+            move || recorder::run(pool.clone(), subjects.clone(), outcomes.clone())
+        });
         let fetcher = Arc::new(Fetcher {
             pool: backend.pool.clone(),
             subjects: backend.subjects.clone(),
@@ -57,6 +63,7 @@ impl App {
                 base: Duration::from_millis(fetch.backoff_base_ms),
                 cap: Duration::from_millis(fetch.backoff_cap_ms),
                 max_failures: i32::try_from(fetch.max_failures).unwrap_or(i32::MAX),
+                give_up_after: fetch.give_up_after.0,
             },
             rate_gate: RateGate::default(),
             credentials: CredentialCache::new(CREDENTIAL_TTL),
@@ -67,47 +74,54 @@ impl App {
         let (queue, jobs) = workers::queue(concurrency);
         let shutdown = backend.shutdown();
 
-        backend.spawn("fetch workers", workers::dispatch(fetcher, jobs, concurrency, shutdown.clone()));
-        backend.spawn(
-            "fetch scheduler",
-            workers::schedule(
-                backend.pool.clone(),
-                queue.clone(),
-                lease,
-                Duration::from_millis(fetch.poll_interval_ms),
-                shutdown.clone(),
-            ),
-        );
+        let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+        backend.spawn("fetch workers", {
+            let shutdown = shutdown.clone();
+            move || workers::dispatch(fetcher.clone(), jobs.clone(), concurrency, shutdown.clone())
+        });
+        backend.spawn("fetch scheduler", {
+            let (pool, queue, shutdown) = (backend.pool.clone(), queue.clone(), shutdown.clone());
+            let poll_interval = Duration::from_millis(fetch.poll_interval_ms);
+            move || workers::schedule(pool.clone(), queue.clone(), lease, poll_interval, shutdown.clone())
+        });
         let pool = backend.pool.clone();
-        backend.spawn(
-            "participation consumer",
-            consumer::run(
-                backend.jetstream.clone(),
-                backend.subjects.stream_name(ServiceName::TradeLedger),
-                backend.subjects.durable_name(ServiceName::OutboxBrokerFetcher, "participation_created"),
-                // New jobs arrive leased: take no more at once than the workers can start
-                // well within the lease.
-                ConsumerConfig { batch_size: concurrency.clamp(1, 128), ..ConsumerConfig::default() },
-                shutdown.clone(),
-                move |batch| {
-                    let (pool, queue) = (pool.clone(), queue.clone());
-                    async move {
-                        for job in intake::accept(&pool, batch, lease).await? {
-                            // Closed only on shutdown: the job keeps its lease and is taken over.
-                            let _ = queue.send(job).await;
-                        }
-                        Ok(())
-                    }
-                },
-            ),
-        );
+        let accept = move |batch: Vec<Delivery>| {
+            let (pool, queue) = (pool.clone(), queue.clone());
+            async move {
+                for job in intake::accept(&pool, batch, lease).await? {
+                    // Closed only on shutdown: the job keeps its lease and is taken over.
+                    let _ = queue.send(job).await;
+                }
+                Ok(())
+            }
+        };
+        backend.spawn("participation consumer", {
+            let (jetstream, shutdown) = (backend.jetstream.clone(), shutdown.clone());
+            let stream = backend.subjects.stream_name(ServiceName::TradeLedger);
+            let durable = backend.subjects.durable_name(ServiceName::OutboxBrokerFetcher, "participation_created");
+            // New jobs arrive leased: take no more at once than the workers can start well
+            // within the lease.
+            let config = ConsumerConfig { batch_size: concurrency.clamp(1, 128), ..ConsumerConfig::default() };
+            move || {
+                let (stream, durable, accept) = (stream.clone(), durable.clone(), accept.clone());
+                consumer::run(jetstream.clone(), stream, durable, config.clone(), shutdown.clone(), accept)
+            }
+        });
         let relay = Relay::new(
             backend.pool.clone(),
             settings.database.url.clone(),
             backend.jetstream.clone(),
-            RelayConfig::default(),
+            settings.outbox.relay_config(),
         );
-        backend.spawn("outbox relay", relay.run(shutdown));
+        backend.spawn("pruner", {
+            let (pool, shutdown) = (backend.pool.clone(), shutdown.clone());
+            let retention = settings.database.retention.clone();
+            // Finished fetch jobs (never dead letters) go with the outbox and inbox rows.
+            let mut jobs = outbox::prune::jobs(&retention);
+            jobs.extend(crate::store::prune::jobs(&retention));
+            move || platform::prune::run(pool.clone(), jobs.clone(), retention.clone(), shutdown.clone())
+        });
+        backend.spawn("outbox relay", move || relay.clone().run(shutdown.clone()));
         Ok(Self { backend })
     }
 

@@ -19,7 +19,7 @@ enum Command {
     #[command(flatten)]
     Common(Common),
     /// Store broker credentials, re-seal them after a key rotation, list and retry dead
-    /// letters (prints JSON).
+    /// letters and dead outbox rows (prints JSON).
     #[command(subcommand)]
     Admin(AdminCommand),
 }

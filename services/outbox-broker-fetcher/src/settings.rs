@@ -2,9 +2,12 @@
 //! brokers it talks to.
 
 mod credentials;
+mod duration;
 
 pub use credentials::{CredentialsSettings, DEVELOPMENT_KEY, LOCAL_ENVIRONMENT, PreviousKey};
+pub use duration::Span;
 
+use outbox::OutboxSettings;
 use platform::BackendSettings;
 use platform::settings::{
     DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, Sources, positive,
@@ -40,6 +43,10 @@ pub struct FetchSettings {
     pub lease_secs: u64,
     /// How often due retries and expired leases are looked for, in milliseconds.
     pub poll_interval_ms: u64,
+    /// How long a job keeps retrying transport errors and rate limits (which never count
+    /// toward `max_failures`) before it is parked as `fetch_timed_out`, from its first attempt
+    /// (or its last admin retry): `24h`, `90m`, `30s`.
+    pub give_up_after: Span,
 }
 
 impl Default for FetchSettings {
@@ -51,6 +58,7 @@ impl Default for FetchSettings {
             backoff_cap_ms: 60_000,
             lease_secs: 60,
             poll_interval_ms: 250,
+            give_up_after: Span::hours(24),
         }
     }
 }
@@ -62,6 +70,9 @@ impl FetchSettings {
         positive("fetch.backoff_base_ms", self.backoff_base_ms)?;
         positive("fetch.lease_secs", self.lease_secs)?;
         positive("fetch.poll_interval_ms", self.poll_interval_ms)?;
+        if self.give_up_after.0.is_zero() {
+            return Err(SettingsError::invalid("fetch.give_up_after", "must be longer than 0"));
+        }
         if self.backoff_cap_ms < self.backoff_base_ms {
             return Err(SettingsError::invalid("fetch.backoff_cap_ms", "must be at least fetch.backoff_base_ms"));
         }
@@ -95,6 +106,8 @@ pub struct FetcherSettings {
     pub brokers: BrokersSettings,
     /// Fetch jobs.
     pub fetch: FetchSettings,
+    /// The outbox relay.
+    pub outbox: OutboxSettings,
 }
 
 impl FetcherSettings {
@@ -127,7 +140,8 @@ impl Settings for FetcherSettings {
             }
         }
         positive("brokers.tradier.request_timeout_ms", tradier.request_timeout_ms)?;
-        self.fetch.validate()
+        self.fetch.validate()?;
+        self.outbox.validate()
     }
 }
 
@@ -164,6 +178,7 @@ pub fn with_backend(backend: BackendSettings) -> FetcherSettings {
             },
         },
         fetch: FetchSettings::default(),
+        outbox: OutboxSettings::default(),
     }
 }
 
@@ -247,10 +262,45 @@ mod tests {
     }
 
     #[test]
+    fn the_time_budget_is_a_duration_with_its_unit() {
+        assert_eq!(defaults().fetch.give_up_after.0, std::time::Duration::from_secs(86_400));
+        let settings = load_with(&[("APP_FETCH__GIVE_UP_AFTER", "90m")]).unwrap();
+        assert_eq!(settings.fetch.give_up_after.0, std::time::Duration::from_secs(5_400));
+        for bad in ["24", "0s", "soon"] {
+            let error = load_with(&[("APP_FETCH__GIVE_UP_AFTER", bad)]).unwrap_err().to_string();
+            assert!(error.contains("give_up_after") || error.contains(bad), "{bad}: {error}");
+        }
+    }
+
+    #[test]
     fn the_tradier_url_is_checked() {
         let error = load_with(&[("APP_BROKERS__TRADIER__BASE_URL", "api.tradier.com")]).unwrap_err().to_string();
         assert!(error.contains("brokers.tradier.base_url"), "{error}");
         let settings = load_with(&[("APP_BROKERS__TRADIER__BASE_URL", "https://sandbox.tradier.com")]).unwrap();
         assert_eq!(settings.brokers.tradier.base_url, "https://sandbox.tradier.com");
+    }
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+    use platform::settings::Sources;
+
+    /// The service's own config files with `env` on top.
+    fn sources(env: &[(&str, &str)]) -> Sources {
+        Sources {
+            config_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/config").into(),
+            environment: "local".into(),
+            env: env.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn streams_forget_events_before_the_inbox_does() {
+        let settings = platform::settings::load(&defaults(), &sources(&[])).unwrap();
+        assert!(settings.nats.jetstream.max_age_secs < settings.database.retention.keep_secs);
+        let shorter_retention = [("APP_DATABASE__RETENTION__KEEP_SECS", "86400")];
+        let error = platform::settings::load(&defaults(), &sources(&shorter_retention)).unwrap_err().to_string();
+        assert!(error.contains("`nats.jetstream.max_age_secs`"), "{error}");
     }
 }

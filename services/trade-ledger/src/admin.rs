@@ -1,7 +1,8 @@
 //! `trade-ledger admin ...`: create the records a demo or a test needs, and revoke keys. Each
 //! command runs in one transaction and prints one JSON object, so scripts (`just seed`) can
 //! read it. Keys are printed once and never stored in clear; a key is named afterwards only by
-//! its public lookup prefix.
+//! its public lookup prefix. `outbox-dead` and `outbox-retry` look after the outbox rows the
+//! relay gave up on.
 
 use crate::domain::keys;
 use crate::store::is_unique_violation;
@@ -98,6 +99,18 @@ pub enum AdminCommand {
         /// The key's lookup prefix: the 12 hex digits after `tb_` (never the whole key).
         #[arg(long)]
         lookup: String,
+    },
+    /// List the outbox rows the relay parked as dead after `outbox.max_attempts` claims →
+    /// `{dead: [{id, seq, subject, attempts, lastError, createdAt, deadAt}]}`.
+    OutboxDead,
+    /// Queue dead outbox rows again, with a fresh allowance of attempts → `{requeued: [id]}`.
+    OutboxRetry {
+        /// A dead row's event id (repeat the flag for several).
+        #[arg(long = "id", required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<Uuid>,
+        /// Every dead row.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -217,6 +230,8 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
                 "alreadyRevoked": already_revoked,
             }))
         }
+        AdminCommand::OutboxDead => outbox::relay::admin_dead(tx).await,
+        AdminCommand::OutboxRetry { ids, all } => outbox::relay::admin_retry(tx, &ids, all).await,
     }
 }
 

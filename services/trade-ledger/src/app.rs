@@ -4,8 +4,8 @@
 use crate::settings::LedgerSettings;
 use crate::usecase::fetches;
 use domain::ServiceName;
-use outbox::consumer::{self, ConsumerConfig};
-use outbox::{Relay, RelayConfig};
+use outbox::Relay;
+use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
 use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
@@ -21,28 +21,38 @@ impl App {
         let database_url = settings.database.url.clone();
         let backend = Backend::start(ServiceName::TradeLedger, settings.backend(), shutdown).await?;
         crate::bus::serve(&backend);
-        let relay = Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), RelayConfig::default());
-        let shutdown = backend.shutdown();
-        backend.spawn("outbox relay", relay.run(shutdown.clone()));
-        backend
-            .spawn("idempotency purge", platform::idempotency::purge_expired(backend.pool.clone(), shutdown.clone()));
-        backend
-            .spawn("fetch sweep", fetches::sweep(backend.pool.clone(), settings.fetch_sweep.clone(), shutdown.clone()));
-        let (pool, subjects) = (backend.pool.clone(), backend.subjects.clone());
-        backend.spawn(
-            "fetch outcome consumer",
-            consumer::run(
-                backend.jetstream.clone(),
-                subjects.stream_name(ServiceName::OutboxBrokerFetcher),
-                subjects.durable_name(ServiceName::TradeLedger, "fetch_outcomes"),
-                ConsumerConfig::default(),
-                shutdown,
-                move |batch| {
-                    let (pool, subjects) = (pool.clone(), subjects.clone());
-                    async move { fetches::apply(&pool, &subjects, batch).await }
-                },
-            ),
-        );
+        let relay =
+            Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), settings.outbox.relay_config());
+        // Each loop is built by a closure, so that a loop that panics can be built again.
+        let (pool, shutdown) = (backend.pool.clone(), backend.shutdown());
+        backend.spawn("outbox relay", {
+            let shutdown = shutdown.clone();
+            move || relay.clone().run(shutdown.clone())
+        });
+        backend.spawn("idempotency purge", {
+            let (pool, shutdown) = (pool.clone(), shutdown.clone());
+            move || platform::idempotency::purge_expired(pool.clone(), shutdown.clone())
+        });
+        backend.spawn("pruner", {
+            let (pool, shutdown, retention) = (pool.clone(), shutdown.clone(), settings.database.retention.clone());
+            let jobs = outbox::prune::jobs(&retention);
+            move || platform::prune::run(pool.clone(), jobs.clone(), retention.clone(), shutdown.clone())
+        });
+        backend.spawn("fetch sweep", {
+            let (pool, sweep, shutdown) = (pool.clone(), settings.fetch_sweep.clone(), shutdown.clone());
+            move || fetches::sweep(pool.clone(), sweep.clone(), shutdown.clone())
+        });
+        let (subjects, jetstream) = (backend.subjects.clone(), backend.jetstream.clone());
+        let stream = subjects.stream_name(ServiceName::OutboxBrokerFetcher);
+        let durable = subjects.durable_name(ServiceName::TradeLedger, "fetch_outcomes");
+        let apply = move |batch: Vec<Delivery>| {
+            let (pool, subjects) = (pool.clone(), subjects.clone());
+            async move { fetches::apply(&pool, &subjects, batch).await }
+        };
+        backend.spawn("fetch outcome consumer", move || {
+            let config = ConsumerConfig::default();
+            consumer::run(jetstream.clone(), stream.clone(), durable.clone(), config, shutdown.clone(), apply.clone())
+        });
         Ok(Self { backend })
     }
 

@@ -20,8 +20,8 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Common(Common),
-    /// Create partners, users, broker accounts, tickers, bots and follow links; revoke keys
-    /// (prints JSON).
+    /// Create partners, users, broker accounts, tickers, bots and follow links; revoke keys;
+    /// list and re-queue dead outbox rows (prints JSON).
     #[command(subcommand)]
     Admin(AdminCommand),
 }

@@ -4,8 +4,14 @@
 //!
 //! The gateway has already authenticated the bot and validated every field; the ledger checks
 //! what needs the database (a trade exists and is the bot's, an account is the user's).
+//!
+//! Lists are paged so that every reply fits the bus ([`paging`]); a page's next-cursor field
+//! appears only when there is more, so a reply that fits one page is what it always was.
+
+pub mod paging;
 
 use domain::{BotId, BrokerAccountId, UserId};
+use paging::{AccountCursor, StateCursor};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -39,16 +45,30 @@ impl Summary {
 pub struct GetBotConfig {
     /// The authenticated bot.
     pub bot_id: BotId,
+    /// Followers start after this one (`followersCursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followers_after: Option<AccountCursor>,
+    /// States start after this one (`statesCursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states_after: Option<StateCursor>,
 }
 
-/// The reply of [`GetBotConfig`]: `{success, bot}`.
+/// The reply of [`GetBotConfig`]: `{success, bot}`, with at most 500 followers and 500
+/// states, and a cursor for each list that goes on.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct BotConfigReply {
     /// Always true.
     pub success: bool,
     /// The bot's configuration.
     pub bot: BotConfig,
+    /// Pass as `followersCursor` for the next followers; absent when there are no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_followers_cursor: Option<String>,
+    /// Pass as `statesCursor` for the next states; absent when there are no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_states_cursor: Option<String>,
 }
 
 /// A bot's configuration as its own process may read it. Never a credential.
@@ -262,7 +282,7 @@ pub enum StateResult {
     },
 }
 
-/// `GET /api/bots/:slug/state?accountId=&tickerId=`.
+/// `GET /api/bots/:slug/state?accountId=&tickerId=&limit=&cursor=`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -273,16 +293,30 @@ pub struct GetStates {
     pub account_id: Option<BrokerAccountId>,
     /// Only this ticker's states.
     pub ticker_id: Option<Uuid>,
+    /// Page size, 1 to 1,000.
+    #[serde(default = "states_page_max")]
+    pub limit: u32,
+    /// States start after this one (`cursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<StateCursor>,
 }
 
-/// The reply of [`GetStates`]: `{success, states}`.
+fn states_page_max() -> u32 {
+    paging::STATES_PAGE_MAX
+}
+
+/// The reply of [`GetStates`]: `{success, states}`, and `nextCursor` when there are more.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct StatesListReply {
     /// Always true.
     pub success: bool,
-    /// The matching states.
+    /// The matching states, by account then ticker.
     pub states: Vec<UserBotState>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// A participation with its broker order details (CONTRACTS §1).

@@ -62,5 +62,6 @@ pub mod bot_api;
 pub mod fetch;
 pub mod idempotency;
 pub mod ledger_auth;
+pub mod market;
 pub mod partner;
 pub mod trades;

@@ -1,7 +1,12 @@
 //! Bot trades and their transactions (reference 001 and CONTRACTS §1): the gateway's
-//! validated requests to the ledger, and the views the ledger replies with (the HTTP bodies).
+//! validated requests to the ledger, and the replies it answers with (the HTTP bodies).
+
+mod views;
+
+pub use views::{TradeView, TransactionView, millis, millis_option};
 
 use crate::messages::bot_api::ParticipationView;
+use crate::messages::bot_api::paging::TimeCursor;
 use chrono::{DateTime, Utc};
 use domain::BotId;
 use domain::trade::{TradeStatus, TradeType, TransactionGroup, TransactionStatus};
@@ -223,6 +228,28 @@ pub struct GetTrade {
     pub bot_id: BotId,
     /// The trade.
     pub trade_id: Uuid,
+    /// Transactions start after this one (`transactionsCursor`; the trade only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactions_after: Option<TimeCursor>,
+    /// Participations start after this one (`participationsCursor` of the trade, `cursor`
+    /// of its participations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participations_after: Option<TimeCursor>,
+}
+
+/// `GET /api/bots/:slug/trades/:tradeId/transactions`: oldest first, cursor pagination.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ListTransactions {
+    /// The authenticated bot.
+    pub bot_id: BotId,
+    /// The trade (must be the bot's).
+    pub trade_id: Uuid,
+    /// Page size, 1 to 1,000.
+    pub limit: u32,
+    /// Transactions start after this one (`cursor`).
+    pub after: Option<TimeCursor>,
 }
 
 /// `GET /api/bots/:slug/trades`: newest first, cursor pagination.
@@ -242,194 +269,47 @@ pub struct ListTrades {
     pub cursor: Option<String>,
 }
 
-/// A trade as the Bot API shows it.
+/// `{success, trade}`. Optional fields appear only when they apply, so a trade that fits is
+/// answered as it always was.
+///
+/// A write (create or update a trade) includes at most 100 transactions, and only while they
+/// fit the bus; otherwise the trade comes without them and `transactionCount` and `truncated`
+/// say so (read them with `GET .../transactions`). `GET .../trades/:tradeId` includes at most
+/// 500 transactions and 500 participations and names the cursor of each list that goes on.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct TradeView {
-    /// Its id.
-    pub id: Uuid,
-    /// The bot.
-    pub bot_id: BotId,
-    /// Symbol.
-    pub symbol: String,
-    /// Long or short.
-    pub trade_type: TradeType,
-    /// Status.
-    pub status: TradeStatus,
-    /// When the signal fired.
-    #[serde(with = "millis")]
-    #[schemars(with = "String")]
-    pub signal_at: DateTime<Utc>,
-    /// When the first entry filled.
-    #[serde(with = "millis_option")]
-    #[schemars(with = "Option<String>")]
-    pub opened_at: Option<DateTime<Utc>>,
-    /// When the trade closed.
-    #[serde(with = "millis_option")]
-    #[schemars(with = "Option<String>")]
-    pub closed_at: Option<DateTime<Utc>>,
-    /// Net profit and loss.
-    pub net_pnl: Option<Decimal>,
-    /// The bot's error message.
-    pub error_message: Option<String>,
-    /// When the error happened.
-    #[serde(with = "millis_option")]
-    #[schemars(with = "Option<String>")]
-    pub error_at: Option<DateTime<Utc>>,
-    /// Metadata object.
-    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub metadata: Box<RawValue>,
-    /// When the trade was created.
-    #[serde(with = "millis")]
-    #[schemars(with = "String")]
-    pub created_at: DateTime<Utc>,
-    /// When anything about it last changed.
-    #[serde(with = "millis")]
-    #[schemars(with = "String")]
-    pub last_update_at: DateTime<Utc>,
-    /// Its transactions (on the routes that include them).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transactions: Option<Vec<TransactionView>>,
-    /// Its participations (on `GET .../trades/:tradeId`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub participations: Option<Vec<ParticipationView>>,
-}
-
-/// A transaction as the Bot API shows it: prices and filled quantity as strings (as the
-/// reference writes them), quantity and trim level as numbers.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TransactionView {
-    /// Its id.
-    pub id: Uuid,
-    /// The trade.
-    pub bot_trade_id: Uuid,
-    /// Entry or exit.
-    pub transaction_group: TransactionGroup,
-    /// Exit type.
-    pub exit_type: Option<String>,
-    /// Trim level.
-    #[schemars(with = "Option<f64>")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
-    #[serde(serialize_with = "option_decimal_as_number")]
-    pub trim_level: Option<Decimal>,
-    /// Symbol.
-    pub symbol: String,
-    /// Asset type.
-    pub asset_type: String,
-    /// Side.
-    pub side: String,
-    /// Order type.
-    #[serde(rename = "type")]
-    pub order_type: String,
-    /// Quantity.
-    #[schemars(with = "f64")]
-    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
-    #[serde(serialize_with = "decimal_as_number")]
-    pub quantity: Decimal,
-    /// When it was placed.
-    #[serde(with = "millis")]
-    #[schemars(with = "String")]
-    pub transaction_date: DateTime<Utc>,
-    /// Stop price.
-    pub stop_price: Option<Decimal>,
-    /// Limit price.
-    pub price: Option<Decimal>,
-    /// Option type.
-    pub option_type: Option<String>,
-    /// Strike price.
-    pub strike_price: Option<Decimal>,
-    /// Expiration date.
-    pub expiration_date: Option<String>,
-    /// Status.
-    pub status: TransactionStatus,
-    /// When it filled.
-    #[serde(with = "millis_option")]
-    #[schemars(with = "Option<String>")]
-    pub filled_at: Option<DateTime<Utc>>,
-    /// Fill price.
-    pub filled_price: Option<Decimal>,
-    /// Filled quantity.
-    pub filled_quantity: Option<Decimal>,
-    /// Average fill price.
-    pub avg_fill_price: Option<Decimal>,
-    /// Broker.
-    pub broker: Option<String>,
-    /// Broker account number.
-    pub broker_account_number: Option<String>,
-    /// Broker order id.
-    pub broker_order_id: Option<String>,
-    /// Broker parent order id.
-    pub broker_parent_order_id: Option<String>,
-    /// Notes.
-    pub notes: Option<String>,
-    /// Metadata object.
-    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub metadata: Box<RawValue>,
-    /// Created.
-    #[serde(with = "millis")]
-    #[schemars(with = "String")]
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    #[serde(with = "millis")]
-    #[schemars(with = "String")]
-    pub updated_at: DateTime<Utc>,
-}
-
-fn option_decimal_as_number<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(value) => decimal_as_number(value, serializer),
-        None => serializer.serialize_none(),
-    }
-}
-
-/// RFC 3339 with milliseconds and `Z`, as the references print times.
-pub mod millis {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Serialises `2024-01-15T10:30:00.000Z`.
-    pub fn serialize<S: Serializer>(value: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&value.to_rfc3339_opts(SecondsFormat::Millis, true))
-    }
-
-    /// Reads any RFC 3339 time.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
-        DateTime::<Utc>::deserialize(deserializer)
-    }
-}
-
-/// [`millis`] for optional times.
-pub mod millis_option {
-    use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Serialises a time or `null`.
-    pub fn serialize<S: Serializer>(value: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(value) => super::millis::serialize(value, serializer),
-            None => serializer.serialize_none(),
-        }
-    }
-
-    /// Reads a time or `null`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        Option::<DateTime<Utc>>::deserialize(deserializer)
-    }
-}
-
-/// `{success, trade}`.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TradeReply {
     /// Always true.
     pub success: bool,
     /// The trade.
     pub trade: TradeView,
+    /// How many transactions the trade has (a truncated write reply only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_count: Option<usize>,
+    /// `true` when the trade's transactions were left out (a write reply only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<bool>,
+    /// Pass as `transactionsCursor` for the next transactions; absent when there are no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_transactions_cursor: Option<String>,
+    /// Pass as `participationsCursor` for the next participations; absent when there are no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_participations_cursor: Option<String>,
+}
+
+impl TradeReply {
+    /// `{success: true, trade}` and nothing else.
+    pub fn of(trade: TradeView) -> Self {
+        Self {
+            success: true,
+            trade,
+            transaction_count: None,
+            truncated: None,
+            next_transactions_cursor: None,
+            next_participations_cursor: None,
+        }
+    }
 }
 
 /// `{success, trade, transactionsAdded}` (reference 001).
@@ -470,12 +350,29 @@ pub struct TradesPage {
     pub next_cursor: Option<String>,
 }
 
-/// `{success, participations}`.
+/// `{success, participations}`: at most 500, and `nextCursor` when there are more.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct ParticipationsList {
     /// Always true.
     pub success: bool,
-    /// The trade's participations with their broker order details.
+    /// The trade's participations with their broker order details, oldest first.
     pub participations: Vec<ParticipationView>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `{success, transactions, nextCursor}`: a page of one trade's transactions.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionsPage {
+    /// Always true.
+    pub success: bool,
+    /// Oldest first.
+    pub transactions: Vec<TransactionView>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }

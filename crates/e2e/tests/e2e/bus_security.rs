@@ -6,6 +6,7 @@
 use crate::system::System;
 use async_nats::{Event, ServerError};
 use futures::StreamExt;
+use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use test_support::TestNats;
@@ -58,6 +59,13 @@ async fn the_system_serves_on_a_bus_with_per_service_permissions_and_nothing_mor
     let status = test_support::http_client().get(system.url("/status")).send().await.unwrap();
     assert_eq!(status.status(), 200, "{}", status.text().await.unwrap());
 
+    // Events flow through JetStream under the services' own users: a participation goes
+    // ledger → fetcher → ledger, and a backtest is queued and run by the executor.
+    a_participation_comes_back_from_the_fetcher(&system, bot["apiKey"].as_str().unwrap()).await;
+    a_backtest_completes(&system).await;
+    let log = nats.server_log().unwrap();
+    assert!(!log.contains("Violation"), "a service lacked a permission it needs:\n{log}");
+
     // With the gateway's credentials, subscribing to the ledger's requests is refused and
     // delivers nothing, even while requests flow.
     let (gateway, errors) = connect_as(nats, bus::GATEWAY_USER).await;
@@ -87,6 +95,96 @@ async fn the_system_serves_on_a_bus_with_per_service_permissions_and_nothing_mor
     assert!(text.contains("_INBOX.gateway"), "{text}");
 }
 
+async fn send(request: reqwest::RequestBuilder) -> serde_json::Value {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+/// A participation for an account without broker credentials: the fetcher parks it and the
+/// ledger shows `fetch_failed` with `no_credentials`.
+async fn a_participation_comes_back_from_the_fetcher(system: &System, key: &str) {
+    let user = system.admin(AdminCommand::CreateUser { partner: None, email: "sec@example.com".into() }).await;
+    let user_id = user["userId"].as_str().unwrap().to_string();
+    let account = system
+        .admin(AdminCommand::CreateBrokerAccount {
+            user: user_id.parse().unwrap(),
+            broker: "TRADIER".into(),
+            account_number: "VA-SEC-1".into(),
+        })
+        .await;
+    let account_id = account["brokerAccountId"].as_str().unwrap().to_string();
+    system
+        .admin(AdminCommand::CreateTicker {
+            symbol: "AAPL".into(),
+            asset_type: "stock".into(),
+            exchange: Some("NASDAQ".into()),
+            price_decimals: 2,
+            amount_decimals: 0,
+            min_amount: None,
+        })
+        .await;
+    system
+        .admin(AdminCommand::Follow {
+            bot: "secure-bot".into(),
+            broker_account: account_id.parse().unwrap(),
+            ticker: "AAPL".into(),
+            quantity: "1".parse().unwrap(),
+        })
+        .await;
+    let http = test_support::http_client();
+    let trade = send(http.post(system.url("/api/bots/secure-bot/trades")).header("x-api-key", key).json(&json!({
+        "symbol": "AAPL", "tradeType": "long", "signalAt": "2024-01-15T10:30:00Z"
+    })))
+    .await;
+    let trade_id = trade["trade"]["id"].as_str().unwrap().to_string();
+    send(http.post(system.url("/api/bots/secure-bot/participations")).header("x-api-key", key).json(&json!({
+        "participations": [{"botTradeId": trade_id, "userId": user_id, "brokerAccountId": account_id,
+                            "brokerOrderId": "ORDER-1"}]
+    })))
+    .await;
+    let path = system.url(&format!("/api/bots/secure-bot/trades/{trade_id}/participations"));
+    test_support::eventually("the fetch outcome reaches the ledger", Duration::from_secs(20), || {
+        let request = http.get(&path).header("x-api-key", key);
+        async move {
+            let body = send(request).await;
+            let participation = &body["participations"][0];
+            (participation["fetchStatus"] == "fetch_failed").then(|| {
+                assert_eq!(participation["fetchError"]["code"], "no_credentials", "{body}");
+            })
+        }
+    })
+    .await;
+}
+
+/// A small grid backtest, queued through the executor's own stream, runs to completion.
+async fn a_backtest_completes(system: &System) {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/local/marketdata/BTC_USDT-1m.csv");
+    let lines: Vec<String> = std::fs::read_to_string(source).unwrap().lines().take(301).map(String::from).collect();
+    let file = std::env::temp_dir().join(format!("sec-btc-{}.csv", uuid::Uuid::now_v7()));
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    system.import_candles("SIM_BTC_USDT_", "1m", &file).await;
+    std::fs::remove_file(file).ok();
+    let partner = system.admin(AdminCommand::CreatePartner { name: "Secure".into() }).await;
+    let key = partner["apiKey"].as_str().unwrap().to_string();
+    let http = test_support::http_client();
+    let started = send(http.post(system.url("/partner/v1/bots/backtest")).header("x-api-key", &key).json(&json!({
+        "type": "spot_grid", "exchangeId": "SIM", "startUnix": 1_689_677_460, "endUnix": 1_689_677_460 + 299 * 60,
+        "settings": {"symbol": "SIM_BTC_USDT_", "lowerLimit": 28000, "upperLimit": 31000, "gridCount": 10,
+                     "investmentAsset": "Quote", "investmentAmount": 1000}
+    })))
+    .await;
+    let id = started["data"]["backtestId"].as_str().unwrap().to_string();
+    let path = system.url(&format!("/partner/v1/bots/backtest/{id}/status"));
+    test_support::eventually("the backtest completes", Duration::from_secs(20), || {
+        let request = http.get(&path).header("x-api-key", &key);
+        async move { (send(request).await["data"]["state"] == "completed").then_some(()) }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_with_wrong_credentials_does_not_start() {
     let nats = TestNats::secured().await;
@@ -96,6 +194,14 @@ async fn a_service_with_wrong_credentials_does_not_start() {
     let text = format!("{error:#}");
     assert!(text.contains("connecting to NATS"), "{text}");
     assert!(!text.contains("not-the-password"), "{text}");
+
+    // Credentials written into the URL are refused the same way and never repeated.
+    settings.url = nats.url().replace("nats://", "nats://gateway:url-password@");
+    settings.user = None;
+    settings.password = None;
+    let error = platform::backend::connect_nats(&settings, bus::GATEWAY_USER, "gateway-test").await.unwrap_err();
+    let text = format!("{error:#}");
+    assert!(text.contains("gateway:***@") && !text.contains("url-password"), "{text}");
 }
 
 /// A CA, a server certificate for 127.0.0.1 and a client certificate, made with the

@@ -7,3 +7,4 @@ mod bot_api;
 mod bus_security;
 mod status;
 mod system;
+mod timeouts;

@@ -1,27 +1,13 @@
-//! Backtest rows: the request, the job's lease, progress, and the results written once.
-//!
-//! Every write a worker makes is fenced: it names the lease token it claimed with and only
-//! applies while the row is unfinished, so a worker that lost its lease (it stalled, the job
-//! was taken over or cancelled) changes nothing.
+//! Backtest rows: the request, status, results and the logs and positions written once. The
+//! writes of a worker to the job it runs are in [`super::runs`].
 
 use super::schema::{backtest_logs, backtest_positions, backtests};
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::db::JsonText;
 use uuid::Uuid;
 
 const UNFINISHED: [&str; 3] = crate::domain::State::UNFINISHED;
-
-/// The row `id` while `token` holds its lease and it is unfinished.
-macro_rules! fenced {
-    ($id:expr, $token:expr) => {
-        backtests::table
-            .filter(backtests::id.eq($id))
-            .filter(backtests::lease_token.eq($token))
-            .filter(backtests::state.eq_any(UNFINISHED))
-    };
-}
 
 /// A new backtest row.
 #[derive(Clone, Debug, Insertable)]
@@ -148,140 +134,6 @@ pub async fn cancel(connection: &mut AsyncPgConnection, id: Uuid, partner: Uuid)
         .first(connection)
         .await
         .optional()
-}
-
-/// A job a worker claimed.
-#[derive(Clone, Debug, QueryableByName)]
-pub struct ClaimedJob {
-    /// The backtest.
-    #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
-    /// The partner's user.
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    pub user_id: Option<String>,
-    /// Market symbol.
-    #[diesel(sql_type = Text)]
-    pub market: String,
-    /// Timeframe.
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    pub timeframe_secs: i32,
-    /// `{"type", "settings"}`.
-    #[diesel(sql_type = diesel::sql_types::Jsonb)]
-    pub settings: JsonText,
-    /// Range start.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub start_unix: i64,
-    /// Range end.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub end_unix: i64,
-    /// How many times it was claimed (this claim included).
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    pub attempts: i32,
-    /// When execution first started, unix seconds.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub execution_start: i64,
-}
-
-/// Claims the oldest unfinished job whose lease is free or expired: sets a fresh lease token
-/// and the worker's name in one statement (committed at once, so the claim is never held
-/// across the run). A job taken over from a crashed worker starts again from its first candle.
-pub async fn claim(
-    connection: &mut AsyncPgConnection,
-    token: Uuid,
-    service_id: &str,
-    lease_secs: f64,
-) -> QueryResult<Option<ClaimedJob>> {
-    diesel::sql_query(
-        "UPDATE backtests SET lease_token = $1, lease_until = now() + make_interval(secs => $2), \
-                service_id = $3, attempts = attempts + 1, state = 'loading_script', progress = 0, \
-                message = 'Loading bot script', execution_start = coalesce(execution_start, now()) \
-         WHERE id = (SELECT id FROM backtests \
-                     WHERE state IN ('loading_script', 'loading_data', 'executing') \
-                       AND (lease_until IS NULL OR lease_until < now()) \
-                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, user_id, market, timeframe_secs, settings, start_unix, end_unix, attempts, \
-                   extract(epoch FROM execution_start)::bigint AS execution_start",
-    )
-    .bind::<SqlUuid, _>(token)
-    .bind::<Double, _>(lease_secs)
-    .bind::<Text, _>(service_id)
-    .get_result(connection)
-    .await
-    .optional()
-}
-
-/// A fenced progress write that also renews the lease. `false`: the lease is lost or the job
-/// was cancelled; the worker must stop.
-pub async fn checkpoint(
-    connection: &mut AsyncPgConnection,
-    id: Uuid,
-    token: Uuid,
-    state: &str,
-    progress: i16,
-    message: &str,
-    lease_secs: f64,
-) -> QueryResult<bool> {
-    let updated = diesel::sql_query(
-        "UPDATE backtests SET state = $3, progress = $4, message = $5, \
-                lease_until = now() + make_interval(secs => $6) \
-         WHERE id = $1 AND lease_token = $2 AND state IN ('loading_script', 'loading_data', 'executing')",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<SqlUuid, _>(token)
-    .bind::<Text, _>(state)
-    .bind::<diesel::sql_types::SmallInt, _>(progress)
-    .bind::<Text, _>(message)
-    .bind::<Double, _>(lease_secs)
-    .execute(connection)
-    .await?;
-    Ok(updated == 1)
-}
-
-/// A fenced end of a job: `failed` with its reason. `false` if the lease was lost.
-pub async fn fail(connection: &mut AsyncPgConnection, id: Uuid, token: Uuid, message: &str) -> QueryResult<bool> {
-    let updated = diesel::update(fenced!(id, token))
-        .set((
-            backtests::state.eq("failed"),
-            backtests::message.eq(message),
-            backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
-            backtests::execution_end.eq(Some(chrono::Utc::now())),
-        ))
-        .execute(connection)
-        .await?;
-    Ok(updated == 1)
-}
-
-/// Gives a job back (shutdown): its lease ends now so another worker takes it at once.
-pub async fn release(connection: &mut AsyncPgConnection, id: Uuid, token: Uuid) -> QueryResult<()> {
-    diesel::update(fenced!(id, token))
-        .set(backtests::lease_until.eq(Some(chrono::Utc::now())))
-        .execute(connection)
-        .await
-        .map(|_| ())
-}
-
-/// The fenced completion: results and equity on the row. Call it in the transaction that
-/// also inserts the logs and positions; `false` means the lease was lost (roll back).
-pub async fn complete(
-    connection: &mut AsyncPgConnection,
-    id: Uuid,
-    token: Uuid,
-    results: JsonText,
-    equity: JsonText,
-) -> QueryResult<bool> {
-    let updated = diesel::update(fenced!(id, token))
-        .set((
-            backtests::state.eq("completed"),
-            backtests::progress.eq(100),
-            backtests::message.eq("Backtest completed"),
-            backtests::results.eq(Some(results)),
-            backtests::equity.eq(Some(equity)),
-            backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
-            backtests::execution_end.eq(Some(chrono::Utc::now())),
-        ))
-        .execute(connection)
-        .await?;
-    Ok(updated == 1)
 }
 
 /// A log line to store.

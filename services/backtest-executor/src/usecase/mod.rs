@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod import;
+pub mod lease;
 pub mod queries;
 pub mod start;
 pub mod worker;

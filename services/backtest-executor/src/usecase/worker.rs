@@ -3,21 +3,29 @@
 //!
 //! ```text
 //!  `backtest queued` (JetStream) ──► wake ─┐
-//!  poll interval ─────────────────────────┼─► claim (SKIP LOCKED, lease token) ─► run:
+//!  poll interval ─────────────────────────┼─► fail jobs claimed `max_attempts` times
+//!                                          ├─► claim (SKIP LOCKED, lease token) ─► run:
+//!                                          │     lease timer: renew every lease/3 (lost → stop)
 //!                                          │     loading_script → loading_data → executing
-//!                                          │     every chunk: feed engine, fenced checkpoint
-//!                                          │     (progress + lease renewal; lost → stop)
+//!                                          │     every chunk: feed the engine on a blocking
+//!                                          │     thread, fenced checkpoint (progress)
 //!                                          └──── completed: results, logs, positions in one tx
 //! ```
 //!
 //! A worker that dies leaves its lease to expire; the next claim restarts the job from its
-//! first candle with a new token, and the dead worker's late writes are fenced out.
+//! first candle with a new token, and the dead worker's late writes are fenced out. A job whose
+//! runs keep dying (a crash, an engine panic) is claimed `worker.max_attempts` times, then
+//! marked `failed` ("stopped after 3 attempts"). The engine runs off the async runtime
+//! (`spawn_blocking`), so a long chunk never stalls the responders, the relay or the lease
+//! timer of the process.
 
 use crate::domain::results::{self, RunFacts};
 use crate::domain::{self, State};
 use crate::settings::WorkerSettings;
-use crate::store::backtests::{self, ClaimedJob, NewLogLine, NewPosition};
+use crate::store::backtests::{self, NewLogLine, NewPosition};
 use crate::store::candles;
+use crate::store::runs::{self, ClaimedJob, Release};
+use crate::usecase::lease::LeaseTimer;
 use anyhow::Context;
 use bus::messages::backtest::EquitySample;
 use diesel_async::AsyncConnection;
@@ -27,7 +35,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, debug_span, error, info, info_span, warn};
 use uuid::Uuid;
 
 /// What every worker task of a process shares.
@@ -55,6 +63,9 @@ pub enum Outcome {
     Abandoned,
     /// Shutdown: the lease was given back for another worker.
     Released,
+    /// The engine panicked: the lease was given back at once and the claim counts toward
+    /// `worker.max_attempts`.
+    Crashed,
 }
 
 /// Where a completed run spent its time (logged, and printed by `run-backtest`).
@@ -98,15 +109,44 @@ impl Workers {
     /// Claims one job and runs it. `None` when no job was free.
     pub async fn run_once(&self, service_id: &str, shutdown: &CancellationToken) -> anyhow::Result<Option<Outcome>> {
         let token = Uuid::new_v4();
+        let max_attempts = i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX);
         let job = {
             let mut connection = self.pool.get().await?;
-            backtests::claim(&mut connection, token, service_id, self.lease_secs()).await?
+            for id in runs::fail_exhausted(&mut connection, max_attempts).await? {
+                warn!(backtest.id = %id, max_attempts, "backtest failed: every claim of it died");
+            }
+            runs::claim(&mut connection, token, service_id, self.lease_secs(), max_attempts).await?
         };
         let Some(job) = job else { return Ok(None) };
         let span = info_span!("backtest.run", backtest.id = %job.id, worker = service_id, attempt = job.attempts);
-        let outcome = self.execute(&job, token, shutdown).instrument(span).await?;
+        let lease = LeaseTimer::start(self.pool.clone(), job.id, token, self.settings.lease());
+        let outcome = self.execute(&job, token, &lease, shutdown).instrument(span).await?;
+        drop(lease);
         info!(backtest.id = %job.id, worker = service_id, outcome = ?outcome, "backtest run ended");
         Ok(Some(outcome))
+    }
+
+    /// Runs `work` (the engine) on a blocking thread, so the runtime's threads stay free for
+    /// the process's other tasks. A panic in it is `Err` with the panic's text.
+    async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+        let span = debug_span!("backtest.engine");
+        let work = move || span.in_scope(work);
+        tokio::task::spawn_blocking(work).await.map_err(|error| match error.try_into_panic() {
+            Ok(panic) => match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+                (Some(text), _) => (*text).to_string(),
+                (None, Some(text)) => text.clone(),
+                (None, None) => "a panic without a message".to_string(),
+            },
+            Err(error) => error.to_string(),
+        })
+    }
+
+    /// Gives the lease back after the engine panicked: counted, and free for a retry at once.
+    async fn crashed(&self, job: &ClaimedJob, token: Uuid, panic: &str) -> anyhow::Result<Outcome> {
+        error!(backtest.id = %job.id, attempt = job.attempts, panic, "the engine panicked; the job is given back");
+        let mut connection = self.pool.get().await?;
+        runs::release(&mut connection, job.id, token, Release::Crashed).await?;
+        Ok(Outcome::Crashed)
     }
 
     async fn checkpoint(
@@ -118,7 +158,7 @@ impl Workers {
         message: &str,
     ) -> anyhow::Result<bool> {
         let mut connection = self.pool.get().await?;
-        let kept = backtests::checkpoint(
+        let kept = runs::checkpoint(
             &mut connection,
             job.id,
             token,
@@ -133,11 +173,17 @@ impl Workers {
 
     async fn fail(&self, job: &ClaimedJob, token: Uuid, message: &str) -> anyhow::Result<Outcome> {
         let mut connection = self.pool.get().await?;
-        let failed = backtests::fail(&mut connection, job.id, token, message).await?;
+        let failed = runs::fail(&mut connection, job.id, token, message).await?;
         Ok(if failed { Outcome::Failed } else { Outcome::Abandoned })
     }
 
-    async fn execute(&self, job: &ClaimedJob, token: Uuid, shutdown: &CancellationToken) -> anyhow::Result<Outcome> {
+    async fn execute(
+        &self,
+        job: &ClaimedJob,
+        token: Uuid,
+        lease: &LeaseTimer,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<Outcome> {
         let settings: BotSettings = match serde_json::from_str(&job.settings.0) {
             Ok(settings) => settings,
             Err(error) => return self.fail(job, token, &format!("Stored settings are unreadable: {error}")).await,
@@ -201,9 +247,21 @@ impl Workers {
             }
             timings.load += loading.elapsed();
             let running = Instant::now();
-            run.on_candles(&chunk);
+            let fed = Self::off_runtime(move || {
+                run.on_candles(&chunk);
+                (run, chunk.len())
+            })
+            .await;
+            let fed_candles;
+            (run, fed_candles) = match fed {
+                Ok(fed) => fed,
+                Err(panic) => return self.crashed(job, token, &panic).await,
+            };
             timings.run += running.elapsed();
-            done += chunk.len() as u64;
+            done += fed_candles as u64;
+            if lease.lost() {
+                return Ok(Outcome::Abandoned);
+            }
             let progress = domain::progress(done, total).min(99);
             if let Some(at) = self.settings.pause_at_progress.filter(|at| !paused && progress >= *at) {
                 paused = true;
@@ -215,7 +273,7 @@ impl Workers {
             }
             if shutdown.is_cancelled() {
                 let mut connection = self.pool.get().await?;
-                backtests::release(&mut connection, job.id, token).await?;
+                runs::release(&mut connection, job.id, token, Release::Shutdown).await?;
                 return Ok(Outcome::Released);
             }
             let checkpoint = Instant::now();
@@ -227,53 +285,36 @@ impl Workers {
                 break;
             }
         }
-        let running = Instant::now();
-        let report = run.finish();
-        timings.run += running.elapsed();
-        timings.candles = done;
-        let storing = Instant::now();
-        let facts = RunFacts {
+        let mut facts = RunFacts {
             backtest_id: job.id,
             start_unix: job.start_unix,
             end_unix: job.end_unix,
             execution_start: job.execution_start,
-            execution_end: chrono::Utc::now().timestamp(),
+            execution_end: 0,
             user_id: job.user_id.clone(),
             futures,
         };
-        let results = results::results_json(&report, &market, &facts).context("encoding results")?;
-        let equity: Vec<EquitySample> = report
-            .equity
-            .iter()
-            .map(|point| EquitySample { time: point.time, equity: point.equity, drawdown: point.drawdown })
-            .collect();
-        let equity = serde_json::to_string(&equity).context("encoding the equity curve")?;
-        let logs: Vec<NewLogLine> = report
-            .logs
-            .iter()
-            .enumerate()
-            .map(|(number, line)| NewLogLine {
-                backtest_id: job.id,
-                line_number: i32::try_from(number).unwrap_or(i32::MAX),
-                time: line.time,
-                level: i16::from(u8::from(line.level)),
-                message: line.message.clone(),
-            })
-            .collect();
-        let positions: Vec<NewPosition> = report
-            .positions
-            .iter()
-            .enumerate()
-            .map(|(number, position)| NewPosition {
-                backtest_id: job.id,
-                position_no: i32::try_from(number).unwrap_or(i32::MAX),
-                body: JsonText(results::compact_position(position, &report, &market, &facts)),
-            })
-            .collect();
+        // Finishing the run and encoding what it produced is the engine's work too.
+        let finished = Self::off_runtime(move || {
+            let running = Instant::now();
+            let report = run.finish();
+            let run_time = running.elapsed();
+            let storing = Instant::now();
+            facts.execution_end = chrono::Utc::now().timestamp();
+            encode(&report, &market, &facts).map(|encoded| (encoded, run_time, storing.elapsed()))
+        })
+        .await;
+        let (Encoded { results, equity, logs, positions }, run_time, encoding) = match finished {
+            Ok(finished) => finished?,
+            Err(panic) => return self.crashed(job, token, &panic).await,
+        };
+        timings.run += run_time;
+        timings.candles = done;
+        let storing = Instant::now();
         let mut connection = self.pool.get().await?;
         let written = connection
             .transaction::<_, diesel::result::Error, _>(async |tx| {
-                if !backtests::complete(tx, job.id, token, JsonText(results), JsonText(equity)).await? {
+                if !runs::complete(tx, job.id, token, JsonText(results), JsonText(equity)).await? {
                     return Err(diesel::result::Error::RollbackTransaction);
                 }
                 backtests::insert_logs(tx, &logs).await?;
@@ -283,11 +324,53 @@ impl Workers {
             .await;
         match written {
             Ok(()) => {
-                timings.store = storing.elapsed();
+                timings.store = encoding + storing.elapsed();
                 Ok(Outcome::Completed(timings))
             }
             Err(diesel::result::Error::RollbackTransaction) => Ok(Outcome::Abandoned),
             Err(error) => Err(error).context("writing the results"),
         }
     }
+}
+
+/// What a finished run stores.
+struct Encoded {
+    results: String,
+    equity: String,
+    logs: Vec<NewLogLine>,
+    positions: Vec<NewPosition>,
+}
+
+/// Encodes a finished run's report as stored: results, equity curve, log lines, positions.
+fn encode(report: &engine::Report, market: &engine::MarketSpec, facts: &RunFacts) -> anyhow::Result<Encoded> {
+    let results = results::results_json(report, market, facts).context("encoding results")?;
+    let equity: Vec<EquitySample> = report
+        .equity
+        .iter()
+        .map(|point| EquitySample { time: point.time, equity: point.equity, drawdown: point.drawdown })
+        .collect();
+    let equity = serde_json::to_string(&equity).context("encoding the equity curve")?;
+    let logs = report
+        .logs
+        .iter()
+        .enumerate()
+        .map(|(number, line)| NewLogLine {
+            backtest_id: facts.backtest_id,
+            line_number: i32::try_from(number).unwrap_or(i32::MAX),
+            time: line.time,
+            level: i16::from(u8::from(line.level)),
+            message: line.message.clone(),
+        })
+        .collect();
+    let positions = report
+        .positions
+        .iter()
+        .enumerate()
+        .map(|(number, position)| NewPosition {
+            backtest_id: facts.backtest_id,
+            position_no: i32::try_from(number).unwrap_or(i32::MAX),
+            body: JsonText(results::compact_position(position, report, market, facts)),
+        })
+        .collect();
+    Ok(Encoded { results, equity, logs, positions })
 }

@@ -171,26 +171,31 @@ async fn a_backtest_cancelled_mid_run_stays_cancelled_and_has_no_results() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dead_workers_job_is_taken_over_and_completes_once() {
     let world = World::new().await;
-    // Worker A stalls at 10 % and never renews its 1 s lease, as if it had died.
-    let stalled = world
-        .executor(WorkerSettings {
+    // Worker A holds the job at 10 % (its lease timer renewing the 1 s lease), then dies.
+    let mut dying = world
+        .crashable_executor(WorkerSettings {
             workers: 1,
             chunk_size: 5_000,
             lease_secs: 1,
             pause_at_progress: Some(10),
             poll_interval_ms: 200,
+            ..WorkerSettings::default()
         })
         .await;
     let id = world.start_ok("spot_grid", GRID).await;
     let first = world.wait_for(id, "worker A to run it", |s| s.state == "executing").await;
-    assert!(first.service_id.starts_with(&stalled.instance), "{first:?}");
+    assert!(first.service_id.starts_with(&dying.instance), "{first:?}");
+    let (token, _) = world.lease_of(id).await;
+    let token = token.unwrap();
     let healthy = world.executor(WorkerSettings { workers: 1, lease_secs: 1, ..workers() }).await;
+    dying.crash();
     let done = world.wait_for(id, "worker B to finish it", |s| s.state == "completed").await;
     assert!(done.service_id.starts_with(&healthy.instance), "{done:?}");
     let before = results(&world, id).await.unwrap();
-    // A wakes up: its fenced writes change nothing.
-    stalled.release.release();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A's writes, had it lived on, are fenced out: they name a lease it no longer holds.
+    let mut connection = world.db.connect().await;
+    let late = backtest_executor::store::runs::checkpoint(&mut connection, id, token, "executing", 50, "late", 1.0);
+    assert!(!late.await.unwrap());
     let after = world.status(id).await;
     assert_eq!((after.state.as_str(), after.service_id.as_str()), ("completed", done.service_id.as_str()));
     assert_eq!(results(&world, id).await.unwrap(), before);

@@ -7,4 +7,5 @@ mod foundation;
 mod http;
 mod idempotency;
 mod import;
+mod loops;
 mod support;

@@ -77,6 +77,41 @@ impl World {
         Executor { shutdown, instance, release, _stopped: stopped }
     }
 
+    /// Starts an executor on a runtime of its own, so that [`Crashable::crash`] can take every
+    /// task of it down at once (workers, lease timers), as a process that dies would.
+    pub async fn crashable_executor(&self, worker: WorkerSettings) -> Crashable {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let shutdown = CancellationToken::new();
+        let (started, ready) = tokio::sync::oneshot::channel();
+        let (settings, token) = (self.settings(worker), shutdown.clone());
+        runtime.spawn(async move {
+            let app = App::build(settings, token).await.expect("the executor starts");
+            let _ = started.send(app.instance().to_string());
+            app.run_until_stopped().await;
+        });
+        let instance = ready.await.expect("the executor started");
+        self.wait_for_responders().await;
+        Crashable { runtime: Some(runtime), shutdown, instance }
+    }
+
+    /// The row's lease token and claim count, as the database holds them.
+    pub async fn lease_of(&self, id: Uuid) -> (Option<Uuid>, i32) {
+        #[derive(diesel::QueryableByName)]
+        struct Lease {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+            lease_token: Option<Uuid>,
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            attempts: i32,
+        }
+        let lease: Lease = diesel_async::RunQueryDsl::get_result(
+            diesel::sql_query(format!("SELECT lease_token, attempts FROM backtests WHERE id = '{id}'")),
+            &mut self.db.connect().await,
+        )
+        .await
+        .unwrap();
+        (lease.lease_token, lease.attempts)
+    }
+
     /// Responders subscribe in the background: wait until every subject answers.
     async fn wait_for_responders(&self) {
         test_support::eventually("the executor's responders", Duration::from_secs(10), || async {
@@ -158,9 +193,16 @@ impl World {
         bus::request(&self.client, &self.subjects.backtest_status(), &self.reference(id), TIMEOUT).await.unwrap()
     }
 
+    /// Polls the status until `check` holds. A request that gets no answer is asked again:
+    /// one taken by an executor just crashed ([`Crashable::crash`]) is never answered.
     pub async fn wait_for(&self, id: Uuid, what: &str, check: impl Fn(&BacktestStatus) -> bool) -> BacktestStatus {
         test_support::eventually(what, Duration::from_secs(120), || async {
-            let status = self.status(id).await;
+            let (endpoint, reference) = (self.subjects.backtest_status(), self.reference(id));
+            let status: BacktestStatus = match bus::request(&self.client, &endpoint, &reference, TIMEOUT).await {
+                Ok(status) => status,
+                Err(RequestError::Timeout { .. }) => return None,
+                Err(error) => panic!("status of {id}: {error:?}"),
+            };
             check(&status).then_some(status)
         })
         .await
@@ -170,5 +212,28 @@ impl World {
 impl Drop for Executor {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+/// An executor on its own runtime.
+pub struct Crashable {
+    runtime: Option<tokio::runtime::Runtime>,
+    shutdown: CancellationToken,
+    pub instance: String,
+}
+
+impl Crashable {
+    /// Kills the executor where it stands: no drain, its leases left to run out.
+    pub fn crash(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Crashable {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        self.crash();
     }
 }

@@ -1,6 +1,12 @@
-//! Error bodies of each API family, for the failures every route shares: a backend that does
-//! not answer (503) and a body that is too large (413). Internal causes never reach a body;
-//! they are logged where the error is handled.
+//! Error bodies of each API family, for the failures every route shares: no backend to take
+//! the request (503), a backend that took it but did not answer in time (504) and a body that
+//! is too large (413). Internal causes never reach a body; they are logged where the error is
+//! handled.
+//!
+//! 503 and 504 differ for the client: after a 503 nothing happened; after a 504 the backend
+//! had the request, and the write may or may not have happened. (A backend rolls back a
+//! write whose deadline passed before its commit, so usually it did not; the reply only
+//! promises that a retry with the same `Idempotency-Key` is safe.)
 
 use super::family::Family;
 use actix_web::http::StatusCode;
@@ -12,8 +18,10 @@ use std::fmt;
 /// The shared failures of a request, to be rendered in one family's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommonError {
-    /// The backend service did not answer: no responders, timeout or a broken connection.
+    /// No backend service took the request: no responders or a broken connection.
     Unavailable,
+    /// A backend took the request but did not answer in time: the outcome is unknown.
+    Timeout,
     /// The body is larger than the limit.
     PayloadTooLarge,
     /// Something failed that the client cannot fix.
@@ -24,12 +32,19 @@ impl CommonError {
     /// Classifies a failed bus request. A typed refusal other than "unavailable" is a route's
     /// own business; reaching this function with one is an internal error.
     pub fn from_request(error: &RequestError) -> Self {
-        if error.is_unavailable() { CommonError::Unavailable } else { CommonError::Internal }
+        if error.is_timeout() {
+            CommonError::Timeout
+        } else if error.is_unavailable() {
+            CommonError::Unavailable
+        } else {
+            CommonError::Internal
+        }
     }
 
     fn status(self) -> StatusCode {
         match self {
             CommonError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            CommonError::Timeout => StatusCode::GATEWAY_TIMEOUT,
             CommonError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             CommonError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -41,6 +56,7 @@ impl CommonError {
             Family::Bot => {
                 let (error, code) = match self {
                     CommonError::Unavailable => ("Service temporarily unavailable", "SERVICE_UNAVAILABLE"),
+                    CommonError::Timeout => (TIMEOUT_MESSAGE_BOT, "GATEWAY_TIMEOUT"),
                     CommonError::PayloadTooLarge => ("Request body too large", "PAYLOAD_TOO_LARGE"),
                     CommonError::Internal => ("Internal server error", "INTERNAL_SERVER_ERROR"),
                 };
@@ -49,6 +65,7 @@ impl CommonError {
             Family::Partner => {
                 let (code, message) = match self {
                     CommonError::Unavailable => (9503, "Service temporarily unavailable"),
+                    CommonError::Timeout => (9504, TIMEOUT_MESSAGE),
                     CommonError::PayloadTooLarge => (1413, "Request body too large"),
                     CommonError::Internal => (9000, "Internal error"),
                 };
@@ -57,6 +74,7 @@ impl CommonError {
             Family::User => {
                 let (error, message) = match self {
                     CommonError::Unavailable => ("unavailable", "A backend service is unavailable; retry shortly."),
+                    CommonError::Timeout => ("timeout", TIMEOUT_MESSAGE),
                     CommonError::PayloadTooLarge => ("payload_too_large", "Request body too large."),
                     CommonError::Internal => ("internal", "Internal error."),
                 };
@@ -66,6 +84,13 @@ impl CommonError {
         HttpResponse::build(self.status()).json(body)
     }
 }
+
+/// The Bot API's 504 text.
+pub const TIMEOUT_MESSAGE_BOT: &str = "Request timed out; retry with the same Idempotency-Key";
+
+/// The partner and user APIs' 504 message.
+pub const TIMEOUT_MESSAGE: &str =
+    "The request timed out; it may or may not have been applied. Retry with the same Idempotency-Key.";
 
 /// A [`CommonError`] bound to its family, usable as an actix error.
 #[derive(Debug)]
@@ -120,12 +145,31 @@ mod tests {
         assert_eq!(body(bot).await, json!({"error": "Request body too large", "code": "PAYLOAD_TOO_LARGE"}));
     }
 
+    #[actix_web::test]
+    async fn timeout_has_each_familys_shape() {
+        let bot = CommonError::Timeout.respond(Family::Bot);
+        assert_eq!(bot.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(
+            body(bot).await,
+            json!({"error": "Request timed out; retry with the same Idempotency-Key", "code": "GATEWAY_TIMEOUT"})
+        );
+        let partner = CommonError::Timeout.respond(Family::Partner);
+        assert_eq!(partner.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(
+            body(partner).await,
+            json!({"isSuccess": false, "code": 9504, "message": TIMEOUT_MESSAGE, "data": null})
+        );
+        let user = CommonError::Timeout.respond(Family::User);
+        assert_eq!(user.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(body(user).await, json!({"error": "timeout", "message": TIMEOUT_MESSAGE}));
+    }
+
     #[test]
-    fn no_responders_and_timeouts_mean_unavailable() {
+    fn no_responders_mean_unavailable_and_timeouts_mean_timeout() {
         let no_responders = RequestError::NoResponders { subject: "tb.qry.ledger.ping.v1".into() };
         assert_eq!(CommonError::from_request(&no_responders), CommonError::Unavailable);
         let timeout = RequestError::Timeout { subject: "x".into(), timeout_ms: 5 };
-        assert_eq!(CommonError::from_request(&timeout), CommonError::Unavailable);
+        assert_eq!(CommonError::from_request(&timeout), CommonError::Timeout);
         let codec = RequestError::Codec { subject: "x".into(), reason: "bad".into() };
         assert_eq!(CommonError::from_request(&codec), CommonError::Internal);
     }

@@ -7,3 +7,4 @@ mod openapi;
 mod operations;
 mod partner_backtest;
 mod support;
+mod timeouts;

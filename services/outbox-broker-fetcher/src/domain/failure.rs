@@ -35,14 +35,19 @@ pub enum FailureCause {
     MalformedAnswer,
     /// The broker's answer was read but our database refused to store it.
     UnstorableAnswer,
+    /// The attempt panicked: a bug met something in this job or its broker's answer. It
+    /// counts toward `max_failures`, so a job that crashes every attempt ends parked.
+    AttemptPanicked,
+    /// Transport errors or rate limits went on past the job's time budget
+    /// (`fetch.give_up_after`).
+    TimedOut,
 }
 
 impl FailureCause {
     /// The code clients see for this cause.
     ///
-    /// `fetch_timed_out` is for giving up when a fetch's time budget runs out; no such path
-    /// exists yet, so no cause maps to it (a broker request timing out is the broker being
-    /// unreachable, and is retried).
+    /// `fetch_timed_out` is giving up when the job's time budget has run out; a single broker
+    /// request timing out is the broker being unreachable, and is retried.
     pub fn code(self) -> FetchErrorCode {
         match self {
             // Nothing a client can tell apart: there is no usable credential for the account,
@@ -58,7 +63,9 @@ impl FailureCause {
             | Self::RateLimited
             | Self::BrokerServerError
             | Self::CredentialStoreUnavailable => FetchErrorCode::BrokerUnavailable,
-            Self::MalformedAnswer | Self::UnstorableAnswer => FetchErrorCode::UnstorableAnswer,
+            // A crash is ours, but it met this order: to the client, its answer could not be read.
+            Self::MalformedAnswer | Self::UnstorableAnswer | Self::AttemptPanicked => FetchErrorCode::UnstorableAnswer,
+            Self::TimedOut => FetchErrorCode::FetchTimedOut,
         }
     }
 }
@@ -100,7 +107,7 @@ mod tests {
     }
 
     #[test]
-    fn no_cause_claims_the_time_budget_code() {
+    fn only_a_spent_time_budget_is_fetch_timed_out() {
         use FailureCause::*;
         let every = [
             UnknownBroker,
@@ -115,7 +122,10 @@ mod tests {
             RequestRefused,
             MalformedAnswer,
             UnstorableAnswer,
+            AttemptPanicked,
+            TimedOut,
         ];
-        assert!(every.iter().all(|cause| cause.code() != FetchErrorCode::FetchTimedOut));
+        let timed_out: Vec<_> = every.iter().filter(|cause| cause.code() == FetchErrorCode::FetchTimedOut).collect();
+        assert_eq!(timed_out, [&TimedOut]);
     }
 }

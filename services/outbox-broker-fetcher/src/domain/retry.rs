@@ -9,6 +9,9 @@
 //!   them the job is parked with the last error.
 //! - Everything else (refused credentials, malformed answers, unknown broker, missing
 //!   credentials) cannot get better by waiting: the job is parked at once.
+//! - Transport errors and rate limits get a wall-clock budget instead (`give_up_after`, from
+//!   the job's first attempt or its last admin retry): a failure after it has run out parks
+//!   the job as timed out, so a broker that never answers does not keep a job forever.
 
 use std::time::Duration;
 
@@ -37,6 +40,8 @@ pub enum Decision {
     },
     /// Park the job as a dead letter.
     Park,
+    /// Park the job as a dead letter because its time budget ran out.
+    TimedOut,
 }
 
 /// Backoff and limits.
@@ -48,6 +53,8 @@ pub struct RetryPolicy {
     pub cap: Duration,
     /// Counting failures after which a job is parked.
     pub max_failures: i32,
+    /// How long transport errors and rate limits are retried.
+    pub give_up_after: Duration,
 }
 
 impl RetryPolicy {
@@ -60,13 +67,23 @@ impl RetryPolicy {
     }
 
     /// Decides what follows a failure of `kind`, for a job that had `attempts` tries and
-    /// `failures` counting failures before this one.
-    pub fn decide(&self, kind: FailureKind, attempts: i32, failures: i32, jitter: f64) -> Decision {
+    /// `failures` counting failures before this one, and has been retrying for `retrying_for`.
+    pub fn decide(
+        &self,
+        kind: FailureKind,
+        attempts: i32,
+        failures: i32,
+        retrying_for: Duration,
+        jitter: f64,
+    ) -> Decision {
         let attempt = u32::try_from(attempts).unwrap_or(0);
         match kind {
             FailureKind::Permanent => Decision::Park,
             FailureKind::Transient if failures + 1 >= self.max_failures => Decision::Park,
             FailureKind::Transient => Decision::Retry { delay: self.backoff(attempt, jitter), counts: true },
+            FailureKind::Transport | FailureKind::RateLimited(_) if retrying_for >= self.give_up_after => {
+                Decision::TimedOut
+            }
             FailureKind::Transport => Decision::Retry { delay: self.backoff(attempt, jitter), counts: false },
             FailureKind::RateLimited(reset) => {
                 Decision::Retry { delay: reset + self.base.mul_f64(jitter.clamp(0.0, 1.0)), counts: false }
@@ -80,8 +97,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const POLICY: RetryPolicy =
-        RetryPolicy { base: Duration::from_millis(100), cap: Duration::from_secs(10), max_failures: 3 };
+    const POLICY: RetryPolicy = RetryPolicy {
+        base: Duration::from_millis(100),
+        cap: Duration::from_secs(10),
+        max_failures: 3,
+        give_up_after: Duration::from_secs(3600),
+    };
+    const EARLY: Duration = Duration::from_secs(1);
 
     #[test]
     fn backoff_doubles_until_the_cap() {
@@ -96,18 +118,21 @@ mod tests {
     #[test]
     fn transient_failures_park_the_job_at_the_limit() {
         assert_eq!(
-            POLICY.decide(FailureKind::Transient, 0, 0, 1.0),
+            POLICY.decide(FailureKind::Transient, 0, 0, EARLY, 1.0),
             Decision::Retry { delay: Duration::from_millis(100), counts: true }
         );
-        assert!(matches!(POLICY.decide(FailureKind::Transient, 1, 1, 1.0), Decision::Retry { counts: true, .. }));
-        assert_eq!(POLICY.decide(FailureKind::Transient, 2, 2, 1.0), Decision::Park);
+        assert!(matches!(
+            POLICY.decide(FailureKind::Transient, 1, 1, EARLY, 1.0),
+            Decision::Retry { counts: true, .. }
+        ));
+        assert_eq!(POLICY.decide(FailureKind::Transient, 2, 2, EARLY, 1.0), Decision::Park);
     }
 
     #[test]
-    fn transport_errors_never_park_a_job() {
+    fn transport_errors_never_park_a_job_within_its_budget() {
         for failures in [0, 2, 100] {
             assert!(matches!(
-                POLICY.decide(FailureKind::Transport, 50, failures, 0.5),
+                POLICY.decide(FailureKind::Transport, 50, failures, EARLY, 0.5),
                 Decision::Retry { counts: false, .. }
             ));
         }
@@ -117,15 +142,30 @@ mod tests {
     fn rate_limits_wait_for_the_reset() {
         let reset = Duration::from_secs(30);
         assert_eq!(
-            POLICY.decide(FailureKind::RateLimited(reset), 0, 2, 0.0),
+            POLICY.decide(FailureKind::RateLimited(reset), 0, 2, EARLY, 0.0),
             Decision::Retry { delay: reset, counts: false },
             "longer than the cap, and not counted even at the limit"
         );
     }
 
     #[test]
+    fn transport_errors_and_rate_limits_time_out_when_the_budget_is_spent() {
+        let spent = Duration::from_secs(3600);
+        for kind in [FailureKind::Transport, FailureKind::RateLimited(Duration::from_secs(5))] {
+            assert!(matches!(POLICY.decide(kind, 9, 0, spent - EARLY, 0.5), Decision::Retry { .. }), "{kind:?}");
+            assert_eq!(POLICY.decide(kind, 9, 0, spent, 0.5), Decision::TimedOut, "{kind:?}");
+        }
+        // Counting failures keep their own limit; a permanent error parks as it is.
+        assert!(matches!(
+            POLICY.decide(FailureKind::Transient, 1, 0, spent, 0.5),
+            Decision::Retry { counts: true, .. }
+        ));
+        assert_eq!(POLICY.decide(FailureKind::Permanent, 0, 0, spent, 0.5), Decision::Park);
+    }
+
+    #[test]
     fn permanent_errors_park_at_once() {
-        assert_eq!(POLICY.decide(FailureKind::Permanent, 0, 0, 0.5), Decision::Park);
+        assert_eq!(POLICY.decide(FailureKind::Permanent, 0, 0, EARLY, 0.5), Decision::Park);
     }
 
     proptest! {

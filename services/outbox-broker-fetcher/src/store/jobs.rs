@@ -67,6 +67,9 @@ pub struct ClaimedJob {
     pub locked_until: Option<DateTime<Utc>>,
     /// When the ledger committed the participation.
     pub requested_at: DateTime<Utc>,
+    /// When the current run of attempts began (creation or the last admin retry): the start
+    /// of the job's time budget.
+    pub retrying_since: DateTime<Utc>,
 }
 
 impl ClaimedJob {
@@ -125,7 +128,7 @@ pub async fn claim_due(
                                       AND (locked_until IS NULL OR locked_until < now()) \
                                     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
          RETURNING participation_id, broker, broker_account_id, broker_account_number, broker_order_id, \
-                   child_order_ids, attempts, failures, locked_until, requested_at",
+                   child_order_ids, attempts, failures, locked_until, requested_at, retrying_since",
     )
     .bind::<Double, _>(lease.as_secs_f64())
     .bind::<BigInt, _>(limit)
@@ -225,7 +228,8 @@ pub async fn dead_letters(connection: &mut AsyncPgConnection) -> QueryResult<Vec
         .await
 }
 
-/// Puts parked jobs back in the queue with a fresh failure allowance: one (`Some(id)`) or all.
+/// Puts parked jobs back in the queue with a fresh failure allowance and time budget: one
+/// (`Some(id)`) or all.
 /// Returns the participations requeued.
 pub async fn requeue_dead(connection: &mut AsyncPgConnection, participation: Option<Uuid>) -> QueryResult<Vec<Uuid>> {
     let ids: Vec<Uuid> = match participation {
@@ -234,7 +238,7 @@ pub async fn requeue_dead(connection: &mut AsyncPgConnection, participation: Opt
     };
     diesel::sql_query(
         "UPDATE fetch_jobs SET status = 'pending', failures = 0, next_attempt_at = now(), locked_until = NULL, \
-                               updated_at = now() \
+                               retrying_since = now(), updated_at = now() \
          WHERE status = 'dead_letter' AND (cardinality($1) = 0 OR participation_id = ANY($1)) \
          RETURNING participation_id",
     )

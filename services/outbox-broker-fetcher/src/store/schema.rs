@@ -34,6 +34,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         error_code -> Nullable<Text>,
+        retrying_since -> Timestamptz,
     }
 }
 

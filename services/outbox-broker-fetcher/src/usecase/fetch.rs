@@ -18,10 +18,14 @@ use crate::usecase::recorder::{Effect, Recorder, Recording};
 use bus::Subjects;
 use bus::messages::fetch::{FetchedOrder, OrderFetchFailed, OrderFetched};
 use chrono::Utc;
+use futures::StreamExt;
 use platform::db::PgPool;
 use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 use uuid::Uuid;
+
+/// How many orders of one participation (parent and children) are asked for at once.
+pub const ORDERS_AT_ONCE: usize = 4;
 
 /// Everything an attempt needs; shared by every worker of the process.
 pub struct Fetcher {
@@ -114,6 +118,14 @@ impl Fetcher {
         }
     }
 
+    /// Records that an attempt of `job` panicked: a failure that counts toward the limit, so
+    /// a job that crashes every attempt is parked instead of retried forever.
+    pub async fn record_panic(&self, job: &ClaimedJob, panic: &str) -> anyhow::Result<AttemptOutcome> {
+        let reason = format!("the fetch attempt crashed: {panic}");
+        let failure = Failure { kind: FailureKind::Transient, cause: FailureCause::AttemptPanicked, reason };
+        self.record_failure(job, 0, failure).await
+    }
+
     /// The number of broker calls made, and the parent and children (parent first).
     async fn fetch_all(&self, job: &ClaimedJob) -> (i32, Result<Vec<BrokerOrder>, Failure>) {
         let Some(kind) = BrokerKind::parse(&job.broker) else {
@@ -135,16 +147,23 @@ impl Fetcher {
         let order_ids: Vec<&str> = std::iter::once(job.broker_order_id.as_str()).chain(job.child_orders()).collect();
         let calls = i32::try_from(order_ids.len()).unwrap_or(i32::MAX);
         let token = token.as_ref();
-        let fetches = order_ids.iter().map(|order_id| {
-            let order = OrderRef { account_number: &job.broker_account_number, order_id };
-            async move {
-                match kind {
-                    BrokerKind::Tradier => self.tradier.fetch_order(token, order).await,
-                    BrokerKind::Sim => self.sim.fetch_order(None, order).await,
+        // Built up front (not lazily inside the stream), which keeps the stream's type free of
+        // the closure's borrows.
+        let fetches: Vec<_> = order_ids
+            .iter()
+            .map(|order_id| {
+                let order = OrderRef { account_number: &job.broker_account_number, order_id };
+                async move {
+                    match kind {
+                        BrokerKind::Tradier => self.tradier.fetch_order(token, order).await,
+                        BrokerKind::Sim => self.sim.fetch_order(None, order).await,
+                    }
                 }
-            }
-        });
-        let results = futures::future::join_all(fetches).await;
+            })
+            .collect();
+        // A bounded number at once: a participation with many child orders must not open as
+        // many connections to the broker (and use up its rate limit) in one burst.
+        let results: Vec<_> = futures::stream::iter(fetches).buffered(ORDERS_AT_ONCE).collect().await;
         let mut orders = Vec::with_capacity(results.len());
         let mut worst: Option<Failure> = None;
         for (order_id, result) in order_ids.iter().zip(results) {
@@ -254,8 +273,21 @@ impl Fetcher {
         }
     }
 
-    async fn record_failure(&self, job: &ClaimedJob, calls: i32, failure: Failure) -> anyhow::Result<AttemptOutcome> {
-        let decision = self.policy.decide(failure.kind, job.attempts, job.failures, rand::random::<f64>());
+    async fn record_failure(
+        &self,
+        job: &ClaimedJob,
+        calls: i32,
+        mut failure: Failure,
+    ) -> anyhow::Result<AttemptOutcome> {
+        let retrying_for = (Utc::now() - job.retrying_since).to_std().unwrap_or_default();
+        let mut decision =
+            self.policy.decide(failure.kind, job.attempts, job.failures, retrying_for, rand::random::<f64>());
+        if decision == Decision::TimedOut {
+            let budget = self.policy.give_up_after.as_secs();
+            failure.reason = format!("still failing after the {budget} s time budget; last: {}", failure.reason);
+            failure.cause = FailureCause::TimedOut;
+            decision = Decision::Park;
+        }
         match decision {
             Decision::Retry { delay, counts } => {
                 let mut connection = self.pool.get().await?;
@@ -269,7 +301,7 @@ impl Fetcher {
                 );
                 Ok(if kept { AttemptOutcome::Retrying } else { AttemptOutcome::LeaseLost })
             }
-            Decision::Park => {
+            Decision::Park | Decision::TimedOut => {
                 let code = failure.cause.code();
                 // The event carries the code only; the reason stays in the job's row.
                 let event = OrderFetchFailed {

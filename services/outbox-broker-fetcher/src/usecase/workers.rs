@@ -13,12 +13,14 @@
 
 use crate::store::jobs::{self, ClaimedJob};
 use crate::usecase::fetch::Fetcher;
+use futures::FutureExt;
 use platform::db::PgPool;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
-use tracing::{Instrument, info_span, warn};
+use tracing::{Instrument, error, info_span, warn};
 
 /// Where new and due jobs are queued for the dispatcher.
 pub type JobQueue = mpsc::Sender<ClaimedJob>;
@@ -28,13 +30,18 @@ pub fn queue(concurrency: usize) -> (JobQueue, mpsc::Receiver<ClaimedJob>) {
     mpsc::channel(concurrency.max(1) * 2)
 }
 
+/// The receiving end of the queue, shared so that a dispatcher restarted after a panic takes
+/// over where the last one stopped.
+pub type JobReceiver = Arc<tokio::sync::Mutex<mpsc::Receiver<ClaimedJob>>>;
+
 /// Runs attempts from `queue`, at most `concurrency` at once, until `shutdown`.
 pub async fn dispatch(
     fetcher: Arc<Fetcher>,
-    mut queue: mpsc::Receiver<ClaimedJob>,
+    queue: JobReceiver,
     concurrency: usize,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let mut queue = queue.lock().await;
     let slots = Arc::new(Semaphore::new(concurrency));
     loop {
         let slot = tokio::select! {
@@ -52,9 +59,19 @@ pub async fn dispatch(
         let span = info_span!("fetch.attempt", participation.id = %job.participation_id, attempt = job.attempts + 1);
         tokio::spawn(
             async move {
-                if let Err(error) = fetcher.attempt(&job).await {
+                match AssertUnwindSafe(fetcher.attempt(&job)).catch_unwind().await {
+                    Ok(Ok(_)) => {}
                     // The lease runs out and the scheduler retries the job.
-                    warn!(error = format!("{error:#}"), "fetch attempt could not be recorded; will be retried");
+                    Ok(Err(error)) => {
+                        warn!(error = format!("{error:#}"), "fetch attempt could not be recorded; will be retried")
+                    }
+                    Err(panic) => {
+                        let panic = panic_text(panic.as_ref());
+                        error!(panic = %panic, "fetch attempt panicked; counted as a failure");
+                        if let Err(error) = fetcher.record_panic(&job, &panic).await {
+                            warn!(error = format!("{error:#}"), "the crash could not be recorded; will be retried");
+                        }
+                    }
                 }
                 drop(slot);
             }
@@ -115,5 +132,14 @@ pub async fn schedule(
             }
             Err(error) => warn!(error = format!("{error:#}"), "claiming due fetch jobs failed; retrying"),
         }
+    }
+}
+
+/// The text a panic was raised with.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(text), _) => (*text).to_string(),
+        (None, Some(text)) => text.clone(),
+        (None, None) => "a panic without a message".to_string(),
     }
 }

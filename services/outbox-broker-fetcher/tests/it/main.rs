@@ -7,3 +7,5 @@ mod credentials;
 mod fetch;
 mod foundation;
 mod harness;
+mod loops;
+mod prune;

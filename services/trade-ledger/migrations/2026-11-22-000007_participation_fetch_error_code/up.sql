@@ -6,15 +6,20 @@ ALTER TABLE participations
         CHECK (fetch_error_code IN ('no_credentials', 'broker_refused', 'order_not_found',
                                     'broker_unavailable', 'unstorable_answer', 'fetch_timed_out'));
 
--- The old texts, read as the fetcher wrote them; whatever is not recognised was the broker
--- failing until the job gave up.
+-- The old texts, as the fetcher wrote them, mapped by the same rule as the fetcher's own
+-- migration (so both services tell a client the same code for the same failure). A text none
+-- of them matches was a malformed broker answer, whose texts vary.
 UPDATE participations SET fetch_error_code = CASE
-        WHEN fetch_error ILIKE 'no credentials%' THEN 'no_credentials'
-        WHEN fetch_error ILIKE '%broker refused%' THEN 'broker_refused'
-        WHEN fetch_error ILIKE '%order not found%' THEN 'order_not_found'
-        WHEN fetch_error ILIKE '%could not be stored%' THEN 'unstorable_answer'
-        WHEN fetch_error ILIKE '%did not answer within%' THEN 'fetch_timed_out'
-        ELSE 'broker_unavailable'
+        WHEN fetch_error LIKE 'no credentials stored%' OR fetch_error LIKE 'credentials of broker account%'
+          OR fetch_error LIKE 'unknown credential environment%' OR fetch_error LIKE 'no client for broker%'
+            THEN 'no_credentials'
+        WHEN fetch_error LIKE '%broker refused the%' THEN 'broker_refused'
+        WHEN fetch_error LIKE '%order not found at the broker%' THEN 'order_not_found'
+        WHEN fetch_error LIKE '%broker answered HTTP%' OR fetch_error LIKE '%rate limit%'
+          OR fetch_error LIKE '%broker unreachable%' OR fetch_error LIKE '%did not answer within%'
+          OR fetch_error LIKE 'credential store unavailable%'
+            THEN 'broker_unavailable'
+        ELSE 'unstorable_answer'
     END
 WHERE fetch_status = 'fetch_failed';
 

@@ -59,4 +59,7 @@ pub fn serve(backend: &Backend) {
     backend.respond("trade participations", subjects.trade_participations(), |pool, request| async move {
         usecase::trades::participations(&pool, request).await
     });
+    backend.respond("trade transactions", subjects.trade_transactions(), |pool, request| async move {
+        usecase::trades::transactions(&pool, request).await
+    });
 }

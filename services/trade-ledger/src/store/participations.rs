@@ -179,11 +179,22 @@ pub async fn apply_fetch_outcome(
     Ok(changed == 1)
 }
 
-/// Marks up to `limit` participations that have waited for their broker order longer than
-/// `after` as asked again now, and returns their `participation created` event ids.
+/// How long a waiting participation waits before it is asked for again: `first` after the
+/// first request, doubling with each request made again, at most `cap`.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestBackoff {
+    /// The wait after the first request.
+    pub first: std::time::Duration,
+    /// The longest wait.
+    pub cap: std::time::Duration,
+}
+
+/// Marks up to `limit` participations whose wait for their broker order has passed their
+/// backoff (see [`RequestBackoff`]) as asked again now, counting the request, and returns
+/// their `participation created` event ids.
 pub async fn claim_overdue_fetches(
     connection: &mut AsyncPgConnection,
-    after: std::time::Duration,
+    backoff: RequestBackoff,
     limit: i64,
 ) -> QueryResult<Vec<Uuid>> {
     #[derive(QueryableByName)]
@@ -191,18 +202,51 @@ pub async fn claim_overdue_fetches(
         #[diesel(sql_type = diesel::sql_types::Uuid)]
         fetch_event_id: Uuid,
     }
+    // The first condition is the shortest wait of all, which the pending index answers; the
+    // second is each participation's own.
     let rows: Vec<Overdue> = diesel::sql_query(
-        "UPDATE participations SET fetch_requested_at = now() \
+        "UPDATE participations SET fetch_requested_at = now(), fetch_request_count = fetch_request_count + 1 \
          WHERE id IN (SELECT id FROM participations \
                       WHERE fetch_status = 'pending_fetch' \
                         AND fetch_requested_at < now() - make_interval(secs => $1) \
+                        AND fetch_requested_at < now() - make_interval(secs => \
+                              least($1 * power(2, least(fetch_request_count, 30)), $2)) \
                         AND fetch_event_id IS NOT NULL \
-                      ORDER BY fetch_requested_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                      ORDER BY fetch_requested_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
          RETURNING fetch_event_id",
+    )
+    .bind::<diesel::sql_types::Double, _>(backoff.first.as_secs_f64())
+    .bind::<diesel::sql_types::Double, _>(backoff.cap.as_secs_f64())
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(connection)
+    .await?;
+    Ok(rows.into_iter().map(|row| row.fetch_event_id).collect())
+}
+
+/// Ends the wait of up to `limit` participations created more than `after` ago and still
+/// without an answer: `fetch_failed` with `fetch_timed_out`. Their revision is kept, so an
+/// answer the fetcher sends after all still applies. Returns their ids.
+pub async fn time_out_fetches(
+    connection: &mut AsyncPgConnection,
+    after: std::time::Duration,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct TimedOut {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let rows: Vec<TimedOut> = diesel::sql_query(
+        "UPDATE participations SET fetch_status = 'fetch_failed', fetch_error_code = 'fetch_timed_out', \
+                                   updated_at = now() \
+         WHERE id IN (SELECT id FROM participations \
+                      WHERE fetch_status = 'pending_fetch' AND created_at < now() - make_interval(secs => $1) \
+                      ORDER BY fetch_requested_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+         RETURNING id",
     )
     .bind::<diesel::sql_types::Double, _>(after.as_secs_f64())
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(connection)
     .await?;
-    Ok(rows.into_iter().map(|row| row.fetch_event_id).collect())
+    Ok(rows.into_iter().map(|row| row.id).collect())
 }

@@ -272,12 +272,31 @@ pub struct Following {
     pub quantity: Decimal,
 }
 
-/// Every follow link of a bot, by account then symbol.
-pub async fn followers(connection: &mut AsyncPgConnection, bot_id: Uuid) -> QueryResult<Vec<Following>> {
+/// The follow links of up to `accounts` of a bot's following broker accounts, those after
+/// `after` by id, by account then symbol (a follower is an account with all its tickers, so
+/// a page never splits one).
+pub async fn followers_page(
+    connection: &mut AsyncPgConnection,
+    bot_id: Uuid,
+    after: Option<Uuid>,
+    accounts: i64,
+) -> QueryResult<Vec<Following>> {
+    let mut page = bot_followers::table
+        .filter(bot_followers::bot_id.eq(bot_id))
+        .select(bot_followers::broker_account_id)
+        .distinct()
+        .order(bot_followers::broker_account_id)
+        .limit(accounts)
+        .into_boxed();
+    if let Some(after) = after {
+        page = page.filter(bot_followers::broker_account_id.gt(after));
+    }
+    let page: Vec<Uuid> = page.load(connection).await?;
     bot_followers::table
         .inner_join(broker_accounts::table)
         .inner_join(tickers::table)
         .filter(bot_followers::bot_id.eq(bot_id))
+        .filter(bot_followers::broker_account_id.eq_any(&page))
         .order((broker_accounts::id, tickers::symbol))
         .select((
             broker_accounts::id,

@@ -36,7 +36,7 @@ diesel::table! {
         net_pnl -> Nullable<Numeric>,
         error_message -> Nullable<Text>,
         error_at -> Nullable<Timestamptz>,
-        metadata -> Jsonb,
+        metadata -> Json,
         created_at -> Timestamptz,
         last_update_at -> Timestamptz,
         opened_at_explicit -> Bool,
@@ -98,6 +98,7 @@ diesel::table! {
         fetch_requested_at -> Timestamptz,
         fetch_revision -> Int4,
         fetch_error_code -> Nullable<Text>,
+        fetch_request_count -> Int4,
     }
 }
 
@@ -150,7 +151,7 @@ diesel::table! {
         broker_order_id -> Nullable<Text>,
         broker_parent_order_id -> Nullable<Text>,
         notes -> Nullable<Text>,
-        metadata -> Jsonb,
+        metadata -> Json,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -162,7 +163,7 @@ diesel::table! {
         bot_id -> Uuid,
         broker_account_id -> Uuid,
         ticker_id -> Uuid,
-        state -> Jsonb,
+        state -> Json,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }

@@ -1,6 +1,7 @@
-//! User bot states: one row per (bot, broker account, ticker), upserted in bulk.
+//! User bot states: one row per (bot, broker account, ticker), upserted in bulk. `state` is
+//! a `json` column: stored and read back as the text the bot sent.
 
-use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -46,7 +47,7 @@ pub async fn upsert(
     let states: Vec<&str> = writes.iter().map(|w| w.state.as_str()).collect();
     diesel::sql_query(
         "INSERT INTO user_bot_states (id, bot_id, broker_account_id, ticker_id, state) \
-         SELECT u.id, $1, u.account, u.ticker, u.state::jsonb \
+         SELECT u.id, $1, u.account, u.ticker, u.state::json \
          FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) AS u(id, account, ticker, state) \
          ON CONFLICT (bot_id, broker_account_id, ticker_id) \
          DO UPDATE SET state = EXCLUDED.state, updated_at = now() \
@@ -61,21 +62,38 @@ pub async fn upsert(
     .await
 }
 
-/// A bot's states, optionally for one account and/or ticker, ordered by account and ticker.
-pub async fn list(
+/// Which of a bot's states a page reads.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StateFilter {
+    /// Only this broker account's.
+    pub account: Option<Uuid>,
+    /// Only this ticker's.
+    pub ticker: Option<Uuid>,
+    /// Only those after this (account, ticker) pair.
+    pub after: Option<(Uuid, Uuid)>,
+}
+
+/// Up to `limit` of a bot's states matching `filter`, ordered by account and ticker (the
+/// unique key's order, so the page's position is a pair of ids).
+pub async fn page(
     connection: &mut AsyncPgConnection,
     bot_id: Uuid,
-    account: Option<Uuid>,
-    ticker: Option<Uuid>,
+    filter: StateFilter,
+    limit: i64,
 ) -> QueryResult<Vec<StateRow>> {
+    let (after_account, after_ticker) = filter.after.unzip();
     diesel::sql_query(
         "SELECT id, broker_account_id, ticker_id, state::text AS state FROM user_bot_states \
          WHERE bot_id = $1 AND ($2::uuid IS NULL OR broker_account_id = $2) AND ($3::uuid IS NULL OR ticker_id = $3) \
-         ORDER BY broker_account_id, ticker_id",
+           AND ($4::uuid IS NULL OR (broker_account_id, ticker_id) > ($4, $5)) \
+         ORDER BY broker_account_id, ticker_id LIMIT $6",
     )
     .bind::<SqlUuid, _>(bot_id)
-    .bind::<Nullable<SqlUuid>, _>(account)
-    .bind::<Nullable<SqlUuid>, _>(ticker)
+    .bind::<Nullable<SqlUuid>, _>(filter.account)
+    .bind::<Nullable<SqlUuid>, _>(filter.ticker)
+    .bind::<Nullable<SqlUuid>, _>(after_account)
+    .bind::<Nullable<SqlUuid>, _>(after_ticker)
+    .bind::<BigInt, _>(limit)
     .load(connection)
     .await
 }

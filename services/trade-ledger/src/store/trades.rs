@@ -1,11 +1,30 @@
-//! Bot trades and their transactions.
+//! Bot trades and their transactions. `metadata` is a `json` column: stored and read back as
+//! the text the bot sent (read as `metadata::text`, written as [`JsonAsSent`]).
 
-use super::schema::{bot_trades, participations, transactions};
+use super::schema::{bot_trades, transactions};
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::serialize::{IsNull, Output, ToSql};
+use diesel::sql_types::Json;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
+use std::io::Write;
 use uuid::Uuid;
+
+/// JSON text written to a `json` column exactly as it is (the gateway has checked it is an
+/// object of JSON Postgres accepts).
+#[derive(Debug, Clone, diesel::expression::AsExpression)]
+#[diesel(sql_type = Json)]
+pub struct JsonAsSent(pub String);
+
+impl ToSql<Json, Pg> for JsonAsSent {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> diesel::serialize::Result {
+        // The binary format of `json` is its text.
+        out.write_all(self.0.as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
 
 /// A stored trade. Metadata is read as text (`metadata::text`) so it reaches the API as sent.
 #[derive(Queryable, Debug, Clone)]
@@ -44,6 +63,7 @@ pub struct TradeRow {
     pub closed_at_explicit: bool,
 }
 
+/// The columns of a [`TradeRow`].
 macro_rules! trade_columns {
     () => {
         (
@@ -130,6 +150,7 @@ pub struct TransactionRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The columns of a [`TransactionRow`].
 macro_rules! transaction_columns {
     () => {
         (
@@ -191,7 +212,7 @@ pub async fn insert_trade(connection: &mut AsyncPgConnection, trade: &NewTrade<'
     use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
     diesel::sql_query(
         "INSERT INTO bot_trades (id, bot_id, symbol, trade_type, status, signal_at, opened_at, metadata, opened_at_explicit) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $7 IS NOT NULL)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $7 IS NOT NULL)",
     )
     .bind::<SqlUuid, _>(trade.id)
     .bind::<SqlUuid, _>(trade.bot_id)
@@ -263,7 +284,7 @@ pub struct NewTransactionRow {
     /// Notes.
     pub notes: Option<String>,
     /// Metadata, as the bot sent it.
-    pub metadata: platform::db::JsonText,
+    pub metadata: JsonAsSent,
 }
 
 /// Inserts transactions in one statement.
@@ -372,68 +393,10 @@ pub async fn list_trades(
     query.order((bot_trades::created_at.desc(), bot_trades::id.desc())).limit(limit).load(connection).await
 }
 
-/// A participation row with its fetch details, `child_orders` as text.
-#[derive(Queryable, Debug, Clone)]
-pub struct ParticipationRow {
-    /// Id.
-    pub id: Uuid,
-    /// Trade.
-    pub bot_trade_id: Uuid,
-    /// User.
-    pub user_id: Uuid,
-    /// Broker account.
-    pub broker_account_id: Uuid,
-    /// Broker order id.
-    pub broker_order_id: String,
-    /// Child order ids (the column's elements are nullable; ours never are).
-    pub child_order_ids: Vec<Option<String>>,
-    /// Units.
-    pub units: Decimal,
-    /// Fetch status.
-    pub fetch_status: String,
-    /// Broker order status.
-    pub broker_order_status: Option<String>,
-    /// Filled quantity.
-    pub filled_quantity: Option<Decimal>,
-    /// Average fill price.
-    pub avg_fill_price: Option<Decimal>,
-    /// Child orders JSON text.
-    pub child_orders: Option<String>,
-    /// Fetched at.
-    pub fetched_at: Option<DateTime<Utc>>,
-    /// Why the fetch was parked, when it was: a `FetchErrorCode` spelling.
-    pub fetch_error_code: Option<String>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-}
+// After the column macros above, which it uses.
+mod pages;
 
-/// A trade's participations, oldest first.
-pub async fn participations_of(
-    connection: &mut AsyncPgConnection,
-    trade_id: Uuid,
-) -> QueryResult<Vec<ParticipationRow>> {
-    participations::table
-        .filter(participations::bot_trade_id.eq(trade_id))
-        .order((participations::created_at, participations::id))
-        .select((
-            participations::id,
-            participations::bot_trade_id,
-            participations::user_id,
-            participations::broker_account_id,
-            participations::broker_order_id,
-            participations::child_order_ids,
-            participations::units,
-            participations::fetch_status,
-            participations::broker_order_status,
-            participations::filled_quantity,
-            participations::avg_fill_price,
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
-                "participations.child_orders::text",
-            ),
-            participations::fetched_at,
-            participations::fetch_error_code,
-            participations::created_at,
-        ))
-        .load(connection)
-        .await
-}
+pub use pages::{
+    FactsRow, ParticipationRow, count_transactions, find_transaction, participations_page, transaction_facts,
+    transactions_page,
+};

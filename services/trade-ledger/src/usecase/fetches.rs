@@ -4,14 +4,20 @@
 //! ```text
 //!  participation tx ─► outbox: participation created ─► fetcher ─► order fetched / failed
 //!        ▲                                                              │
-//!        └── sweep: still pending_fetch after `after_secs`? ─► re-publish (fresh Nats-Msg-Id)
+//!        └── sweep: still pending_fetch after its backoff? ─► re-publish (fresh Nats-Msg-Id)
+//!                   still pending_fetch after `give_up_after_secs`? ─► fetch_failed
+//!                                                                      (fetch_timed_out)
 //! ```
 //!
 //! The fetcher dedupes a re-published request by event id; if it already has the answer it
-//! publishes the answer again, so a lost answer is recovered by the same sweep.
+//! publishes the answer again, so a lost answer is recovered by the same sweep. Each
+//! participation is asked again after `after_secs`, then twice as long after each request, at
+//! most `max_backoff_secs` apart, so a fetcher that is down is not flooded; and the sweep gives
+//! up once the participation has waited `give_up_after_secs`, so nothing is asked for forever.
+//! An answer that comes after all still applies (its revision is newer).
 
 use crate::settings::FetchSweepSettings;
-use crate::store::participations::{self, FetchedFields};
+use crate::store::participations::{self, FetchedFields, RequestBackoff};
 use bus::Subjects;
 use bus::messages::fetch::{FetchedOrder, OrderFetchFailed, OrderFetched};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -117,20 +123,36 @@ fn failed(event: &OrderFetchFailed) -> FetchedFields {
     }
 }
 
-/// One sweep round: re-publishes the `participation created` events of participations still
-/// waiting after `settings.after_secs`. Returns how many were re-published.
-pub async fn sweep_once(pool: &PgPool, settings: &FetchSweepSettings) -> anyhow::Result<usize> {
+/// What one sweep round did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Participations asked for again.
+    pub republished: usize,
+    /// Participations given up on (`fetch_failed`, `fetch_timed_out`).
+    pub timed_out: usize,
+}
+
+/// One sweep round, in one transaction: gives up on participations that waited longer than
+/// `settings.give_up_after_secs`, then re-publishes the `participation created` events of
+/// those whose backoff has passed.
+pub async fn sweep_once(pool: &PgPool, settings: &FetchSweepSettings) -> anyhow::Result<SweepReport> {
+    let backoff = RequestBackoff { first: settings.after(), cap: settings.max_backoff() };
     let mut connection = pool.get().await?;
-    let republished = connection
+    let (timed_out, republished) = connection
         .transaction::<_, diesel::result::Error, _>(async |tx| {
-            let overdue = participations::claim_overdue_fetches(tx, settings.after(), settings.batch_size).await?;
-            outbox::republish(tx, &overdue).await
+            let timed_out = participations::time_out_fetches(tx, settings.give_up_after(), settings.batch_size).await?;
+            let overdue = participations::claim_overdue_fetches(tx, backoff, settings.batch_size).await?;
+            let republished = outbox::republish(tx, &overdue).await?;
+            Ok((timed_out, republished))
         })
         .await?;
+    for participation in &timed_out {
+        warn!(participation.id = %participation, "no broker order after the sweep's time budget; fetch_timed_out");
+    }
     if republished > 0 {
         info!(republished, "overdue participations asked for their broker orders again");
     }
-    Ok(republished)
+    Ok(SweepReport { republished, timed_out: timed_out.len() })
 }
 
 /// Runs [`sweep_once`] every `settings.interval_secs` until `shutdown`.

@@ -1,8 +1,10 @@
-//! Reference 002: bulk upsert of per (account, ticker) state, and reading it back.
+//! Reference 002: bulk upsert of per (account, ticker) state, and reading it back a page at a
+//! time.
 
 use super::storage_error;
-use crate::store::states::{self, StateRow, StateWrite};
+use crate::store::states::{self, StateFilter, StateRow, StateWrite};
 use bus::BusError;
+use bus::messages::bot_api::paging::{self, REPLY_BUDGET_BYTES, STATES_PAGE_MAX, StateCursor};
 use bus::messages::bot_api::{
     GetStates, StateResult, StatesListReply, StatesReply, Summary, UpsertStates, UserBotState,
 };
@@ -83,19 +85,40 @@ pub async fn upsert(connection: &mut AsyncPgConnection, request: UpsertStates) -
     Ok(StatesReply { success: true, summary, results })
 }
 
-/// A bot's stored states.
+/// Up to `size` of a bot's states after `filter.after`, as the API shows them, with one more
+/// when there is one (so the caller knows a next page exists).
+pub async fn load_page(
+    connection: &mut AsyncPgConnection,
+    bot_id: BotId,
+    filter: StateFilter,
+    size: usize,
+) -> Result<Vec<UserBotState>, BusError> {
+    let limit = i64::try_from(size).unwrap_or(i64::MAX).saturating_add(1);
+    let rows = states::page(connection, *bot_id.as_uuid(), filter, limit).await.map_err(storage_error)?;
+    rows.into_iter().map(|row| to_state(bot_id, row)).collect()
+}
+
+/// The cursor after the last state of a page that has a next one.
+pub fn next_cursor(states: &[UserBotState], more: bool) -> Option<String> {
+    states.last().filter(|_| more).map(|last| {
+        StateCursor { account_id: *last.user_broker_account_id.as_uuid(), ticker_id: last.ticker_id }.encode()
+    })
+}
+
+/// A page of a bot's stored states, by account then ticker: at most `limit` (1,000), fewer
+/// when more would not fit one reply.
 pub async fn list(pool: &PgPool, request: GetStates) -> Result<StatesListReply, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let rows = states::list(
-        &mut connection,
-        *request.bot_id.as_uuid(),
-        request.account_id.map(|id| *id.as_uuid()),
-        request.ticker_id,
-    )
-    .await
-    .map_err(storage_error)?;
-    let states = rows.into_iter().map(|row| to_state(request.bot_id, row)).collect::<Result<_, _>>()?;
-    Ok(StatesListReply { success: true, states })
+    let size = usize::try_from(request.limit.clamp(1, STATES_PAGE_MAX)).unwrap_or(1);
+    let filter = StateFilter {
+        account: request.account_id.map(|id| *id.as_uuid()),
+        ticker: request.ticker_id,
+        after: request.after.map(|cursor| (cursor.account_id, cursor.ticker_id)),
+    };
+    let loaded = load_page(&mut connection, request.bot_id, filter, size).await?;
+    let (states, more) = paging::page(loaded, size, REPLY_BUDGET_BYTES);
+    let next_cursor = next_cursor(&states, more);
+    Ok(StatesListReply { success: true, states, next_cursor })
 }
 
 /// A stored row as the API shows it.

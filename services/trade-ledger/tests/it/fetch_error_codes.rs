@@ -56,7 +56,9 @@ async fn old_fetch_error_texts_become_the_best_code() {
         ("order 1: broker refused the request (HTTP 400): bad account", "broker_refused"),
         ("order 1: order not found at the broker (it may not be visible yet)", "order_not_found"),
         ("the broker's answer could not be stored: value too long", "unstorable_answer"),
-        ("order 1: broker did not answer within the request timeout", "fetch_timed_out"),
+        ("order 1: broker did not answer within the request timeout", "broker_unavailable"),
+        ("credentials of broker account 0198c0de-0000-7000-8000-000000000000 could not be opened", "no_credentials"),
+        ("order 1: malformed order JSON at line 1 column 7", "unstorable_answer"),
         ("order 1: broker answered HTTP 503", "broker_unavailable"),
         ("credential store unavailable: pool timed out", "broker_unavailable"),
     ];

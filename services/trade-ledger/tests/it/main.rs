@@ -3,4 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod fetch_error_codes;
+mod fetch_sweep;
 mod foundation;
+mod outbox_admin;

@@ -4,11 +4,11 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::{Content, ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, ToSchema};
 
 /// `{error, code}`: 400 (`BAD_REQUEST`), 404 (`NOT_FOUND`), 413 (`PAYLOAD_TOO_LARGE`),
-/// 500 (`INTERNAL_SERVER_ERROR`), 503 (`SERVICE_UNAVAILABLE`).
+/// 500 (`INTERNAL_SERVER_ERROR`), 503 (`SERVICE_UNAVAILABLE`), 504 (`GATEWAY_TIMEOUT`).
 #[derive(ToSchema)]
 pub struct ErrorBody {
     /// The message, e.g. `Bot with slug 'my-bot' not found`.
@@ -222,6 +222,15 @@ fn errors(codes: &[u16]) -> BTreeMap<String, RefOr<Response>> {
                 413 => described("Body above 512 KiB (`PAYLOAD_TOO_LARGE`)", error_body()),
                 422 => described("Idempotency-Key reused with a different request (`IDEMPOTENCY_KEY_REUSED`)", error_body()),
                 503 => described("The ledger is unavailable (`SERVICE_UNAVAILABLE`)", error_body()),
+                504 => described(
+                    "The ledger took the request but did not answer in time (`GATEWAY_TIMEOUT`): a write may or may not have happened (the ledger rolls back what it could not commit in time); retry with the same Idempotency-Key",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .example(Some(serde_json::json!({
+                            "error": crate::api::errors::TIMEOUT_MESSAGE_BOT, "code": "GATEWAY_TIMEOUT"
+                        })))
+                        .build(),
+                ),
                 _ => return None,
             };
             Some((code.to_string(), response))
@@ -234,7 +243,7 @@ pub struct ReadErrors;
 
 impl IntoResponses for ReadErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        errors(&[400, 401, 403, 404, 503])
+        errors(&[400, 401, 403, 404, 503, 504])
     }
 }
 
@@ -243,7 +252,7 @@ pub struct WriteErrors;
 
 impl IntoResponses for WriteErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        errors(&[400, 401, 403, 404, 413, 503])
+        errors(&[400, 401, 403, 404, 413, 503, 504])
     }
 }
 
@@ -252,6 +261,96 @@ pub struct IdempotentWriteErrors;
 
 impl IntoResponses for IdempotentWriteErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        errors(&[400, 401, 403, 404, 409, 413, 422, 503])
+        errors(&[400, 401, 403, 404, 409, 413, 422, 503, 504])
     }
+}
+
+// Examples of the paged and truncated replies, for the OpenAPI document.
+
+const TRADE_ID: &str = "0190d5f0-1a2b-7c3d-8e4f-5a6b7c8d9e0f";
+const BOT_ID: &str = "0190d5e0-0000-7000-8000-000000000001";
+
+fn transaction_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0190d5f0-1a2b-7c3d-8e4f-000000000001", "botTradeId": TRADE_ID, "transactionGroup": "entry",
+        "exitType": null, "trimLevel": null, "symbol": "AAPL", "assetType": "stock", "side": "buy", "type": "market",
+        "quantity": 100, "transactionDate": "2024-01-15T10:30:00.000Z", "stopPrice": null, "price": null,
+        "optionType": null, "strikePrice": null, "expirationDate": null, "status": "filled",
+        "filledAt": "2024-01-15T10:30:05.000Z", "filledPrice": null, "filledQuantity": null, "avgFillPrice": "150.25",
+        "broker": null, "brokerAccountNumber": null, "brokerOrderId": null, "brokerParentOrderId": null, "notes": null,
+        "metadata": {}, "createdAt": "2024-01-15T10:30:06.000Z", "updatedAt": "2024-01-15T10:30:06.000Z"
+    })
+}
+
+fn trade_object(transactions: bool) -> serde_json::Value {
+    let mut trade = serde_json::json!({
+        "id": TRADE_ID, "botId": BOT_ID, "symbol": "AAPL", "tradeType": "long", "status": "open",
+        "signalAt": "2024-01-15T10:30:00.000Z", "openedAt": "2024-01-15T10:30:05.000Z", "closedAt": null,
+        "netPnl": null, "errorMessage": null, "errorAt": null, "metadata": {"strategy": "breakout", "risk": "low"},
+        "createdAt": "2024-01-15T10:30:06.000Z", "lastUpdateAt": "2024-01-15T10:30:06.000Z"
+    });
+    if transactions {
+        trade["transactions"] = serde_json::json!([transaction_example()]);
+    }
+    trade
+}
+
+/// `{success, trade}` with the trade's transactions.
+pub fn trade_example(transactions: bool) -> serde_json::Value {
+    serde_json::json!({ "success": true, "trade": trade_object(transactions) })
+}
+
+/// A write's reply when the trade has more than 100 transactions.
+pub fn truncated_example() -> serde_json::Value {
+    serde_json::json!({ "success": true, "trade": trade_object(false), "transactionCount": 2000, "truncated": true })
+}
+
+/// `GET .../trades/{tradeId}` of a trade whose transactions go on past the first 500.
+pub fn trade_detail_example() -> serde_json::Value {
+    let mut trade = trade_object(true);
+    trade["participations"] = serde_json::json!([]);
+    serde_json::json!({
+        "success": true, "trade": trade, "nextTransactionsCursor": "MTcwNTMxNDYwNjAwMDAwMF8wMTkwZDVmMC0xYTJiLTdjM2QtOGU0Zi0wMDAwMDAwMDAxZjQ"
+    })
+}
+
+/// A page of `GET .../trades/{tradeId}/transactions`.
+pub fn transactions_page_example() -> serde_json::Value {
+    serde_json::json!({
+        "success": true, "transactions": [transaction_example()],
+        "nextCursor": "MTcwNTMxNDYwNjAwMDAwMF8wMTkwZDVmMC0xYTJiLTdjM2QtOGU0Zi0wMDAwMDAwMDAwMDE"
+    })
+}
+
+fn state_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": "0190d5f2-0000-7000-8000-000000000009", "botId": BOT_ID,
+        "userBrokerAccountId": "550e8400-e29b-41d4-a716-446655440000",
+        "tickerId": "0190d5e1-0000-7000-8000-000000000002", "state": {"lastPrice": 150.25, "position": "long"}
+    })
+}
+
+/// `GET /api/bots/{slug}` with more followers than one reply holds.
+pub fn bot_example() -> serde_json::Value {
+    serde_json::json!({
+        "success": true,
+        "bot": {
+            "id": BOT_ID, "slug": "my-bot", "name": "My bot",
+            "followers": [{
+                "id": "550e8400-e29b-41d4-a716-446655440000", "accountNumber": "VA0001",
+                "userId": "789e4567-e89b-12d3-a456-426614174002", "broker": "TRADIER",
+                "tickers": [{"tickerId": "0190d5e1-0000-7000-8000-000000000002", "symbol": "AAPL", "status": "active", "quantity": "1"}]
+            }],
+            "states": [state_example()]
+        },
+        "nextFollowersCursor": "NTUwZTg0MDAtZTI5Yi00MWQ0LWE3MTYtNDQ2NjU1NDQwMDAw"
+    })
+}
+
+/// `GET /api/bots/{slug}/state` with more states than the page holds.
+pub fn states_example() -> serde_json::Value {
+    serde_json::json!({
+        "success": true, "states": [state_example()],
+        "nextCursor": "NTUwZTg0MDAtZTI5Yi00MWQ0LWE3MTYtNDQ2NjU1NDQwMDAwXzAxOTBkNWUxLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMg"
+    })
 }

@@ -24,7 +24,8 @@ pub enum BotApiError {
     Conflict(String),
     /// 422 `{error, code: "IDEMPOTENCY_KEY_REUSED"}`.
     IdempotencyKeyReused(String),
-    /// 503, 413 or 500 in the Bot API's shape.
+    /// 503, 504, 413 or 500 in the Bot API's shape (504: the ledger took the request but did
+    /// not answer in time).
     Common(CommonError),
 }
 
@@ -99,5 +100,24 @@ impl ResponseError for BotApiError {
             }
             BotApiError::Common(common) => common.respond(Family::Bot),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    #[actix_web::test]
+    async fn a_ledger_timeout_is_a_504_and_no_responders_a_503() {
+        let timeout = BotApiError::from_request(RequestError::Timeout { subject: "x".into(), timeout_ms: 5 });
+        assert_eq!(timeout.status_code(), StatusCode::GATEWAY_TIMEOUT);
+        let body = to_bytes(timeout.error_response().into_body()).await.unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            json!({"error": "Request timed out; retry with the same Idempotency-Key", "code": "GATEWAY_TIMEOUT"})
+        );
+        let gone = BotApiError::from_request(RequestError::NoResponders { subject: "x".into() });
+        assert_eq!(gone.status_code(), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

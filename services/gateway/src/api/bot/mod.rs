@@ -6,8 +6,11 @@
 pub mod auth;
 pub mod docs;
 pub mod errors;
+pub mod fields;
+pub mod query;
 pub mod trades;
 pub mod validate;
+pub mod validate_patches;
 pub mod validate_trades;
 
 use super::Router;
@@ -16,6 +19,7 @@ use crate::state::AppState;
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use auth::authenticate;
+use bus::messages::bot_api::paging::{AccountCursor, STATES_PAGE_MAX, StateCursor};
 use bus::messages::bot_api::{
     BotConfigReply, CreateParticipations, GetBotConfig, GetStates, ParticipationsReply, StatesListReply, StatesReply,
     UpsertStates,
@@ -41,7 +45,8 @@ pub(super) fn routes(router: &mut Router<'_>) {
             "/api/bots/{slug}/trades/{tradeId}/transactions/{transactionId}",
             trades::update_transaction,
         )
-        .route(Method::GET, "/api/bots/{slug}/trades/{tradeId}/participations", trades::trade_participations);
+        .route(Method::GET, "/api/bots/{slug}/trades/{tradeId}/participations", trades::trade_participations)
+        .route(Method::GET, "/api/bots/{slug}/trades/{tradeId}/transactions", trades::list_transactions);
 }
 
 /// Sends one request to the ledger and answers with its reply as it is: the ledger builds the
@@ -78,11 +83,25 @@ pub(super) fn parse(body: &[u8]) -> Result<Option<json::Object>, BotApiError> {
     json::parse_body(body).map_err(|_| BotApiError::BadRequest("Invalid JSON in request body".to_string()))
 }
 
-/// The bot's own configuration: followers and stored state. Never a credential.
+/// Query of `GET /api/bots/{slug}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct BotQuery {
+    /// The `nextFollowersCursor` of the previous reply: followers after it.
+    followers_cursor: Option<String>,
+    /// The `nextStatesCursor` of the previous reply: states after it.
+    states_cursor: Option<String>,
+}
+
+/// The bot's own configuration: followers and stored state. Never a credential. At most 500
+/// followers and 500 states (fewer when they would not fit one reply); `nextFollowersCursor`
+/// / `nextStatesCursor` appear when a list goes on.
 #[utoipa::path(get, path = "/api/bots/{slug}", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug (`/^[a-zA-Z0-9_-]+$/`)"), ("x-api-key" = String, Header)),
+    params(("slug" = String, Path, description = "Bot slug (`/^[a-zA-Z0-9_-]+$/`)"), ("x-api-key" = String, Header),
+        BotQuery),
     responses(
-        (status = 200, description = "The bot", body = BotConfigReply),
+        (status = 200, description = "The bot", body = BotConfigReply, example = json!(docs::bot_example())),
         docs::ReadErrors))]
 pub async fn get_bot(
     request: HttpRequest,
@@ -90,7 +109,13 @@ pub async fn get_bot(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, BotApiError> {
     let bot = authenticate(&request, &slug, &state).await?;
-    forward(&state, &state.subjects.bot_config(), &GetBotConfig { bot_id: bot.bot_id }).await
+    let params: BotQuery = query::parse(&request)?;
+    let command = GetBotConfig {
+        bot_id: bot.bot_id,
+        followers_after: query::cursor(params.followers_cursor.as_deref(), "followersCursor", AccountCursor::decode)?,
+        states_after: query::cursor(params.states_cursor.as_deref(), "statesCursor", StateCursor::decode)?,
+    };
+    forward(&state, &state.subjects.bot_config(), &command).await
 }
 
 /// Reference 000: link a bot trade to users' broker orders. Items succeed or fail alone.
@@ -137,7 +162,7 @@ pub async fn upsert_states(
     forward(&state, &state.subjects.upsert_states(), &command).await
 }
 
-/// Filters of `GET /api/bots/{slug}/state`.
+/// Filters and page of `GET /api/bots/{slug}/state`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
@@ -146,6 +171,10 @@ pub struct StateFilter {
     account_id: Option<String>,
     /// Only this ticker's states.
     ticker_id: Option<String>,
+    /// Page size, 1 to 1000 (default 1000).
+    limit: Option<String>,
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
 }
 
 fn optional_uuid(value: Option<&str>, name: &str) -> Result<Option<uuid::Uuid>, BotApiError> {
@@ -156,11 +185,12 @@ fn optional_uuid(value: Option<&str>, name: &str) -> Result<Option<uuid::Uuid>, 
         .transpose()
 }
 
-/// The bot's stored states, so a restarted bot can resume.
+/// The bot's stored states, so a restarted bot can resume: by account then ticker, a page of
+/// at most `limit` (fewer when they would not fit one reply), `nextCursor` when more follow.
 #[utoipa::path(get, path = "/api/bots/{slug}/state", tag = "bot-api",
     params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header), StateFilter),
     responses(
-        (status = 200, description = "Stored states", body = StatesListReply),
+        (status = 200, description = "Stored states", body = StatesListReply, example = json!(docs::states_example())),
         docs::ReadErrors))]
 pub async fn list_states(
     request: HttpRequest,
@@ -168,12 +198,13 @@ pub async fn list_states(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, BotApiError> {
     let bot = authenticate(&request, &slug, &state).await?;
-    let filter = web::Query::<StateFilter>::from_query(request.query_string())
-        .map_err(|_| BotApiError::BadRequest("Invalid query string".to_string()))?;
-    let query = GetStates {
+    let filter: StateFilter = query::parse(&request)?;
+    let command = GetStates {
         bot_id: bot.bot_id,
         account_id: optional_uuid(filter.account_id.as_deref(), "accountId")?.map(Into::into),
         ticker_id: optional_uuid(filter.ticker_id.as_deref(), "tickerId")?,
+        limit: query::limit(filter.limit.as_deref(), STATES_PAGE_MAX, STATES_PAGE_MAX)?,
+        after: query::cursor(filter.cursor.as_deref(), "cursor", StateCursor::decode)?,
     };
-    forward(&state, &state.subjects.bot_states(), &query).await
+    forward(&state, &state.subjects.bot_states(), &command).await
 }

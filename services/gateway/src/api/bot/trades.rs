@@ -2,13 +2,14 @@
 
 use super::auth::authenticate;
 use super::errors::BotApiError;
-use super::{docs, forward, idempotency, parse, validate_trades};
+use super::{docs, forward, idempotency, parse, query, validate_patches, validate_trades};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use bus::messages::bot_api::paging::{TRANSACTIONS_PAGE_DEFAULT, TRANSACTIONS_PAGE_MAX, TimeCursor};
 use bus::messages::idempotency::Command;
 use bus::messages::trades::{
-    AddTransactions, CreateTrade, GetTrade, ListTrades, ParticipationsList, TradeReply, TradesPage,
-    TransactionUpdatedReply, TransactionsAddedReply, UpdateTrade, UpdateTransaction,
+    AddTransactions, CreateTrade, GetTrade, ListTrades, ListTransactions, ParticipationsList, TradeReply, TradesPage,
+    TransactionUpdatedReply, TransactionsAddedReply, TransactionsPage, UpdateTrade, UpdateTransaction,
 };
 use domain::trade::TradeStatus;
 use serde::Deserialize;
@@ -18,13 +19,18 @@ fn path_uuid(text: &str, name: &str) -> Result<Uuid, BotApiError> {
     Uuid::parse_str(text).map_err(|_| BotApiError::BadRequest(format!("{name} must be a valid UUID")))
 }
 
-/// Creates a trade with its entry transactions, atomically.
+/// Creates a trade with its entry transactions, atomically. The reply includes at most 100
+/// transactions; beyond that (or when they would not fit one reply) it is
+/// `{success, trade (without transactions), transactionCount, truncated: true}`.
 #[utoipa::path(post, path = "/api/bots/{slug}/trades", tag = "bot-api",
     params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header),
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
     request_body = docs::TradeBody,
     responses(
-        (status = 200, description = "The trade with its transactions", body = TradeReply),
+        (status = 200, description = "The trade with its transactions, or the truncated reply", body = TradeReply,
+            examples(
+                ("with transactions" = (value = json!(docs::trade_example(true)))),
+                ("truncated" = (summary = "More than 100 transactions", value = json!(docs::truncated_example()))))),
         docs::IdempotentWriteErrors))]
 pub async fn create_trade(
     request: HttpRequest,
@@ -62,7 +68,10 @@ pub struct TradesQuery {
     cursor: Option<String>,
 }
 
-/// The bot's trades, newest first, with their transactions.
+/// The bot's trades, newest first, with their transactions. A page holds at most `limit`
+/// trades, fewer when more would not fit one reply (follow `nextCursor`); a trade whose
+/// transactions alone would not fit comes without them, with `transactionCount` and
+/// `truncated: true` (read them with `GET .../trades/{tradeId}/transactions`).
 #[utoipa::path(get, path = "/api/bots/{slug}/trades", tag = "bot-api",
     params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header), TradesQuery),
     responses(
@@ -74,9 +83,8 @@ pub async fn list_trades(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, BotApiError> {
     let bot = authenticate(&request, &slug, &state).await?;
-    let query = web::Query::<TradesQuery>::from_query(request.query_string())
-        .map_err(|_| BotApiError::BadRequest("Invalid query string".to_string()))?;
-    let status = query
+    let params: TradesQuery = query::parse(&request)?;
+    let status = params
         .status
         .as_deref()
         .map(|text| {
@@ -87,25 +95,33 @@ pub async fn list_trades(
             })
         })
         .transpose()?;
-    let limit = match query.limit.as_deref() {
-        None => 100,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|limit| (1..=500).contains(limit))
-            .ok_or_else(|| BotApiError::BadRequest("limit must be an integer from 1 to 500".into()))?,
-    };
-    let command =
-        ListTrades { bot_id: bot.bot_id, status, symbol: query.symbol.clone(), limit, cursor: query.cursor.clone() };
+    let symbol = query::text(params.symbol, "symbol")?;
+    let limit = query::limit(params.limit.as_deref(), 100, 500)?;
+    // Checked here so a forged cursor is a 400 before the ledger sees it; it travels as sent.
+    query::cursor(params.cursor.as_deref(), "cursor", TimeCursor::decode)?;
+    let command = ListTrades { bot_id: bot.bot_id, status, symbol, limit, cursor: params.cursor };
     forward(&state, &state.subjects.list_trades(), &command).await
 }
 
-/// One trade with its transactions and participations.
+/// Query of `GET /api/bots/{slug}/trades/{tradeId}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct TradeQuery {
+    /// The `nextTransactionsCursor` of the previous reply: transactions after it.
+    transactions_cursor: Option<String>,
+    /// The `nextParticipationsCursor` of the previous reply: participations after it.
+    participations_cursor: Option<String>,
+}
+
+/// One trade with at most 500 of its transactions and 500 of its participations, oldest
+/// first (fewer when they would not fit one reply); `nextTransactionsCursor` /
+/// `nextParticipationsCursor` appear when a list goes on.
 #[utoipa::path(get, path = "/api/bots/{slug}/trades/{tradeId}", tag = "bot-api",
     params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
-        ("x-api-key" = String, Header)),
+        ("x-api-key" = String, Header), TradeQuery),
     responses(
-        (status = 200, description = "The trade", body = TradeReply),
+        (status = 200, description = "The trade", body = TradeReply, example = json!(docs::trade_detail_example())),
         docs::ReadErrors))]
 pub async fn get_trade(
     request: HttpRequest,
@@ -114,17 +130,73 @@ pub async fn get_trade(
 ) -> Result<HttpResponse, BotApiError> {
     let (slug, trade_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
-    let query = GetTrade { bot_id: bot.bot_id, trade_id: path_uuid(&trade_id, "tradeId")? };
-    forward(&state, &state.subjects.get_trade(), &query).await
+    let trade_id = path_uuid(&trade_id, "tradeId")?;
+    let params: TradeQuery = query::parse(&request)?;
+    let command = GetTrade {
+        bot_id: bot.bot_id,
+        trade_id,
+        transactions_after: query::cursor(
+            params.transactions_cursor.as_deref(),
+            "transactionsCursor",
+            TimeCursor::decode,
+        )?,
+        participations_after: query::cursor(
+            params.participations_cursor.as_deref(),
+            "participationsCursor",
+            TimeCursor::decode,
+        )?,
+    };
+    forward(&state, &state.subjects.get_trade(), &command).await
 }
 
-/// Updates `status`, `closedAt`, `netPnl`, `errorMessage`, `errorAt` or `metadata`.
+/// Query of `GET /api/bots/{slug}/trades/{tradeId}/transactions`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransactionsQuery {
+    /// Page size, 1 to 1000 (default 500).
+    limit: Option<String>,
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A page of the trade's transactions, oldest first: at most `limit` (fewer when they would
+/// not fit one reply), and `nextCursor` for the next page (`null` on the last).
+#[utoipa::path(get, path = "/api/bots/{slug}/trades/{tradeId}/transactions", tag = "bot-api",
+    params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
+        ("x-api-key" = String, Header), TransactionsQuery),
+    responses(
+        (status = 200, description = "A page of transactions", body = TransactionsPage,
+            example = json!(docs::transactions_page_example())),
+        docs::ReadErrors))]
+pub async fn list_transactions(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, BotApiError> {
+    let (slug, trade_id) = path.into_inner();
+    let bot = authenticate(&request, &slug, &state).await?;
+    let trade_id = path_uuid(&trade_id, "tradeId")?;
+    let params: TransactionsQuery = query::parse(&request)?;
+    let command = ListTransactions {
+        bot_id: bot.bot_id,
+        trade_id,
+        limit: query::limit(params.limit.as_deref(), TRANSACTIONS_PAGE_DEFAULT, TRANSACTIONS_PAGE_MAX)?,
+        after: query::cursor(params.cursor.as_deref(), "cursor", TimeCursor::decode)?,
+    };
+    forward(&state, &state.subjects.trade_transactions(), &command).await
+}
+
+/// Updates `status`, `closedAt`, `netPnl`, `errorMessage`, `errorAt` or `metadata`. Like
+/// creating a trade, the reply includes at most 100 transactions, else the truncated reply.
 #[utoipa::path(patch, path = "/api/bots/{slug}/trades/{tradeId}", tag = "bot-api",
     params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
         ("x-api-key" = String, Header)),
     request_body = docs::TradePatchBody,
     responses(
-        (status = 200, description = "The updated trade", body = TradeReply),
+        (status = 200, description = "The updated trade, or the truncated reply", body = TradeReply,
+            examples(
+                ("with transactions" = (value = json!(docs::trade_example(true)))),
+                ("truncated" = (summary = "More than 100 transactions", value = json!(docs::truncated_example()))))),
         docs::WriteErrors))]
 pub async fn update_trade(
     request: HttpRequest,
@@ -135,7 +207,7 @@ pub async fn update_trade(
     let (slug, trade_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
     let trade_id = path_uuid(&trade_id, "tradeId")?;
-    let patch = validate_trades::trade_patch(parse(&body)?).map_err(BotApiError::BadRequest)?;
+    let patch = validate_patches::trade_patch(parse(&body)?).map_err(BotApiError::BadRequest)?;
     forward(&state, &state.subjects.update_trade(), &UpdateTrade { bot_id: bot.bot_id, trade_id, patch }).await
 }
 
@@ -183,15 +255,24 @@ pub async fn update_transaction(
     let bot = authenticate(&request, &slug, &state).await?;
     let trade_id = path_uuid(&trade_id, "tradeId")?;
     let transaction_id = path_uuid(&transaction_id, "transactionId")?;
-    let patch = validate_trades::transaction_patch(parse(&body)?).map_err(BotApiError::BadRequest)?;
+    let patch = validate_patches::transaction_patch(parse(&body)?).map_err(BotApiError::BadRequest)?;
     let command = UpdateTransaction { bot_id: bot.bot_id, trade_id, transaction_id, patch };
     forward(&state, &state.subjects.update_transaction(), &command).await
 }
 
-/// The trade's participations with their broker order details.
+/// Query of `GET /api/bots/{slug}/trades/{tradeId}/participations`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ParticipationsQuery {
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The trade's participations with their broker order details, oldest first: at most 500
+/// (fewer when they would not fit one reply), `nextCursor` when more follow.
 #[utoipa::path(get, path = "/api/bots/{slug}/trades/{tradeId}/participations", tag = "bot-api",
     params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
-        ("x-api-key" = String, Header)),
+        ("x-api-key" = String, Header), ParticipationsQuery),
     responses(
         (status = 200, description = "The participations", body = ParticipationsList),
         docs::ReadErrors))]
@@ -202,6 +283,13 @@ pub async fn trade_participations(
 ) -> Result<HttpResponse, BotApiError> {
     let (slug, trade_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
-    let query = GetTrade { bot_id: bot.bot_id, trade_id: path_uuid(&trade_id, "tradeId")? };
-    forward(&state, &state.subjects.trade_participations(), &query).await
+    let trade_id = path_uuid(&trade_id, "tradeId")?;
+    let params: ParticipationsQuery = query::parse(&request)?;
+    let command = GetTrade {
+        bot_id: bot.bot_id,
+        trade_id,
+        transactions_after: None,
+        participations_after: query::cursor(params.cursor.as_deref(), "cursor", TimeCursor::decode)?,
+    };
+    forward(&state, &state.subjects.trade_participations(), &command).await
 }

@@ -1,22 +1,21 @@
 //! Body validation of the Bot API with the references' exact messages. The first failing
 //! field wins; fields are checked in the order the references list them, unknown fields last.
 
+use super::fields::{
+    Check, MAX_ITEMS, MAX_STATE_BYTES, bounded, item_object, join, opaque_object, required_string, storable,
+};
 use crate::api::json::{self, Object};
 use bus::messages::bot_api::{ParticipationInput, StateInput};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
+use std::collections::HashSet;
 use uuid::Uuid;
 
-/// The most items a bulk array may hold (CONTRACTS §0).
-pub const MAX_ITEMS: usize = 1000;
+/// The longest broker order id (parent or child), in characters.
+pub const MAX_ORDER_ID_CHARS: usize = 128;
 
-type Check<T> = Result<T, String>;
-
-pub(super) fn required_string(item: &Object, path: &str, field: &str) -> Check<String> {
-    item.get(field)
-        .and_then(|raw| json::as_string(raw))
-        .ok_or_else(|| format!("{path}.{field} is required and must be a string"))
-}
+/// The most child orders one participation may name.
+pub const MAX_CHILD_ORDERS: usize = 50;
 
 fn required_uuid(item: &Object, path: &str, field: &str) -> Check<Uuid> {
     let text = required_string(item, path, field)?;
@@ -27,12 +26,39 @@ fn items(body: &Object, field: &str) -> Option<Vec<Box<RawValue>>> {
     body.get(field).and_then(|raw| json::as_array(raw))
 }
 
-pub(super) fn item_object(raw: &RawValue, path: &str) -> Check<Object> {
-    json::as_object(raw).ok_or_else(|| format!("{path} must be an object"))
-}
-
 fn too_many(field: &str) -> String {
     format!("{field} cannot contain more than {MAX_ITEMS} items")
+}
+
+/// A broker order id the fetcher can ask for: storable and at most 128 characters.
+fn order_id(id: String, name: &str) -> Check<String> {
+    let id = storable(id, name)?;
+    if id.chars().count() > MAX_ORDER_ID_CHARS {
+        return Err(format!("{name} must be at most {MAX_ORDER_ID_CHARS} characters"));
+    }
+    Ok(id)
+}
+
+/// `childOrderIds`: at most 50 distinct order ids.
+fn child_order_ids(item: &Object, path: &str) -> Check<Vec<String>> {
+    let name = join(path, "childOrderIds");
+    let Some(raw) = item.get("childOrderIds") else { return Ok(Vec::new()) };
+    let ids = json::as_array(raw)
+        .and_then(|ids| ids.iter().map(|id| json::as_string(id)).collect::<Option<Vec<_>>>())
+        .ok_or_else(|| format!("{name} must be an array of strings"))?;
+    if ids.len() > MAX_CHILD_ORDERS {
+        return Err(format!("{name} cannot contain more than {MAX_CHILD_ORDERS} items"));
+    }
+    let ids = ids
+        .into_iter()
+        .enumerate()
+        .map(|(index, id)| order_id(id, &format!("{name}[{index}]")))
+        .collect::<Check<Vec<_>>>()?;
+    let mut seen = HashSet::new();
+    if let Some(twice) = ids.iter().find(|id| !seen.insert(id.as_str())) {
+        return Err(format!("{name} contains '{twice}' twice"));
+    }
+    Ok(ids)
 }
 
 /// Reference 000's body: `{participations: [...]}`.
@@ -61,17 +87,14 @@ pub fn participations(body: Option<Object>) -> Check<Vec<ParticipationInput>> {
                 .and_then(|raw| json::as_string(raw))
                 .filter(|id| !id.trim().is_empty())
                 .ok_or_else(|| format!("{path}.brokerOrderId is required and must be a non-empty string"))?;
-            let child_order_ids = match item.get("childOrderIds") {
-                None => Vec::new(),
-                Some(raw) => json::as_array(raw)
-                    .and_then(|ids| ids.iter().map(|id| json::as_string(id)).collect::<Option<Vec<_>>>())
-                    .ok_or_else(|| format!("{path}.childOrderIds must be an array of strings"))?,
-            };
+            let broker_order_id = order_id(broker_order_id, &format!("{path}.brokerOrderId"))?;
+            let child_order_ids = child_order_ids(&item, &path)?;
             let units = match item.get("units") {
                 None => Decimal::ONE,
                 Some(raw) => json::as_decimal(raw)
                     .filter(|units| *units > Decimal::ZERO)
-                    .ok_or_else(|| format!("{path}.units must be a positive number"))?,
+                    .ok_or_else(|| format!("{path}.units must be a positive number"))
+                    .and_then(|units| bounded(units, &format!("{path}.units")))?,
             };
             let known = ["botTradeId", "userId", "brokerAccountId", "brokerOrderId", "childOrderIds", "units"];
             if let Some(unknown) = json::unknown_field(&item, &known, &format!("{path}.")) {
@@ -114,9 +137,7 @@ pub fn states(body: Option<Object>) -> Check<Vec<StateInput>> {
                 .remove("state")
                 .filter(|raw| json::kind(raw) == json::Kind::Object)
                 .ok_or_else(|| format!("{path}.state is required and must be an object"))?;
-            if !json::storable(&state) {
-                return Err(format!("{path}.state must not contain the \\u0000 character"));
-            }
+            let state = opaque_object(state, &format!("{path}.state"), MAX_STATE_BYTES)?;
             if let Some(unknown) = json::unknown_field(&item, &["accountId", "tickerId"], &format!("{path}.")) {
                 return Err(unknown);
             }
@@ -200,6 +221,38 @@ mod tests {
         let many: Vec<_> = (0..=MAX_ITEMS).map(|_| participation()).collect();
         let too_many = participations(body(json!({ "participations": many }))).unwrap_err();
         assert_eq!(too_many, "participations cannot contain more than 1000 items");
+    }
+
+    #[test]
+    fn order_ids_are_bounded_and_distinct() {
+        let long = "x".repeat(MAX_ORDER_ID_CHARS + 1);
+        let mut item = participation();
+        item["brokerOrderId"] = json!(long);
+        assert_eq!(participation_error(item), "participations[0].brokerOrderId must be at most 128 characters");
+        let mut item = participation();
+        item["childOrderIds"] = json!(["a", long]);
+        assert_eq!(participation_error(item), "participations[0].childOrderIds[1] must be at most 128 characters");
+        let mut item = participation();
+        item["childOrderIds"] = json!((0..=MAX_CHILD_ORDERS).map(|n| n.to_string()).collect::<Vec<_>>());
+        assert_eq!(participation_error(item), "participations[0].childOrderIds cannot contain more than 50 items");
+        let mut item = participation();
+        item["childOrderIds"] = json!(["A-1", "B-2", "A-1"]);
+        assert_eq!(participation_error(item), "participations[0].childOrderIds contains 'A-1' twice");
+        let mut item = participation();
+        item["childOrderIds"] = json!(["A\u{0}"]);
+        assert_eq!(
+            participation_error(item),
+            "participations[0].childOrderIds[0] must not contain the \\u0000 character"
+        );
+        let mut item = participation();
+        item["units"] = json!(1e16);
+        assert_eq!(
+            participation_error(item),
+            "participations[0].units must be within ±1e15 and have at most 18 decimal places"
+        );
+        let mut item = participation();
+        item["childOrderIds"] = json!(["é".repeat(MAX_ORDER_ID_CHARS)]);
+        assert!(participations(body(json!({ "participations": [item] }))).is_ok(), "characters, not bytes");
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! Body validation of trades and transactions (reference 001, CONTRACTS §1).
 
-use super::validate::{MAX_ITEMS, item_object, required_string};
+use super::fields::{
+    Check, MAX_ITEMS, bounded, item_object, join, metadata, non_empty, optional_decimal, optional_string,
+    optional_timestamp,
+};
 use crate::api::json::{self, Object};
 use crate::api::time::parse_timestamp;
-use bus::messages::trades::{NewTransaction, TradePatch, TransactionPatch};
+use bus::messages::trades::NewTransaction;
 use chrono::{DateTime, Utc};
 use domain::trade::{TradeStatus, TradeType, TransactionGroup, TransactionStatus};
-use rust_decimal::Decimal;
 use serde_json::value::RawValue;
-
-type Check<T> = Result<T, String>;
 
 const TRANSACTION_FIELDS: [&str; 26] = [
     "transactionGroup",
@@ -40,66 +40,6 @@ const TRANSACTION_FIELDS: [&str; 26] = [
     "id",
 ];
 
-/// A non-empty string field (`symbol`, `assetType`, `side`, `type`).
-fn non_empty(item: &Object, path: &str, field: &str) -> Check<String> {
-    required_string(item, path, field).and_then(|text| {
-        if text.trim().is_empty() { Err(format!("{path}.{field} is required and must be a string")) } else { Ok(text) }
-    })
-}
-
-/// An optional string field; `null` counts as absent.
-fn optional_string(item: &Object, path: &str, field: &str) -> Check<Option<String>> {
-    match item.get(field) {
-        None => Ok(None),
-        Some(raw) if json::kind(raw) == json::Kind::Null => Ok(None),
-        Some(raw) => json::as_string(raw).map(Some).ok_or_else(|| format!("{path}.{field} must be a string")),
-    }
-}
-
-/// A decimal written as a number or a numeric string (prices); `null` counts as absent.
-fn optional_decimal(item: &Object, path: &str, field: &str) -> Check<Option<Decimal>> {
-    match item.get(field) {
-        None => Ok(None),
-        Some(raw) if json::kind(raw) == json::Kind::Null => Ok(None),
-        Some(raw) => decimal_or_numeric_string(raw)
-            .map(Some)
-            .ok_or_else(|| format!("{path}.{field} must be a number or a numeric string")),
-    }
-}
-
-fn decimal_or_numeric_string(raw: &RawValue) -> Option<Decimal> {
-    json::as_decimal(raw).or_else(|| json::exact_decimal(json::as_string(raw)?.trim()))
-}
-
-fn optional_timestamp(item: &Object, path: &str, field: &str) -> Check<Option<DateTime<Utc>>> {
-    match optional_string(item, path, field) {
-        Ok(None) => Ok(None),
-        Ok(Some(text)) => {
-            parse_timestamp(&text).map(Some).ok_or_else(|| format!("{path}.{field} must be a valid ISO timestamp"))
-        }
-        Err(_) => Err(format!("{path}.{field} must be a valid ISO timestamp")),
-    }
-}
-
-fn metadata(item: &mut Object, path: &str) -> Check<Box<RawValue>> {
-    match item.remove("metadata") {
-        None => RawValue::from_string("{}".to_string()).map_err(|error| error.to_string()),
-        Some(raw) => opaque_object(raw, &format!("{path}.metadata")),
-    }
-}
-
-/// An object stored as sent (`metadata`): an object, and one Postgres can store.
-fn opaque_object(raw: Box<RawValue>, field: &str) -> Check<Box<RawValue>> {
-    let field = field.strip_prefix('.').unwrap_or(field);
-    if json::kind(&raw) != json::Kind::Object {
-        Err(format!("{field} must be an object"))
-    } else if !json::storable(&raw) {
-        Err(format!("{field} must not contain the \\u0000 character"))
-    } else {
-        Ok(raw)
-    }
-}
-
 fn transaction(raw: &RawValue, path: &str, entries_only: bool) -> Check<NewTransaction> {
     let mut item = item_object(raw, path)?;
     let transaction_group = item
@@ -116,7 +56,8 @@ fn transaction(raw: &RawValue, path: &str, entries_only: bool) -> Check<NewTrans
     }
     let trim_level = match item.get("trimLevel") {
         Some(raw) if json::kind(raw) != json::Kind::Null => {
-            Some(json::as_decimal(raw).ok_or_else(|| format!("{path}.trimLevel must be a number"))?)
+            let level = json::as_decimal(raw).ok_or_else(|| format!("{path}.trimLevel must be a number"))?;
+            Some(bounded(level, &join(path, "trimLevel"))?)
         }
         _ => None,
     };
@@ -130,7 +71,8 @@ fn transaction(raw: &RawValue, path: &str, entries_only: bool) -> Check<NewTrans
     let quantity = item
         .get("quantity")
         .and_then(|raw| json::as_decimal(raw))
-        .ok_or_else(|| format!("{path}.quantity is required and must be a number"))?;
+        .ok_or_else(|| format!("{path}.quantity is required and must be a number"))
+        .and_then(|quantity| bounded(quantity, &join(path, "quantity")))?;
     let transaction_date = item
         .get("transactionDate")
         .and_then(|raw| json::as_string(raw))
@@ -237,7 +179,7 @@ pub struct TradeInput {
 /// `POST /api/bots/:slug/trades`.
 pub fn trade(body: Option<Object>) -> Check<TradeInput> {
     let mut body = body.unwrap_or_default();
-    let symbol = non_empty(&body, "", "symbol").map_err(strip_root)?;
+    let symbol = non_empty(&body, "", "symbol")?;
     let trade_type = body
         .get("tradeType")
         .and_then(|raw| json::as_string(raw))
@@ -249,8 +191,8 @@ pub fn trade(body: Option<Object>) -> Check<TradeInput> {
         .and_then(|text| parse_timestamp(&text))
         .ok_or("signalAt is required and must be a valid ISO timestamp")?;
     let status = trade_status(&body)?;
-    let opened_at = optional_timestamp(&body, "", "openedAt").map_err(strip_root)?;
-    let metadata = metadata(&mut body, "").map_err(strip_root)?;
+    let opened_at = optional_timestamp(&body, "", "openedAt")?;
+    let metadata = metadata(&mut body, "")?;
     let transactions = match body.get("transactions") {
         None => Vec::new(),
         Some(raw) => transaction_list(Some(&**raw), true)?,
@@ -262,12 +204,7 @@ pub fn trade(body: Option<Object>) -> Check<TradeInput> {
     Ok(TradeInput { symbol, trade_type, signal_at, status, opened_at, metadata, transactions })
 }
 
-/// Messages of root fields are built with an empty path: drop the leading dot.
-fn strip_root(message: String) -> String {
-    message.strip_prefix('.').map(str::to_string).unwrap_or(message)
-}
-
-fn trade_status(body: &Object) -> Check<Option<TradeStatus>> {
+pub(super) fn trade_status(body: &Object) -> Check<Option<TradeStatus>> {
     match body.get("status") {
         None => Ok(None),
         Some(raw) => json::as_string(raw)
@@ -275,106 +212,6 @@ fn trade_status(body: &Object) -> Check<Option<TradeStatus>> {
             .map(Some)
             .ok_or_else(|| "status must be one of 'pending', 'open', 'closed', 'cancelled', 'error'".to_string()),
     }
-}
-
-/// A nullable field of a patch: absent → `None`, `null` → `Some(None)`, a value → parsed.
-fn nullable<T>(
-    body: &Object,
-    field: &str,
-    read: impl Fn(&RawValue) -> Option<T>,
-    message: &str,
-) -> Check<Option<Option<T>>> {
-    match body.get(field) {
-        None => Ok(None),
-        Some(raw) if json::kind(raw) == json::Kind::Null => Ok(Some(None)),
-        Some(raw) => read(raw).map(|value| Some(Some(value))).ok_or_else(|| message.to_string()),
-    }
-}
-
-fn timestamp(raw: &RawValue) -> Option<DateTime<Utc>> {
-    json::as_string(raw).and_then(|text| parse_timestamp(&text))
-}
-
-/// `PATCH /api/bots/:slug/trades/:tradeId`: at least one of the fields.
-pub fn trade_patch(body: Option<Object>) -> Check<TradePatch> {
-    let mut body = body.unwrap_or_default();
-    let patch = TradePatch {
-        status: trade_status(&body)?,
-        closed_at: nullable(&body, "closedAt", timestamp, "closedAt must be a valid ISO timestamp")?,
-        net_pnl: nullable(&body, "netPnl", decimal_or_numeric_string, "netPnl must be a number or a numeric string")?,
-        error_message: nullable(&body, "errorMessage", json::as_string, "errorMessage must be a string")?,
-        error_at: nullable(&body, "errorAt", timestamp, "errorAt must be a valid ISO timestamp")?,
-        metadata: body.remove("metadata").map(|raw| opaque_object(raw, "metadata")).transpose()?,
-    };
-    let known = ["status", "closedAt", "netPnl", "errorMessage", "errorAt"];
-    if let Some(unknown) = json::unknown_field(&body, &known, "") {
-        return Err(unknown);
-    }
-    let empty = patch.status.is_none()
-        && patch.closed_at.is_none()
-        && patch.net_pnl.is_none()
-        && patch.error_message.is_none()
-        && patch.error_at.is_none()
-        && patch.metadata.is_none();
-    if empty {
-        return Err("At least one of status, closedAt, netPnl, errorMessage, errorAt, metadata is required".to_string());
-    }
-    Ok(patch)
-}
-
-/// `PATCH .../transactions/:transactionId`: at least one of the fields.
-pub fn transaction_patch(body: Option<Object>) -> Check<TransactionPatch> {
-    let mut body = body.unwrap_or_default();
-    let status = match body.get("status") {
-        None => None,
-        Some(raw) => Some(
-            json::as_string(raw)
-                .and_then(|text| text.parse::<TransactionStatus>().ok())
-                .ok_or("status must be 'open', 'filled' or 'cancelled'")?,
-        ),
-    };
-    let decimal_message = |field: &str| format!("{field} must be a number or a numeric string");
-    let patch = TransactionPatch {
-        status,
-        filled_at: nullable(&body, "filledAt", timestamp, "filledAt must be a valid ISO timestamp")?,
-        filled_quantity: nullable(
-            &body,
-            "filledQuantity",
-            decimal_or_numeric_string,
-            &decimal_message("filledQuantity"),
-        )?,
-        avg_fill_price: nullable(&body, "avgFillPrice", decimal_or_numeric_string, &decimal_message("avgFillPrice"))?,
-        stop_price: nullable(&body, "stopPrice", decimal_or_numeric_string, &decimal_message("stopPrice"))?,
-        price: nullable(&body, "price", decimal_or_numeric_string, &decimal_message("price"))?,
-        broker_parent_order_id: nullable(
-            &body,
-            "brokerParentOrderId",
-            json::as_string,
-            "brokerParentOrderId must be a string",
-        )?,
-        notes: nullable(&body, "notes", json::as_string, "notes must be a string")?,
-        metadata: body.remove("metadata").map(|raw| opaque_object(raw, "metadata")).transpose()?,
-    };
-    let known =
-        ["status", "filledAt", "filledQuantity", "avgFillPrice", "stopPrice", "price", "brokerParentOrderId", "notes"];
-    if let Some(unknown) = json::unknown_field(&body, &known, "") {
-        return Err(unknown);
-    }
-    let empty = patch.status.is_none()
-        && patch.filled_at.is_none()
-        && patch.filled_quantity.is_none()
-        && patch.avg_fill_price.is_none()
-        && patch.stop_price.is_none()
-        && patch.price.is_none()
-        && patch.broker_parent_order_id.is_none()
-        && patch.notes.is_none()
-        && patch.metadata.is_none();
-    if empty {
-        return Err("At least one of status, filledAt, filledQuantity, avgFillPrice, stopPrice, price, \
-                    brokerParentOrderId, notes, metadata is required"
-            .to_string());
-    }
-    Ok(patch)
 }
 
 #[cfg(test)]
@@ -465,16 +302,43 @@ mod tests {
     }
 
     #[test]
-    fn patches_tell_null_from_absent_and_need_a_field() {
-        let patch = trade_patch(body(json!({"errorMessage": null, "netPnl": "12.50"}))).unwrap();
-        assert_eq!(patch.error_message, Some(None));
-        assert_eq!(patch.net_pnl, Some(Some("12.50".parse().unwrap())));
-        assert!(patch.closed_at.is_none());
-        assert!(trade_patch(body(json!({}))).unwrap_err().starts_with("At least one of"));
-        assert!(transaction_patch(body(json!({}))).unwrap_err().starts_with("At least one of"));
+    fn what_postgres_or_a_reply_could_not_keep_is_refused_by_name() {
+        let cases = [
+            ("symbol", json!("AA\u{0}PL"), "transactions[0].symbol must not contain the \\u0000 character"),
+            ("notes", json!("\u{0}"), "transactions[0].notes must not contain the \\u0000 character"),
+            (
+                "quantity",
+                json!(1e16),
+                "transactions[0].quantity must be within ±1e15 and have at most 18 decimal places",
+            ),
+            (
+                "price",
+                json!("0.1234567890123456789"),
+                "transactions[0].price must be within ±1e15 and have at most 18 decimal places",
+            ),
+            ("filledAt", json!("0999-12-31T00:00:00Z"), "transactions[0].filledAt must be a valid ISO timestamp"),
+            (
+                "transactionDate",
+                json!("9999-12-31T23:00:00-05:00"),
+                "transactions[0].transactionDate is required and must be a valid ISO timestamp",
+            ),
+        ];
+        for (field, value, message) in cases {
+            let mut item = exit();
+            item[field] = value;
+            assert_eq!(error(item), message, "{field}");
+        }
+        let lone = r#"{"transactions": [{"transactionGroup": "entry", "symbol": "A", "assetType": "stock", "side": "buy",
+            "type": "market", "quantity": 1, "transactionDate": "2024-01-15T10:30:00Z", "metadata": {"a": "\ud800"}}]}"#;
         assert_eq!(
-            transaction_patch(body(json!({"status": "gone"}))).unwrap_err(),
-            "status must be 'open', 'filled' or 'cancelled'"
+            transactions(json::parse_body(lone.as_bytes()).unwrap()).unwrap_err(),
+            "transactions[0].metadata must not contain an unpaired surrogate escape (\\ud800 to \\udfff)"
+        );
+        let root = trade(body(json!({"symbol": "AAPL", "tradeType": "long", "signalAt": "2024-01-15T10:30:00Z",
+            "metadata": {"n": 1e41}})));
+        assert_eq!(
+            root.err().unwrap(),
+            "metadata must not contain a number with more than 40 digits or an exponent beyond ±40"
         );
     }
 }

@@ -3,13 +3,15 @@
 
 #![allow(dead_code)]
 
+use crate::api::errors::TIMEOUT_MESSAGE;
 use std::collections::BTreeMap;
-use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::{Content, ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, ToSchema};
 
 /// `{isSuccess: false, code, message, data: null}`: 1000 (400) validation, 1006 (409) not
 /// completed, 1007 (422) no price history, 1009 (404) unknown backtest, 1401 (401) key
-/// missing or invalid, 1413 (413) body too large, 9503 (503) backend unavailable, 9000 (500).
+/// missing or invalid, 1413 (413) body too large, 9503 (503) backend unavailable, 9504 (504)
+/// backend did not answer in time, 9000 (500).
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct PartnerErrorEnvelope {
@@ -155,8 +157,26 @@ fn described(description: &str) -> RefOr<Response> {
         .into()
 }
 
+/// 504, with the body a client gets.
+fn timed_out() -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("PartnerErrorEnvelope")))
+        .example(Some(serde_json::json!({"isSuccess": false, "code": 9504, "message": TIMEOUT_MESSAGE, "data": null})))
+        .build();
+    ResponseBuilder::new()
+        .description(
+            "Code 9504: a backend took the request but did not answer in time; a write may or may not have \
+             happened (a backend rolls back what it could not commit in time). Retry with the same Idempotency-Key",
+        )
+        .content("application/json", content)
+        .build()
+        .into()
+}
+
+/// The shared error responses; every route also gets 504, since every route asks a backend
+/// (at least the ledger, for the key).
 fn errors(codes: &[u16]) -> BTreeMap<String, RefOr<Response>> {
-    codes
+    let mut responses: BTreeMap<String, RefOr<Response>> = codes
         .iter()
         .filter_map(|code| {
             let response = match code {
@@ -172,7 +192,9 @@ fn errors(codes: &[u16]) -> BTreeMap<String, RefOr<Response>> {
             };
             Some((code.to_string(), response))
         })
-        .collect()
+        .collect();
+    responses.insert("504".into(), timed_out());
+    responses
 }
 
 /// Errors of `POST /bots/backtest`.

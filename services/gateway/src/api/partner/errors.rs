@@ -29,7 +29,8 @@ pub enum PartnerApiError {
     IdempotencyKeyReused(String),
     /// 401, code 1401: partner key missing or invalid.
     Unauthorized(String),
-    /// 503 (9503), 413 or 500 (9000) in the envelope.
+    /// 503 (9503), 504 (9504: a backend took the request but did not answer in time), 413
+    /// (1413) or 500 (9000) in the envelope.
     Common(CommonError),
 }
 
@@ -48,7 +49,8 @@ impl PartnerApiError {
         }
     }
 
-    /// The shared mapping: unavailable → 9503, anything else → 9000 (logged here, once).
+    /// The shared mapping: unavailable → 9503, timed out → 9504, anything else → 9000
+    /// (logged here, once).
     pub fn common(failure: RequestError) -> Self {
         let common = CommonError::from_request(&failure);
         if common == CommonError::Internal {
@@ -138,6 +140,7 @@ mod tests {
             (PartnerApiError::IdempotencyKeyReused("reused".into()), 422, 1011),
             (PartnerApiError::Unauthorized("Invalid partner API key".into()), 401, 1401),
             (PartnerApiError::Common(CommonError::Unavailable), 503, 9503),
+            (PartnerApiError::Common(CommonError::Timeout), 504, 9504),
             (PartnerApiError::Common(CommonError::Internal), 500, 9000),
         ];
         for (error, status, code) in cases {
@@ -160,6 +163,8 @@ mod tests {
         assert!(matches!(map(reused), PartnerApiError::IdempotencyKeyReused(_)));
         assert!(matches!(map(BusError::unavailable("x")), PartnerApiError::Common(CommonError::Unavailable)));
         let timeout = RequestError::Timeout { subject: "s".into(), timeout_ms: 1 };
-        assert_eq!(PartnerApiError::from_backtest_request(timeout), PartnerApiError::Common(CommonError::Unavailable));
+        assert_eq!(PartnerApiError::from_backtest_request(timeout), PartnerApiError::Common(CommonError::Timeout));
+        let gone = RequestError::NoResponders { subject: "s".into() };
+        assert_eq!(PartnerApiError::from_backtest_request(gone), PartnerApiError::Common(CommonError::Unavailable));
     }
 }

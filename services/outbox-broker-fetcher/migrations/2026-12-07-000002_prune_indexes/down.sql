@@ -1,0 +1,3 @@
+DROP INDEX fetch_jobs_fetched;
+DROP INDEX processed_messages_processed_at;
+DROP INDEX outbox_published;

@@ -1,0 +1,1 @@
+ALTER TABLE fetch_jobs DROP COLUMN retrying_since;

@@ -1,0 +1,1 @@
+ALTER TABLE participations DROP COLUMN fetch_request_count;
