@@ -161,6 +161,22 @@ impl Drop for TestNats {
     }
 }
 
+/// Waits until the server has processed everything `client` sent before, e.g. a
+/// subscription that must be in place before another connection publishes.
+///
+/// `flush()` only writes to the socket: the server may still read another connection's
+/// publish first. A request to a subject nobody serves comes back as "no responders" only
+/// after the server has handled every earlier operation of this connection. The client must
+/// be allowed to publish anywhere (the shared server's anonymous user, or [`TEST_USER`]).
+pub async fn sync(client: &async_nats::Client) {
+    let subject = format!("_tb_sync.{}", uuid::Uuid::new_v4().simple());
+    let answer = client.request(subject, "".into()).await;
+    assert!(
+        matches!(&answer, Err(error) if error.kind() == async_nats::client::RequestErrorKind::NoResponders),
+        "a request nobody serves should answer no responders: {answer:?}"
+    );
+}
+
 fn random_prefix() -> String {
     format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }

@@ -100,8 +100,8 @@ impl Setup {
     async fn slow_backend(&self, subject: &str) -> Arc<Mutex<Vec<Option<String>>>> {
         let client = self.nats.client().await;
         let mut requests = client.subscribe(subject.to_string()).await.unwrap();
-        // Once the server answers this flush, it has the subscription.
-        client.flush().await.unwrap();
+        // Once this round trip is back, the server has the subscription.
+        test_support::sync(&client).await;
         let seen = Arc::new(Mutex::new(Vec::new()));
         let recorder = Arc::clone(&seen);
         let shutdown = self.shutdown.clone();

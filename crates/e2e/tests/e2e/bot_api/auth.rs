@@ -57,9 +57,9 @@ async fn keys_never_cross_the_bus() {
     let bot_key = bot["apiKey"].as_str().unwrap().to_string();
     let client = fixture.system.nats().client().await;
     // A plain subscription (not the ledger's queue group) sees a copy of every request.
-    let mut requests =
-        client.subscribe(fixture.system.nats().subjects().authenticate().subject().to_string()).await.unwrap();
-    client.flush().await.unwrap();
+    let subject = fixture.system.nats().subjects().authenticate().subject().to_string();
+    let mut requests = client.subscribe(subject).await.unwrap();
+    test_support::sync(&client).await;
 
     let (status, _) = fixture.send(Method::GET, "/api/bots/snooped/trades", Some(&bot_key), None).await;
     assert_eq!(status, 200);
