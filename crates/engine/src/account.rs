@@ -5,10 +5,12 @@
 //! equity(p) = quote + Σ margin + (base·p + Σlong (q·p − cost) − Σshort (q·p − cost)) · 10^fd
 //! ```
 
-use crate::position::Direction;
-use crate::price::{Price, Scales};
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+use crate::price::{Price, Scales};
+use crate::vocabulary::Direction;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Account {
     /// Wallet, money units (futures margin is moved out of it while posted).
     pub quote: i128,

@@ -15,11 +15,12 @@
 //! are live as soon as they are set. The book is small (a grid's levels, a deal's safety
 //! orders), so it is a plain vector scanned on the rare occasions something crosses.
 
-use crate::order::OrderId;
-use crate::position::PosId;
+use serde::{Deserialize, Serialize};
+
+use crate::vocabulary::{OrderId, PosId};
 
 /// What kind of entry rests, which decides which probe price crosses it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Kind {
     BuyLimit,
     SellLimit,
@@ -30,13 +31,13 @@ pub(crate) enum Kind {
 }
 
 /// The order or position an entry stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum What {
     Order(OrderId),
     Liquidation(PosId),
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub(crate) struct Resting {
     /// Limit price or liquidation trigger, ticks.
     pub price: i64,
@@ -76,7 +77,7 @@ impl Probe {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Book {
     live: Vec<Resting>,
     pending: Vec<Resting>,
@@ -183,6 +184,16 @@ impl Book {
         Some(r)
     }
 
+    /// Every entry, live or pending (restored checkpoints are checked against the orders).
+    pub fn entries(&self) -> impl Iterator<Item = &Resting> {
+        self.live.iter().chain(&self.pending)
+    }
+
+    /// Recomputes the cached best prices from the live entries.
+    pub fn refresh(&mut self) {
+        self.recompute();
+    }
+
     /// Orders resting or pending, in placement order.
     pub fn orders(&self) -> Vec<OrderId> {
         let mut v: Vec<(u64, OrderId)> = self
@@ -222,7 +233,7 @@ impl Book {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use crate::order::OrderRole;
+    use crate::vocabulary::OrderRole;
 
     fn ids(b: &mut Book, p: Probe) -> Vec<What> {
         std::iter::from_fn(|| b.take_crossed(&p)).map(|r| r.what).collect()

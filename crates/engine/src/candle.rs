@@ -19,8 +19,8 @@ pub enum CandleError {
     /// `low ≤ open, close ≤ high` does not hold.
     #[error("candle at {0}: low must be ≤ open and close, which must be ≤ high")]
     Inconsistent(i64),
-    /// `bid ≤ ask` does not hold.
-    #[error("quote at {0}: bid must be ≤ ask")]
+    /// `bid ≤ ask` does not hold (the quote's time, ms).
+    #[error("quote at {0} ms: bid must be ≤ ask")]
     Crossed(i64),
 }
 
@@ -73,9 +73,10 @@ impl Candle {
 
 /// A top-of-book quote (live), prices in ticks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Quote {
-    /// Time of the quote, unix seconds.
-    pub time: i64,
+    /// Time of the quote, unix ms (quotes in one ms are all processed, in arrival order).
+    pub time_ms: i64,
     /// Best bid.
     pub bid: Price,
     /// Best ask.
@@ -85,28 +86,28 @@ pub struct Quote {
 }
 
 impl Quote {
-    /// A quote from decimal prices, rounded to the market's tick.
+    /// A quote at `time_ms` from decimal prices, rounded to the market's tick.
     pub fn from_decimals(
         market: &MarketSpec,
-        time: i64,
+        time_ms: i64,
         bid: Decimal,
         ask: Decimal,
         last: Decimal,
     ) -> Result<Self, CandleError> {
         let s = Scales::new(market.price_decimals, market.amount_decimals, 0);
         let tick = |d: Decimal| s.round_price(d).filter(|p| p.0 > 0).ok_or(CandleError::BadPrice(d));
-        Self::from_ticks(time, tick(bid)?.0, tick(ask)?.0, tick(last)?.0)
+        Self::from_ticks(time_ms, tick(bid)?.0, tick(ask)?.0, tick(last)?.0)
     }
 
-    /// A quote from prices already in ticks.
-    pub fn from_ticks(time: i64, bid: i64, ask: i64, last: i64) -> Result<Self, CandleError> {
+    /// A quote at `time_ms` from prices already in ticks.
+    pub fn from_ticks(time_ms: i64, bid: i64, ask: i64, last: i64) -> Result<Self, CandleError> {
         if bid <= 0 || last <= 0 {
             return Err(CandleError::BadPrice(Decimal::from(bid.min(last))));
         }
         if bid > ask {
-            return Err(CandleError::Crossed(time));
+            return Err(CandleError::Crossed(time_ms));
         }
-        Ok(Self { time, bid: Price(bid), ask: Price(ask), last: Price(last) })
+        Ok(Self { time_ms, bid: Price(bid), ask: Price(ask), last: Price(last) })
     }
 }
 

@@ -12,123 +12,93 @@
 //! (`open_time + interval`): fills inside a candle cannot be timed more finely, and stamping
 //! them at the close keeps the log in order. The candle's pre-check (`low ≤ best buy`,
 //! `high ≥ best sell`) skips the walk for the vast majority of candles.
+//!
+//! The clock is in ms: candles enter in seconds and are converted, quotes carry ms. A quote
+//! at the same ms as the previous event is processed (arrival order); only an earlier one is
+//! skipped. (A candle must still be strictly after the previous one: two candles with one
+//! open time are the same candle.) The live inputs (signals, ticks, stop, resume, settings
+//! edits, flatten), the event output and checkpoints are in `live.rs` and `checkpoint.rs`.
+//!
+//! ```text
+//! on_quote(q):  bar close? ─▶ RSI      (live: bars of the bot's interval)
+//!               pending orders go live ─▶ match at the touch ─▶ reconcile if orders were
+//!               cancelled from outside ─▶ bot at the quote (unless stopped) ─▶ queued
+//!               signals ─▶ equity
+//! ```
 
 use rust_decimal::Decimal;
-use rust_decimal::dec;
-use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
 use crate::book::{Probe, What};
 use crate::bots::Bot;
 use crate::candle::{Candle, Quote};
+use crate::config::{LiveConfig, RunConfig, Snapshot};
 use crate::equity::EquityTracker;
 use crate::error::EngineError;
+use crate::events::{EventKind, SignalOutcome};
 use crate::exchange::{Exchange, ExchangeParams, Touch};
 use crate::fees::FeeRate;
-use crate::log::LogLevel;
+use crate::log::{LogLevel, secs};
 use crate::market::MarketSpec;
 use crate::price::{MAX_MONEY_SCALE, Price, Qty, Scales};
 use crate::report::{Report, RunFacts, build};
+use crate::runtime::Live;
 use crate::settings::BotSettings;
 
-/// Parameters of a run that are not bot settings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RunConfig {
-    /// Fee per fill on notional (default 0.001 = 0.1 %), charged in quote.
-    pub fee_rate: Decimal,
-    /// Ticks a market order fills worse than the moment's price (default 0).
-    pub slippage_ticks: i64,
-    /// Starting quote balance (default 10,000).
-    pub starting_quote: Decimal,
-    /// Starting base balance (default 0).
-    pub starting_base: Decimal,
-    /// Days per year for annualising Sharpe and Sortino: 365 for markets open every day
-    /// (SIM, crypto), 252 for exchange-traded markets.
-    pub annualisation_days: u32,
-    /// Most points kept in the equity curve (default 2,000).
-    pub equity_points: usize,
-    /// Most log lines kept (default 50,000); the rest are counted in a last line.
-    pub log_cap: usize,
-    /// Candle length in seconds (default 60): a candle closes at `open_time + interval`.
-    pub interval_seconds: i64,
-    /// Maintenance margin of futures positions, a fraction of notional (default 0.005).
-    pub maintenance_margin_rate: Decimal,
-}
-
-impl Default for RunConfig {
-    fn default() -> Self {
-        Self {
-            fee_rate: dec!(0.001),
-            slippage_ticks: 0,
-            starting_quote: dec!(10000),
-            starting_base: Decimal::ZERO,
-            annualisation_days: 365,
-            equity_points: 2000,
-            log_cap: 50_000,
-            interval_seconds: 60,
-            maintenance_margin_rate: dec!(0.005),
-        }
-    }
-}
-
-/// A snapshot of the account (progress reports, tests).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Snapshot {
-    /// Candles (or quotes) processed.
-    pub candles: u64,
-    /// Time of the last event processed (a candle's close time).
-    pub time: i64,
-    /// Last close (or quote's last price).
-    pub price: Decimal,
-    /// Mark-to-market equity at that price.
-    pub equity: Decimal,
-    /// Quote balance (futures margin excluded).
-    pub quote: Decimal,
-    /// Quote held by resting orders.
-    pub reserved_quote: Decimal,
-    /// Base balance.
-    pub base: Decimal,
-    /// Base held by resting sells.
-    pub reserved_base: Decimal,
-    /// Margin posted on open futures positions.
-    pub margin: Decimal,
-    /// Unrealized profit of open futures positions at the price.
-    pub futures_unrealized: Decimal,
-    /// Orders resting or waiting to go live.
-    pub open_orders: usize,
-    /// Fills so far.
-    pub fills: u64,
-}
-
-/// One deterministic run of a bot over candles (backtest) or quotes (live).
+/// One deterministic run of a bot over candles (backtest) or quotes (live). Times are ms.
 #[derive(Clone, Debug)]
 pub struct Engine {
-    ex: Exchange,
-    bot: Bot,
-    eq: Option<EquityTracker>,
-    interval: i64,
-    days_per_year: u32,
-    equity_points: usize,
-    starting_quote: i128,
-    starting_base: i64,
-    first_open: Option<Price>,
-    last_close: Option<Price>,
-    start_time: i64,
-    last_event: Option<i64>,
-    end_time: i64,
-    candles: u64,
-    skipped: u64,
-    futures: bool,
+    pub(crate) settings: BotSettings,
+    pub(crate) ex: Exchange,
+    pub(crate) bot: Bot,
+    pub(crate) eq: Option<EquityTracker>,
+    /// Candle length, ms.
+    pub(crate) interval: i64,
+    pub(crate) days_per_year: u32,
+    pub(crate) equity_points: usize,
+    pub(crate) starting_quote: i128,
+    pub(crate) starting_base: i64,
+    pub(crate) first_open: Option<Price>,
+    pub(crate) last_close: Option<Price>,
+    pub(crate) start_time: i64,
+    pub(crate) last_event: Option<i64>,
+    pub(crate) end_time: i64,
+    pub(crate) candles: u64,
+    pub(crate) skipped: u64,
+    pub(crate) futures: bool,
+    /// The live run's own state (signals waiting for a quote, bars, stopped); idle in a
+    /// backtest.
+    pub(crate) live: Live,
 }
 
 /// The name the backtest-executor knows the engine by.
 pub type Backtest = Engine;
 
 impl Engine {
-    /// Sets up a run; fails if the settings, market or configuration are invalid.
+    /// Sets up a backtest; fails if the settings, market or configuration are invalid.
     pub fn new(settings: BotSettings, market: MarketSpec, config: RunConfig) -> Result<Self, EngineError> {
+        Self::build(settings, market, config, None)
+    }
+
+    /// Sets up a live run on quotes: like [`Engine::new`], and it records events for
+    /// [`Engine::drain`], aggregates quotes into bars of the bot's `interval` (default one
+    /// minute) for RSI, and refuses backtest-only settings ([`crate::settings::validate_live`]).
+    pub fn live(
+        settings: BotSettings,
+        market: MarketSpec,
+        config: RunConfig,
+        live: LiveConfig,
+    ) -> Result<Self, EngineError> {
+        crate::settings::validate_live(&settings)?;
+        Self::build(settings, market, config, Some(live))
+    }
+
+    fn build(
+        settings: BotSettings,
+        market: MarketSpec,
+        config: RunConfig,
+        live: Option<LiveConfig>,
+    ) -> Result<Self, EngineError> {
         settings.validate()?;
         market.validate()?;
         let fee = FeeRate::new(config.fee_rate)?;
@@ -139,9 +109,11 @@ impl Engine {
             )));
         }
         let bad = |what: &str| EngineError::Config(what.to_owned());
-        if config.interval_seconds <= 0 {
-            return Err(bad("intervalSeconds must be positive"));
-        }
+        let interval = config
+            .interval_seconds
+            .checked_mul(1000)
+            .filter(|i| *i > 0)
+            .ok_or_else(|| bad("intervalSeconds must be positive"))?;
         if config.slippage_ticks < 0 {
             return Err(bad("slippageTicks must not be negative"));
         }
@@ -158,12 +130,7 @@ impl Engine {
         let starting_quote =
             scales.money_floor(config.starting_quote).ok_or_else(|| bad("startingQuote is too large"))?;
         let starting_base = scales.floor_qty(config.starting_base).ok_or_else(|| bad("startingBase is too large"))?;
-        // The minimum in lots, rounded up: an order of exactly the minimum is allowed.
-        let min_lots = market
-            .minimum_trade_amount
-            .checked_mul(Decimal::from(10i64.pow(scales.ad)))
-            .and_then(|m| i64::try_from(m.ceil()).ok())
-            .ok_or_else(|| bad("minimumTradeAmount is too large"))?;
+        let min_lots = market.min_lots().ok_or_else(|| bad("minimumTradeAmount is too large"))?;
         let futures = matches!(settings, BotSettings::FuturesGrid(_) | BotSettings::FuturesDca(_))
             || matches!(&settings, BotSettings::Webhook(w) if w.signals.iter().any(|s| {
                 use crate::settings::SignalAction::*;
@@ -178,13 +145,15 @@ impl Engine {
             min_lots,
         };
         let account = Account { quote: starting_quote, base: starting_base.0, ..Account::default() };
-        let ex = Exchange::new(params, account, config.log_cap);
-        let bot = Bot::new(&settings, &ex)?;
+        let ex = Exchange::new(params, account, config.log_cap, live.is_some());
+        let bot = Bot::new(&settings, &ex, live.is_some())?;
+        let live = Live::new(live, &settings);
         Ok(Self {
+            settings,
             ex,
             bot,
             eq: None,
-            interval: config.interval_seconds,
+            interval,
             days_per_year: config.annualisation_days,
             equity_points: config.equity_points,
             starting_quote,
@@ -197,6 +166,7 @@ impl Engine {
             candles: 0,
             skipped: 0,
             futures,
+            live,
         })
     }
 
@@ -210,14 +180,15 @@ impl Engine {
     /// Processes one candle. A candle not after the previous one is skipped (and counted).
     #[inline]
     pub fn on_candle(&mut self, c: &Candle) {
-        if self.last_event.is_some_and(|t| c.open_time <= t) {
-            self.skip(c.open_time);
+        let open_time = c.open_time.saturating_mul(1000);
+        if self.last_event.is_some_and(|t| open_time <= t) {
+            self.skip(|| format!("Event at {} is not after the previous one: skipped", c.open_time));
             return;
         }
-        self.last_event = Some(c.open_time);
-        let close_time = c.open_time.saturating_add(self.interval);
+        self.last_event = Some(open_time);
+        let close_time = open_time.saturating_add(self.interval);
         if self.eq.is_none() {
-            self.start(c.open_time, c.open);
+            self.start(open_time, c.open);
         }
         self.ex.now = close_time;
         if self.ex.book.has_pending() {
@@ -233,24 +204,34 @@ impl Engine {
                 }
             }
         }
-        self.close(Touch::point(c.close), close_time);
+        let at = Touch::point(c.close);
+        self.bot.on_close(&mut self.ex, at, close_time);
+        self.settle(at.last, close_time);
     }
 
     /// Processes one quote (live). Buy limits fill when `ask ≤ limit`, sell limits when
     /// `bid ≥ limit`, at their limit; market orders fill at the touch (buy at the ask, sell at
     /// the bid); a long is liquidated when the bid reaches its trigger (at the bid), a short
     /// when the ask does (at the ask). Orders placed while a quote is processed are live from
-    /// the next quote.
+    /// the next quote; signals given since the last quote are acted on at this one. A quote
+    /// earlier than the previous event is skipped (and counted); one at the same ms is not.
     pub fn on_quote(&mut self, q: &Quote) {
-        if self.last_event.is_some_and(|t| q.time <= t) {
-            self.skip(q.time);
+        let t = q.time_ms;
+        if self.last_event.is_some_and(|last| t < last) {
+            self.skip(|| format!("Quote at {t} ms is before the previous event: skipped"));
             return;
         }
-        self.last_event = Some(q.time);
+        self.last_event = Some(t);
         if self.eq.is_none() {
-            self.start(q.time, q.last);
+            self.start(t, q.last);
         }
-        self.ex.now = q.time;
+        self.ex.now = t;
+        self.ex.mark = q.last;
+        let at = Touch { bid: q.bid, ask: q.ask, last: q.last };
+        self.live.touch = Some(at);
+        if let Some(close) = self.live.bars.as_mut().and_then(|b| b.on_quote(t, q.last)) {
+            self.bot.on_bar(close);
+        }
         if self.ex.book.has_pending() {
             self.ex.book.activate();
         }
@@ -258,7 +239,28 @@ impl Engine {
         if self.ex.book.crosses(&probe) {
             self.match_at(&probe, true);
         }
-        self.close(Touch { bid: q.bid, ask: q.ask, last: q.last }, q.time);
+        if !self.live.stopped {
+            if std::mem::take(&mut self.live.reconcile) {
+                self.bot.reconcile(&mut self.ex);
+            }
+            self.bot.on_close(&mut self.ex, at, t);
+        }
+        if !self.live.signals.is_empty() {
+            self.act_on_signals(at);
+        }
+        self.settle(at.last, t);
+    }
+
+    /// The signals given since the last quote, in order, at this quote's touch.
+    fn act_on_signals(&mut self, at: Touch) {
+        for s in std::mem::take(&mut self.live.signals) {
+            let outcome = if self.live.stopped {
+                SignalOutcome::Refused { reason: "bot is stopped".into() }
+            } else {
+                self.bot.on_signal(&mut self.ex, &s, at)
+            };
+            self.ex.emit(|| EventKind::SignalOutcome { signal_id: s.id, outcome });
+        }
     }
 
     /// Fills everything `probe` crosses, one entry at a time in priority order, letting the
@@ -269,7 +271,7 @@ impl Engine {
             let ev = match r.what {
                 What::Order(id) => Some(self.ex.fill(id, Price(r.price))),
                 What::Liquidation(pos) => {
-                    let long = self.ex.position(pos).is_some_and(|p| p.direction == crate::position::Direction::Long);
+                    let long = self.ex.position(pos).is_some_and(|p| p.direction == crate::Direction::Long);
                     let at = match (gap, long) {
                         (true, true) => probe.long_liq,
                         (true, false) => probe.short_liq,
@@ -284,13 +286,13 @@ impl Engine {
         }
     }
 
+    /// The end of an event: the price it closed at, and the equity there.
     #[inline]
-    fn close(&mut self, at: Touch, time: i64) {
-        self.bot.on_close(&mut self.ex, at, time);
-        self.last_close = Some(at.last);
+    fn settle(&mut self, last: Price, time: i64) {
+        self.last_close = Some(last);
         self.end_time = time;
         self.candles += 1;
-        let e = self.ex.equity(at.last);
+        let e = self.ex.equity(last);
         if let Some(eq) = &mut self.eq {
             eq.sample(time, e);
         }
@@ -304,17 +306,18 @@ impl Engine {
         self.eq = Some(EquityTracker::new(s.money_scale(), self.equity_points, start));
         self.ex.now = time;
         let (e, q) = (s.money_dec(start), self.ex.p.market.quote_currency.clone());
-        self.ex.log(LogLevel::Info, || format!("Backtest started with equity {e} {q}"));
+        let run = self.live.config.as_ref().map_or("Backtest", |c| c.kind.label());
+        self.ex.log(LogLevel::Info, || format!("{run} started with equity {e} {q}"));
         if self.futures {
             self.ex.log(LogLevel::Info, || "Futures funding payments are not simulated".into());
         }
         self.bot.on_start(&mut self.ex);
     }
 
-    fn skip(&mut self, time: i64) {
+    fn skip(&mut self, message: impl FnOnce() -> String) {
         self.skipped += 1;
         if self.skipped == 1 {
-            self.ex.log(LogLevel::Warning, || format!("Event at {time} is not after the previous one: skipped"));
+            self.ex.log(LogLevel::Warning, message);
         }
     }
 
@@ -332,7 +335,7 @@ impl Engine {
         let fut = (i128::from(a.long_qty) * pi - a.long_cost) + (a.short_cost - i128::from(a.short_qty) * pi);
         Snapshot {
             candles: self.candles,
-            time: self.end_time,
+            time: secs(self.end_time),
             price: s.price_dec(p),
             equity: s.money_dec(self.ex.equity(p)),
             quote: s.money_dec(a.quote),
@@ -355,7 +358,13 @@ impl Engine {
         if skipped > 1 {
             self.ex.log(LogLevel::Warning, || format!("{skipped} events in all were skipped as out of order"));
         }
-        self.ex.log(LogLevel::Info, || format!("Backtest finished after {n} candles"));
+        match &self.live.config {
+            None => self.ex.log(LogLevel::Info, || format!("Backtest finished after {n} candles")),
+            Some(c) => {
+                let run = c.kind.label();
+                self.ex.log(LogLevel::Info, || format!("{run} finished after {n} quotes"));
+            }
+        }
         let mut notes =
             vec!["Candles are walked open → high → low → close; limit orders fill at their limit price.".into()];
         if self.futures {

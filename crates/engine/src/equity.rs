@@ -4,7 +4,7 @@
 //! - exact running statistics: peak, max drawdown in quote and in % of the peak, highest and
 //!   lowest profit (`equity − starting equity`, the start counting as a sample of 0);
 //! - the equity at the last close of each UTC day, O(days), for daily returns (a close at
-//!   exactly 00:00 ends the day before: it is the last minute's candle closing);
+//!   exactly 00:00 ends the day before: it is the last minute's candle closing); times are ms;
 //! - a curve of at most `cap` points: one sample every `stride` closes; when the curve is full
 //!   every other point is dropped and `stride` doubles, so it always spans the whole run evenly.
 
@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::price::dec_from_i128;
 
-const DAY: i64 = 86_400;
+/// A day in ms: sample times are ms.
+const DAY: i64 = 86_400_000;
 
 /// One point of the equity curve.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,14 +28,14 @@ pub struct EquityPoint {
     pub drawdown: Decimal,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct RawPoint {
     time: i64,
     equity: i128,
     drawdown: i128,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct EquityTracker {
     scale: u32,
     pub start: i128,
@@ -45,7 +46,7 @@ pub(crate) struct EquityTracker {
     max_dd_rel: (i128, i128),
     pub max_profit: i128,
     pub min_profit: i128,
-    /// Last second that belongs to the current day.
+    /// Last ms that belongs to the current day.
     day_end: i64,
     day_last: Option<i128>,
     daily: Vec<i128>,
@@ -95,7 +96,7 @@ impl EquityTracker {
         }
     }
 
-    /// Records the equity at a close.
+    /// Records the equity at a close at `time` (ms).
     #[inline]
     pub fn sample(&mut self, time: i64, e: i128) {
         self.last = e;
@@ -176,7 +177,7 @@ impl EquityTracker {
         }
         pts.into_iter()
             .map(|p| EquityPoint {
-                time: p.time,
+                time: crate::log::secs(p.time),
                 equity: dec_from_i128(p.equity, self.scale),
                 drawdown: dec_from_i128(p.drawdown, self.scale),
             })
@@ -225,10 +226,10 @@ mod tests {
     #[test]
     fn daily_closes_split_at_midnight() {
         let mut t = EquityTracker::new(0, 100, 100);
-        t.sample(DAY - 60, 101);
+        t.sample(DAY - 60_000, 101);
         t.sample(DAY, 102); // the 23:59 candle closing at 00:00 ends day 0
-        t.sample(DAY + 60, 103);
-        t.sample(2 * DAY + 600, 104);
+        t.sample(DAY + 1, 103); // a quote 1 ms after midnight starts day 1
+        t.sample(2 * DAY + 600_000, 104);
         assert_eq!(t.stats().daily, vec![102, 103, 104]);
     }
 
@@ -236,7 +237,7 @@ mod tests {
     fn curve_stays_bounded_and_spans_the_run() {
         let mut t = EquityTracker::new(0, 10, 0);
         for i in 1..=1000 {
-            t.sample(i, i128::from(i));
+            t.sample(i * 1000, i128::from(i));
         }
         let c = t.curve();
         assert!(c.len() <= 11, "{}", c.len());

@@ -30,4 +30,7 @@ pub enum EngineError {
     /// The market specification is invalid.
     #[error("invalid market: {0}")]
     Market(String),
+    /// A checkpoint given to `Engine::restore` is not a consistent engine state.
+    #[error("invalid checkpoint: {0}")]
+    Checkpoint(String),
 }

@@ -3,18 +3,23 @@
 //!
 //! Bots call it; the engine's walk calls [`Exchange::fill`] and [`Exchange::liquidate`] when
 //! the book says something is crossed. Every amount is an integer (see [`crate::price`]);
-//! `Decimal` is used only to compute a liquidation trigger and to format log lines.
+//! `Decimal` is used only to compute a liquidation trigger and to format log lines. Times
+//! are ms. A live run also records every change as an event (`journal.rs`).
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::account::Account;
 use crate::book::{Book, Kind, What};
+use crate::events::Journal;
 use crate::fees::FeeRate;
-use crate::log::{LogBook, LogLevel};
+use crate::log::LogLevel;
 use crate::market::MarketSpec;
-use crate::order::{OrderId, OrderRec, OrderRole, OrderStatus, OrderType, Side, Target, Venue};
-use crate::position::{Direction, PosId, PositionRec};
+use crate::order::{OrderRec, Target};
+use crate::position::PositionRec;
 use crate::price::{Price, Qty, Scales};
+use crate::store::Records;
+use crate::vocabulary::{Direction, OrderId, OrderRole, OrderStatus, OrderType, PosId, Side, Venue};
 
 /// What a bot asks for.
 #[derive(Clone, Copy, Debug)]
@@ -38,6 +43,18 @@ pub(crate) enum Refusal {
     BadPrice,
 }
 
+impl Refusal {
+    /// The decision log's reason.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::BelowMinimum => "below_minimum",
+            Self::InsufficientFunds => "insufficient_funds",
+            Self::NothingToReduce => "nothing_to_reduce",
+            Self::BadPrice => "bad_price",
+        }
+    }
+}
+
 /// A fill, as the bot that owns the order sees it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FillEvent {
@@ -51,7 +68,7 @@ pub(crate) struct FillEvent {
 
 /// The market at the moment a market order is placed: on a candle all three are the walked
 /// point (or the close); on a quote a buy takes the ask and a sell the bid (the touch).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Touch {
     pub bid: Price,
     pub ask: Price,
@@ -65,7 +82,7 @@ impl Touch {
 }
 
 /// Fixed parameters of the simulated exchange.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ExchangeParams {
     pub market: MarketSpec,
     pub scales: Scales,
@@ -75,47 +92,63 @@ pub(crate) struct ExchangeParams {
     pub min_lots: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Exchange {
     pub p: ExchangeParams,
     pub account: Account,
     pub book: Book,
-    pub orders: Vec<OrderRec>,
-    pub positions: Vec<PositionRec>,
-    pub logs: LogBook,
-    /// Time stamped on everything that happens now.
+    pub orders: Records<OrderRec>,
+    pub positions: Records<PositionRec>,
+    /// Events (live) and the log.
+    pub journal: Journal,
+    /// Time stamped on everything that happens now, ms.
     pub now: i64,
+    /// The price open positions are marked at in events (live: the last quote's `last`).
+    pub mark: Price,
     /// Bumped by every fill and cancel: a refused order may fit after it changes.
     pub epoch: u64,
     pub fills: u64,
     pub fees_total: i128,
+    /// Σ realized profit before fees of every exit, tick·lots (kept when positions are
+    /// compacted away).
+    pub gross_total: i128,
     /// The net spot position of a webhook bot, and its futures long and short.
-    net_spot: Option<PosId>,
-    net_long: Option<PosId>,
-    net_short: Option<PosId>,
+    pub(crate) net_spot: Option<PosId>,
+    pub(crate) net_long: Option<PosId>,
+    pub(crate) net_short: Option<PosId>,
+    /// Live: the message of the last refused order (a signal's outcome quotes it).
+    #[serde(skip)]
+    pub refusal: Option<String>,
+    /// Live: the positions the fill being booked went to (scratch, empty between calls).
+    #[serde(skip)]
+    pub(super) parts: Vec<journal::Part>,
 }
 
 impl Exchange {
-    pub fn new(p: ExchangeParams, account: Account, log_cap: usize) -> Self {
+    pub fn new(p: ExchangeParams, account: Account, log_cap: usize, live: bool) -> Self {
         Self {
             p,
             account,
             book: Book::new(),
-            orders: Vec::new(),
-            positions: Vec::new(),
-            logs: LogBook::new(log_cap),
+            orders: Records::default(),
+            positions: Records::default(),
+            journal: Journal::new(live, log_cap),
             now: 0,
+            mark: Price(0),
             epoch: 0,
             fills: 0,
             fees_total: 0,
+            gross_total: 0,
             net_spot: None,
             net_long: None,
             net_short: None,
+            refusal: None,
+            parts: Vec::new(),
         }
     }
 
     pub fn log(&mut self, level: LogLevel, message: impl FnOnce() -> String) {
-        self.logs.push(self.now, level, message);
+        self.journal.log(self.now, level, message);
     }
 
     pub fn price_dec(&self, p: Price) -> Decimal {
@@ -139,14 +172,19 @@ impl Exchange {
     }
 
     pub fn position(&self, id: PosId) -> Option<&PositionRec> {
-        self.positions.get(id as usize)
+        self.positions.get(id)
+    }
+
+    /// Whether order `id` is open (an order `compact()` dropped is finished).
+    pub fn is_open(&self, id: OrderId) -> bool {
+        self.orders.get(id).is_some_and(|o| o.status == OrderStatus::Open)
     }
 
     /// Places a limit order; it goes live at the next candle (or quote).
     pub fn place_limit(&mut self, req: OrderReq, price: Price) -> Result<OrderId, Refusal> {
         let (reserved_quote, reserved_base) = self.check(&req, price)?;
         let id = self.record(&req, OrderType::Limit, price);
-        let o = &mut self.orders[id as usize];
+        let o = &mut self.orders[id];
         o.reserved_quote = reserved_quote;
         o.reserved_base = reserved_base;
         self.account.reserved_quote += reserved_quote;
@@ -154,7 +192,7 @@ impl Exchange {
         if let Target::Reduce(pos) = req.target
             && matches!(req.venue, Venue::Futures { .. })
         {
-            self.positions[pos as usize].pending_reduce += req.qty.0;
+            self.positions[pos].pending_reduce += req.qty.0;
         }
         let kind = match req.side {
             Side::Buy => Kind::BuyLimit,
@@ -165,6 +203,7 @@ impl Exchange {
             let (pd, qd, base) = (ex.price_dec(price), ex.qty_dec(req.qty), &ex.p.market.base_currency);
             format!("Placed {} order at {pd} for {qd} {base} ({})", req.side.label(), req.role.note(req.tag))
         });
+        self.emit_placed(id);
         Ok(id)
     }
 
@@ -187,41 +226,42 @@ impl Exchange {
         if let Target::Reduce(pos) = req.target
             && matches!(req.venue, Venue::Futures { .. })
         {
-            self.positions[pos as usize].pending_reduce += req.qty.0;
+            self.positions[pos].pending_reduce += req.qty.0;
         }
+        self.emit_placed(id);
         Ok(self.fill(id, price))
     }
 
-    /// Cancels an open order at once, releasing what it held.
-    pub fn cancel(&mut self, id: OrderId) {
-        let Some(o) = self.orders.get(id as usize) else { return };
-        if o.status != OrderStatus::Open {
+    /// Cancels an open order at once, releasing what it held. `reason` is the event's (live).
+    pub fn cancel(&mut self, id: OrderId, reason: &str) {
+        if !self.is_open(id) {
             return;
         }
         self.book.remove(What::Order(id));
         self.release(id);
         let now = self.now;
-        let o = &mut self.orders[id as usize];
+        let o = &mut self.orders[id];
         o.status = OrderStatus::Cancelled;
         o.closed = Some(now);
         self.epoch += 1;
         self.log_with(LogLevel::Trade, |ex| {
-            let o = &ex.orders[id as usize];
+            let o = &ex.orders[id];
             format!("Cancelled {} order at {} ({})", o.side.label(), ex.price_dec(o.price), o.role.note(o.tag))
         });
+        self.emit_cancelled(id, reason);
     }
 
     /// Cancels every open order.
-    pub fn cancel_all(&mut self) {
+    pub fn cancel_all(&mut self, reason: &str) {
         for id in self.book.orders() {
-            self.cancel(id);
+            self.cancel(id, reason);
         }
     }
 
     /// Fills an open order entirely at `price`.
     pub fn fill(&mut self, id: OrderId, price: Price) -> FillEvent {
         self.release(id);
-        let o = &self.orders[id as usize];
+        let o = &self.orders[id];
         let (side, qty, venue, target, role, tag) = (o.side, o.qty, o.venue, o.target, o.role, o.tag);
         let tl = i128::from(price.0) * i128::from(qty.0);
         let fee = self.p.fee.fee(tl);
@@ -240,7 +280,7 @@ impl Exchange {
         }
         let position = self.apply(id, side, qty.0, price, fee, venue, target);
         let now = self.now;
-        let o = &mut self.orders[id as usize];
+        let o = &mut self.orders[id];
         o.status = OrderStatus::Filled;
         o.filled = qty;
         o.price = if o.kind == OrderType::Market { price } else { o.price };
@@ -250,6 +290,7 @@ impl Exchange {
         self.epoch += 1;
         self.fills += 1;
         self.fees_total += fee;
+        self.emit_filled(id);
         self.log_with(LogLevel::Trade, |ex| {
             let (pd, qd, fd) = (ex.price_dec(price), ex.qty_dec(qty), ex.money_dec(fee));
             let (base, quote) = (&ex.p.market.base_currency, &ex.p.market.quote_currency);
@@ -260,7 +301,7 @@ impl Exchange {
 
     /// Closes a futures position at market at `price` (its liquidation).
     pub fn liquidate(&mut self, pos: PosId, price: Price) -> Option<FillEvent> {
-        let p = self.positions.get(pos as usize)?;
+        let p = self.positions.get(pos)?;
         if !p.open || p.qty == 0 {
             return None;
         }
@@ -270,13 +311,13 @@ impl Exchange {
             .book
             .orders()
             .into_iter()
-            .filter(|&o| matches!(self.orders[o as usize].target, Target::Reduce(q) | Target::Add(q) if q == pos))
+            .filter(|&o| matches!(self.orders[o].target, Target::Reduce(q) | Target::Add(q) if q == pos))
             .collect();
         for o in own {
-            self.cancel(o);
+            self.cancel(o, "position liquidated");
         }
         self.log_with(LogLevel::Warning, |ex| format!("Position #{pos} liquidated at {}", ex.price_dec(price)));
-        self.positions[pos as usize].liquidated = true;
+        self.positions[pos].liquidated = true;
         let req = OrderReq {
             side: dir.exit_side(),
             qty: Qty(qty),
@@ -286,7 +327,8 @@ impl Exchange {
             target: Target::Reduce(pos),
         };
         let id = self.record(&req, OrderType::Market, price);
-        self.positions[pos as usize].pending_reduce += qty;
+        self.positions[pos].pending_reduce += qty;
+        self.emit_placed(id);
         Some(self.fill(id, price))
     }
 
@@ -298,17 +340,16 @@ impl Exchange {
 
     /// Logs a line built from the exchange's state. Formatting decimals is the costliest part
     /// of a fill, so once the log is full the line is only counted, never formatted.
-    fn log_with(&mut self, level: LogLevel, message: impl FnOnce(&Exchange) -> String) {
-        if self.logs.has_room() {
+    pub(crate) fn log_with(&mut self, level: LogLevel, message: impl FnOnce(&Exchange) -> String) {
+        if self.journal.has_room() {
             let m = message(self);
-            self.logs.push(self.now, level, || m);
+            self.journal.log(self.now, level, || m);
         } else {
-            self.logs.push(self.now, level, String::new);
+            self.journal.log(self.now, level, String::new);
         }
     }
 
     fn record(&mut self, req: &OrderReq, kind: OrderType, price: Price) -> OrderId {
-        let id = self.orders.len() as OrderId;
         self.orders.push(OrderRec {
             side: req.side,
             kind,
@@ -326,79 +367,18 @@ impl Exchange {
             reserved_quote: 0,
             reserved_base: 0,
             position: None,
-        });
-        id
-    }
-
-    /// Checks size and funds; returns the quote and base the order must hold while it rests.
-    fn check(&mut self, req: &OrderReq, price: Price) -> Result<(i128, i64), Refusal> {
-        let s = self.p.scales;
-        if price.0 <= 0 {
-            self.log(LogLevel::Warning, || format!("{} order not placed: price must be positive", req.side.label()));
-            return Err(Refusal::BadPrice);
-        }
-        if req.qty.0 <= 0 || req.qty.0 < self.p.min_lots {
-            self.log_with(LogLevel::Warning, |ex| {
-                let (q, min, base) =
-                    (ex.qty_dec(req.qty), ex.p.market.minimum_trade_amount, &ex.p.market.base_currency);
-                format!(
-                    "{} order not placed: amount {q} {base} is below the minimum trade amount {min} {base} ({})",
-                    req.side.label(),
-                    req.role.note(req.tag)
-                )
-            });
-            return Err(Refusal::BelowMinimum);
-        }
-        let tl = i128::from(price.0) * i128::from(req.qty.0);
-        let fee = self.p.fee.fee(tl);
-        let reduce = match (req.venue, req.target) {
-            (Venue::Futures { .. }, Target::Reduce(pos)) => Some(pos),
-            _ => None,
-        };
-        if let Some(pos) = reduce {
-            let p = self.positions.get(pos as usize).filter(|p| p.open);
-            if p.is_none_or(|p| p.qty - p.pending_reduce < req.qty.0) {
-                self.log(LogLevel::Warning, || format!("{} order not placed: nothing left to close", req.side.label()));
-                return Err(Refusal::NothingToReduce);
-            }
-            return Ok((0, 0));
-        }
-        let (need_quote, need_base) = match (req.venue, req.side) {
-            (Venue::Spot, Side::Buy) => (s.ticklots_money(tl) + fee, 0),
-            (Venue::Spot, Side::Sell) => (0, req.qty.0),
-            (Venue::Futures { leverage }, _) => (margin_for(s.ticklots_money(tl), leverage) + fee, 0),
-        };
-        let (free_quote, free_base) = (self.account.free_quote(), self.account.free_base());
-        if need_quote > free_quote || need_base > free_base {
-            self.log_with(LogLevel::Error, |ex| {
-                let (need, have, cur) = if need_base > 0 {
-                    (ex.qty_dec(Qty(need_base)), ex.qty_dec(Qty(free_base)), &ex.p.market.base_currency)
-                } else {
-                    (ex.money_dec(need_quote), ex.money_dec(free_quote), &ex.p.market.quote_currency)
-                };
-                let verb = if req.side == Side::Buy { "PlaceBuyOrder" } else { "PlaceSellOrder" };
-                // Six decimals like the reference's message, rounded (Display truncates).
-                let six =
-                    |d: Decimal| d.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-                let (need, have) = (six(need), six(have));
-                format!(
-                    "Blocking {verb}(). Insufficient funds. {need:.6} {cur} required. {have:.6} {cur} available. ({})",
-                    req.role.note(req.tag)
-                )
-            });
-            return Err(Refusal::InsufficientFunds);
-        }
-        Ok((need_quote, need_base))
+            last_seq: 0,
+        })
     }
 
     fn release(&mut self, id: OrderId) {
-        let o = &mut self.orders[id as usize];
+        let o = &mut self.orders[id];
         self.account.reserved_quote -= o.reserved_quote;
         self.account.reserved_base -= o.reserved_base;
         o.reserved_quote = 0;
         o.reserved_base = 0;
         if let (Venue::Futures { .. }, Target::Reduce(pos)) = (o.venue, o.target) {
-            let p = &mut self.positions[pos as usize];
+            let p = &mut self.positions[pos];
             p.pending_reduce = (p.pending_reduce - o.qty.0).max(0);
         }
     }
@@ -410,6 +390,8 @@ pub(crate) fn margin_for(notional: i128, leverage: u32) -> i128 {
     (notional + l - 1).div_euclid(l)
 }
 
+mod funds;
+mod journal;
 mod positions;
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! carries `fd` more decimals than tick·lots, so `fee = ticks × lots × r` money units exactly.
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 
@@ -11,7 +12,7 @@ use crate::error::EngineError;
 pub const MAX_FEE_DECIMALS: u32 = 8;
 
 /// A fee rate as an exact integer fraction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct FeeRate {
     /// The rate as a decimal (e.g. 0.001), for formulas that need it (take-profit prices).
     pub rate: Decimal,

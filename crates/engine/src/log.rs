@@ -1,8 +1,10 @@
 //! The run's log: `(unix, level, message)` lines in order, capped in memory.
 //!
-//! Only the first `cap` lines are kept; later ones are counted, and [`LogBook::finish`] adds
-//! one "N more lines omitted" line. Callers pass the message as a closure, so once the book
-//! is full no message is even formatted (formatting is the costliest thing a fill does).
+//! A backtest keeps its first `cap` lines; later ones are counted, and [`LogBook::finish`]
+//! adds one "N more lines omitted" line. (A live run sends its lines out as events instead,
+//! and the cap counts the lines not yet drained: see the `events` module.) Callers pass the
+//! message as a closure, so once the book is full no message is even formatted (formatting
+//! is the costliest thing a fill does).
 
 use serde::{Deserialize, Serialize};
 
@@ -73,10 +75,16 @@ impl LogLine {
     }
 }
 
-/// Log lines kept in order, at most `cap` of them.
-#[derive(Debug, Clone)]
+/// Unix seconds of a time in ms (`floor(ms / 1000)`), the form every output shows.
+#[inline]
+pub(crate) fn secs(ms: i64) -> i64 {
+    ms.div_euclid(1000)
+}
+
+/// Log lines kept in order, at most `cap` of them. Times are kept in ms until the report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LogBook {
-    lines: Vec<LogLine>,
+    lines: Vec<(i64, LogLevel, String)>,
     cap: usize,
     omitted: u64,
 }
@@ -86,10 +94,15 @@ impl LogBook {
         Self { lines: Vec::new(), cap, omitted: 0 }
     }
 
-    /// Adds a line; `message` runs only if the line will be kept.
-    pub fn push(&mut self, time: i64, level: LogLevel, message: impl FnOnce() -> String) {
+    /// Most lines kept.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Adds a line at `time_ms`; `message` runs only if the line will be kept.
+    pub fn push(&mut self, time_ms: i64, level: LogLevel, message: impl FnOnce() -> String) {
         if self.lines.len() < self.cap {
-            self.lines.push(LogLine { time, level, message: message() });
+            self.lines.push((time_ms, level, message()));
         } else {
             self.omitted += 1;
         }
@@ -101,17 +114,20 @@ impl LogBook {
         self.lines.len() < self.cap
     }
 
-    /// The lines, with a last "N more lines omitted" line if the cap was reached.
-    pub fn finish(mut self, time: i64) -> Vec<LogLine> {
+    /// The lines, with a last "N more lines omitted" line (at `time_ms`) if the cap was
+    /// reached.
+    pub fn finish(self, time_ms: i64) -> Vec<LogLine> {
+        let mut lines: Vec<LogLine> =
+            self.lines.into_iter().map(|(t, level, message)| LogLine { time: secs(t), level, message }).collect();
         if self.omitted > 0 {
             let n = self.omitted;
-            self.lines.push(LogLine {
-                time,
+            lines.push(LogLine {
+                time: secs(time_ms),
                 level: LogLevel::Warning,
                 message: format!("{n} more lines omitted (log capped at {} lines)", self.cap),
             });
         }
-        self.lines
+        lines
     }
 }
 
@@ -124,9 +140,9 @@ mod tests {
     fn cap_keeps_first_lines_and_counts_the_rest() {
         let mut b = LogBook::new(2);
         for i in 0..5 {
-            b.push(i, LogLevel::Info, || format!("line {i}"));
+            b.push(i * 1000, LogLevel::Info, || format!("line {i}"));
         }
-        let lines = b.finish(9);
+        let lines = b.finish(9_999);
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[1].message, "line 1");
         assert_eq!(lines[2].message, "3 more lines omitted (log capped at 2 lines)");

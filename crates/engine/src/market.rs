@@ -90,6 +90,14 @@ impl MarketSpec {
         Ok(())
     }
 
+    /// The minimum trade amount in lots of `10^-amountDecimals`, rounded up (an order of
+    /// exactly the minimum is allowed); `None` if it does not fit.
+    pub(crate) fn min_lots(&self) -> Option<i64> {
+        self.minimum_trade_amount
+            .checked_mul(Decimal::from(10i64.checked_pow(self.amount_decimals)?))
+            .and_then(|m| i64::try_from(m.ceil()).ok())
+    }
+
     /// The `SIM:BTC-USDT` form the partner API shows in results.
     pub fn display_name(&self) -> String {
         let exchange = self.symbol.split('_').next().unwrap_or_default();

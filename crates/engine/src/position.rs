@@ -9,71 +9,29 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::order::{OrderId, OrderType, Side, Venue};
 use crate::price::{Price, Qty};
+use crate::vocabulary::{Direction, OrderId, OrderRole, OrderType, PositionStatus, Side, Venue};
 
-/// Index of a position in the run's position list (also its id in the report).
-pub(crate) type PosId = u32;
-
-/// Long (entered by buying) or short (entered by selling).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Direction {
-    /// Profits when the price rises.
-    Long,
-    /// Profits when the price falls.
-    Short,
-}
-
-impl Direction {
-    /// The side of the orders that enter this direction.
-    pub fn entry_side(self) -> Side {
-        match self {
-            Self::Long => Side::Buy,
-            Self::Short => Side::Sell,
-        }
-    }
-
-    /// The side of the orders that exit this direction.
-    pub fn exit_side(self) -> Side {
-        match self {
-            Self::Long => Side::Sell,
-            Self::Short => Side::Buy,
-        }
-    }
-
-    /// +1 long, −1 short.
-    pub(crate) fn sign(self) -> i128 {
-        match self {
-            Self::Long => 1,
-            Self::Short => -1,
-        }
-    }
-}
-
-/// Open or closed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum PositionStatus {
-    /// Still held at the end of the run.
-    Open,
-    /// Entirely exited.
-    Closed,
-}
-
-/// One fill of a position (entry or exit), the part of an order that went to it.
-#[derive(Clone, Copy, Debug)]
+/// One fill of a position (entry or exit), the part of an order that went to it. It copies
+/// what the report shows of the order, so a position never needs an order `compact()` may
+/// have dropped.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub(crate) struct PosFill {
     pub order: OrderId,
     pub entry: bool,
     pub price: Price,
     pub qty: Qty,
     pub fee: i128,
+    /// Fill time, ms.
     pub time: i64,
+    pub side: Side,
+    pub kind: OrderType,
+    pub role: OrderRole,
+    pub tag: u32,
 }
 
-/// A position as the engine works with it.
-#[derive(Clone, Debug)]
+/// A position as the engine works with it; times in ms.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct PositionRec {
     pub direction: Direction,
     pub venue: Venue,
@@ -104,6 +62,9 @@ pub(crate) struct PositionRec {
     /// Loss beyond the margin absorbed at liquidation (the insurance fund's), money units.
     pub absorbed: i128,
     pub fills: Vec<PosFill>,
+    /// Sequence number of the last event about it (live), so `compact()` keeps it until
+    /// that event is drained.
+    pub last_seq: u64,
 }
 
 impl PositionRec {
@@ -129,6 +90,7 @@ impl PositionRec {
             liquidated: false,
             absorbed: 0,
             fills: Vec::new(),
+            last_seq: 0,
         }
     }
 

@@ -32,7 +32,7 @@ pub const MAX_DECIMALS: u32 = 10;
 pub(crate) const MAX_MONEY_SCALE: u32 = 20;
 
 /// The scales of one run: converts between the integer units and `Decimal`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Scales {
     /// Price decimals.
     pub pd: u32,

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::equity::{EquityPoint, EquityTracker};
 use crate::exchange::Exchange;
-use crate::log::LogLine;
+use crate::log::{LogLine, secs};
 use crate::metrics;
-use crate::order::{Order, OrderStatus};
-use crate::position::{Position, PositionFill, PositionStatus};
+use crate::order::Order;
+use crate::position::{PosFill, Position, PositionFill};
 use crate::price::{Price, Qty};
+use crate::vocabulary::{OrderId, OrderStatus, PosId, PositionStatus};
 
 /// `summary` of the results.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,7 +128,7 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-/// What the engine hands over to build the report.
+/// What the engine hands over to build the report (times in ms).
 pub(crate) struct RunFacts {
     pub start_time: i64,
     pub end_time: i64,
@@ -139,19 +140,13 @@ pub(crate) struct RunFacts {
     pub notes: Vec<String>,
 }
 
-pub(crate) fn build(ex: Exchange, eq: &EquityTracker, f: RunFacts) -> Report {
-    let s = ex.p.scales;
-    let quote_ccy = ex.p.market.quote_currency.clone();
-    let last = f.last_close.unwrap_or_default();
-    let stats = eq.stats();
-    let money = |m: i128| s.money_dec(m);
-
-    let orders: Vec<Order> = ex
-        .orders
-        .iter()
-        .enumerate()
-        .map(|(i, o)| Order {
-            id: i as u32,
+impl Exchange {
+    /// Order `id` as the report and events show it (times in unix seconds).
+    pub(crate) fn order_view(&self, id: OrderId) -> Order {
+        let s = self.p.scales;
+        let o = &self.orders[id];
+        Order {
+            id,
             side: o.side,
             order_type: o.kind,
             status: o.status,
@@ -160,70 +155,73 @@ pub(crate) fn build(ex: Exchange, eq: &EquityTracker, f: RunFacts) -> Report {
             price: s.price_dec(o.price),
             amount: s.qty_dec(o.qty),
             amount_filled: s.qty_dec(o.filled),
-            fee_costs: money(o.fee),
-            fee_currency: quote_ccy.clone(),
-            created_at: o.created,
-            closed_at: o.closed,
+            fee_costs: s.money_dec(o.fee),
+            fee_currency: self.p.market.quote_currency.clone(),
+            created_at: secs(o.created),
+            closed_at: o.closed.map(secs),
             leverage: o.venue.leverage(),
             position_id: o.position,
-        })
-        .collect();
+        }
+    }
 
-    let mut gross_total = 0i128;
-    let mut closed_profits = Vec::new();
-    let mut closed_margins = Vec::new();
-    let positions: Vec<Position> = ex
-        .positions
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            gross_total += p.realized;
-            let realized = money(s.ticklots_money(p.realized) - p.fees);
-            let margin = money(p.committed);
-            if !p.open {
-                closed_profits.push(realized);
-                closed_margins.push(margin);
-            }
-            let fill = |pf: &crate::position::PosFill| {
-                let o = &ex.orders[pf.order as usize];
-                PositionFill {
-                    order_id: pf.order,
-                    time: pf.time,
-                    side: o.side,
-                    order_type: o.kind,
-                    price: s.price_dec(pf.price),
-                    amount: s.qty_dec(pf.qty),
-                    fee_costs: money(pf.fee),
-                    note: o.role.note(o.tag),
-                }
-            };
-            let avg =
-                |value: i128, qty: i64| (qty > 0).then(|| (s.ticklots_dec(value) / s.qty_dec(Qty(qty))).normalize());
-            Position {
-                id: i as u32,
-                direction: p.direction,
-                status: if p.open { PositionStatus::Open } else { PositionStatus::Closed },
-                leverage: p.venue.leverage(),
-                open_time: p.opened,
-                close_time: p.closed,
-                amount: s.qty_dec(Qty(p.entry_qty)),
-                open_amount: s.qty_dec(Qty(p.qty)),
-                average_entry_price: avg(p.entry_value, p.entry_qty).unwrap_or_default(),
-                average_exit_price: avg(p.exit_value, p.exit_qty),
-                gross_profit: s.ticklots_dec(p.realized),
-                fee_costs: money(p.fees),
-                realized_profit: realized,
-                unrealized_profit: if p.open { s.ticklots_dec(p.unrealized(last)) } else { Decimal::ZERO },
-                margin,
-                roi: metrics::roi(realized, margin),
-                liquidated: p.liquidated,
-                entry_orders: p.fills.iter().filter(|f| f.entry).map(fill).collect(),
-                exit_orders: p.fills.iter().filter(|f| !f.entry).map(fill).collect(),
-            }
-        })
-        .collect();
+    /// Position `id` as the report and events show it, open amounts marked at `last`.
+    pub(crate) fn position_view(&self, id: PosId, last: Price) -> Position {
+        let s = self.p.scales;
+        let p = &self.positions[id];
+        let money = |m: i128| s.money_dec(m);
+        let realized = money(s.ticklots_money(p.realized) - p.fees);
+        let margin = money(p.committed);
+        let fill = |pf: &PosFill| PositionFill {
+            order_id: pf.order,
+            time: secs(pf.time),
+            side: pf.side,
+            order_type: pf.kind,
+            price: s.price_dec(pf.price),
+            amount: s.qty_dec(pf.qty),
+            fee_costs: money(pf.fee),
+            note: pf.role.note(pf.tag),
+        };
+        let avg = |value: i128, qty: i64| (qty > 0).then(|| (s.ticklots_dec(value) / s.qty_dec(Qty(qty))).normalize());
+        Position {
+            id,
+            direction: p.direction,
+            status: if p.open { PositionStatus::Open } else { PositionStatus::Closed },
+            leverage: p.venue.leverage(),
+            open_time: secs(p.opened),
+            close_time: p.closed.map(secs),
+            amount: s.qty_dec(Qty(p.entry_qty)),
+            open_amount: s.qty_dec(Qty(p.qty)),
+            average_entry_price: avg(p.entry_value, p.entry_qty).unwrap_or_default(),
+            average_exit_price: avg(p.exit_value, p.exit_qty),
+            gross_profit: s.ticklots_dec(p.realized),
+            fee_costs: money(p.fees),
+            realized_profit: realized,
+            unrealized_profit: if p.open { s.ticklots_dec(p.unrealized(last)) } else { Decimal::ZERO },
+            margin,
+            roi: metrics::roi(realized, margin),
+            liquidated: p.liquidated,
+            entry_orders: p.fills.iter().filter(|f| f.entry).map(fill).collect(),
+            exit_orders: p.fills.iter().filter(|f| !f.entry).map(fill).collect(),
+        }
+    }
+}
 
-    let gross = s.ticklots_dec(gross_total);
+/// The report of a run. After `compact()` (live runs) the order and position lists and
+/// their statistics cover the records kept; the profit and fee totals cover the whole run.
+pub(crate) fn build(ex: Exchange, eq: &EquityTracker, f: RunFacts) -> Report {
+    let s = ex.p.scales;
+    let quote_ccy = ex.p.market.quote_currency.clone();
+    let last = f.last_close.unwrap_or_default();
+    let stats = eq.stats();
+    let money = |m: i128| s.money_dec(m);
+
+    let orders: Vec<Order> = ex.orders.iter().map(|(id, _)| ex.order_view(id)).collect();
+    let positions: Vec<Position> = ex.positions.iter().map(|(id, _)| ex.position_view(id, last)).collect();
+    let closed = positions.iter().filter(|p| p.status == PositionStatus::Closed);
+    let closed_profits: Vec<Decimal> = closed.clone().map(|p| p.realized_profit).collect();
+    let closed_margins: Vec<Decimal> = closed.map(|p| p.margin).collect();
+
+    let gross = s.ticklots_dec(ex.gross_total);
     let fees = money(ex.fees_total);
     let realized = gross - fees;
     let start_equity = money(stats.start);
@@ -254,13 +252,14 @@ pub(crate) fn build(ex: Exchange, eq: &EquityTracker, f: RunFacts) -> Report {
         lowest_profit: money(stats.min_profit),
     };
 
-    let filled: Vec<&crate::order::OrderRec> = ex.orders.iter().filter(|o| o.status == OrderStatus::Filled).collect();
+    // Open times in whole seconds, as the order times show them.
+    let filled: Vec<&Order> = orders.iter().filter(|o| o.status == OrderStatus::Filled).collect();
     let open_times: Vec<Decimal> =
-        filled.iter().map(|o| Decimal::from(o.closed.unwrap_or(o.created) - o.created)).collect();
+        filled.iter().map(|o| Decimal::from(o.closed_at.unwrap_or(o.created_at) - o.created_at)).collect();
     let orders_stats = OrdersStats {
         total: ex.orders.len() as u64,
         filled: filled.len() as u64,
-        partially_filled: ex.orders.iter().filter(|o| o.filled.0 > 0 && o.filled < o.qty).count() as u64,
+        partially_filled: ex.orders.iter().filter(|(_, o)| o.filled.0 > 0 && o.filled < o.qty).count() as u64,
         average_open_time: metrics::average(&open_times),
     };
     let positions_stats = PositionsStats {
@@ -274,11 +273,11 @@ pub(crate) fn build(ex: Exchange, eq: &EquityTracker, f: RunFacts) -> Report {
     let equity = eq.curve();
     let market = ex.p.market.display_name();
     let (final_quote, final_base) = (money(ex.account.quote), s.qty_dec(Qty(ex.account.base)));
-    let logs = ex.logs.finish(f.end_time);
+    let logs = ex.journal.finish(f.end_time);
     Report {
         market,
-        start_time: f.start_time,
-        end_time: f.end_time,
+        start_time: secs(f.start_time),
+        end_time: secs(f.end_time),
         candles: f.candles,
         skipped_events: f.skipped,
         starting_equity: start_equity,

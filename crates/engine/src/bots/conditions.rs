@@ -1,5 +1,6 @@
 //! Start and stop conditions: Instant / Manual, Price above or below a value, RSI(14) above
-//! or below a value, evaluated at each candle close (live: each quote).
+//! or below a value, evaluated at each candle close (live: each quote, the RSI being fed the
+//! closes of bars of the bot's interval).
 //!
 //! "Above" means at or above, "below" at or below. A price value is compared exactly: the
 //! close in ticks against the value's ceiling (above) or floor (below) in ticks. RSI is
@@ -10,6 +11,7 @@
 //! condition uses it), so it is identical on every platform.
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::price::{Price, Scales};
 use crate::settings::{StartCondition, StopCondition, Threshold};
@@ -18,7 +20,7 @@ use crate::settings::{StartCondition, StopCondition, Threshold};
 pub const RSI_PERIOD: u32 = 14;
 
 /// Wilder's RSI over closes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Rsi {
     prev: Option<i64>,
     changes: u32,
@@ -60,7 +62,7 @@ impl Rsi {
 }
 
 /// One Price or RSI threshold test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Test {
     Never,
     Always,
@@ -102,7 +104,7 @@ impl Test {
 }
 
 /// A bot's start and stop conditions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Conditions {
     start: Test,
     stop: Test,
@@ -140,6 +142,21 @@ impl Conditions {
         if let Some(r) = &mut self.rsi {
             r.update(close);
         }
+    }
+
+    /// Keeps an RSI whatever the conditions (live runs), so an edit to an RSI condition
+    /// finds a value at once.
+    pub fn track_rsi(&mut self) {
+        self.rsi.get_or_insert_with(Rsi::default);
+    }
+
+    /// Conditions from new settings, keeping this one's RSI state.
+    pub fn rebuilt(self, c: &ConditionSettings, s: &Scales) -> Self {
+        let mut next = Self::new(c, s);
+        if let Some(rsi) = self.rsi {
+            next.rsi = Some(rsi);
+        }
+        next
     }
 
     pub fn start_met(&self, close: Price) -> bool {

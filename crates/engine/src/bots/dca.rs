@@ -15,23 +15,34 @@
 //! futures the margin posted is notional / leverage.
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, ValidationError};
 use crate::exchange::{Exchange, FillEvent, OrderReq, Refusal, Touch};
 use crate::log::LogLevel;
-use crate::order::{OrderId, OrderRole, Target, Venue};
-use crate::position::{Direction, PosId};
+use crate::order::Target;
 use crate::price::{Price, Qty};
 use crate::settings::{DcaDirection, DcaSettings};
+use crate::vocabulary::{Direction, OrderId, OrderRole, PosId, Venue};
 
-#[derive(Clone, Debug)]
+/// A safety order of the open deal: its order and what it was, so a resumed bot can place
+/// it again after a stop cancelled it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct Safety {
+    order: OrderId,
+    tag: u32,
+    price: Price,
+    qty: Qty,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Deal {
     pos: PosId,
-    safeties: Vec<OrderId>,
+    safeties: Vec<Safety>,
     tp: Option<OrderId>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct DcaBot {
     venue: Venue,
     dir: Direction,
@@ -46,6 +57,8 @@ pub(crate) struct DcaBot {
     /// Whether "base order below the minimum" was already logged.
     told_too_small: bool,
     deals: u64,
+    /// `takeProfit` was edited: the open deal's take-profit is re-placed at the next event.
+    tp_changed: bool,
 }
 
 impl DcaBot {
@@ -73,6 +86,7 @@ impl DcaBot {
             refused_at: None,
             told_too_small: false,
             deals: 0,
+            tp_changed: false,
         })
     }
 
@@ -82,8 +96,24 @@ impl DcaBot {
     }
 
     pub fn on_close(&mut self, ex: &mut Exchange, at: Touch) {
+        if self.tp_changed {
+            self.replace_take_profit(ex);
+        }
         if self.deal.is_none() && self.refused_at != Some(ex.epoch) {
             self.open_deal(ex, at);
+        }
+    }
+
+    /// `takeProfit` was edited: the open deal's take-profit moves to the new target.
+    #[cold]
+    fn replace_take_profit(&mut self, ex: &mut Exchange) {
+        self.tp_changed = false;
+        if let Some(deal) = &mut self.deal {
+            let pos = deal.pos;
+            if let Some(tp) = deal.tp.take() {
+                ex.cancel(tp, "take profit changed");
+            }
+            self.place_take_profit(ex, pos);
         }
     }
 
@@ -94,21 +124,24 @@ impl DcaBot {
         }
         match ev.role {
             OrderRole::DcaSafety => {
-                deal.safeties.retain(|&o| o != ev.order);
+                deal.safeties.retain(|s| s.order != ev.order);
                 // The take-profit is replaced at once: the old one stops being live now, the
                 // new one (at the new average and size) is live from the next candle.
                 if let Some(tp) = deal.tp.take() {
-                    ex.cancel(tp);
+                    ex.cancel(tp, "take profit replaced");
                 }
                 let pos = deal.pos;
                 self.place_take_profit(ex, pos);
             }
-            OrderRole::DcaTakeProfit | OrderRole::Liquidation => {
-                for o in std::mem::take(&mut deal.safeties) {
-                    ex.cancel(o);
+            OrderRole::DcaTakeProfit | OrderRole::Liquidation | OrderRole::Flatten => {
+                if ex.position(deal.pos).is_some_and(|p| p.open) {
+                    return;
+                }
+                for s in std::mem::take(&mut deal.safeties) {
+                    ex.cancel(s.order, "deal closed");
                 }
                 if let Some(tp) = deal.tp.take() {
-                    ex.cancel(tp);
+                    ex.cancel(tp, "deal closed");
                 }
                 self.deal = None;
             }
@@ -148,6 +181,7 @@ impl DcaBot {
         let base = ex.price_dec(ev.price);
         let n = self.deals;
         ex.log(LogLevel::Info, || format!("Deal #{n} opened at {base}"));
+        ex.decide("deal", "opened", |_| vec![("deal", n.to_string()), ("price", base.to_string())]);
         let mut safeties = Vec::with_capacity(self.safeties.len());
         for (k, &(dev, amount)) in self.safeties.iter().enumerate() {
             let factor = match self.dir {
@@ -169,7 +203,7 @@ impl DcaBot {
                 target: Target::Add(pos),
             };
             if let Ok(id) = ex.place_limit(req, limit) {
-                safeties.push(id);
+                safeties.push(Safety { order: id, tag: k as u32 + 1, price: limit, qty });
             }
         }
         self.deal = Some(Deal { pos, safeties, tp: None });
@@ -210,6 +244,61 @@ impl DcaBot {
         let id = ex.place_limit(req, limit).ok();
         if let Some(d) = &mut self.deal {
             d.tp = id;
+        }
+    }
+}
+
+impl DcaBot {
+    /// Brings the deal in line with the book after orders were cancelled from outside (stop,
+    /// `cancel_all`, flatten): a deal whose position is closed is over; otherwise each safety
+    /// order no longer open is placed again as it was, and the take-profit if it is gone.
+    /// Only what is missing is placed, so nothing is placed twice.
+    pub fn reconcile(&mut self, ex: &mut Exchange) {
+        self.refused_at = None;
+        let Some(deal) = &mut self.deal else { return };
+        let pos = deal.pos;
+        if !ex.position(pos).is_some_and(|p| p.open) {
+            for s in std::mem::take(&mut deal.safeties) {
+                ex.cancel(s.order, "deal closed");
+            }
+            if let Some(tp) = deal.tp.take() {
+                ex.cancel(tp, "deal closed");
+            }
+            self.deal = None;
+            return;
+        }
+        let (side, venue) = (self.dir.entry_side(), self.venue);
+        let mut kept = Vec::with_capacity(deal.safeties.len());
+        for s in std::mem::take(&mut deal.safeties) {
+            if ex.is_open(s.order) {
+                kept.push(s);
+                continue;
+            }
+            let req =
+                OrderReq { side, qty: s.qty, role: OrderRole::DcaSafety, tag: s.tag, venue, target: Target::Add(pos) };
+            if let Ok(order) = ex.place_limit(req, s.price) {
+                kept.push(Safety { order, ..s });
+            }
+        }
+        deal.safeties = kept;
+        if deal.tp.is_some_and(|tp| ex.is_open(tp)) {
+            return;
+        }
+        deal.tp = None;
+        self.place_take_profit(ex, pos);
+    }
+
+    /// Whether the open deal's position is kept.
+    pub fn is_consistent(&self, ex: &Exchange) -> bool {
+        self.deal.as_ref().is_none_or(|d| ex.position(d.pos).is_some())
+    }
+
+    /// Applies the editable settings: `takeProfit`, re-placed at the next event.
+    pub fn update(&mut self, s: &DcaSettings) {
+        let tp = s.take_profit / Decimal::ONE_HUNDRED;
+        if tp != self.take_profit {
+            self.take_profit = tp;
+            self.tp_changed = true;
         }
     }
 }

@@ -13,21 +13,30 @@
 //! level's buy opens an isolated long of `qty_i` with margin `notional / leverage`, and its
 //! sell closes it; futures quantities use `investmentAmount × leverage` as the notional to split.
 
-use rust_decimal::Decimal;
+mod levels;
+mod live;
 
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use self::levels::levels;
 use super::conditions::{ConditionSettings, Conditions};
 use crate::error::{EngineError, ValidationError};
+use crate::events::EventKind;
 use crate::exchange::{Exchange, FillEvent, OrderReq, Refusal, Touch};
 use crate::log::LogLevel;
-use crate::order::{OrderId, OrderRole, Side, Target, Venue};
-use crate::position::{Direction, PosId};
+use crate::order::Target;
 use crate::price::{Price, Qty, Scales};
-use crate::settings::{GridMode, GridSettings, InvestmentAsset, Threshold};
+use crate::settings::{GridSettings, InvestmentAsset, Threshold};
+use crate::vocabulary::{Direction, OrderId, OrderRole, PosId, Side, Venue};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Level {
-    /// Never trades (its quantity is below the market minimum).
+    /// Never trades (its quantity is below the market minimum, or its order was refused
+    /// for a reason funds cannot change).
     Disabled,
+    /// Stopped with the bot (stop condition, maxWin / maxLoss): idle again if it is re-armed.
+    Parked,
     Idle,
     Buying(OrderId),
     Selling(OrderId, PosId),
@@ -35,14 +44,14 @@ enum Level {
     Holding(PosId),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Phase {
     Waiting,
     Running,
     Stopped,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct GridBot {
     venue: Venue,
     prices: Vec<Price>,
@@ -63,10 +72,12 @@ pub(crate) struct GridBot {
     max_loss: i128,
     start_equity: i128,
     disabled: usize,
+    /// Live: the conditions are fed bar closes ([`GridBot::on_bar`]), not every quote.
+    live_bars: bool,
 }
 
 impl GridBot {
-    pub fn new(g: &GridSettings, futures: bool, s: &Scales, min_lots: i64) -> Result<Self, EngineError> {
+    pub fn new(g: &GridSettings, futures: bool, s: &Scales, min_lots: i64, live: bool) -> Result<Self, EngineError> {
         let prices = levels(g, s)?;
         let n = g.grid_count as usize;
         let leverage = if futures { g.leverage() } else { 1 };
@@ -86,13 +97,10 @@ impl GridBot {
             qty.iter().map(|q| if q.0 <= 0 || q.0 < min_lots { Level::Disabled } else { Level::Idle }).collect();
         let disabled = levels.iter().filter(|l| **l == Level::Disabled).count();
         let money = |d: Option<Decimal>| s.money_floor(d.unwrap_or_default()).unwrap_or(i128::MAX);
-        let conditions = Conditions::new(
-            &ConditionSettings {
-                start: (g.start_condition, g.start_type, g.start_value),
-                stop: (g.stop_condition, g.stop_type, g.stop_value),
-            },
-            s,
-        );
+        let mut conditions = Conditions::new(&condition_settings(g), s);
+        if live {
+            conditions.track_rsi();
+        }
         let mut bot = Self {
             venue,
             prices,
@@ -110,6 +118,7 @@ impl GridBot {
             max_loss: money(g.max_loss),
             start_equity: 0,
             disabled,
+            live_bars: live,
         };
         bot.update_min_idle();
         Ok(bot)
@@ -129,7 +138,9 @@ impl GridBot {
 
     pub fn on_close(&mut self, ex: &mut Exchange, at: Touch) {
         let close = at.last;
-        self.conditions.update(close);
+        if !self.live_bars {
+            self.conditions.update(close);
+        }
         match self.phase {
             Phase::Stopped => return,
             Phase::Waiting => {
@@ -139,6 +150,7 @@ impl GridBot {
                 self.phase = Phase::Running;
                 self.start_equity = ex.equity(close);
                 ex.log(LogLevel::Info, || "Grid bot started".into());
+                ex.decide("start", "condition_met", |ex| vec![("price", ex.price_dec(close).to_string())]);
                 if self.fill_grid {
                     self.trade_to_fill(ex, at);
                 }
@@ -154,7 +166,9 @@ impl GridBot {
                         let which = if profit > 0 { "maxWin" } else { "maxLoss" };
                         let p = ex.money_dec(profit);
                         ex.log(LogLevel::Info, || format!("{which} reached (profit {p}): closing out"));
-                        self.close_out(ex, at, OrderRole::CloseOut, true);
+                        let code = if profit > 0 { "max_win" } else { "max_loss" };
+                        ex.decide("close_out", code, |_| vec![("profit", p.to_string())]);
+                        self.close_out(ex, at, OrderRole::CloseOut, true, &format!("{which} reached"));
                         return;
                     }
                 }
@@ -178,7 +192,7 @@ impl GridBot {
                     self.update_min_idle();
                 }
             }
-            OrderRole::Liquidation => {
+            OrderRole::Liquidation | OrderRole::Flatten => {
                 if let Some(i) = self
                     .levels
                     .iter()
@@ -264,16 +278,20 @@ impl GridBot {
     /// grid that only sells what its levels bought never has: nothing to do.
     fn stop(&mut self, ex: &mut Exchange, at: Touch) {
         ex.log(LogLevel::Info, || "Stop condition met: grid bot stopped".into());
+        ex.decide("stop", "stop_condition", |ex| vec![("price", ex.price_dec(at.last).to_string())]);
         let sell = self.stop_exit && self.stop_type == Threshold::Below;
         if self.stop_exit && !sell {
             ex.log(LogLevel::Info, || "Stop exit: no base sold below the inventory, nothing to buy back".into());
         }
-        self.close_out(ex, at, OrderRole::GridExit, sell);
+        self.close_out(ex, at, OrderRole::GridExit, sell, "stop condition met");
     }
 
     /// Cancels every order, exits every held level at market if `exit`, and deactivates.
-    fn close_out(&mut self, ex: &mut Exchange, at: Touch, role: OrderRole, exit: bool) {
-        ex.cancel_all();
+    /// A level that still holds its position afterwards keeps it (`Holding`), the others are
+    /// parked, so a re-armed bot ([`GridBot::rearm`]) picks up where it stood.
+    fn close_out(&mut self, ex: &mut Exchange, at: Touch, role: OrderRole, exit: bool, reason: &str) {
+        ex.cancel_all(reason);
+        let mut holding = 0;
         for i in 0..self.levels.len() {
             let held = match self.levels[i] {
                 Level::Selling(_, p) | Level::Holding(p) => Some(p),
@@ -284,11 +302,19 @@ impl GridBot {
                 let req = OrderReq { qty: Qty(open), ..self.req(Side::Sell, i, role, Target::Reduce(pos)) };
                 let _ = ex.place_market(req, at);
             }
-            self.levels[i] = Level::Disabled;
+            self.levels[i] = match held {
+                Some(pos) if ex.position(pos).is_some_and(|p| p.open) => {
+                    holding += 1;
+                    Level::Holding(pos)
+                }
+                _ if self.levels[i] == Level::Disabled => Level::Disabled,
+                _ => Level::Parked,
+            };
         }
-        self.holding = 0;
+        self.holding = holding;
         self.phase = Phase::Stopped;
         self.update_min_idle();
+        ex.emit(|| EventKind::BotDeactivated { reason: reason.to_owned() });
     }
 
     fn update_min_idle(&mut self) {
@@ -296,80 +322,25 @@ impl GridBot {
     }
 }
 
-/// Level prices `p_0..=p_n` in ticks, strictly increasing.
-fn levels(g: &GridSettings, s: &Scales) -> Result<Vec<Price>, EngineError> {
-    let n = g.grid_count;
-    let (lo, hi) = (g.lower_limit, g.upper_limit);
-    let bad = |why: &str| EngineError::Settings(ValidationError::new("gridCount", why));
-    let mut out = Vec::with_capacity(n as usize + 1);
-    match g.grid_mode {
-        GridMode::Arithmetic => {
-            let step = (hi - lo) / Decimal::from(n);
-            for i in 0..n {
-                out.push(lo + step * Decimal::from(i));
-            }
-        }
-        GridMode::Geometric => {
-            let r = nth_root(hi / lo, n).ok_or_else(|| bad("geometric levels cannot be computed"))?;
-            let mut p = lo;
-            for _ in 0..n {
-                out.push(p);
-                p = p.checked_mul(r).ok_or_else(|| bad("geometric levels cannot be computed"))?;
-            }
-        }
+fn condition_settings(g: &GridSettings) -> ConditionSettings {
+    ConditionSettings {
+        start: (g.start_condition, g.start_type, g.start_value),
+        stop: (g.stop_condition, g.stop_type, g.stop_value),
     }
-    out.push(hi);
-    let ticks: Option<Vec<Price>> = out.into_iter().map(|p| s.round_price(p)).collect();
-    let ticks = ticks.ok_or_else(|| bad("level prices do not fit the market"))?;
-    if ticks.windows(2).any(|w| w[0] >= w[1]) || ticks[0].0 <= 0 {
-        return Err(bad("levels are closer than one price tick: lower gridCount or widen the range"));
-    }
-    Ok(ticks)
-}
-
-/// `x^(1/n)` for `x > 1` by Newton's method in `Decimal` (deterministic everywhere).
-pub(crate) fn nth_root(x: Decimal, n: u32) -> Option<Decimal> {
-    if n == 1 {
-        return Some(x);
-    }
-    let nd = Decimal::from(n);
-    let mut y = Decimal::ONE + (x - Decimal::ONE) / nd;
-    for _ in 0..200 {
-        let pow = powi(y, n - 1)?;
-        let next = (y * (nd - Decimal::ONE) + x.checked_div(pow)?) / nd;
-        if (next - y).abs() < Decimal::new(1, 26) {
-            return Some(next);
-        }
-        y = next;
-    }
-    Some(y)
-}
-
-fn powi(mut b: Decimal, mut e: u32) -> Option<Decimal> {
-    let mut r = Decimal::ONE;
-    while e > 0 {
-        if e & 1 == 1 {
-            r = r.checked_mul(b)?;
-        }
-        e >>= 1;
-        if e > 0 {
-            b = b.checked_mul(b)?;
-        }
-    }
-    Some(r)
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use crate::settings::GridMode;
     use rust_decimal::dec;
 
-    fn settings(lo: Decimal, hi: Decimal, n: u32, mode: GridMode) -> GridSettings {
+    pub(super) fn settings(lo: Decimal, hi: Decimal, n: u32, mode: GridMode) -> GridSettings {
         serde_json_free_grid(lo, hi, n, mode)
     }
 
-    pub(crate) fn serde_json_free_grid(lo: Decimal, hi: Decimal, n: u32, mode: GridMode) -> GridSettings {
+    fn serde_json_free_grid(lo: Decimal, hi: Decimal, n: u32, mode: GridMode) -> GridSettings {
         GridSettings {
             symbol: "SIM_BTC_USDT_".into(),
             lower_limit: lo,
@@ -394,50 +365,18 @@ mod tests {
     }
 
     #[test]
-    fn arithmetic_levels() {
-        let s = Scales::new(2, 5, 3);
-        let p = levels(&settings(dec!(25000), dec!(31000), 30, GridMode::Arithmetic), &s).unwrap();
-        assert_eq!(p.len(), 31);
-        assert_eq!(
-            (p[0], p[1], p[29], p[30]),
-            (Price(2_500_000), Price(2_520_000), Price(3_080_000), Price(3_100_000))
-        );
-        // 100 to 101 in 3 grids: 100.3333.. → 100.33, 100.6666.. → 100.67 (half away from zero).
-        let p = levels(&settings(dec!(100), dec!(101), 3, GridMode::Arithmetic), &s).unwrap();
-        assert_eq!(p, vec![Price(10000), Price(10033), Price(10067), Price(10100)]);
-    }
-
-    #[test]
-    fn geometric_levels_have_equal_ratios() {
-        let s = Scales::new(2, 5, 3);
-        // 100 → 400 in 2 grids: ratio 2: 100, 200, 400.
-        let p = levels(&settings(dec!(100), dec!(400), 2, GridMode::Geometric), &s).unwrap();
-        assert_eq!(p, vec![Price(10000), Price(20000), Price(40000)]);
-        // 1000 → 1331 in 3 grids: ratio 1.1: 1000, 1100, 1210, 1331.
-        let p = levels(&settings(dec!(1000), dec!(1331), 3, GridMode::Geometric), &s).unwrap();
-        assert_eq!(p, vec![Price(100_000), Price(110_000), Price(121_000), Price(133_100)]);
-    }
-
-    #[test]
-    fn levels_closer_than_a_tick_are_refused() {
-        let s = Scales::new(2, 5, 3);
-        let e = levels(&settings(dec!(100), dec!(100.05), 10, GridMode::Arithmetic), &s).unwrap_err();
-        assert!(matches!(e, EngineError::Settings(v) if v.field == "gridCount"));
-    }
-
-    #[test]
     fn quote_investment_quantities_floor_per_level() {
         let s = Scales::new(2, 5, 3);
         // 1000 over 4 grids = 250 per grid: 250/100 = 2.5, 250/110 = 2.27272.., 250/120 = 2.08333..
         let g = settings(dec!(100), dec!(140), 4, GridMode::Arithmetic);
-        let bot = GridBot::new(&g, false, &s, 1).unwrap();
+        let bot = GridBot::new(&g, false, &s, 1, false).unwrap();
         assert_eq!(bot.qty, vec![Qty(250_000), Qty(227_272), Qty(208_333), Qty(192_307)]);
         let g = GridSettings { investment_asset: Some(InvestmentAsset::Base), investment_amount: dec!(1), ..g };
-        let bot = GridBot::new(&g, false, &s, 1).unwrap();
+        let bot = GridBot::new(&g, false, &s, 1, false).unwrap();
         assert_eq!(bot.qty, vec![Qty(25_000); 4]);
         // Futures ×3 leverage, investment 1000: 250·3/100 = 7.5.
         let g = GridSettings { investment_asset: None, leverage: Some(3), investment_amount: dec!(1000), ..g };
-        let bot = GridBot::new(&g, true, &s, 1).unwrap();
+        let bot = GridBot::new(&g, true, &s, 1, false).unwrap();
         assert_eq!(bot.qty[0], Qty(750_000));
     }
 
@@ -445,15 +384,8 @@ mod tests {
     fn levels_below_the_minimum_are_disabled() {
         let s = Scales::new(2, 5, 3);
         let g = settings(dec!(100), dec!(140), 4, GridMode::Arithmetic);
-        let bot = GridBot::new(&g, false, &s, 220_000).unwrap();
+        let bot = GridBot::new(&g, false, &s, 220_000, false).unwrap();
         assert_eq!(bot.disabled, 2);
         assert_eq!(bot.min_idle, 10000);
-    }
-
-    #[test]
-    fn nth_root_is_accurate() {
-        let r = nth_root(dec!(1.24), 30).unwrap();
-        let back = powi(r, 30).unwrap();
-        assert!((back - dec!(1.24)).abs() < dec!(1e-20));
     }
 }

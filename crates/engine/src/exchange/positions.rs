@@ -4,12 +4,14 @@
 use rust_decimal::Decimal;
 
 use super::Exchange;
+use super::journal::{Effect, Part};
 use super::margin_for;
 use crate::book::Kind;
 use crate::log::LogLevel;
-use crate::order::{OrderId, OrderRole, Side, Target, Venue};
-use crate::position::{Direction, PosFill, PosId, PositionRec};
+use crate::order::Target;
+use crate::position::{PosFill, PositionRec};
 use crate::price::{Price, Qty, dec_from_i128};
+use crate::vocabulary::{Direction, OrderId, OrderRole, PosId, Side, Venue};
 
 impl Exchange {
     /// Books a fill on its position(s); returns the position it went to (for a flip of a net
@@ -31,7 +33,7 @@ impl Exchange {
                 self.enter(pos, id, qty, price, fee);
                 pos
             }
-            Target::Add(pos) if self.positions.get(pos as usize).is_some_and(|p| p.open) => {
+            Target::Add(pos) if self.positions.get(pos).is_some_and(|p| p.open) => {
                 self.enter(pos, id, qty, price, fee);
                 pos
             }
@@ -57,12 +59,12 @@ impl Exchange {
             Venue::Spot => self.net_spot,
             Venue::Futures { .. } => self.net_position(dir),
         };
-        let Some(pos) = current.filter(|&p| self.positions[p as usize].open) else {
+        let Some(pos) = current.filter(|&p| self.positions.get(p).is_some_and(|p| p.open)) else {
             let pos = self.open_position(dir, venue);
             self.enter(pos, id, qty, price, fee);
             return pos;
         };
-        let p = &self.positions[pos as usize];
+        let p = &self.positions[pos];
         if p.direction == dir {
             self.enter(pos, id, qty, price, fee);
             return pos;
@@ -79,8 +81,7 @@ impl Exchange {
     }
 
     fn open_position(&mut self, dir: Direction, venue: Venue) -> PosId {
-        let id = self.positions.len() as PosId;
-        self.positions.push(PositionRec::new(dir, venue, self.now));
+        let id = self.positions.push(PositionRec::new(dir, venue, self.now));
         match (venue, dir) {
             (Venue::Spot, _) => self.net_spot = Some(id),
             (Venue::Futures { .. }, Direction::Long) => self.net_long = Some(id),
@@ -93,12 +94,15 @@ impl Exchange {
         let s = self.p.scales;
         let tl = i128::from(price.0) * i128::from(qty);
         let now = self.now;
-        let p = &mut self.positions[pos as usize];
+        let o = &self.orders[order];
+        let (side, kind, role, tag) = (o.side, o.kind, o.role, o.tag);
+        let p = &mut self.positions[pos];
         let margin = margin_for(s.ticklots_money(tl), p.venue.leverage());
         p.increase(qty, price);
         p.fees += fee;
         p.committed += margin;
-        p.fills.push(PosFill { order, entry: true, price, qty: Qty(qty), fee, time: now });
+        p.fills.push(PosFill { order, entry: true, price, qty: Qty(qty), fee, time: now, side, kind, role, tag });
+        let effect = if p.fills.len() == 1 { Effect::Opened } else { Effect::Changed };
         if let Venue::Futures { .. } = p.venue {
             p.margin += margin;
             let dir = p.direction;
@@ -107,17 +111,21 @@ impl Exchange {
             self.account.shift(dir, qty, tl);
             self.update_liquidation(pos);
         }
+        self.note_part(Part { pos, entry: true, qty, price, fee, effect });
     }
 
     /// Books an exit; returns whether it closed the position.
     fn exit(&mut self, pos: PosId, order: OrderId, qty: i64, price: Price, fee: i128) -> bool {
         let s = self.p.scales;
         let now = self.now;
-        let liquidation = self.orders[order as usize].role == OrderRole::Liquidation;
-        let p = &mut self.positions[pos as usize];
+        let o = &self.orders[order];
+        let (side, kind, role, tag) = (o.side, o.kind, o.role, o.tag);
+        let liquidation = role == OrderRole::Liquidation;
+        let p = &mut self.positions[pos];
         if !p.open {
             // Bots never reduce a closed position; keep the fee on the books regardless.
             p.fees += fee;
+            self.note_part(Part { pos, entry: false, qty, price, fee, effect: Effect::None });
             return false;
         }
         let qty = qty.min(p.qty);
@@ -125,7 +133,8 @@ impl Exchange {
         let margin_release = if qty >= before { p.margin } else { p.margin * i128::from(qty) / i128::from(before) };
         let (removed, gross) = p.reduce(qty, price);
         p.fees += fee;
-        p.fills.push(PosFill { order, entry: false, price, qty: Qty(qty), fee, time: now });
+        p.fills.push(PosFill { order, entry: false, price, qty: Qty(qty), fee, time: now, side, kind, role, tag });
+        self.gross_total += gross;
         if let Venue::Futures { .. } = p.venue {
             p.margin -= margin_release;
             let dir = p.direction;
@@ -141,7 +150,7 @@ impl Exchange {
             self.account.margin -= margin_release;
             self.account.shift(dir, -qty, -removed);
         }
-        let p = &mut self.positions[pos as usize];
+        let p = &mut self.positions[pos];
         let closed = p.qty == 0;
         if closed {
             p.open = false;
@@ -154,7 +163,7 @@ impl Exchange {
                 }
             }
             self.log_with(LogLevel::Trade, |ex| {
-                let p = &ex.positions[pos as usize];
+                let p = &ex.positions[pos];
                 let profit = ex.money_dec(s.ticklots_money(p.realized) - p.fees);
                 let sign = if profit.is_sign_negative() { "" } else { "+" };
                 format!("Position #{pos} closed. Profit: {sign}{profit} {}", ex.p.market.quote_currency)
@@ -162,6 +171,8 @@ impl Exchange {
         } else if let Venue::Futures { .. } = p.venue {
             self.update_liquidation(pos);
         }
+        let effect = if closed { Effect::Closed } else { Effect::Changed };
+        self.note_part(Part { pos, entry: false, qty, price, fee, effect });
         closed
     }
 
@@ -169,7 +180,7 @@ impl Exchange {
     /// `margin + unrealized < maintenance × notional`.
     fn update_liquidation(&mut self, pos: PosId) {
         let s = self.p.scales;
-        let p = &mut self.positions[pos as usize];
+        let p = &mut self.positions[pos];
         if !p.open || p.qty == 0 {
             p.liquidation = None;
             self.book.set_liquidation(pos, None);

@@ -5,7 +5,7 @@ use rust_decimal::dec;
 
 use super::*;
 use crate::log::LogLevel;
-use crate::order::OrderStatus;
+use crate::vocabulary::OrderStatus;
 
 /// SIM_BTC_USDT_ (2 price decimals, 5 amount decimals, minimum 0.00001), fee 0.1 %,
 /// 10,000 USDT and no base.
@@ -25,7 +25,7 @@ fn ex_with(quote: Decimal, base_lots: i64) -> Exchange {
         min_lots: 1,
     };
     let account = Account { quote: scales.money_floor(quote).unwrap(), base: base_lots, ..Account::default() };
-    Exchange::new(p, account, 1000)
+    Exchange::new(p, account, 1000, false)
 }
 
 fn spot(side: Side, lots: i64, target: Target) -> OrderReq {
@@ -41,7 +41,7 @@ fn quote(ex: &Exchange) -> Decimal {
 }
 
 fn last_log(ex: &Exchange) -> (LogLevel, String) {
-    let lines = ex.logs.clone().finish(0);
+    let lines = ex.journal.clone().finish(0);
     let l = lines.last().unwrap();
     (l.level, l.message.clone())
 }
@@ -84,7 +84,7 @@ fn limit_orders_reserve_funds_until_filled_or_cancelled() {
         "Blocking PlaceBuyOrder(). Insufficient funds. 5005.000000 USDT required. 4995.000000 USDT available. (Signal #1)"
     );
     assert_eq!(ex.orders.len(), 1, "a refused order is not an order");
-    ex.cancel(a);
+    ex.cancel(a, "test");
     assert_eq!(ex.orders[0].status, OrderStatus::Cancelled);
     assert_eq!(ex.money_dec(ex.account.free_quote()), dec!(10000));
     assert!(!ex.book.crosses(&crate::book::Probe::point(1)));
@@ -159,7 +159,7 @@ fn futures_entry_posts_margin_and_sets_the_liquidation_trigger() {
     assert_eq!(ex.money_dec(ex.account.margin), dec!(10));
     // X = (100 − 10) / (1 × 0.995) = 90.4523; the last tick below it is 90.45: there equity
     // 10 − 9.55 = 0.45 < 0.005 × 90.45 = 0.45225, at 90.46 it is 0.46 > 0.4523.
-    assert_eq!(ex.positions[ev.position as usize].liquidation, Some(Price(9045)));
+    assert_eq!(ex.positions[ev.position].liquidation, Some(Price(9045)));
     assert_eq!(ex.book.best_below(), 9045);
     // Equity at 95: 9,989.9 + 10 + (95 − 100) = 9,994.9.
     assert_eq!(ex.money_dec(ex.equity(Price(9500))), dec!(9994.9));
@@ -171,7 +171,7 @@ fn short_liquidation_trigger() {
     let ev = ex.place_market(fut(Side::Sell, BTC, 10, Target::Net), Touch::point(Price(10_000))).unwrap();
     // X = (100 + 10) / 1.005 = 109.4527; first tick above: 109.46 (equity 0.54 < 0.5473),
     // while at 109.45 equity 0.55 ≥ 0.54725.
-    assert_eq!(ex.positions[ev.position as usize].liquidation, Some(Price(10946)));
+    assert_eq!(ex.positions[ev.position].liquidation, Some(Price(10946)));
     assert_eq!(ex.book.best_above(), 10946);
 }
 
@@ -184,7 +184,7 @@ fn liquidation_pays_back_what_is_left_of_the_margin() {
     // Loss 9.55, fee 0.09045: 10 − 9.55 − 0.09045 = 0.35955 comes back.
     assert_eq!(quote(&ex), dec!(9990.25955));
     assert_eq!(ex.account.margin, 0);
-    let p = &ex.positions[ev.position as usize];
+    let p = &ex.positions[ev.position];
     assert!(p.liquidated && !p.open);
     assert_eq!(ex.book.best_below(), i64::MIN, "trigger removed");
 }
@@ -206,7 +206,7 @@ fn futures_exits_are_capped_by_the_open_quantity() {
     let ev = ex.place_market(fut(Side::Buy, BTC, 2, Target::Net), Touch::point(Price(10_000))).unwrap();
     let pos = ev.position;
     ex.place_limit(fut(Side::Sell, BTC / 2, 2, Target::Reduce(pos)), Price(11_000)).unwrap();
-    assert_eq!(ex.positions[pos as usize].pending_reduce, BTC / 2);
+    assert_eq!(ex.positions[pos].pending_reduce, BTC / 2);
     assert_eq!(
         ex.place_limit(fut(Side::Sell, BTC / 2 + 1, 2, Target::Reduce(pos)), Price(11_000)),
         Err(Refusal::NothingToReduce)
@@ -217,7 +217,7 @@ fn futures_exits_are_capped_by_the_open_quantity() {
     // 10,000 − 50 − 0.1 (entry) + 25 + 5 − 0.055 = 9,979.845.
     assert_eq!(quote(&ex), dec!(9979.845));
     assert_eq!(ex.money_dec(ex.account.margin), dec!(25));
-    assert_eq!(ex.positions[pos as usize].qty, BTC / 2);
+    assert_eq!(ex.positions[pos].qty, BTC / 2);
 }
 
 #[test]

@@ -51,7 +51,7 @@ pub struct DcaSettings {
     /// Futures only: leverage (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leverage: Option<u32>,
-    /// Candle interval in minutes (backtests). Default: the finest stored.
+    /// Minutes: a backtest's candle interval (default: the finest stored); live bars of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<u32>,
 }

@@ -121,7 +121,8 @@ pub struct GridSettings {
     /// On stop, sell the inventory (`Below value`) or buy back what was sold (`Above value`).
     #[serde(default)]
     pub stop_exit: bool,
-    /// Candle interval in minutes (backtests; RSI uses it). Default: the finest stored.
+    /// Minutes: the RSI's bar length (live: default 1) and a backtest's candle interval
+    /// (default: the finest stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<u32>,
 }

@@ -4,10 +4,13 @@
 //! "settings": {...}}`. Unknown settings are refused (the request's "Unknown field" rule).
 
 mod dca;
+mod edit;
 mod grid;
 mod webhook;
 
 pub use dca::{DcaDirection, DcaSettings};
+pub(crate) use edit::check_edit;
+pub use edit::validate_live;
 pub use grid::{GridMode, GridSettings, InvestmentAsset, StartCondition, StopCondition, Threshold};
 pub use webhook::{Signal, SignalAction, WebhookSettings};
 
@@ -15,7 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
-use crate::scripts::ScriptType;
+use crate::vocabulary::ScriptType;
 
 /// Highest leverage accepted: above 1 / maintenance margin a position would be liquidatable
 /// the moment it opens.
@@ -63,7 +66,8 @@ impl BotSettings {
         }
     }
 
-    /// The candle interval (minutes) the settings ask for, if any.
+    /// The interval (minutes) the settings ask for, if any: a backtest's candle length, and
+    /// the RSI's bar length (live runs default to one minute).
     pub fn interval(&self) -> Option<u32> {
         match self {
             Self::SpotGrid(s) | Self::FuturesGrid(s) => s.interval,

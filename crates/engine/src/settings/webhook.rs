@@ -57,7 +57,7 @@ pub struct WebhookSettings {
     /// Backtest only: the signals to replay, `[{timestamp, action, amount, price?}]`.
     #[serde(default)]
     pub signals: Vec<Signal>,
-    /// Candle interval in minutes (backtests). Default: the finest stored.
+    /// Minutes: a backtest's candle interval (default: the finest stored); live bars of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<u32>,
 }

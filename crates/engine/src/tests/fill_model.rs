@@ -128,7 +128,8 @@ fn quotes_fill_limits_against_the_touch() {
     ]);
     let cfg = RunConfig { starting_base: dec!(1), ..RunConfig::default() };
     let mut e = Engine::new(BotSettings::Webhook(w), m.clone(), cfg).unwrap();
-    let q = |t, bid, ask| Quote::from_decimals(&m, t, bid, ask, (bid + ask) / dec!(2)).unwrap();
+    // Quote times are ms; the signals' timestamps are unix seconds.
+    let q = |t: i64, bid, ask| Quote::from_decimals(&m, t * 1000, bid, ask, (bid + ask) / dec!(2)).unwrap();
     e.on_quote(&q(10, dec!(100.4), dec!(100.6))); // both limits placed, live from the next quote
     e.on_quote(&q(20, dec!(99.9), dec!(100.1))); // ask 100.1 > 100: no buy; bid < 101: no sell
     assert_eq!(e.snapshot().fills, 0);

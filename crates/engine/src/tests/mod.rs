@@ -1,11 +1,16 @@
 //! Engine-level tests: whole runs over small hand-written candle series.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod checkpoint;
+mod compact;
 mod dca;
 mod fill_model;
 mod futures;
 mod grid;
+mod live;
+mod live_control;
 mod metrics;
+mod preview;
 mod props;
 mod real_data;
 mod webhook;
@@ -16,7 +21,10 @@ use rust_decimal::dec;
 use crate::settings::{
     BotSettings, DcaDirection, DcaSettings, GridMode, GridSettings, InvestmentAsset, Signal, WebhookSettings,
 };
-use crate::{Candle, Engine, LogLevel, MarketSpec, Order, OrderRole, OrderStatus, Report, RunConfig};
+use crate::{
+    Candle, Engine, EngineEvent, EventKind, LiveConfig, LogLevel, MarketSpec, Order, OrderRole, OrderStatus, Quote,
+    Report, RunConfig,
+};
 
 /// 2023-11-15 00:00:00 UTC: a whole number of days, so every test series is within one day.
 pub const T0: i64 = 1_700_006_400;
@@ -102,4 +110,65 @@ pub fn with_role(r: &Report, role: OrderRole) -> Vec<&Order> {
 
 pub fn has_log(r: &Report, level: LogLevel, needle: &str) -> bool {
     r.logs.iter().any(|l| l.level == level && l.message.contains(needle))
+}
+
+/// A live run on SIM_BTC_USDT_ with the default configuration (10,000 USDT, fee 0.1 %).
+pub fn live(settings: BotSettings) -> Engine {
+    Engine::live(settings, MarketSpec::sim_btc_usdt(), RunConfig::default(), LiveConfig::default()).unwrap()
+}
+
+/// A quote at `t_ms` with bid, ask and last.
+pub fn quote(t_ms: i64, bid: Decimal, ask: Decimal, last: Decimal) -> Quote {
+    Quote::from_decimals(&MarketSpec::sim_btc_usdt(), t_ms, bid, ask, last).unwrap()
+}
+
+/// A quote at `t_ms` with no spread.
+pub fn at(t_ms: i64, price: Decimal) -> Quote {
+    quote(t_ms, price, price, price)
+}
+
+/// The name of an event's kind, e.g. `OrderPlaced`.
+pub fn kind(e: &EngineEvent) -> &'static str {
+    match &e.kind {
+        EventKind::OrderPlaced { .. } => "OrderPlaced",
+        EventKind::OrderCancelled { .. } => "OrderCancelled",
+        EventKind::OrderReplaced { .. } => "OrderReplaced",
+        EventKind::OrderFilled { .. } => "OrderFilled",
+        EventKind::PositionOpened { .. } => "PositionOpened",
+        EventKind::PositionChanged { .. } => "PositionChanged",
+        EventKind::PositionClosed { .. } => "PositionClosed",
+        EventKind::Log { .. } => "Log",
+        EventKind::Decision(_) => "Decision",
+        EventKind::BotDeactivated { .. } => "BotDeactivated",
+        EventKind::Halted { .. } => "Halted",
+        EventKind::Paused { .. } => "Paused",
+        EventKind::SignalOutcome { .. } => "SignalOutcome",
+    }
+}
+
+/// The kinds of the events that are not log lines, in order.
+pub fn kinds(events: &[EngineEvent]) -> Vec<&'static str> {
+    events.iter().map(kind).filter(|k| *k != "Log").collect()
+}
+
+/// The messages of the log lines among `events`.
+pub fn lines(events: &[EngineEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Log { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The run's open orders, in id order: `(role, note, price)`.
+pub fn open_orders(e: &Engine) -> Vec<(OrderRole, String, Decimal)> {
+    e.clone()
+        .finish()
+        .orders
+        .into_iter()
+        .filter(|o| o.status == OrderStatus::Open)
+        .map(|o| (o.role, o.note, o.price))
+        .collect()
 }

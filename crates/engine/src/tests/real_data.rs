@@ -41,3 +41,53 @@ fn benchmark_bots_on_real_candles() {
         assert_eq!(r, run(bot, RunConfig::default(), &c), "deterministic");
     }
 }
+
+/// FNV-1a, 64 bits: a fingerprint of a text that needs no dependency.
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Backtests stay exactly what they were before the live path (ms time, events, checkpoints,
+/// compaction) came in: the fills, fee total, max drawdown, every log line and the whole
+/// report (orders, positions, equity curve) of the benchmark's grid and DCA, fingerprinted
+/// from the engine as it was before.
+#[test]
+fn backtests_are_unchanged_by_the_live_path() {
+    let c = load();
+    let g = grid(Decimal::from(25_000), Decimal::from(31_000), 30, Decimal::from(9_900));
+    let cases = [
+        (
+            BotSettings::SpotGrid(g),
+            165,
+            "54.596018",
+            "-807.2846577",
+            433,
+            0x0114_2374_6110_c025_u64,
+            0xf7dc_bdcf_fe0e_0627_u64,
+        ),
+        (
+            BotSettings::SpotDca(dca()),
+            33,
+            "7.7351545078",
+            "-158.1260090144",
+            157,
+            0x48f3_8fb6_0dfe_c6d3,
+            0xaa08_0dd7_47ef_d040,
+        ),
+    ];
+    for (bot, fills, fees, max_dd, lines, log_hash, report_hash) in cases {
+        let r = run(bot, RunConfig::default(), &c);
+        assert_eq!(r.orders_stats.filled, fills);
+        assert_eq!(r.summary.fee_costs.to_string(), fees);
+        assert_eq!(r.performance.max_drawdown.to_string(), max_dd);
+        let logs: Vec<String> = r.logs.iter().map(crate::LogLine::to_results_string).collect();
+        assert_eq!(logs.len(), lines);
+        assert_eq!(fnv(&logs.join("\n")), log_hash, "log lines changed");
+        assert_eq!(fnv(&serde_json::to_string(&r).unwrap()), report_hash, "the report changed");
+    }
+}
