@@ -1,6 +1,12 @@
 # Trading-bot platform: `just` lists the recipes.
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
+# Recipe arguments reach the commands as "$@", each one whole: `just admin create-bot --name "My bot"`
+# passes "My bot" as one argument (interpolating {{args}} would split it at the space).
+set positional-arguments
+
+# Where cargo puts binaries: honours CARGO_TARGET_DIR like cargo does.
+debug_bin := env("CARGO_TARGET_DIR", "target") / "debug"
 
 backends := "trade-ledger outbox-broker-fetcher backtest-executor live-session-runner"
 
@@ -22,9 +28,13 @@ candles: migrate
 seed: migrate
     bash deploy/local/seed.sh
 
-# Run a ledger admin command against the local database (e.g. `just admin create-partner --name Acme`).
+# Run a ledger admin command against the local database (e.g. `just admin create-bot --slug my-bot --name "My bot"`).
 admin *args: build
-    APP_CONFIG_DIR=services/trade-ledger/config APP_LOG__LEVEL=warn ./target/debug/trade-ledger admin {{args}}
+    APP_CONFIG_DIR=services/trade-ledger/config APP_LOG__LEVEL=warn "{{debug_bin}}/trade-ledger" admin "$@"
+
+# Run a fetcher admin command against the local database (e.g. `just fetcher-admin dead-letters`; set-credentials reads the token from stdin).
+fetcher-admin *args: build
+    APP_CONFIG_DIR=services/outbox-broker-fetcher/config APP_LOG__LEVEL=warn "{{debug_bin}}/outbox-broker-fetcher" admin "$@"
 
 # Stop what `just up` started, market feed included (Postgres and NATS keep running; `just infra-down` stops ours).
 down:
@@ -36,7 +46,7 @@ status:
 
 # Follow one service's log (e.g. `just logs trade-ledger`).
 logs svc:
-    tail -n 100 -F .local/logs/{{svc}}.log
+    tail -n 100 -F ".local/logs/$1.log"
 
 # Make Postgres (role tb, four databases) and NATS with JetStream available, installing them if missing.
 infra:
@@ -52,11 +62,11 @@ build:
 
 # Build one service's release binary (the command the container image uses).
 build-release svc:
-    cargo build --release --locked -p {{svc}}
+    cargo build --release --locked -p "$1"
 
 # Apply every backend's migrations to its local database.
 migrate: build
-    for svc in {{backends}}; do APP_CONFIG_DIR=services/$svc/config ./target/debug/$svc migrate; done
+    for svc in {{backends}}; do APP_CONFIG_DIR=services/$svc/config "{{debug_bin}}/$svc" migrate; done
 
 # Run every test (unit, integration, end-to-end) against the local Postgres and NATS.
 test:
@@ -85,8 +95,12 @@ k8s:
 
 # Regenerate a service's diesel schema.rs from its migrations (needs diesel_cli: see README).
 schema svc:
-    bash deploy/local/print-schema.sh {{svc}}
+    bash deploy/local/print-schema.sh "$1"
 
 # Run a benchmark in release: `just bench ingest`, `just bench outbox`, `just bench engine` (see deploy/local/bench.sh).
 bench target *args:
-    bash deploy/local/bench.sh {{target}} {{args}}
+    bash deploy/local/bench.sh "$@"
+
+# Fuzz the Bot and Partner APIs of the running system with schemathesis (`just up` first, or it starts it; at most 5 minutes; see deploy/local/fuzz.sh).
+fuzz:
+    bash deploy/local/fuzz.sh

@@ -46,7 +46,17 @@ start() {
         [[ -x target/$profile/$service ]] || { echo "target/$profile/$service is missing: run 'just build'" >&2; exit 1; }
         [[ $service == tradier-sim ]] && args=(--addr "$TRADIER_ADDR")
         [[ $service == market-feed ]] && args=() config=crates/market-feed/config
-        APP_CONFIG_DIR="$config" setsid "target/$profile/$service" "${args[@]}" \
+        # GATEWAY_RATE_LIMIT (requests/s per key, every family) lifts the gateway's per-key limit
+        # for load generators; it is passed to the gateway alone (the backends would refuse an
+        # unknown gateway setting).
+        local env=()
+        if [[ $service == gateway && -n ${GATEWAY_RATE_LIMIT:-} ]]; then
+            for family in BOT PARTNER USER; do
+                env+=("APP_GATEWAY__RATE_LIMITS__${family}__PER_SECOND=$GATEWAY_RATE_LIMIT"
+                      "APP_GATEWAY__RATE_LIMITS__${family}__BURST=$((GATEWAY_RATE_LIMIT * 2))")
+            done
+        fi
+        env "${env[@]}" APP_CONFIG_DIR="$config" setsid "target/$profile/$service" "${args[@]}" \
             >>"$LOGS/$service.log" 2>&1 </dev/null &
         echo $! >"$RUN/$service.pid"
         echo "started $service ($profile, pid $!, log $LOGS/$service.log)"

@@ -2,6 +2,7 @@
 
 use crate::api;
 use crate::api::body_limit::{self, BodyLimit};
+use crate::api::rate_limit::{self, RateLimiters};
 use crate::settings::GatewaySettings;
 use crate::state::AppState;
 use actix_web::dev::ServerHandle;
@@ -39,6 +40,8 @@ impl App {
             auth_cache: Default::default(),
         });
         let limit = settings.gateway.body_limit_bytes;
+        // One set of buckets for every worker: a client's limit does not multiply by workers.
+        let rate_limiters = web::Data::new(RateLimiters::new(&settings.gateway.rate_limits));
         let mut server = HttpServer::new(move || {
             let (json_config, payload_config) = body_limit::extractor_configs(limit);
             ActixApp::new()
@@ -48,6 +51,9 @@ impl App {
                 .app_data(payload_config)
                 .wrap(from_fn(body_limit::reject_oversized))
                 .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, body_limit::family_shaped_413))
+                // Outermost: a client over its limit is refused before anything else runs.
+                .app_data(rate_limiters.clone())
+                .wrap(from_fn(rate_limit::enforce))
                 .configure(|config| {
                     api::register(config);
                 })

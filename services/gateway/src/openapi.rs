@@ -1,7 +1,9 @@
 //! The OpenAPI document. Every route registered in [`crate::api::register`] must be listed
 //! here; a test compares the two.
 
-use crate::api::{bot, docs, ops, partner};
+use crate::api::bot::docs::TransactionRules;
+use crate::api::common_responses::CommonResponses;
+use crate::api::{bot, common_responses, docs, ops, partner};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::{Content, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -15,7 +17,9 @@ use utoipa::{Modify, OpenApi};
                        (root paths) over one set of records. Errors keep each family's shape: \
                        Bot API `{error, code}`, Partner API `{isSuccess, code, message, data}`, \
                        User API `{error, message}`. A backend that does not answer gives 503; a body \
-                       above 512 KiB gives 413."
+                       above 512 KiB gives 413; a method a path does not have gives 405 with `Allow`; \
+                       a key (or, without one, a client IP) over its family's rate limit gives 429 \
+                       with `Retry-After`."
     ),
     paths(
         ops::health,
@@ -49,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         ops::ServiceStatus,
         bot::docs::ErrorBody,
         bot::docs::MessageBody,
+        common_responses::UserErrorBody,
         partner::docs::PartnerErrorEnvelope,
         partner::docs::StartBacktestBody,
         partner::docs::BacktestStartedData,
@@ -56,10 +61,15 @@ use utoipa::{Modify, OpenApi};
         partner::docs::BacktestStatusData,
         partner::docs::StatusEnvelope,
         partner::docs::ResultsEnvelope,
-        partner::docs::PageEnvelope,
+        partner::backtest::schemas::LogsEnvelope,
+        partner::backtest::schemas::BacktestLogLine,
+        partner::backtest::schemas::LogSeverity,
+        partner::backtest::schemas::PositionsEnvelope,
+        partner::backtest::schemas::BacktestPosition,
+        partner::backtest::schemas::BacktestPositionOrder,
         partner::docs::BoolEnvelope
     )),
-    modifiers(&DocsAssets),
+    modifiers(&DocsAssets, &CommonResponses, &TransactionRules),
     tags(
         (name = "operations", description = "Health, readiness, service status and documentation"),
         (name = "bot-api", description = "External bots report trades, participations and state (`x-api-key`: the bot's key)"),

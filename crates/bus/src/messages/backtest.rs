@@ -80,7 +80,8 @@ pub struct GetBacktestLogs {
     pub partner_id: PartnerId,
     /// The backtest.
     pub backtest_id: Uuid,
-    /// Lines per page, 1–10,000 (the gateway turns -1 and absence into its defaults).
+    /// Lines per page, 1–10,000 (a page also ends near 256 KiB). The gateway asks for 10,000
+    /// while it walks the whole log for a request without `limit`.
     pub limit: u32,
     /// The cursor of the previous page's `nextPageId`.
     pub next_page_id: Option<String>,
@@ -94,7 +95,7 @@ pub struct GetBacktestPositions {
     pub partner_id: PartnerId,
     /// The backtest.
     pub backtest_id: Uuid,
-    /// Positions per page, 1–1,000.
+    /// Positions per page, 1–10,000 (a page also ends near 256 KiB).
     pub limit: u32,
     /// The cursor of the previous page's `nextPageId`.
     pub next_page_id: Option<String>,
@@ -147,7 +148,7 @@ pub struct EquitySample {
     pub time: i64,
     /// Equity in the quote currency.
     pub equity: rust_decimal::Decimal,
-    /// Drawdown from the running peak (≤ 0), quote.
+    /// Drawdown below the running peak (≥ 0), quote.
     pub drawdown: rust_decimal::Decimal,
 }
 

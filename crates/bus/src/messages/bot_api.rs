@@ -115,6 +115,7 @@ pub struct FollowedTicker {
     /// Its symbol.
     pub symbol: String,
     /// `active` or `paused`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = follow_status_schema))]
     pub status: String,
     /// Units per signal.
     pub quantity: Decimal,
@@ -339,6 +340,7 @@ pub struct ParticipationView {
     /// Units.
     pub units: Decimal,
     /// `pending_fetch`, `fetched` or `fetch_failed`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = fetch_status_schema))]
     pub fetch_status: String,
     /// The broker's order status once fetched.
     pub broker_order_status: Option<String>,
@@ -357,4 +359,25 @@ pub struct ParticipationView {
     pub fetch_error: Option<crate::messages::fetch::FetchError>,
     /// When the participation was recorded.
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A string enum for the OpenAPI document, where the field is a `String` checked by the
+/// database (a `CHECK ... IN (...)` of the ledger's schema).
+#[cfg(feature = "openapi")]
+fn string_enum(values: &[&str], description: &str) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .description(Some(description))
+        .build()
+}
+
+#[cfg(feature = "openapi")]
+fn follow_status_schema() -> utoipa::openapi::Object {
+    string_enum(&["active", "paused"], "Whether the account follows the ticker now.")
+}
+
+#[cfg(feature = "openapi")]
+fn fetch_status_schema() -> utoipa::openapi::Object {
+    string_enum(&["pending_fetch", "fetched", "fetch_failed"], "Where the broker order fetch stands.")
 }

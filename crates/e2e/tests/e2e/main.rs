@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod backtest;
+mod backtest_listing;
 mod bot_api;
 mod bus_security;
 mod status;

@@ -1,6 +1,7 @@
 //! Error bodies of each API family, for the failures every route shares: no backend to take
-//! the request (503), a backend that took it but did not answer in time (504) and a body that
-//! is too large (413). Internal causes never reach a body; they are logged where the error is
+//! the request (503), a backend that took it but did not answer in time (504), a body that
+//! is too large (413), a method the path does not have (405) and a client over its rate
+//! limit (429). Internal causes never reach a body; they are logged where the error is
 //! handled.
 //!
 //! 503 and 504 differ for the client: after a 503 nothing happened; after a 504 the backend
@@ -24,6 +25,10 @@ pub enum CommonError {
     Timeout,
     /// The body is larger than the limit.
     PayloadTooLarge,
+    /// The path exists but not with this method (the caller adds the `Allow` header).
+    MethodNotAllowed,
+    /// The client's bucket is empty (the caller adds the `Retry-After` header).
+    RateLimited,
     /// Something failed that the client cannot fix.
     Internal,
 }
@@ -41,23 +46,33 @@ impl CommonError {
         }
     }
 
-    fn status(self) -> StatusCode {
+    /// The HTTP status.
+    pub fn status(self) -> StatusCode {
         match self {
             CommonError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             CommonError::Timeout => StatusCode::GATEWAY_TIMEOUT,
             CommonError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            CommonError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            CommonError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             CommonError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The response in `family`'s shape.
     pub fn respond(self, family: Family) -> HttpResponse {
-        let body = match family {
+        HttpResponse::build(self.status()).json(self.body(family))
+    }
+
+    /// The body in `family`'s shape (also the OpenAPI document's example).
+    pub fn body(self, family: Family) -> serde_json::Value {
+        match family {
             Family::Bot => {
                 let (error, code) = match self {
                     CommonError::Unavailable => ("Service temporarily unavailable", "SERVICE_UNAVAILABLE"),
                     CommonError::Timeout => (TIMEOUT_MESSAGE_BOT, "GATEWAY_TIMEOUT"),
                     CommonError::PayloadTooLarge => ("Request body too large", "PAYLOAD_TOO_LARGE"),
+                    CommonError::MethodNotAllowed => ("Method not allowed", "METHOD_NOT_ALLOWED"),
+                    CommonError::RateLimited => ("Too many requests", "RATE_LIMITED"),
                     CommonError::Internal => ("Internal server error", "INTERNAL_SERVER_ERROR"),
                 };
                 json!({ "error": error, "code": code })
@@ -67,6 +82,8 @@ impl CommonError {
                     CommonError::Unavailable => (9503, "Service temporarily unavailable"),
                     CommonError::Timeout => (9504, TIMEOUT_MESSAGE),
                     CommonError::PayloadTooLarge => (1413, "Request body too large"),
+                    CommonError::MethodNotAllowed => (1405, "Method not allowed"),
+                    CommonError::RateLimited => (1429, "Too many requests"),
                     CommonError::Internal => (9000, "Internal error"),
                 };
                 json!({ "isSuccess": false, "code": code, "message": message, "data": null })
@@ -76,12 +93,17 @@ impl CommonError {
                     CommonError::Unavailable => ("unavailable", "A backend service is unavailable; retry shortly."),
                     CommonError::Timeout => ("timeout", TIMEOUT_MESSAGE),
                     CommonError::PayloadTooLarge => ("payload_too_large", "Request body too large."),
+                    CommonError::MethodNotAllowed => {
+                        ("method_not_allowed", "Method not allowed; the Allow header lists this path's methods.")
+                    }
+                    CommonError::RateLimited => {
+                        ("rate_limited", "Too many requests; retry after the seconds in the Retry-After header.")
+                    }
                     CommonError::Internal => ("internal", "Internal error."),
                 };
                 json!({ "error": error, "message": message })
             }
-        };
-        HttpResponse::build(self.status()).json(body)
+        }
     }
 }
 
@@ -162,6 +184,41 @@ mod tests {
         let user = CommonError::Timeout.respond(Family::User);
         assert_eq!(user.status(), StatusCode::GATEWAY_TIMEOUT);
         assert_eq!(body(user).await, json!({"error": "timeout", "message": TIMEOUT_MESSAGE}));
+    }
+
+    #[actix_web::test]
+    async fn method_not_allowed_and_rate_limited_have_each_familys_shape() {
+        let cases = [
+            (
+                CommonError::MethodNotAllowed,
+                405,
+                json!({"error": "Method not allowed", "code": "METHOD_NOT_ALLOWED"}),
+                1405,
+                "method_not_allowed",
+            ),
+            (
+                CommonError::RateLimited,
+                429,
+                json!({"error": "Too many requests", "code": "RATE_LIMITED"}),
+                1429,
+                "rate_limited",
+            ),
+        ];
+        for (error, status, bot_body, partner_code, user_error) in cases {
+            let bot = error.respond(Family::Bot);
+            assert_eq!(bot.status().as_u16(), status);
+            assert_eq!(body(bot).await, bot_body);
+            let partner = error.respond(Family::Partner);
+            assert_eq!(partner.status().as_u16(), status);
+            let partner = body(partner).await;
+            assert_eq!((partner["isSuccess"].clone(), partner["code"].clone()), (json!(false), json!(partner_code)));
+            assert!(partner["data"].is_null());
+            let user = error.respond(Family::User);
+            assert_eq!(user.status().as_u16(), status);
+            let user = body(user).await;
+            assert_eq!(user["error"], user_error);
+            assert!(user["message"].as_str().is_some_and(|message| !message.is_empty()));
+        }
     }
 
     #[test]

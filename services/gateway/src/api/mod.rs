@@ -3,12 +3,15 @@
 
 pub mod body_limit;
 pub mod bot;
+pub mod common_responses;
 pub mod docs;
 pub mod errors;
 pub mod family;
 pub mod json;
+pub mod method;
 pub mod ops;
 pub mod partner;
+pub mod rate_limit;
 pub mod time;
 
 use actix_web::http::Method;
@@ -57,12 +60,15 @@ impl<'a> Router<'a> {
     }
 }
 
-/// Registers every route of the gateway and returns what it registered.
+/// Registers every route of the gateway and returns what it registered. What no route takes
+/// goes to [`method::fallback`]: 405 on a known path, else 404.
 pub fn register(config: &mut web::ServiceConfig) -> Vec<RouteDef> {
     let mut router = Router::new(config);
     ops::routes(&mut router);
     bot::routes(&mut router);
     partner::routes(&mut router);
     docs::routes(&mut router);
-    router.routes
+    let routes = router.routes;
+    config.default_service(method::fallback(&routes));
+    routes
 }

@@ -3,8 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod body_limit;
+mod equity_svg;
+mod method_not_allowed;
 mod openapi;
+mod openapi_constraints;
 mod operations;
 mod partner_backtest;
+mod partner_listing;
+mod rate_limit;
 mod support;
+mod svg_geometry;
 mod timeouts;

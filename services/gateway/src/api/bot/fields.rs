@@ -38,13 +38,32 @@ pub fn storable(text: String, name: &str) -> Check<String> {
     if text.contains('\0') { Err(format!("{name} must not contain the \\u0000 character")) } else { Ok(text) }
 }
 
+/// The message of a decimal out of [`bounded`]'s range.
+fn out_of_bounds(name: &str) -> String {
+    format!("{name} must be within ±1e15 and have at most {MAX_SCALE} decimal places")
+}
+
 /// A decimal within ±1e15 with at most 18 decimal places, as written (`1.0000` has four).
 pub fn bounded(value: Decimal, name: &str) -> Check<Decimal> {
-    if value.abs() > MAX_DECIMAL || value.scale() > MAX_SCALE {
-        Err(format!("{name} must be within ±1e15 and have at most {MAX_SCALE} decimal places"))
-    } else {
-        Ok(value)
-    }
+    if value.abs() > MAX_DECIMAL || value.scale() > MAX_SCALE { Err(out_of_bounds(name)) } else { Ok(value) }
+}
+
+/// A JSON number as a [`bounded`] decimal; `None` when `raw` is not a number. A number no
+/// exact decimal holds (`5e-324`, `1e400`, 30 significant digits) is refused for its size,
+/// like one past the bounds: it is a number, so "must be a number" would mislead.
+pub fn number(raw: &RawValue, name: &str) -> Option<Check<Decimal>> {
+    (json::kind(raw) == json::Kind::Number)
+        .then(|| json::as_decimal(raw).ok_or_else(|| out_of_bounds(name)).and_then(|value| bounded(value, name)))
+}
+
+/// A [`bounded`] decimal written as a number or a numeric string (prices).
+pub fn decimal_field(raw: &RawValue, name: &str) -> Check<Decimal> {
+    number(raw, name).unwrap_or_else(|| {
+        json::as_string(raw)
+            .and_then(|text| json::exact_decimal(text.trim()))
+            .ok_or_else(|| format!("{name} must be a number or a numeric string"))
+            .and_then(|value| bounded(value, name))
+    })
 }
 
 /// A required string field.
@@ -81,21 +100,13 @@ pub fn optional_string(item: &Object, path: &str, field: &str) -> Check<Option<S
     }
 }
 
-/// A decimal written as a number or a numeric string (prices).
-pub fn decimal_or_numeric_string(raw: &RawValue) -> Option<Decimal> {
-    json::as_decimal(raw).or_else(|| json::exact_decimal(json::as_string(raw)?.trim()))
-}
-
 /// An optional decimal written as a number or a numeric string; `null` counts as absent.
 pub fn optional_decimal(item: &Object, path: &str, field: &str) -> Check<Option<Decimal>> {
     let name = join(path, field);
     match item.get(field) {
         None => Ok(None),
         Some(raw) if json::kind(raw) == json::Kind::Null => Ok(None),
-        Some(raw) => decimal_or_numeric_string(raw)
-            .ok_or_else(|| format!("{name} must be a number or a numeric string"))
-            .and_then(|value| bounded(value, &name))
-            .map(Some),
+        Some(raw) => decimal_field(raw, &name).map(Some),
     }
 }
 
@@ -152,11 +163,12 @@ mod tests {
     fn decimals_stay_within_their_bounds() {
         let item = object(
             r#"{"ok": 1000000000000000, "big": 1000000000000000.1, "neg": "-1e16",
-                "places": 0.1234567890123456789, "fine": "0.123456789012345678"}"#,
+                "places": 0.1234567890123456789, "fine": "0.123456789012345678",
+                "tiny": 5e-324, "huge": 1e400, "long": 1.00000000000000000000000000001}"#,
         );
         assert_eq!(optional_decimal(&item, "", "ok").unwrap(), Some(MAX_DECIMAL));
         assert_eq!(optional_decimal(&item, "", "fine").unwrap().unwrap().scale(), 18);
-        for field in ["big", "neg", "places"] {
+        for field in ["big", "neg", "places", "tiny", "huge", "long"] {
             assert_eq!(
                 optional_decimal(&item, "x", field).unwrap_err(),
                 format!("x.{field} must be within ±1e15 and have at most 18 decimal places")

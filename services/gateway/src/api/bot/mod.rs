@@ -89,8 +89,10 @@ pub(super) fn parse(body: &[u8]) -> Result<Option<json::Object>, BotApiError> {
 #[into_params(parameter_in = Query)]
 pub struct BotQuery {
     /// The `nextFollowersCursor` of the previous reply: followers after it.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     followers_cursor: Option<String>,
     /// The `nextStatesCursor` of the previous reply: states after it.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     states_cursor: Option<String>,
 }
 
@@ -98,7 +100,7 @@ pub struct BotQuery {
 /// followers and 500 states (fewer when they would not fit one reply); `nextFollowersCursor`
 /// / `nextStatesCursor` appear when a list goes on.
 #[utoipa::path(get, path = "/api/bots/{slug}", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug (`/^[a-zA-Z0-9_-]+$/`)"), ("x-api-key" = String, Header),
+    params(("slug" = String, Path, description = "Bot slug (`/^[a-zA-Z0-9_-]+$/`)", pattern = r"^[a-zA-Z0-9_-]+$"), ("x-api-key" = String, Header),
         BotQuery),
     responses(
         (status = 200, description = "The bot", body = BotConfigReply, example = json!(docs::bot_example())),
@@ -120,8 +122,8 @@ pub async fn get_bot(
 
 /// Reference 000: link a bot trade to users' broker orders. Items succeed or fail alone.
 #[utoipa::path(post, path = "/api/bots/{slug}/participations", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("x-api-key" = String, Header),
+        docs::IdempotencyKeyHeader),
     request_body = docs::ParticipationsBody,
     responses(
         (status = 200, description = "Per-item results (partial success possible)", body = ParticipationsReply),
@@ -143,8 +145,8 @@ pub async fn create_participations(
 
 /// Reference 002: upsert per (account, ticker) state. Items succeed or fail alone.
 #[utoipa::path(post, path = "/api/bots/{slug}/state", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("x-api-key" = String, Header),
+        docs::IdempotencyKeyHeader),
     request_body = docs::StatesBody,
     responses(
         (status = 200, description = "Per-item results (partial success possible)", body = StatesReply),
@@ -168,12 +170,16 @@ pub async fn upsert_states(
 #[into_params(parameter_in = Query)]
 pub struct StateFilter {
     /// Only this broker account's states.
+    #[param(format = Uuid)]
     account_id: Option<String>,
     /// Only this ticker's states.
+    #[param(format = Uuid)]
     ticker_id: Option<String>,
     /// Page size, 1 to 1000 (default 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// The `nextCursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
 }
 
@@ -188,7 +194,7 @@ fn optional_uuid(value: Option<&str>, name: &str) -> Result<Option<uuid::Uuid>, 
 /// The bot's stored states, so a restarted bot can resume: by account then ticker, a page of
 /// at most `limit` (fewer when they would not fit one reply), `nextCursor` when more follow.
 #[utoipa::path(get, path = "/api/bots/{slug}/state", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header), StateFilter),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("x-api-key" = String, Header), StateFilter),
     responses(
         (status = 200, description = "Stored states", body = StatesListReply, example = json!(docs::states_example())),
         docs::ReadErrors))]

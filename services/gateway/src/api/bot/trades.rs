@@ -23,8 +23,8 @@ fn path_uuid(text: &str, name: &str) -> Result<Uuid, BotApiError> {
 /// transactions; beyond that (or when they would not fit one reply) it is
 /// `{success, trade (without transactions), transactionCount, truncated: true}`.
 #[utoipa::path(post, path = "/api/bots/{slug}/trades", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("x-api-key" = String, Header),
+        docs::IdempotencyKeyHeader),
     request_body = docs::TradeBody,
     responses(
         (status = 200, description = "The trade with its transactions, or the truncated reply", body = TradeReply,
@@ -59,12 +59,15 @@ pub async fn create_trade(
 #[into_params(parameter_in = Query)]
 pub struct TradesQuery {
     /// Only trades with this status.
+    #[param(value_type = Option<TradeStatus>, inline)]
     status: Option<String>,
     /// Only trades of this symbol.
     symbol: Option<String>,
     /// Page size, 1 to 500 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// The `nextCursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
 }
 
@@ -73,7 +76,7 @@ pub struct TradesQuery {
 /// transactions alone would not fit comes without them, with `transactionCount` and
 /// `truncated: true` (read them with `GET .../trades/{tradeId}/transactions`).
 #[utoipa::path(get, path = "/api/bots/{slug}/trades", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("x-api-key" = String, Header), TradesQuery),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("x-api-key" = String, Header), TradesQuery),
     responses(
         (status = 200, description = "A page of trades", body = TradesPage),
         docs::ReadErrors))]
@@ -109,8 +112,10 @@ pub async fn list_trades(
 #[into_params(parameter_in = Query)]
 pub struct TradeQuery {
     /// The `nextTransactionsCursor` of the previous reply: transactions after it.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     transactions_cursor: Option<String>,
     /// The `nextParticipationsCursor` of the previous reply: participations after it.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     participations_cursor: Option<String>,
 }
 
@@ -118,7 +123,7 @@ pub struct TradeQuery {
 /// first (fewer when they would not fit one reply); `nextTransactionsCursor` /
 /// `nextParticipationsCursor` appear when a list goes on.
 #[utoipa::path(get, path = "/api/bots/{slug}/trades/{tradeId}", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("tradeId" = uuid::Uuid, Path, description = "Trade UUID"),
         ("x-api-key" = String, Header), TradeQuery),
     responses(
         (status = 200, description = "The trade", body = TradeReply, example = json!(docs::trade_detail_example())),
@@ -154,15 +159,17 @@ pub async fn get_trade(
 #[into_params(parameter_in = Query)]
 pub struct TransactionsQuery {
     /// Page size, 1 to 1000 (default 500).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// The `nextCursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
 }
 
 /// A page of the trade's transactions, oldest first: at most `limit` (fewer when they would
 /// not fit one reply), and `nextCursor` for the next page (`null` on the last).
 #[utoipa::path(get, path = "/api/bots/{slug}/trades/{tradeId}/transactions", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("tradeId" = uuid::Uuid, Path, description = "Trade UUID"),
         ("x-api-key" = String, Header), TransactionsQuery),
     responses(
         (status = 200, description = "A page of transactions", body = TransactionsPage,
@@ -189,7 +196,7 @@ pub async fn list_transactions(
 /// Updates `status`, `closedAt`, `netPnl`, `errorMessage`, `errorAt` or `metadata`. Like
 /// creating a trade, the reply includes at most 100 transactions, else the truncated reply.
 #[utoipa::path(patch, path = "/api/bots/{slug}/trades/{tradeId}", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("tradeId" = uuid::Uuid, Path, description = "Trade UUID"),
         ("x-api-key" = String, Header)),
     request_body = docs::TradePatchBody,
     responses(
@@ -213,9 +220,9 @@ pub async fn update_trade(
 
 /// Reference 001: adds transactions to a trade; its status is recomputed.
 #[utoipa::path(post, path = "/api/bots/{slug}/trades/{tradeId}/transactions", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("tradeId" = uuid::Uuid, Path, description = "Trade UUID"),
         ("x-api-key" = String, Header),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body")),
+        docs::IdempotencyKeyHeader),
     request_body = docs::TransactionsBody,
     responses(
         (status = 200, description = "The trade and how many were added", body = TransactionsAddedReply),
@@ -239,8 +246,8 @@ pub async fn add_transactions(
 
 /// Updates one transaction; the trade's status is recomputed.
 #[utoipa::path(patch, path = "/api/bots/{slug}/trades/{tradeId}/transactions/{transactionId}", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
-        ("transactionId" = String, Path, description = "Transaction UUID"), ("x-api-key" = String, Header)),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("tradeId" = uuid::Uuid, Path, description = "Trade UUID"),
+        ("transactionId" = uuid::Uuid, Path, description = "Transaction UUID"), ("x-api-key" = String, Header)),
     request_body = docs::TransactionPatchBody,
     responses(
         (status = 200, description = "The trade and the transaction", body = TransactionUpdatedReply),
@@ -265,13 +272,14 @@ pub async fn update_transaction(
 #[into_params(parameter_in = Query)]
 pub struct ParticipationsQuery {
     /// The `nextCursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
 }
 
 /// The trade's participations with their broker order details, oldest first: at most 500
 /// (fewer when they would not fit one reply), `nextCursor` when more follow.
 #[utoipa::path(get, path = "/api/bots/{slug}/trades/{tradeId}/participations", tag = "bot-api",
-    params(("slug" = String, Path, description = "Bot slug"), ("tradeId" = String, Path, description = "Trade UUID"),
+    params(("slug" = String, Path, description = "Bot slug", pattern = r"^[a-zA-Z0-9_-]+$"), ("tradeId" = uuid::Uuid, Path, description = "Trade UUID"),
         ("x-api-key" = String, Header), ParticipationsQuery),
     responses(
         (status = 200, description = "The participations", body = ParticipationsList),

@@ -2,7 +2,7 @@
 //! field wins; fields are checked in the order the references list them, unknown fields last.
 
 use super::fields::{
-    Check, MAX_ITEMS, MAX_STATE_BYTES, bounded, item_object, join, opaque_object, required_string, storable,
+    Check, MAX_ITEMS, MAX_STATE_BYTES, item_object, join, number, opaque_object, required_string, storable,
 };
 use crate::api::json::{self, Object};
 use bus::messages::bot_api::{ParticipationInput, StateInput};
@@ -91,10 +91,15 @@ pub fn participations(body: Option<Object>) -> Check<Vec<ParticipationInput>> {
             let child_order_ids = child_order_ids(&item, &path)?;
             let units = match item.get("units") {
                 None => Decimal::ONE,
-                Some(raw) => json::as_decimal(raw)
-                    .filter(|units| *units > Decimal::ZERO)
-                    .ok_or_else(|| format!("{path}.units must be a positive number"))
-                    .and_then(|units| bounded(units, &format!("{path}.units")))?,
+                Some(raw) => {
+                    let name = format!("{path}.units");
+                    let positive = || format!("{name} must be a positive number");
+                    let units = number(raw, &name).ok_or_else(positive)??;
+                    if units <= Decimal::ZERO {
+                        return Err(positive());
+                    }
+                    units
+                }
             };
             let known = ["botTradeId", "userId", "brokerAccountId", "brokerOrderId", "childOrderIds", "units"];
             if let Some(unknown) = json::unknown_field(&item, &known, &format!("{path}.")) {
@@ -243,6 +248,13 @@ mod tests {
         assert_eq!(
             participation_error(item),
             "participations[0].childOrderIds[0] must not contain the \\u0000 character"
+        );
+        // Found by `just fuzz`: a positive number no decimal holds is refused for its size.
+        let mut item = participation();
+        item["units"] = json!(5e-324);
+        assert_eq!(
+            participation_error(item),
+            "participations[0].units must be within ±1e15 and have at most 18 decimal places"
         );
         let mut item = participation();
         item["units"] = json!(1e16);

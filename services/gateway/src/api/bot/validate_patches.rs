@@ -1,6 +1,6 @@
 //! Body validation of the two PATCH routes (CONTRACTS §1): at least one field; `null` clears.
 
-use super::fields::{Check, MAX_METADATA_BYTES, bounded, decimal_or_numeric_string, opaque_object, storable};
+use super::fields::{Check, MAX_METADATA_BYTES, decimal_field, opaque_object, storable};
 use super::validate_trades::trade_status;
 use crate::api::json::{self, Object};
 use crate::api::time::parse_timestamp;
@@ -26,9 +26,7 @@ fn timestamp(raw: &RawValue, field: &str) -> Check<DateTime<Utc>> {
 }
 
 fn decimal(raw: &RawValue, field: &str) -> Check<Decimal> {
-    decimal_or_numeric_string(raw)
-        .ok_or_else(|| format!("{field} must be a number or a numeric string"))
-        .and_then(|value| bounded(value, field))
+    decimal_field(raw, field)
 }
 
 fn string(raw: &RawValue, field: &str) -> Check<String> {

@@ -1,7 +1,7 @@
 //! Body validation of trades and transactions (reference 001, CONTRACTS §1).
 
 use super::fields::{
-    Check, MAX_ITEMS, bounded, item_object, join, metadata, non_empty, optional_decimal, optional_string,
+    Check, MAX_ITEMS, item_object, join, metadata, non_empty, number, optional_decimal, optional_string,
     optional_timestamp,
 };
 use crate::api::json::{self, Object};
@@ -56,8 +56,8 @@ fn transaction(raw: &RawValue, path: &str, entries_only: bool) -> Check<NewTrans
     }
     let trim_level = match item.get("trimLevel") {
         Some(raw) if json::kind(raw) != json::Kind::Null => {
-            let level = json::as_decimal(raw).ok_or_else(|| format!("{path}.trimLevel must be a number"))?;
-            Some(bounded(level, &join(path, "trimLevel"))?)
+            let name = join(path, "trimLevel");
+            Some(number(raw, &name).ok_or_else(|| format!("{name} must be a number"))??)
         }
         _ => None,
     };
@@ -70,9 +70,8 @@ fn transaction(raw: &RawValue, path: &str, entries_only: bool) -> Check<NewTrans
     let order_type = non_empty(&item, path, "type")?;
     let quantity = item
         .get("quantity")
-        .and_then(|raw| json::as_decimal(raw))
-        .ok_or_else(|| format!("{path}.quantity is required and must be a number"))
-        .and_then(|quantity| bounded(quantity, &join(path, "quantity")))?;
+        .and_then(|raw| number(raw, &join(path, "quantity")))
+        .ok_or_else(|| format!("{path}.quantity is required and must be a number"))??;
     let transaction_date = item
         .get("transactionDate")
         .and_then(|raw| json::as_string(raw))
@@ -283,6 +282,29 @@ mod tests {
         let mut item = exit();
         item["metadata"] = json!([1]);
         assert_eq!(error(item), "transactions[0].metadata must be an object");
+    }
+
+    #[test]
+    fn a_number_no_decimal_holds_is_refused_for_its_size_not_its_type() {
+        // Found by `just fuzz`: 5e-324 is a number, yet the reply said "must be a number".
+        for (field, message) in [
+            ("quantity", "transactions[0].quantity must be within ±1e15 and have at most 18 decimal places"),
+            ("trimLevel", "transactions[0].trimLevel must be within ±1e15 and have at most 18 decimal places"),
+            (
+                "filledQuantity",
+                "transactions[0].filledQuantity must be within ±1e15 and have at most 18 decimal places",
+            ),
+        ] {
+            let mut item = exit();
+            item[field] = json!(5e-324);
+            assert_eq!(error(item), message, "{field}");
+        }
+        let patch = transaction_patch_error(json!({"avgFillPrice": 9.132962867499716e-74}));
+        assert_eq!(patch, "avgFillPrice must be within ±1e15 and have at most 18 decimal places");
+    }
+
+    fn transaction_patch_error(value: serde_json::Value) -> String {
+        super::super::validate_patches::transaction_patch(body(value)).unwrap_err()
     }
 
     #[test]

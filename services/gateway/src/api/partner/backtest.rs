@@ -9,14 +9,17 @@ use super::svg;
 use crate::api::json::{self, Kind};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use bus::messages::backtest::{BacktestRef, GetBacktestLogs, GetBacktestPositions, StartBacktest, StartBacktestReply};
+use bus::messages::backtest::{BacktestRef, StartBacktest, StartBacktestReply};
 use bus::messages::idempotency::{Command, Replayable};
 use bus::messages::partner::GetPartnerUser;
 use bus::{BusError, RequestError};
 use domain::{PartnerId, UserId};
-use serde::Deserialize;
+use listing::Listing;
 use serde_json::value::RawValue;
 use uuid::Uuid;
+
+pub mod listing;
+pub mod schemas;
 
 const FIELDS: [&str; 6] = ["userId", "type", "exchangeId", "settings", "startUnix", "endUnix"];
 
@@ -81,7 +84,7 @@ async fn forward<Req: serde::Serialize, Resp>(
 /// of the same body replays the first reply (same `backtestId`, no second backtest).
 #[utoipa::path(post, path = "/partner/v1/bots/backtest", tag = "partner-api",
     params(("x-api-key" = String, Header, description = "The partner's key"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeat with the same body (24 h)")),
+        crate::api::bot::docs::IdempotencyKeyHeader),
     request_body = docs::StartBacktestBody,
     responses(
         (status = 200, description = "Queued: `data` is `{backtestId, serviceId, message}`", body = docs::StartedEnvelope),
@@ -137,7 +140,7 @@ async fn check_user(state: &AppState, command: &StartBacktest) -> Result<(), Par
 
 /// State, progress (0–100), message and worker of a backtest.
 #[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/status", tag = "partner-api",
-    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
+    params(("id" = uuid::Uuid, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
     responses(
         (status = 200, description = "`data`: `{backtestId, state, progress, message, serviceId}`", body = docs::StatusEnvelope),
         docs::ReadErrors))]
@@ -153,7 +156,7 @@ pub async fn status(
 
 /// Results of a completed backtest: summary, performance, orders, positions, first 50 log lines.
 #[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/results", tag = "partner-api",
-    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
+    params(("id" = uuid::Uuid, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
     responses(
         (status = 200, description = "`data`: the results (reference 003); `market` as `SIM:BTC-USDT`, logs as `<unix> ||| <level> ||| <message>`", body = docs::ResultsEnvelope),
         docs::CompletedReadErrors))]
@@ -167,39 +170,14 @@ pub async fn results(
     Ok(success(forward(&state, &state.subjects.backtest_results(), &reference).await?.get()))
 }
 
-/// Paging of `logs` and `positions`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct Paging {
-    /// Items per page: 1–10,000, or -1 for 10,000 (default 1,000). A page also stops near
-    /// 256 KiB, so a reply always fits a NATS message.
-    limit: Option<String>,
-    /// The previous page's `nextPageId`.
-    next_page_id: Option<String>,
-}
-
-fn paging(request: &HttpRequest) -> Result<(u32, Option<String>), PartnerApiError> {
-    let query = web::Query::<Paging>::from_query(request.query_string())
-        .map_err(|_| PartnerApiError::Validation("Invalid query string".into()))?
-        .into_inner();
-    let limit = match query.limit.as_deref() {
-        None => 1_000,
-        Some("-1") => 10_000,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|limit| (1..=10_000).contains(limit))
-            .ok_or_else(|| PartnerApiError::Validation("limit must be -1 or between 1 and 10000".into()))?,
-    };
-    Ok((limit, query.next_page_id.filter(|cursor| !cursor.is_empty())))
-}
-
-/// The whole structured log of a completed backtest, paged.
+/// The whole structured log of a completed backtest (`data` the array of reference 003), or
+/// one page of it with `limit`.
 #[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/logs", tag = "partner-api",
-    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header), Paging),
+    params(("id" = uuid::Uuid, Path, description = "Backtest id"), ("x-api-key" = String, Header), listing::Paging),
     responses(
-        (status = 200, description = "`data`: `{items: [{lineNumber, timestamp, severity, color, message}], nextPageId}`", body = docs::PageEnvelope),
+        (status = 200, description = "`data`: the log lines in order, all of them (streamed) or, with `limit`, one page",
+            body = schemas::LogsEnvelope,
+            headers(("X-Next-Page-Id" = String, description = "With `limit`: the `nextPageId` of the next page; absent on the last page"))),
         docs::CompletedReadErrors))]
 pub async fn logs(
     request: HttpRequest,
@@ -208,16 +186,17 @@ pub async fn logs(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner = authenticate(&request, &state).await?;
     let reference = backtest_ref(&id, partner)?;
-    let (limit, next_page_id) = paging(&request)?;
-    let query = GetBacktestLogs { partner_id: partner, backtest_id: reference.backtest_id, limit, next_page_id };
-    Ok(success(forward(&state, &state.subjects.backtest_logs(), &query).await?.get()))
+    listing::respond(&request, &state, Listing::Logs, reference).await
 }
 
-/// Positions of a completed backtest with their entry and exit orders (compact keys), paged.
+/// Positions of a completed backtest with their entry and exit orders (reference 003's compact
+/// keys): all of them, or one page with `limit`.
 #[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/positions", tag = "partner-api",
-    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header), Paging),
+    params(("id" = uuid::Uuid, Path, description = "Backtest id"), ("x-api-key" = String, Header), listing::Paging),
     responses(
-        (status = 200, description = "`data`: `{items: [position with eno / exo orders], nextPageId}` (reference 003's compact keys)", body = docs::PageEnvelope),
+        (status = 200, description = "`data`: the positions in order, all of them (streamed) or, with `limit`, one page",
+            body = schemas::PositionsEnvelope,
+            headers(("X-Next-Page-Id" = String, description = "With `limit`: the `nextPageId` of the next page; absent on the last page"))),
         docs::CompletedReadErrors))]
 pub async fn positions(
     request: HttpRequest,
@@ -226,14 +205,12 @@ pub async fn positions(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner = authenticate(&request, &state).await?;
     let reference = backtest_ref(&id, partner)?;
-    let (limit, next_page_id) = paging(&request)?;
-    let query = GetBacktestPositions { partner_id: partner, backtest_id: reference.backtest_id, limit, next_page_id };
-    Ok(success(forward(&state, &state.subjects.backtest_positions(), &query).await?.get()))
+    listing::respond(&request, &state, Listing::Positions, reference).await
 }
 
 /// Cancel a backtest: `true` (also when it had already finished).
 #[utoipa::path(post, path = "/partner/v1/bots/backtest/{id}/cancel", tag = "partner-api",
-    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
+    params(("id" = uuid::Uuid, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
     responses(
         (status = 200, description = "`data`: `true`", body = docs::BoolEnvelope),
         docs::ReadErrors))]
@@ -249,7 +226,7 @@ pub async fn cancel(
 
 /// The equity curve and drawdown of a completed backtest as an SVG image.
 #[utoipa::path(get, path = "/partner/v1/bots/backtest/{id}/equity.svg", tag = "partner-api",
-    params(("id" = String, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
+    params(("id" = uuid::Uuid, Path, description = "Backtest id"), ("x-api-key" = String, Header)),
     responses(
         (status = 200, description = "The chart", content_type = "image/svg+xml", body = String),
         docs::CompletedReadErrors))]

@@ -5,15 +5,17 @@
 
 use crate::api::errors::TIMEOUT_MESSAGE;
 use std::collections::BTreeMap;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Content, ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, ToSchema};
 
 /// `{isSuccess: false, code, message, data: null}`: 1000 (400) validation, 1006 (409) not
 /// completed, 1007 (422) no price history, 1009 (404) unknown backtest, 1401 (401) key
-/// missing or invalid, 1413 (413) body too large, 9503 (503) backend unavailable, 9504 (504)
-/// backend did not answer in time, 9000 (500).
+/// missing or invalid, 1405 (405) method not allowed, 1413 (413) body too large, 1429 (429)
+/// too many requests, 9503 (503) backend unavailable, 9504 (504) backend did not answer in
+/// time, 9000 (500).
 #[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PartnerErrorEnvelope {
     /// `false`.
     is_success: bool,
@@ -26,25 +28,46 @@ pub struct PartnerErrorEnvelope {
     data: Option<String>,
 }
 
-/// `POST /partner/v1/bots/backtest` (reference 003).
+/// `POST /partner/v1/bots/backtest` (reference 003). `endUnix` must be after `startUnix`.
 #[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartBacktestBody {
-    /// The partner's user the backtest is for (optional).
+    /// The partner's user the backtest is for (optional; an id that is not the partner's
+    /// user answers 404, code 1001).
+    #[schema(format = Uuid)]
     user_id: Option<String>,
-    /// `spot_grid`, `futures_grid`, `spot_dollar_cost_averaging`, `futures_dollar_cost_averaging` or `webhook`.
-    #[schema(rename = "type")]
-    script_type: String,
+    /// The hosted bot type.
+    #[serde(rename = "type")]
+    script_type: ScriptType,
     /// `SIM` (the default; the only exchange with stored history).
+    #[schema(value_type = Option<String>, pattern = "^SIM$")]
     exchange_id: Option<String>,
     /// The bot's settings (`GET /scripts` metadata); `symbol` is a SIM market such as `SIM_BTC_USDT_`;
     /// optional `interval` (minutes) picks a stored timeframe, else the finest one is used.
     #[schema(value_type = Object)]
     settings: String,
     /// Range start, unix seconds (inclusive).
+    #[schema(minimum = 0, maximum = 2147483647)]
     start_unix: i64,
     /// Range end, unix seconds (exclusive).
+    #[schema(minimum = 0, maximum = 2147483647)]
     end_unix: i64,
+}
+
+/// The hosted bot types a backtest runs.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScriptType {
+    /// Spot grid.
+    SpotGrid,
+    /// Futures grid.
+    FuturesGrid,
+    /// Spot DCA.
+    SpotDollarCostAveraging,
+    /// Futures DCA.
+    FuturesDollarCostAveraging,
+    /// Webhook (signals).
+    Webhook,
 }
 
 /// `data` of a started backtest.
@@ -120,21 +143,6 @@ pub struct ResultsEnvelope {
     data: String,
 }
 
-/// A page of items: `data` is `{items, nextPageId}` (`nextPageId` null on the last page).
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct PageEnvelope {
-    /// `true`.
-    is_success: bool,
-    /// 0.
-    code: u16,
-    /// Empty.
-    message: String,
-    /// `{items: [...], nextPageId}`.
-    #[schema(value_type = Object)]
-    data: String,
-}
-
 /// `data: true`.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
@@ -149,10 +157,22 @@ pub struct BoolEnvelope {
     data: bool,
 }
 
-fn described(description: &str) -> RefOr<Response> {
+/// The envelope with `code` one of `codes`, so a client (and the fuzzer) can tell a
+/// documented refusal from any other body with the same status.
+fn envelope(codes: &[u16]) -> RefOr<Schema> {
+    let code = ObjectBuilder::new().schema_type(Type::Integer).enum_values(Some(codes.iter().copied()));
+    let is_success = ObjectBuilder::new().schema_type(Type::Boolean).enum_values(Some([false]));
+    let all_of = AllOfBuilder::new()
+        .item(Ref::from_schema_name("PartnerErrorEnvelope"))
+        .item(ObjectBuilder::new().property("code", code).property("isSuccess", is_success))
+        .build();
+    RefOr::T(Schema::AllOf(all_of))
+}
+
+fn described(description: &str, codes: &[u16]) -> RefOr<Response> {
     ResponseBuilder::new()
         .description(description)
-        .content("application/json", Content::new(Some(Ref::from_schema_name("PartnerErrorEnvelope"))))
+        .content("application/json", Content::new(Some(envelope(codes))))
         .build()
         .into()
 }
@@ -160,7 +180,7 @@ fn described(description: &str) -> RefOr<Response> {
 /// 504, with the body a client gets.
 fn timed_out() -> RefOr<Response> {
     let content = ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name("PartnerErrorEnvelope")))
+        .schema(Some(envelope(&[9504])))
         .example(Some(serde_json::json!({"isSuccess": false, "code": 9504, "message": TIMEOUT_MESSAGE, "data": null})))
         .build();
     ResponseBuilder::new()
@@ -180,14 +200,14 @@ fn errors(codes: &[u16]) -> BTreeMap<String, RefOr<Response>> {
         .iter()
         .filter_map(|code| {
             let response = match code {
-                400 => described("Code 1000: validation failed; the message names the field"),
-                401 => described("Code 1401: partner key missing or invalid"),
-                404 => described("Code 1009: unknown backtest (another partner's backtest too)"),
-                409 => described("Code 1006: the backtest has not completed"),
-                413 => described("Code 1413: body above 512 KiB"),
-                422 => described("Code 1007: no price history for the market and range"),
-                500 => described("Code 9000: internal error"),
-                503 => described("Code 9503: the backtest-executor or the ledger is unavailable"),
+                400 => described("Code 1000: validation failed; the message names the field", &[1000]),
+                401 => described("Code 1401: partner key missing or invalid", &[1401]),
+                404 => described("Code 1009: unknown backtest (another partner's backtest too)", &[1009]),
+                409 => described("Code 1006: the backtest has not completed", &[1006]),
+                413 => described("Code 1413: body above 512 KiB", &[1413]),
+                422 => described("Code 1007: no price history for the market and range", &[1007]),
+                500 => described("Code 9000: internal error", &[9000]),
+                503 => described("Code 9503: the backtest-executor or the ledger is unavailable", &[9503]),
                 _ => return None,
             };
             Some((code.to_string(), response))
@@ -207,15 +227,19 @@ impl IntoResponses for StartErrors {
             "400".into(),
             described(
                 "Code 1000: validation failed, the message names the field; code 1004: `exchangeId` is not an exchange the user has an account on",
+                &[1000, 1004],
             ),
         );
-        responses.insert("404".into(), described("Code 1001: unknown user (another partner's user too)"));
-        responses
-            .insert("409".into(), described("Code 1006: a request with this Idempotency-Key is still being processed"));
+        responses.insert("404".into(), described("Code 1001: unknown user (another partner's user too)", &[1001]));
+        responses.insert(
+            "409".into(),
+            described("Code 1006: a request with this Idempotency-Key is still being processed", &[1006]),
+        );
         responses.insert(
             "422".into(),
             described(
                 "Code 1007: no price history for the market and range; code 1011: Idempotency-Key reused with another body",
+                &[1007, 1011],
             ),
         );
         responses
