@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `just candles` (and `just up`): imports the repository's market data (deploy/local/marketdata/)
-# into the backtest-executor's database as the SIM markets of CONTRACTS §2. Idempotent: rows
-# already stored are skipped, so running it again only prints `"inserted": 0`.
+# into the backtest-executor's database as the SIM markets. Idempotent: each file replaces the
+# candles of its own range, so running it again finds every candle stored (`"inserted": 0`,
+# `"chunksWritten": 0`) and writes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

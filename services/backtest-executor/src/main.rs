@@ -52,7 +52,7 @@ enum Command {
     /// List and retry the outbox rows the relay gave up on (prints JSON).
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Benchmark hook: store one backtest and run it in this process (no NATS), printing JSON timings.
+    /// Benchmark hook: store backtests and run them in this process (no NATS), printing JSON timings.
     RunBacktest {
         /// Script type, e.g. spot_grid.
         #[arg(long = "type")]
@@ -66,6 +66,12 @@ enum Command {
         /// Range end, unix seconds (exclusive).
         #[arg(long)]
         end: i64,
+        /// How many copies of the backtest to store at once.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// Worker tasks running them at the same time.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
     },
 }
 
@@ -94,8 +100,9 @@ async fn main() -> anyhow::Result<()> {
             let output = backtest_executor::admin::run(&settings.database.url, command).await?;
             std::io::Write::write_all(&mut std::io::stdout(), format!("{output}\n").as_bytes())?;
         }
-        Command::RunBacktest { script_type, settings: bot, start, end } => {
-            let report = usecase::bench::run(&settings, &script_type, &bot, start, end).await?;
+        Command::RunBacktest { script_type, settings: bot, start, end, count, workers } => {
+            let plan = usecase::bench::BenchPlan { script_type, settings: bot, start, end, count, workers };
+            let report = usecase::bench::run(&settings, &plan).await?;
             std::io::Write::write_all(&mut std::io::stdout(), format!("{report}\n").as_bytes())?;
         }
     }

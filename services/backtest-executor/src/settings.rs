@@ -14,8 +14,11 @@ use std::time::Duration;
 pub struct WorkerSettings {
     /// Worker tasks per process (each runs one backtest at a time).
     pub workers: usize,
-    /// Candles read from Postgres and fed to the engine per chunk (keyset pages).
+    /// Candles fed to the engine at a time (between two looks at progress, lease and cancel).
     pub chunk_size: i64,
+    /// Progress is written at most this often while a run goes on (and always before the
+    /// `pause_at_progress` hook holds a run).
+    pub checkpoint_ms: u64,
     /// How long a claim lasts; a timer renews it every third of this while the run goes on,
     /// so a crashed worker's job is taken over after it.
     pub lease_secs: u64,
@@ -36,6 +39,7 @@ impl Default for WorkerSettings {
         Self {
             workers: 2,
             chunk_size: 10_000,
+            checkpoint_ms: 250,
             lease_secs: 30,
             max_attempts: 3,
             poll_interval_ms: 1_000,
@@ -48,6 +52,11 @@ impl WorkerSettings {
     /// [`Self::lease_secs`] as a duration.
     pub fn lease(&self) -> Duration {
         Duration::from_secs(self.lease_secs)
+    }
+
+    /// [`Self::checkpoint_ms`] as a duration.
+    pub fn checkpoint_interval(&self) -> Duration {
+        Duration::from_millis(self.checkpoint_ms)
     }
 
     /// [`Self::poll_interval_ms`] as a duration.

@@ -2,6 +2,7 @@
 //! results are stored in. No I/O.
 
 pub mod results;
+pub mod series;
 
 use engine::{BotSettings, MarketSpec};
 use rust_decimal::Decimal;
@@ -10,7 +11,7 @@ use serde_json::value::RawValue;
 /// The only exchange with stored history.
 pub const SIM_EXCHANGE: &str = "SIM";
 
-/// The SIM markets (CONTRACTS §2): BTC (2 price, 5 amount decimals) and ETH (2, 4).
+/// The SIM markets: BTC (2 price, 5 amount decimals) and ETH (2, 4).
 pub fn market(symbol: &str) -> Option<MarketSpec> {
     match symbol {
         "SIM_BTC_USDT_" => Some(MarketSpec::sim_btc_usdt()),

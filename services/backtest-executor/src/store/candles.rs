@@ -1,106 +1,283 @@
-//! Stored candles: idempotent import and keyset pages in time order.
+//! Stored candles: chunk rows of `candle_chunks` (one per market, timeframe and period, its
+//! columns encoded as [`super::chunk`] describes), read in period order and written whole.
 
-use super::schema::candles;
+use super::chunk::{self, CodecError, Header};
+use super::schema::candle_chunks;
+use crate::domain::series::Series;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use rust_decimal::Decimal;
 
-/// A candle to store.
-#[derive(Clone, Debug, PartialEq, Insertable)]
-#[diesel(table_name = candles)]
-pub struct NewCandle {
+/// A stored chunk.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = candle_chunks)]
+pub struct ChunkRow {
+    /// The period's first slot.
+    pub period_start: i64,
+    /// The first candle's open time.
+    pub first_open: i64,
+    /// The last candle's open time.
+    pub last_open: i64,
+    /// How many candles the body holds.
+    pub candles: i32,
+    /// How the body is encoded.
+    pub format: i16,
+    /// Scale of the price columns.
+    pub price_scale: i16,
+    /// Scale of the volume column.
+    pub volume_scale: i16,
+    /// The encoded columns.
+    pub body: Vec<u8>,
+}
+
+impl ChunkRow {
+    fn header(&self) -> Header {
+        Header {
+            period_start: self.period_start,
+            candles: self.candles,
+            format: self.format,
+            price_scale: self.price_scale,
+            volume_scale: self.volume_scale,
+        }
+    }
+
+    /// The chunk's candles.
+    pub fn decode(&self) -> Result<Series, CodecError> {
+        chunk::decode(&self.header(), &self.body)
+    }
+
+    /// The chunk's open times only.
+    pub fn open_times(&self) -> Result<Vec<i64>, CodecError> {
+        chunk::decode_times(&self.header(), &self.body)
+    }
+}
+
+/// A chunk to write (insert, or replace the stored one of its period).
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, AsChangeset)]
+#[diesel(table_name = candle_chunks)]
+pub struct NewChunk {
     /// Market symbol.
     pub market: String,
     /// Candle length in seconds.
     pub timeframe_secs: i32,
-    /// Open time, unix seconds.
-    pub open_time: i64,
-    /// Open.
-    pub open: Decimal,
-    /// High.
-    pub high: Decimal,
-    /// Low.
-    pub low: Decimal,
-    /// Close.
-    pub close: Decimal,
-    /// Volume (base).
-    pub volume: Decimal,
+    /// The period's first slot.
+    pub period_start: i64,
+    /// The first candle's open time.
+    pub first_open: i64,
+    /// The last candle's open time.
+    pub last_open: i64,
+    /// How many candles.
+    pub candles: i32,
+    /// How the body is encoded.
+    pub format: i16,
+    /// Scale of the price columns.
+    pub price_scale: i16,
+    /// Scale of the volume column.
+    pub volume_scale: i16,
+    /// The encoded columns.
+    pub body: Vec<u8>,
 }
 
-/// A stored candle as the worker reads it: prices already in ticks of the market's price
-/// decimals (rounded half away from zero in SQL, as the engine rounds), so no row decodes
-/// four `numeric`s.
-#[derive(Clone, Debug, PartialEq, QueryableByName)]
-pub struct CandleRow {
-    /// Open time, unix seconds.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub open_time: i64,
-    /// Open, high, low and close in ticks.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub open: i64,
-    /// High.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub high: i64,
-    /// Low.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub low: i64,
-    /// Close.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub close: i64,
-    /// Volume.
-    #[diesel(sql_type = diesel::sql_types::Numeric)]
-    pub volume: Decimal,
+impl NewChunk {
+    /// `series` (one period's candles, at least one, scales canonical) in [`chunk::FORMAT_DELTA`].
+    pub fn encode(market: &str, timeframe_secs: i32, period_start: i64, series: &Series) -> Self {
+        let narrow = |scale: u32| i16::try_from(scale).unwrap_or(i16::MAX);
+        Self {
+            market: market.to_string(),
+            timeframe_secs,
+            period_start,
+            first_open: <[i64]>::first(&series.open_time).copied().unwrap_or(period_start),
+            last_open: <[i64]>::last(&series.open_time).copied().unwrap_or(period_start),
+            candles: i32::try_from(series.len()).unwrap_or(i32::MAX),
+            format: chunk::FORMAT_DELTA,
+            price_scale: narrow(series.price_scale),
+            volume_scale: narrow(series.volume_scale),
+            body: chunk::encode(series, period_start),
+        }
+    }
+
+    /// Whether `stored` is this very chunk, byte for byte (so writing it would change nothing).
+    pub fn same_as(&self, stored: &ChunkRow) -> bool {
+        (self.first_open, self.last_open, self.candles, self.format, self.price_scale, self.volume_scale)
+            == (
+                stored.first_open,
+                stored.last_open,
+                stored.candles,
+                stored.format,
+                stored.price_scale,
+                stored.volume_scale,
+            )
+            && self.body == stored.body
+    }
 }
 
-/// Inserts candles, skipping those already stored. Returns how many were new.
-pub async fn insert(connection: &mut AsyncPgConnection, rows: &[NewCandle]) -> QueryResult<usize> {
-    if rows.is_empty() {
+/// Holds, until the transaction ends, the right to rewrite one market's timeframe: two imports
+/// of overlapping files then apply one after the other instead of losing one's candles.
+pub async fn lock_series(connection: &mut AsyncPgConnection, market: &str, timeframe_secs: i32) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('candle_chunks'), hashtext($1 || '/' || $2::text))")
+        .bind::<Text, _>(market)
+        .bind::<Integer, _>(timeframe_secs)
+        .execute(connection)
+        .await
+        .map(|_| ())
+}
+
+/// The chunks of periods `first..=last` (period starts), in period order.
+pub async fn periods(
+    connection: &mut AsyncPgConnection,
+    market: &str,
+    timeframe_secs: i32,
+    (first, last): (i64, i64),
+) -> QueryResult<Vec<ChunkRow>> {
+    candle_chunks::table
+        .filter(candle_chunks::market.eq(market))
+        .filter(candle_chunks::timeframe_secs.eq(timeframe_secs))
+        .filter(candle_chunks::period_start.between(first, last))
+        .order_by(candle_chunks::period_start)
+        .select(ChunkRow::as_select())
+        .load(connection)
+        .await
+}
+
+/// The next chunks that may hold candles opening before `end`: periods after `after`
+/// (exclusive), at most `limit`, in period order.
+pub async fn next_chunks(
+    connection: &mut AsyncPgConnection,
+    market: &str,
+    timeframe_secs: i32,
+    (after, end): (i64, i64),
+    limit: i64,
+) -> QueryResult<Vec<ChunkRow>> {
+    candle_chunks::table
+        .filter(candle_chunks::market.eq(market))
+        .filter(candle_chunks::timeframe_secs.eq(timeframe_secs))
+        .filter(candle_chunks::period_start.gt(after))
+        .filter(candle_chunks::period_start.lt(end))
+        .order_by(candle_chunks::period_start)
+        .limit(limit)
+        .select(ChunkRow::as_select())
+        .load(connection)
+        .await
+}
+
+/// Writes chunks, each replacing the stored chunk of its period.
+pub async fn upsert(connection: &mut AsyncPgConnection, chunks: &[NewChunk]) -> QueryResult<()> {
+    for chunk in chunks {
+        diesel::insert_into(candle_chunks::table)
+            .values(chunk)
+            .on_conflict((candle_chunks::market, candle_chunks::timeframe_secs, candle_chunks::period_start))
+            .do_update()
+            .set(chunk)
+            .execute(connection)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the chunks of these periods.
+pub async fn delete(
+    connection: &mut AsyncPgConnection,
+    market: &str,
+    timeframe_secs: i32,
+    period_starts: &[i64],
+) -> QueryResult<usize> {
+    if period_starts.is_empty() {
         return Ok(0);
     }
-    diesel::insert_into(candles::table).values(rows).on_conflict_do_nothing().execute(connection).await
+    diesel::delete(
+        candle_chunks::table
+            .filter(candle_chunks::market.eq(market))
+            .filter(candle_chunks::timeframe_secs.eq(timeframe_secs))
+            .filter(candle_chunks::period_start.eq_any(period_starts)),
+    )
+    .execute(connection)
+    .await
 }
 
+/// The first chunks of a timeframe that meet a range.
 #[derive(QueryableByName)]
-struct Timeframe {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
+struct Edge {
+    #[diesel(sql_type = Integer)]
     timeframe_secs: i32,
+    #[diesel(sql_type = BigInt)]
+    period_start: i64,
+    #[diesel(sql_type = Integer)]
+    candles: i32,
+    #[diesel(sql_type = diesel::sql_types::SmallInt)]
+    format: i16,
+    /// Only for a chunk whose first candle is before the range: its candles may all lie
+    /// outside it.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bytea>)]
+    body: Option<Vec<u8>>,
 }
 
 /// The timeframes of `market` with at least one candle opening in `[start, end)`, finest
-/// first. A loose index scan (one index probe per stored timeframe) rather than a count, so
-/// it costs the same for a million candles as for ten. The `LATERAL ... ORDER BY open_time
-/// LIMIT 1` keeps the range check one primary-key probe per timeframe: an `EXISTS` was
-/// planned as a semi-join reading every candle of the range, a plain `LIMIT 1` as a seq scan.
+/// first. Per stored timeframe, the first two chunks whose span meets the range (index
+/// probes): the first holds a candle in the range when its first candle is inside it; when
+/// that candle is earlier, a second chunk (which starts after the first's last candle and
+/// before `end`) holds one, and otherwise the first chunk's open times say (a short range can
+/// fall in a gap inside one chunk).
 pub async fn timeframes(
     connection: &mut AsyncPgConnection,
     market: &str,
     start: i64,
     end: i64,
 ) -> QueryResult<Vec<i32>> {
-    use diesel::sql_types::{BigInt, Text};
-    let rows: Vec<Timeframe> = diesel::sql_query(
-        "WITH RECURSIVE stored(timeframe_secs) AS ( \
-             SELECT min(timeframe_secs) FROM candles WHERE market = $1 \
-             UNION ALL \
-             SELECT (SELECT min(c.timeframe_secs) FROM candles c \
-                     WHERE c.market = $1 AND c.timeframe_secs > stored.timeframe_secs) \
-             FROM stored WHERE stored.timeframe_secs IS NOT NULL) \
-         SELECT stored.timeframe_secs FROM stored CROSS JOIN LATERAL ( \
-             SELECT 1 FROM candles c WHERE c.market = $1 AND c.timeframe_secs = stored.timeframe_secs \
-             AND c.open_time >= $2 AND c.open_time < $3 ORDER BY c.open_time LIMIT 1) AS hit \
-         WHERE stored.timeframe_secs IS NOT NULL \
-         ORDER BY stored.timeframe_secs",
+    let edges: Vec<Edge> = diesel::sql_query(
+        "SELECT c.timeframe_secs, c.period_start, c.candles, c.format, \
+                CASE WHEN c.first_open < $2 THEN c.body END AS body \
+         FROM (SELECT DISTINCT timeframe_secs FROM candle_chunks WHERE market = $1) AS stored \
+         CROSS JOIN LATERAL ( \
+             SELECT * FROM candle_chunks c \
+             WHERE c.market = $1 AND c.timeframe_secs = stored.timeframe_secs \
+               AND c.period_start > $2 - stored.timeframe_secs::bigint * $4 AND c.period_start < $3 \
+               AND c.last_open >= $2 AND c.first_open < $3 \
+             ORDER BY c.period_start LIMIT 2) AS c \
+         ORDER BY c.timeframe_secs, c.period_start",
     )
     .bind::<Text, _>(market)
     .bind::<BigInt, _>(start)
     .bind::<BigInt, _>(end)
+    .bind::<BigInt, _>(chunk::SLOTS)
     .load(connection)
     .await?;
-    Ok(rows.into_iter().map(|row| row.timeframe_secs).collect())
+    let mut found = Vec::new();
+    for group in edges.chunk_by(|a, b| a.timeframe_secs == b.timeframe_secs) {
+        let first = &group[0];
+        let holds = match &first.body {
+            None => true,
+            Some(_) if group.len() > 1 => true,
+            Some(body) => {
+                let header = Header {
+                    period_start: first.period_start,
+                    candles: first.candles,
+                    format: first.format,
+                    price_scale: 0,
+                    volume_scale: 0,
+                };
+                let times = chunk::decode_times(&header, body)
+                    .map_err(|error| diesel::result::Error::DeserializationError(Box::new(error)))?;
+                times.iter().any(|time| (start..end).contains(time))
+            }
+        };
+        if holds {
+            found.push(first.timeframe_secs);
+        }
+    }
+    Ok(found)
 }
 
-/// The first and last open time of one timeframe's candles in `[start, end)` (two index
-/// probes), or `None` when there are none.
+#[derive(QueryableByName)]
+struct Bounds {
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    first: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    last: Option<i64>,
+}
+
+/// Where one timeframe's candles meet `[start, end)`: the first and last open time of the
+/// chunks that overlap it, clipped to the range (so a gap at either end counts as candles).
+/// `None` when no chunk overlaps. Progress only: two index probes, no body read.
 pub async fn span(
     connection: &mut AsyncPgConnection,
     market: &str,
@@ -108,65 +285,17 @@ pub async fn span(
     start: i64,
     end: i64,
 ) -> QueryResult<Option<(i64, i64)>> {
-    use diesel::dsl::{max, min};
-    let (first, last): (Option<i64>, Option<i64>) = candles::table
-        .filter(candles::market.eq(market))
-        .filter(candles::timeframe_secs.eq(timeframe_secs))
-        .filter(candles::open_time.ge(start))
-        .filter(candles::open_time.lt(end))
-        .select((min(candles::open_time), max(candles::open_time)))
-        .get_result(connection)
-        .await?;
-    Ok(first.zip(last))
-}
-
-/// How many candles of one timeframe open in `[start, end)`.
-pub async fn count(
-    connection: &mut AsyncPgConnection,
-    market: &str,
-    timeframe_secs: i32,
-    start: i64,
-    end: i64,
-) -> QueryResult<i64> {
-    candles::table
-        .filter(candles::market.eq(market))
-        .filter(candles::timeframe_secs.eq(timeframe_secs))
-        .filter(candles::open_time.ge(start))
-        .filter(candles::open_time.lt(end))
-        .count()
-        .get_result(connection)
-        .await
-}
-
-/// The next page: candles opening after `after` (exclusive) and before `end`, in time order,
-/// prices in ticks of `price_decimals`.
-pub async fn page(
-    connection: &mut AsyncPgConnection,
-    market: &str,
-    timeframe_secs: i32,
-    range: (i64, i64),
-    limit: i64,
-    price_decimals: u32,
-) -> QueryResult<Vec<CandleRow>> {
-    use diesel::sql_types::{BigInt, Integer, Text};
-    let (after, end) = range;
-    diesel::sql_query(
-        "SELECT open_time, \
-             (round(open, $6) * 10::numeric ^ $6)::int8 AS open, \
-             (round(high, $6) * 10::numeric ^ $6)::int8 AS high, \
-             (round(low, $6) * 10::numeric ^ $6)::int8 AS low, \
-             (round(close, $6) * 10::numeric ^ $6)::int8 AS close, \
-             volume \
-         FROM candles \
-         WHERE market = $1 AND timeframe_secs = $2 AND open_time > $3 AND open_time < $4 \
-         ORDER BY open_time LIMIT $5",
+    let bounds: Bounds = diesel::sql_query(
+        "SELECT min(first_open) AS first, max(last_open) AS last FROM candle_chunks \
+         WHERE market = $1 AND timeframe_secs = $2 AND period_start > $3 - $5 AND period_start < $4 \
+           AND last_open >= $3 AND first_open < $4",
     )
     .bind::<Text, _>(market)
     .bind::<Integer, _>(timeframe_secs)
-    .bind::<BigInt, _>(after)
+    .bind::<BigInt, _>(start)
     .bind::<BigInt, _>(end)
-    .bind::<BigInt, _>(limit)
-    .bind::<Integer, _>(i32::try_from(price_decimals).unwrap_or(i32::MAX))
-    .load(connection)
-    .await
+    .bind::<BigInt, _>(chunk::period_secs(timeframe_secs))
+    .get_result(connection)
+    .await?;
+    Ok(bounds.first.zip(bounds.last).map(|(first, last)| (first.max(start), last.min(end.saturating_sub(1)))))
 }

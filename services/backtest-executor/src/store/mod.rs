@@ -2,6 +2,7 @@
 
 pub mod backtests;
 pub mod candles;
+pub mod chunk;
 pub mod runs;
 /// As `just schema backtest-executor` (diesel print-schema) writes it; never edited otherwise.
 #[allow(missing_docs)]

@@ -47,15 +47,17 @@ diesel::table! {
 }
 
 diesel::table! {
-    candles (market, timeframe_secs, open_time) {
+    candle_chunks (market, timeframe_secs, period_start) {
         market -> Text,
         timeframe_secs -> Int4,
-        open_time -> Int8,
-        open -> Numeric,
-        high -> Numeric,
-        low -> Numeric,
-        close -> Numeric,
-        volume -> Numeric,
+        period_start -> Int8,
+        first_open -> Int8,
+        last_open -> Int8,
+        candles -> Int4,
+        format -> Int2,
+        price_scale -> Int2,
+        volume_scale -> Int2,
+        body -> Bytea,
     }
 }
 
@@ -71,13 +73,10 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(backtest_logs -> backtests (backtest_id));
-diesel::joinable!(backtest_positions -> backtests (backtest_id));
-
 diesel::allow_tables_to_appear_in_same_query!(
     backtest_logs,
     backtest_positions,
     backtests,
-    candles,
+    candle_chunks,
     idempotency_records,
 );

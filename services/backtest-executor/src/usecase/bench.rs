@@ -1,95 +1,146 @@
-//! `backtest-executor run-backtest`: the benchmark hook. Stores a backtest exactly as the
-//! `start backtest` request does (row + outbox event), then runs worker rounds in this
-//! process until that backtest has finished, and reports the wall-clock time of each phase
-//! and the process's peak resident memory.
+//! `backtest-executor run-backtest`: the benchmark hook. Stores backtests exactly as the
+//! `start backtest` request does (row + outbox event), then runs worker tasks in this process
+//! until every one has finished, and reports the wall-clock time of each phase and the
+//! process's peak resident memory.
 
 use crate::settings::ExecutorSettings;
 use crate::store::backtests;
-use crate::usecase::worker::{Outcome, Workers};
+use crate::usecase::worker::{Outcome, Timings, Workers};
 use anyhow::{Context, bail};
 use bus::messages::backtest::{StartBacktest, StartBacktestReply};
 use bus::messages::idempotency::{Command, Replayable};
 use domain::PartnerId;
 use serde_json::{json, value::RawValue};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// Runs one backtest end to end against the configured database; returns the JSON report.
-pub async fn run(
-    settings: &ExecutorSettings,
-    script_type: &str,
-    bot: &str,
-    start: i64,
-    end: i64,
-) -> anyhow::Result<serde_json::Value> {
+/// What to run: `count` copies of one backtest, on `workers` worker tasks of this process.
+#[derive(Clone, Debug)]
+pub struct BenchPlan {
+    /// Script type, e.g. `spot_grid`.
+    pub script_type: String,
+    /// The bot settings as JSON.
+    pub settings: String,
+    /// Range start, unix seconds.
+    pub start: i64,
+    /// Range end (exclusive).
+    pub end: i64,
+    /// Backtests stored at once.
+    pub count: usize,
+    /// Worker tasks running them.
+    pub workers: usize,
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Runs the plan's backtests end to end against the configured database; returns the JSON
+/// report: the phases of one backtest, or with several, the wall time of all and each one's
+/// phases.
+pub async fn run(settings: &ExecutorSettings, plan: &BenchPlan) -> anyhow::Result<serde_json::Value> {
     let pool = platform::db::pool(&settings.database).context("building the database pool")?;
     let subjects = settings.nats.subjects()?;
     let instance = platform::backend::instance_name("backtest-executor-bench");
-    let request = StartBacktest {
-        partner_id: PartnerId::new(),
-        user_id: None,
-        script_type: script_type.to_string(),
-        exchange_id: None,
-        settings: RawValue::from_string(bot.to_string()).context("--settings is not JSON")?,
-        start_unix: start,
-        end_unix: end,
-    };
-    let partner = request.partner_id;
+    let partner = PartnerId::new();
     let began = Instant::now();
-    let reply = match super::start::start(&pool, &subjects, &instance, Command::new(request)).await? {
-        Replayable::Fresh(reply) => reply,
-        Replayable::Replayed(raw) => serde_json::from_str(raw.get())?,
-    };
-    let id = match reply {
-        StartBacktestReply::Started(started) => started.backtest_id,
-        StartBacktestReply::NoPriceHistory { message } => bail!(message),
-    };
-    let stored_ms = began.elapsed().as_secs_f64() * 1000.0;
-    let workers = Workers {
+    let mut ids = Vec::with_capacity(plan.count);
+    for _ in 0..plan.count.max(1) {
+        let request = StartBacktest {
+            partner_id: partner,
+            user_id: None,
+            script_type: plan.script_type.clone(),
+            exchange_id: None,
+            settings: RawValue::from_string(plan.settings.clone()).context("--settings is not JSON")?,
+            start_unix: plan.start,
+            end_unix: plan.end,
+        };
+        let reply = match super::start::start(&pool, &subjects, &instance, Command::new(request)).await? {
+            Replayable::Fresh(reply) => reply,
+            Replayable::Replayed(raw) => serde_json::from_str(raw.get())?,
+        };
+        match reply {
+            StartBacktestReply::Started(started) => ids.push(started.backtest_id),
+            StartBacktestReply::NoPriceHistory { message } => bail!(message),
+        }
+    }
+    let stored_ms = ms(began.elapsed());
+    let workers = Arc::new(Workers {
         pool: pool.clone(),
         settings: settings.worker.clone(),
         instance: instance.clone(),
         wake: Arc::new(Notify::new()),
         release: Arc::new(Notify::new()),
-    };
-    let shutdown = CancellationToken::new();
-    let service_id = format!("{instance}/w0");
+    });
     let run_began = Instant::now();
-    let mut timings = None;
-    let state = loop {
-        let status = {
-            let mut connection = pool.get().await?;
-            backtests::status(&mut connection, id, *partner.as_uuid()).await?.context("the backtest vanished")?
-        };
-        if !crate::domain::State::UNFINISHED.contains(&status.state.as_str()) {
-            break status.state;
-        }
-        match workers.run_once(&service_id, &shutdown).await? {
-            None => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-            Some(Outcome::Completed(done)) => timings = Some(done),
-            Some(_) => {}
-        }
-    };
+    // Each worker task claims backtests until none is left unclaimed.
+    let tasks: Vec<_> = (0..plan.workers.max(1))
+        .map(|index| {
+            let (workers, service_id) = (workers.clone(), format!("{instance}/w{index}"));
+            tokio::spawn(async move {
+                let shutdown = CancellationToken::new();
+                let mut completed = Vec::new();
+                while let Some(outcome) = workers.run_once(&service_id, &shutdown).await? {
+                    if let Outcome::Completed(timings) = outcome {
+                        completed.push(timings);
+                    }
+                }
+                anyhow::Ok(completed)
+            })
+        })
+        .collect();
+    let mut runs = Vec::new();
+    for task in tasks {
+        runs.extend(task.await??);
+    }
     let run_s = run_began.elapsed().as_secs_f64();
     let total_s = began.elapsed().as_secs_f64();
-    let timings = timings.unwrap_or_default();
-    let ms = |duration: std::time::Duration| duration.as_secs_f64() * 1000.0;
-    let candles = timings.candles as f64;
+    let mut states = Vec::new();
+    for id in &ids {
+        let mut connection = pool.get().await?;
+        let status =
+            backtests::status(&mut connection, *id, *partner.as_uuid()).await?.context("a backtest vanished")?;
+        states.push(status.state);
+    }
+    let candles: u64 = runs.iter().map(|timings| timings.candles).sum();
+    let phases = |timings: &Timings| {
+        json!({
+            "candles": timings.candles,
+            "loadMs": ms(timings.load),
+            "readMs": ms(timings.read),
+            "engineMs": ms(timings.run),
+            "checkpointMs": ms(timings.checkpoints),
+            "storeMs": ms(timings.store),
+        })
+    };
+    let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
+    if let ([id], [state], [timings]) = (ids.as_slice(), states.as_slice(), runs.as_slice()) {
+        let mut report = json!({
+            "backtestId": id,
+            "state": state,
+            "startMs": stored_ms,
+            "runSeconds": run_s,
+            "totalSeconds": total_s,
+            "candlesPerSecond": if total_s > 0.0 { candles as f64 / total_s } else { 0.0 },
+            "peakRssMb": peak_rss_mb,
+        });
+        if let (Some(report), serde_json::Value::Object(phases)) = (report.as_object_mut(), phases(timings)) {
+            report.extend(phases);
+        }
+        return Ok(report);
+    }
     Ok(json!({
-        "backtestId": id,
-        "state": state,
-        "candles": timings.candles,
+        "count": ids.len(),
+        "workers": plan.workers.max(1),
+        "completed": states.iter().filter(|state| *state == "completed").count(),
+        "candles": candles,
         "startMs": stored_ms,
-        "loadMs": ms(timings.load),
-        "engineMs": ms(timings.run),
-        "checkpointMs": ms(timings.checkpoints),
-        "storeMs": ms(timings.store),
         "runSeconds": run_s,
-        "totalSeconds": total_s,
-        "candlesPerSecond": if total_s > 0.0 { candles / total_s } else { 0.0 },
-        "peakRssMb": peak_rss_kb().map(|kb| kb as f64 / 1024.0),
+        "candlesPerSecond": if run_s > 0.0 { candles as f64 / run_s } else { 0.0 },
+        "peakRssMb": peak_rss_mb,
+        "runs": runs.iter().map(phases).collect::<Vec<_>>(),
     }))
 }
 

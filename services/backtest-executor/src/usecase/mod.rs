@@ -5,6 +5,7 @@ pub mod bench;
 pub mod import;
 pub mod lease;
 pub mod queries;
+pub mod reader;
 pub mod start;
 pub mod worker;
 

@@ -7,8 +7,9 @@
 //!                                          ├─► claim (SKIP LOCKED, lease token) ─► run:
 //!                                          │     lease timer: renew every lease/3 (lost → stop)
 //!                                          │     loading_script → loading_data → executing
-//!                                          │     every chunk: feed the engine on a blocking
-//!                                          │     thread, fenced checkpoint (progress)
+//!                                          │     every chunk (from the read-ahead reader):
+//!                                          │     feed the engine on a blocking thread;
+//!                                          │     fenced checkpoint (progress) every 250 ms
 //!                                          └──── completed: results, logs, positions in one tx
 //! ```
 //!
@@ -26,10 +27,11 @@ use crate::store::backtests::{self, NewLogLine, NewPosition};
 use crate::store::candles;
 use crate::store::runs::{self, ClaimedJob, Release};
 use crate::usecase::lease::LeaseTimer;
+use crate::usecase::reader::{ReadError, ReadPlan, Reader};
 use anyhow::Context;
 use bus::messages::backtest::EquitySample;
 use diesel_async::AsyncConnection;
-use engine::{BotSettings, Candle, Engine, RunConfig};
+use engine::{BotSettings, Engine, RunConfig};
 use platform::db::{JsonText, PgPool};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,8 +75,10 @@ pub enum Outcome {
 pub struct Timings {
     /// Candles fed to the engine.
     pub candles: u64,
-    /// Counting and reading the candles from Postgres, and converting them for the engine.
+    /// Waiting for candles: the range's bounds, then each batch the reader had not ready yet.
     pub load: Duration,
+    /// The reader's own time fetching and decoding candles, mostly while the engine ran.
+    pub read: Duration,
     /// The engine: `on_candles` and `finish`.
     pub run: Duration,
     /// Progress checkpoints (lease renewals) between chunks.
@@ -92,13 +96,18 @@ impl Workers {
     pub async fn run(self: Arc<Self>, index: usize, shutdown: CancellationToken) -> anyhow::Result<()> {
         let service_id = format!("{}/w{index}", self.instance);
         while !shutdown.is_cancelled() {
+            // Listening before the claim: a wake-up that comes while this round finds nothing
+            // is kept for the wait below instead of being missed until the next poll.
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             match self.run_once(&service_id, &shutdown).await {
                 Ok(Some(_)) => continue,
                 Ok(None) => {}
                 Err(error) => warn!(worker = %service_id, error = format!("{error:#}"), "worker round failed"),
             }
             tokio::select! {
-                () = self.wake.notified() => {}
+                () = woken => {}
                 () = tokio::time::sleep(self.settings.poll_interval()) => {}
                 () = shutdown.cancelled() => {}
             }
@@ -203,8 +212,8 @@ impl Workers {
         let mut timings = Timings::default();
         let loading = Instant::now();
         // Progress counts against the candle grid between the first and the last stored candle
-        // (two index probes; a count would read every row): a gap only makes progress lag,
-        // and it is 100 only once the results are stored.
+        // near the range (chunk bounds, no body read; a count would decode every chunk): a gap
+        // only makes progress lag, and it is 100 only once the results are stored.
         let span = {
             let mut connection = self.pool.get().await?;
             candles::span(&mut connection, &job.market, job.timeframe_secs, job.start_unix, job.end_unix).await?
@@ -216,36 +225,34 @@ impl Workers {
         if !self.checkpoint(job, token, State::Executing, 0, "Processing historical data...").await? {
             return Ok(Outcome::Abandoned);
         }
-        let mut after = job.start_unix - 1;
+        let mut reader = Reader::start(
+            self.pool.clone(),
+            ReadPlan {
+                market: job.market.clone(),
+                timeframe_secs: job.timeframe_secs,
+                start: job.start_unix,
+                end: job.end_unix,
+                price_decimals: market.price_decimals,
+                batch: usize::try_from(self.settings.chunk_size).unwrap_or(usize::MAX).max(1),
+            },
+        );
         let mut done = 0u64;
         let mut paused = false;
+        let mut last_checkpoint = Instant::now();
         loop {
-            let loading = Instant::now();
-            let rows = {
-                let mut connection = self.pool.get().await?;
-                candles::page(
-                    &mut connection,
-                    &job.market,
-                    job.timeframe_secs,
-                    (after, job.end_unix),
-                    self.settings.chunk_size,
-                    market.price_decimals,
-                )
-                .await?
-            };
-            let Some(last) = rows.last() else { break };
-            after = last.open_time;
-            let mut chunk = Vec::with_capacity(rows.len());
-            for row in &rows {
-                match Candle::from_ticks(row.open_time, [row.open, row.high, row.low, row.close], row.volume) {
-                    Ok(candle) => chunk.push(candle),
-                    Err(error) => {
-                        let message = format!("Bad candle at {}: {error}", row.open_time);
-                        return self.fail(job, token, &message).await;
-                    }
+            // Only the wait counts as loading: the reader fetched and decoded this batch while
+            // the engine ran the previous one.
+            let waiting = Instant::now();
+            let next = reader.next().await;
+            timings.load += waiting.elapsed();
+            let chunk = match next {
+                None => break,
+                Some(Ok(chunk)) => chunk,
+                Some(Err(error @ ReadError::BadCandle { .. })) => {
+                    return self.fail(job, token, &error.to_string()).await;
                 }
-            }
-            timings.load += loading.elapsed();
+                Some(Err(error)) => return Err(error.into()),
+            };
             let running = Instant::now();
             let fed = Self::off_runtime(move || {
                 run.on_candles(&chunk);
@@ -263,7 +270,8 @@ impl Workers {
                 return Ok(Outcome::Abandoned);
             }
             let progress = domain::progress(done, total).min(99);
-            if let Some(at) = self.settings.pause_at_progress.filter(|at| !paused && progress >= *at) {
+            let pause = self.settings.pause_at_progress.filter(|at| !paused && progress >= *at);
+            if let Some(at) = pause {
                 paused = true;
                 info!(backtest.id = %job.id, progress, pause_at = at, "test hook: paused");
                 tokio::select! {
@@ -276,15 +284,20 @@ impl Workers {
                 runs::release(&mut connection, job.id, token, Release::Shutdown).await?;
                 return Ok(Outcome::Released);
             }
-            let checkpoint = Instant::now();
-            if !self.checkpoint(job, token, State::Executing, progress, "Processing historical data...").await? {
-                return Ok(Outcome::Abandoned);
-            }
-            timings.checkpoints += checkpoint.elapsed();
-            if rows.len() < usize::try_from(self.settings.chunk_size).unwrap_or(usize::MAX) {
-                break;
+            // Progress is written at most every `worker.checkpoint_ms`: a write per chunk costs
+            // more than the engine's work on it at a million candles. The lease timer renews
+            // the lease meanwhile, and a cancel is seen at the next write, or by the fenced
+            // write of the results, which then changes nothing.
+            if pause.is_some() || last_checkpoint.elapsed() >= self.settings.checkpoint_interval() {
+                let checkpoint = Instant::now();
+                if !self.checkpoint(job, token, State::Executing, progress, "Processing historical data...").await? {
+                    return Ok(Outcome::Abandoned);
+                }
+                timings.checkpoints += checkpoint.elapsed();
+                last_checkpoint = Instant::now();
             }
         }
+        timings.read = reader.busy().await;
         let mut facts = RunFacts {
             backtest_id: job.id,
             start_unix: job.start_unix,

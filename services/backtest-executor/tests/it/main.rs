@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod backtests;
+mod candles;
 mod foundation;
 mod http;
 mod idempotency;
 mod import;
 mod loops;
+mod results;
 mod support;
