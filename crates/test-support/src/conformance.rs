@@ -117,3 +117,28 @@ pub async fn refuses_ping_while_database_unreachable<A, Fut>(
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(15), running).await.expect("graceful shutdown ends").expect("no panic");
 }
+
+/// With the service's own config files (`config_dir`), its streams forget events before its
+/// inbox forgets their ids, so a redelivered event is still recognised; and a retention
+/// shorter than the streams' `max_age` stops start-up naming the key. `limits` reads
+/// `(nats.jetstream.max_age_secs, database.retention.keep_secs)` from the service's settings.
+pub fn streams_forget_events_before_the_inbox_does<S: platform::settings::Settings>(
+    defaults: &S,
+    config_dir: &str,
+    limits: impl Fn(&S) -> (u64, u64),
+) {
+    let sources = |env: &[(&str, &str)]| platform::settings::Sources {
+        config_dir: config_dir.into(),
+        environment: "local".into(),
+        env: env.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect(),
+    };
+    let settings = platform::settings::load(defaults, &sources(&[])).expect("the service's own settings load");
+    let (max_age, keep) = limits(&settings);
+    assert!(max_age < keep, "streams keep events {max_age} s, the inbox their ids only {keep} s");
+    let shorter_retention = [("APP_DATABASE__RETENTION__KEEP_SECS", "86400")];
+    let error = platform::settings::load(defaults, &sources(&shorter_retention)).err().map(|e| e.to_string());
+    assert!(
+        error.as_deref().is_some_and(|error| error.contains("`nats.jetstream.max_age_secs`")),
+        "a retention below the streams' max_age must be refused naming it: {error:?}"
+    );
+}
