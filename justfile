@@ -72,8 +72,9 @@ migrate: build
 test:
     if cargo nextest --version >/dev/null 2>&1; then cargo nextest run --workspace --locked --no-fail-fast; else cargo test --workspace --locked --no-fail-fast; fi
 
-# Check formatting and run clippy with warnings as errors.
+# Check the dependency rule (no service depends on another service, no library crate on a service), formatting, and clippy with warnings as errors.
 lint:
+    python3 deploy/ci/check-dependencies.py
     cargo fmt --all --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -84,6 +85,10 @@ fmt:
 # Regenerate proto/ (NATS subject catalogue and message schemas) from the bus crate.
 proto:
     cargo run --quiet --locked -p bus --bin proto -- proto
+
+# Regenerate each service's copy of the shared migrations (outbox, inbox, idempotency) from crates/outbox/migrations and crates/platform/migrations.
+migrations:
+    cargo run --quiet --locked -p outbox --bin migrations -- .
 
 # Regenerate deploy/nats/permissions.conf (one NATS user per service, permissions from the subject catalogue).
 nats-config:

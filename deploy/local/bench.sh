@@ -21,7 +21,7 @@
 #            checks that both give the same results.
 #   ingest   Bot API ingest (POST state x10, participations, transactions) through the gateway
 #            at 64 concurrent clients, then the same SQL straight on Postgres; prints req/s,
-#            p50/p99 and the gateway/direct ratio against the targets (crates/loadgen/README.md).
+#            p50/p99 and the gateway/direct ratio against the targets (tools/loadgen/README.md).
 #
 # The figures are for release builds: it builds the services and the load generator in
 # release, and makes sure the five services run from target/release (`PROFILE=release just up`),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make PostgreSQL and NATS (with JetStream) available for local runs and tests, at the
-# defaults of ARCHITECTURE.md: postgres://tb:tb@127.0.0.1:5432/<db>, nats://127.0.0.1:4222.
+# defaults of docs/architecture.md#defaults: postgres://tb:tb@127.0.0.1:5432/<db>, nats://127.0.0.1:4222.
 #
 #   1. Reuse:   a Postgres / a JetStream-enabled NATS already answering on the port is used as
 #               it is; nothing is started. A NATS *without* JetStream is an error (exit 4).

@@ -1,48 +1,35 @@
 //! The registry of every subject on the bus, and its rendering into `proto/`.
 //!
 //! [`catalogue`] lists each subject with its message, reply, producer, consumers and stream by
-//! calling the same [`Subjects`] builders the services call, so the documentation cannot name
-//! a subject the code does not use. [`render`] turns it into the files of `proto/`:
-//! `README.md` (the human-readable table), `catalogue.json`, and `schemas/<Type>.json`, the
-//! JSON Schema of each message body as it travels (events inside their envelope, replies
-//! inside `{"ok"} | {"error"}`, quotes as they are).
+//! calling the same [`Subjects`] builders the services call, and each durable consumer from
+//! its one definition in [`crate::consumers`], so the documentation cannot name a subject or a
+//! consumer the code does not use. [`render`] turns it into the files of `proto/`:
+//! `README.md` (the human-readable tables), `catalogue.json`, `consumers.json`, and
+//! `schemas/<Type>.json`, the JSON Schema of each message body as it travels (events inside
+//! their envelope, replies inside `{"ok"} | {"error"}`, quotes as they are).
 
+use crate::consumers;
 use crate::envelope::Event;
 use crate::error::Reply;
 use crate::permissions::MARKET_FEED_USER;
-use crate::subjects::{Endpoint, Kind, MarketData, Subjects, Topic};
+use crate::subjects::{self, Endpoint, EventName, Kind, MarketData, Subjects, Topic};
 use domain::ServiceName;
 use schemars::JsonSchema;
-use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// One subject of the catalogue.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SubjectEntry {
-    /// The subject with the prefix written as `{prefix}`.
-    pub subject: String,
-    /// `cmd`, `qry`, `evt` or `md`.
-    pub kind: &'static str,
-    /// The schema file of the message body.
-    pub message: String,
-    /// The schema file of the reply body (request/reply subjects only).
-    pub reply: Option<String>,
-    /// Who publishes (events) or sends (requests).
-    pub producer: String,
-    /// Who consumes (events) or answers (requests).
-    pub consumers: Vec<String>,
-    /// The JetStream stream holding the subject (events only).
-    pub stream: Option<String>,
-    /// What the subject is for.
-    pub description: &'static str,
-}
+mod entries;
+mod render;
 
-/// The registry: every subject and the schema of every body.
+pub use entries::{ConsumerEntry, SubjectEntry};
+pub use render::render;
+
+/// The registry: every subject, every durable consumer and the schema of every body.
 #[derive(Debug, Default)]
 pub struct Catalogue {
     /// Subjects, in declaration order.
     pub subjects: Vec<SubjectEntry>,
+    /// Durable JetStream consumers, as [`consumers::ALL`] lists them.
+    pub consumers: Vec<ConsumerEntry>,
     /// Schema name → JSON Schema of the body.
     pub schemas: BTreeMap<String, serde_json::Value>,
 }
@@ -76,22 +63,25 @@ impl Catalogue {
         });
     }
 
+    /// An event subject; its consumers are the services whose durable consumers read it.
     fn topic<T: JsonSchema>(
         &mut self,
         subjects: &Subjects,
         topic: &Topic<T>,
-        consumers: &[ServiceName],
+        event: EventName,
         name: &str,
         description: &'static str,
     ) {
         let message = self.schema::<Event<T>>(name);
+        let mut readers: Vec<ServiceName> = consumers::reading(event).map(|def| def.consumer).collect();
+        readers.dedup();
         self.subjects.push(SubjectEntry {
             subject: topic.subject().to_string(),
             kind: Kind::Event.token(),
             message,
             reply: None,
             producer: topic.producer().to_string(),
-            consumers: consumers.iter().map(ToString::to_string).collect(),
+            consumers: readers.iter().map(ToString::to_string).collect(),
             stream: Some(subjects.stream_name(topic.producer())),
             description,
         });
@@ -233,28 +223,28 @@ pub fn catalogue() -> Catalogue {
     catalogue.topic(
         &subjects,
         &subjects.participation_created(),
-        &[ServiceName::OutboxBrokerFetcher],
+        subjects::PARTICIPATION_CREATED,
         "ParticipationCreated",
         "A participation was recorded; fetch its broker order.",
     );
     catalogue.topic(
         &subjects,
         &subjects.order_fetched(),
-        &[ServiceName::TradeLedger],
+        subjects::ORDER_FETCHED,
         "OrderFetched",
         "A participation's parent and child orders were fetched from the broker.",
     );
     catalogue.topic(
         &subjects,
         &subjects.order_fetch_failed(),
-        &[ServiceName::TradeLedger],
+        subjects::ORDER_FETCH_FAILED,
         "OrderFetchFailed",
         "A participation's fetch was parked as a dead letter (one of six fixed codes; the detail stays in the fetcher).",
     );
     catalogue.topic(
         &subjects,
         &subjects.backtest_queued(),
-        &[ServiceName::BacktestExecutor],
+        subjects::BACKTEST_QUEUED,
         "BacktestQueued",
         "A backtest waits for a worker (a wake-up: the job lives in Postgres).",
     );
@@ -314,50 +304,10 @@ pub fn catalogue() -> Catalogue {
         "QuoteMsg",
         "One market's quote: plain JSON on core NATS, no envelope, no stream (a missed quote is replaced by the next).",
     );
+    catalogue.consumers = consumers::ALL.iter().map(|def| ConsumerEntry::of(&subjects, def)).collect();
     catalogue.schema::<crate::BusError>("BusError");
     catalogue.schema::<crate::messages::idempotency::IdempotencyKey>("IdempotencyKey");
     catalogue
-}
-
-/// The files of `proto/`, path relative to `proto/` → content.
-pub fn render(catalogue: &Catalogue) -> Result<BTreeMap<String, String>, serde_json::Error> {
-    let mut files = BTreeMap::new();
-    for (name, schema) in &catalogue.schemas {
-        files.insert(format!("schemas/{name}.json"), serde_json::to_string_pretty(schema)? + "\n");
-    }
-    files.insert("catalogue.json".to_string(), serde_json::to_string_pretty(&catalogue.subjects)? + "\n");
-    files.insert("README.md".to_string(), readme(catalogue));
-    Ok(files)
-}
-
-fn readme(catalogue: &Catalogue) -> String {
-    let mut out = String::from(
-        "# NATS subject catalogue\n\n\
-         Generated by `just proto` from `crates/bus/src/catalogue.rs`; do not edit by hand (a test\n\
-         fails when these files differ from what the code generates).\n\n\
-         Subjects are `<prefix>.<kind>.<context>.<name>.v<N>`; `{prefix}` is `tb` by default\n\
-         (`APP_NATS__PREFIX`). Request bodies are the message's JSON; replies are\n\
-         `{\"ok\": <reply>}` or `{\"error\": BusError}`; events are the `Event` envelope\n\
-         `{id, type, occurredAt, data}` with `Nats-Msg-Id` set to the event id. Market data\n\
-         (`md`) is plain JSON on core NATS, one subject per `{symbol}` (a single token).\n\n\
-         | subject | kind | message | reply | producer | consumers | stream | purpose |\n\
-         |---|---|---|---|---|---|---|---|\n",
-    );
-    for entry in &catalogue.subjects {
-        let link = |path: &str| format!("[{}]({path})", path.trim_start_matches("schemas/").trim_end_matches(".json"));
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
-            entry.subject,
-            entry.kind,
-            link(&entry.message),
-            entry.reply.as_deref().map(link).unwrap_or_else(|| "—".into()),
-            entry.producer,
-            entry.consumers.join(", "),
-            entry.stream.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "—".into()),
-            entry.description,
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -373,6 +323,19 @@ mod tests {
                 assert!(catalogue.schemas.contains_key(name), "{path}");
             }
         }
+    }
+
+    #[test]
+    fn events_list_the_services_whose_durable_consumers_read_them() {
+        let catalogue = catalogue();
+        let consumers_of = |subject: &str| {
+            let entry = catalogue.subjects.iter().find(|entry| entry.subject == subject).unwrap();
+            entry.consumers.clone()
+        };
+        assert_eq!(consumers_of("{prefix}.evt.fetcher.order_fetch_failed.v1"), ["trade-ledger"]);
+        assert_eq!(consumers_of("{prefix}.evt.ledger.participation_created.v1"), ["outbox-broker-fetcher"]);
+        let durables: Vec<_> = catalogue.consumers.iter().map(|entry| entry.durable).collect();
+        assert_eq!(durables, consumers::ALL.map(|def| def.durable));
     }
 
     #[test]

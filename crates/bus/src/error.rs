@@ -26,7 +26,7 @@ pub enum BusError {
         /// What conflicts, fit to show to the client.
         message: String,
     },
-    /// An `Idempotency-Key` was used before with a different request (CONTRACTS §0: 422).
+    /// An `Idempotency-Key` was used before with a different request (docs/api/common.md#idempotency: 422).
     #[error("idempotency key reused: {message}")]
     IdempotencyKeyReused {
         /// What happened, fit to show to the client.

@@ -13,6 +13,7 @@
 
 pub mod drift;
 
+use crate::consumers;
 use crate::subjects::Subjects;
 use async_nats::jetstream::{self, consumer, stream};
 use domain::ServiceName;
@@ -83,7 +84,7 @@ impl StreamSpec {
     }
 }
 
-/// A durable pull consumer to create.
+/// A durable pull consumer to create: a [`crate::consumers::ConsumerDef`] under one prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumerSpec {
     /// The stream it reads.
@@ -92,9 +93,7 @@ pub struct ConsumerSpec {
     pub durable: String,
     /// The one subject it receives (2.9 has no plural filter).
     pub filter_subject: String,
-    /// Deliveries before the server gives up on a message (each failed one is redelivered
-    /// after a second). Postgres stays the record: what the server drops is published again
-    /// by the producer's recovery (the ledger's fetch sweep re-requests what is still pending).
+    /// Deliveries before the server gives up on a message (see [`crate::consumers::MAX_DELIVER`]).
     pub max_deliver: i64,
     /// How long a delivery may stay unacknowledged before it is redelivered.
     pub ack_wait: Duration,
@@ -128,59 +127,19 @@ fn events_stream(subjects: &Subjects, producer: ServiceName, service: ServiceNam
     }
 }
 
-fn consumer_of(
-    subjects: &Subjects,
-    consumer: ServiceName,
-    purpose: &str,
-    producer: ServiceName,
-    subject: &str,
-) -> ConsumerSpec {
-    ConsumerSpec {
-        stream: subjects.stream_name(producer),
-        durable: subjects.durable_name(consumer, purpose),
-        filter_subject: subject.to_string(),
-        max_deliver: 100,
-        ack_wait: Duration::from_secs(30),
-    }
-}
-
 /// What `service` needs on the server, with default stream limits (see
-/// [`Topology::with_limits`]).
+/// [`Topology::with_limits`]): its own stream, the durable consumers it runs
+/// ([`consumers::of`]) and the streams they read.
 pub fn topology(subjects: &Subjects, service: ServiceName) -> Topology {
-    let own_stream = events_stream(subjects, service, service);
-    match service {
-        ServiceName::TradeLedger => Topology {
-            streams: vec![own_stream, events_stream(subjects, ServiceName::OutboxBrokerFetcher, service)],
-            // Both fetch outcomes, in the order the fetcher published them.
-            consumers: vec![consumer_of(
-                subjects,
-                service,
-                "fetch_outcomes",
-                ServiceName::OutboxBrokerFetcher,
-                &subjects.events_of(ServiceName::OutboxBrokerFetcher),
-            )],
-        },
-        ServiceName::LiveSessionRunner => Topology { streams: vec![own_stream], consumers: vec![] },
-        ServiceName::OutboxBrokerFetcher => Topology {
-            streams: vec![own_stream, events_stream(subjects, ServiceName::TradeLedger, service)],
-            consumers: vec![consumer_of(
-                subjects,
-                service,
-                "participation_created",
-                ServiceName::TradeLedger,
-                subjects.participation_created().subject(),
-            )],
-        },
-        ServiceName::BacktestExecutor => Topology {
-            streams: vec![own_stream],
-            consumers: vec![consumer_of(
-                subjects,
-                service,
-                "backtest_queued",
-                ServiceName::BacktestExecutor,
-                subjects.backtest_queued().subject(),
-            )],
-        },
+    let mut producers = vec![service];
+    for def in consumers::of(service) {
+        if !producers.contains(&def.filter.producer()) {
+            producers.push(def.filter.producer());
+        }
+    }
+    Topology {
+        streams: producers.into_iter().map(|producer| events_stream(subjects, producer, service)).collect(),
+        consumers: consumers::of(service).map(|def| def.spec(subjects)).collect(),
     }
 }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod catalogue;
+pub mod consumers;
 pub mod deadline;
 pub mod envelope;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Who may publish and subscribe what: one NATS user per service, its permissions derived from
 //! the subject [`catalogue`](crate::catalogue::catalogue) and the JetStream
-//! [`topology`](crate::jetstream::topology), rendered as a `nats-server` authorization block.
+//! [`topology`](crate::jetstream::topology) (whose durable consumers are the definitions of
+//! [`crate::consumers`]), rendered as a `nats-server` authorization block.
 //!
 //! ```text
 //! gateway ──pub cmd/qry──► ledger, fetcher, executor, runner   (each subscribes only its own)

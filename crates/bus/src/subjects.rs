@@ -1,7 +1,11 @@
-//! Subject, stream and consumer names. Nothing else in the workspace formats a subject: every
+//! Subject and stream names. Nothing else in the workspace formats a subject: every
 //! caller asks [`Subjects`] for a typed [`Endpoint`] (request/reply), [`Topic`] (event) or
 //! [`MarketData`] (quotes), so a subject and the types that travel on it cannot be paired
-//! wrongly.
+//! wrongly. Durable consumers of the event subjects are defined in [`crate::consumers`].
+
+mod handles;
+
+pub use handles::{Endpoint, MarketData, Topic};
 
 use crate::messages::backtest::{
     BacktestEquity, BacktestPage, BacktestRef, BacktestResults, BacktestStatus, GetBacktestLogs, GetBacktestPositions,
@@ -49,94 +53,31 @@ impl Kind {
     }
 }
 
-/// A request/reply subject with the request and reply types that travel on it.
-#[derive(Debug)]
-pub struct Endpoint<Req, Resp> {
-    subject: String,
-    service: ServiceName,
-    _types: PhantomData<fn(Req) -> Resp>,
-}
-
-impl<Req, Resp> Endpoint<Req, Resp> {
-    /// The full subject.
-    pub fn subject(&self) -> &str {
-        &self.subject
-    }
-
-    /// The service that answers on this subject.
-    pub fn service(&self) -> ServiceName {
-        self.service
-    }
-
-    /// The queue group its responders join, so replicas of a service share requests.
-    pub fn queue_group(&self) -> &'static str {
-        self.service.context()
-    }
-}
-
-impl<Req, Resp> Clone for Endpoint<Req, Resp> {
-    fn clone(&self) -> Self {
-        Self { subject: self.subject.clone(), service: self.service, _types: PhantomData }
-    }
-}
-
-/// An event subject with the payload type its [`crate::Event`] envelope carries.
-#[derive(Debug)]
-pub struct Topic<T> {
-    subject: String,
-    producer: ServiceName,
-    _type: PhantomData<fn() -> T>,
-}
-
-impl<T> Topic<T> {
-    /// The full subject.
-    pub fn subject(&self) -> &str {
-        &self.subject
-    }
-
-    /// The service whose stream holds this topic.
-    pub fn producer(&self) -> ServiceName {
-        self.producer
-    }
-
-    /// The event type written in the envelope: the subject without prefix, kind and context,
-    /// e.g. `participation_created.v1`.
-    pub fn event_type(&self) -> &str {
-        let mut tokens = self.subject.splitn(4, '.');
-        tokens.nth(3).unwrap_or(&self.subject)
-    }
-}
-
-impl<T> Clone for Topic<T> {
-    fn clone(&self) -> Self {
-        Self { subject: self.subject.clone(), producer: self.producer, _type: PhantomData }
-    }
-}
-
 /// The context of market-data subjects: the market feed, a producer that is not a backend
 /// service (it has no database and answers no requests).
 pub const FEED_CONTEXT: &str = "feed";
 
-/// A market-data subject on core NATS (no stream, no envelope) with the message type that is
-/// published on it as plain JSON.
-#[derive(Debug)]
-pub struct MarketData<T> {
-    subject: String,
-    _type: PhantomData<fn() -> T>,
+/// An event subject without its prefix: the service whose stream holds it and the event's
+/// name, `<prefix>.evt.<producer context>.<name>.v1`. [`Subjects`] turns one into a typed
+/// [`Topic`]; the durable consumers of [`crate::consumers`] name what they read with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventName {
+    /// The service that publishes it; its stream holds it.
+    pub producer: ServiceName,
+    /// The event's name, e.g. `participation_created`.
+    pub name: &'static str,
 }
 
-impl<T> MarketData<T> {
-    /// The full subject; for a wildcard (see [`Subjects::quotes`]) only fit to subscribe.
-    pub fn subject(&self) -> &str {
-        &self.subject
-    }
-}
-
-impl<T> Clone for MarketData<T> {
-    fn clone(&self) -> Self {
-        Self { subject: self.subject.clone(), _type: PhantomData }
-    }
-}
+/// `evt.ledger.participation_created.v1`: see [`Subjects::participation_created`].
+pub const PARTICIPATION_CREATED: EventName =
+    EventName { producer: ServiceName::TradeLedger, name: "participation_created" };
+/// `evt.fetcher.order_fetched.v1`: see [`Subjects::order_fetched`].
+pub const ORDER_FETCHED: EventName = EventName { producer: ServiceName::OutboxBrokerFetcher, name: "order_fetched" };
+/// `evt.fetcher.order_fetch_failed.v1`: see [`Subjects::order_fetch_failed`].
+pub const ORDER_FETCH_FAILED: EventName =
+    EventName { producer: ServiceName::OutboxBrokerFetcher, name: "order_fetch_failed" };
+/// `evt.backtest.backtest_queued.v1`: see [`Subjects::backtest_queued`].
+pub const BACKTEST_QUEUED: EventName = EventName { producer: ServiceName::BacktestExecutor, name: "backtest_queued" };
 
 /// Why a subject prefix was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -180,8 +121,13 @@ impl Subjects {
         Endpoint { subject: self.subject(kind, service, name, 1), service, _types: PhantomData }
     }
 
-    fn topic<T>(&self, producer: ServiceName, name: &str) -> Topic<T> {
-        Topic { subject: self.subject(Kind::Event, producer, name, 1), producer, _type: PhantomData }
+    fn topic<T>(&self, event: EventName) -> Topic<T> {
+        Topic { subject: self.event(event), producer: event.producer, _type: PhantomData }
+    }
+
+    /// The subject of `event` (untyped: a consumer's filter).
+    pub fn event(&self, event: EventName) -> String {
+        self.subject(Kind::Event, event.producer, event.name, 1)
     }
 
     /// `qry.<context>.ping.v1`: answered by a service only while its database is reachable.
@@ -262,23 +208,23 @@ impl Subjects {
     /// `evt.ledger.participation_created.v1`: a participation was recorded; its broker order
     /// must be fetched.
     pub fn participation_created(&self) -> Topic<ParticipationCreated> {
-        self.topic(ServiceName::TradeLedger, "participation_created")
+        self.topic(PARTICIPATION_CREATED)
     }
 
     /// `evt.fetcher.order_fetched.v1`: a participation's broker orders were fetched and stored.
     pub fn order_fetched(&self) -> Topic<OrderFetched> {
-        self.topic(ServiceName::OutboxBrokerFetcher, "order_fetched")
+        self.topic(ORDER_FETCHED)
     }
 
     /// `evt.fetcher.order_fetch_failed.v1`: a participation's fetch was parked as a dead letter.
     pub fn order_fetch_failed(&self) -> Topic<OrderFetchFailed> {
-        self.topic(ServiceName::OutboxBrokerFetcher, "order_fetch_failed")
+        self.topic(ORDER_FETCH_FAILED)
     }
 
     /// `evt.backtest.backtest_queued.v1`: wakes a backtest worker; the job itself lives in
     /// the executor's `backtests` table.
     pub fn backtest_queued(&self) -> Topic<BacktestQueued> {
-        self.topic(ServiceName::BacktestExecutor, "backtest_queued")
+        self.topic(BACKTEST_QUEUED)
     }
 
     /// `cmd.backtest.start_backtest.v1`: validate a backtest request and queue it (once per
@@ -345,11 +291,6 @@ impl Subjects {
     /// The name of the JetStream stream holding one service's events.
     pub fn stream_name(&self, producer: ServiceName) -> String {
         format!("{}_{}_events", self.prefix, producer.context())
-    }
-
-    /// The name of a durable consumer: which service consumes and what it consumes.
-    pub fn durable_name(&self, consumer: ServiceName, purpose: &str) -> String {
-        format!("{}_{}", consumer.context(), purpose)
     }
 }
 

@@ -1,6 +1,18 @@
 //! Typed identifiers. Each record kind has its own newtype over [`Uuid`], so the compiler
 //! refuses a `UserId` where a `BotId` is expected. New ids are UUID v7: time-ordered, so
 //! B-tree indexes on them stay append-mostly.
+//!
+//! These are the ids of *records*: rows in a service's database and the ids that messages and
+//! replies carry. Tokens that only look like UUIDs (lease tokens, idempotency keys, nonces) are
+//! not records and stay plain values.
+//!
+//! The engine keeps its own small internal ids (`u32` order and position numbers, local to
+//! one engine instance); the live-session-runner maps them to the record ids [`LiveOrderId`]
+//! and [`LivePositionId`] when it persists the engine's effects.
+//!
+//! With the `diesel` feature each id maps to a Postgres `uuid` column (and `Option<Id>` to a
+//! nullable one), so rows can hold typed ids directly. The feature is off by default: crates
+//! that do not touch a database stay free of diesel.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -16,7 +28,30 @@ macro_rules! typed_id {
         )]
         #[serde(transparent)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
+        #[cfg_attr(
+            feature = "diesel",
+            derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+            diesel(sql_type = diesel::sql_types::Uuid)
+        )]
         pub struct $name(Uuid);
+
+        #[cfg(feature = "diesel")]
+        impl diesel::serialize::ToSql<diesel::sql_types::Uuid, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <Uuid as diesel::serialize::ToSql<diesel::sql_types::Uuid, diesel::pg::Pg>>::to_sql(&self.0, out)
+            }
+        }
+
+        #[cfg(feature = "diesel")]
+        impl diesel::deserialize::FromSql<diesel::sql_types::Uuid, diesel::pg::Pg> for $name {
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                <Uuid as diesel::deserialize::FromSql<diesel::sql_types::Uuid, diesel::pg::Pg>>::from_sql(bytes)
+                    .map(Self)
+            }
+        }
 
         impl $name {
             /// A new time-ordered (v7) id.
@@ -88,6 +123,45 @@ typed_id!(
 typed_id!(
     /// A user's account at a broker.
     BrokerAccountId
+);
+typed_id!(
+    /// A bot's trade (a `bot_trades` row in the ledger): one position from open to close.
+    TradeId
+);
+typed_id!(
+    /// A cash-affecting transaction of a trade (a fill, a fee, a settlement).
+    TransactionId
+);
+typed_id!(
+    /// A user's participation in a bot's trade on one broker account.
+    ParticipationId
+);
+typed_id!(
+    /// A tradable instrument known to the ledger.
+    TickerId
+);
+typed_id!(
+    /// A backtest requested through the gateway and run by the backtest-executor.
+    BacktestId
+);
+typed_id!(
+    /// A row of the live-session-runner's `runs` table: one hosted bot or one session, with the
+    /// lease and checkpoint that keep it running on exactly one replica.
+    LiveRunId
+);
+typed_id!(
+    /// A strategy session: one trading day of a strategy bot on the engine's paper simulator.
+    SessionId
+);
+typed_id!(
+    /// An order the live-session-runner records for a run (the engine's own `u32` order id
+    /// maps to it).
+    LiveOrderId
+);
+typed_id!(
+    /// A position the live-session-runner records for a run (the engine's own `u32` position
+    /// id maps to it).
+    LivePositionId
 );
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Bot trades and their transactions: the status rule of CONTRACTS §1.
+//! Bot trades and their transactions: the status rule of docs/api/bot.md#trade-status.
 //!
 //! A trade's status is derived from its transactions after every write that touches them
 //! ([`derive`]); the first rule that matches wins:

@@ -4,10 +4,16 @@
 //! transaction, so a redelivery after a crash between commit and ack has no second effect.
 //!
 //! A batch whose handler fails is retried one message at a time, so one bad event cannot
-//! hold back the others; a message that still fails is redelivered after `retry_delay`.
+//! hold back the others; a message that still fails is redelivered after `retry_delay`. A
+//! message that cannot be read is dropped ([`Delivery::event_or_drop`]): redelivering it would
+//! fail the same way forever.
+//!
+//! Which consumer to run comes from its one definition in `bus::consumers`, resolved under the
+//! service's prefix (`ConsumerDef::spec`).
 
 use async_nats::jetstream::{self, consumer::PullConsumer};
-use bus::Event;
+use bus::jetstream::ConsumerSpec;
+use bus::{Event, Topic};
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
@@ -41,18 +47,29 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Decodes the envelope.
-    pub fn event<T: DeserializeOwned>(&self) -> Result<Event<T>, serde_json::Error> {
-        serde_json::from_slice(&self.payload)
+    /// Whether it was published on `topic`.
+    pub fn is_on<T>(&self, topic: &Topic<T>) -> bool {
+        self.subject == topic.subject()
+    }
+
+    /// Decodes the envelope, or drops the message with a warning: an event that cannot be read
+    /// would fail the same way at every redelivery, so it is acknowledged with its batch.
+    pub fn event_or_drop<T: DeserializeOwned>(&self) -> Option<Event<T>> {
+        match serde_json::from_slice(&self.payload) {
+            Ok(event) => Some(event),
+            Err(error) => {
+                warn!(subject = %self.subject, error = %error, "undecodable event dropped");
+                None
+            }
+        }
     }
 }
 
-/// Runs `handle` over the durable consumer `durable` of `stream` until `shutdown`. The batch
-/// in hand when shutdown fires is finished and acknowledged first.
+/// Runs `handle` over the durable consumer `spec` names until `shutdown`. The batch in hand
+/// when shutdown fires is finished and acknowledged first.
 pub async fn run<F, Fut>(
     js: jetstream::Context,
-    stream: String,
-    durable: String,
+    spec: ConsumerSpec,
     config: ConsumerConfig,
     shutdown: CancellationToken,
     mut handle: F,
@@ -61,6 +78,7 @@ where
     F: FnMut(Vec<Delivery>) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    let ConsumerSpec { stream, durable, .. } = spec;
     while !shutdown.is_cancelled() {
         let consumer: PullConsumer = match js.get_stream(&stream).await {
             Ok(stream) => match stream.get_consumer(&durable).await {

@@ -10,7 +10,7 @@ use domain::EventId;
 /// transaction that applies the effect, so the record and the effect commit together.
 pub async fn first_time(connection: &mut AsyncPgConnection, consumer: &str, event_id: EventId) -> QueryResult<bool> {
     let inserted = diesel::insert_into(processed_messages::table)
-        .values((processed_messages::consumer.eq(consumer), processed_messages::event_id.eq(*event_id.as_uuid())))
+        .values((processed_messages::consumer.eq(consumer), processed_messages::event_id.eq(event_id)))
         .on_conflict_do_nothing()
         .execute(connection)
         .await?;

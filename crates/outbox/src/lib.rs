@@ -5,6 +5,7 @@ pub mod inbox;
 pub mod prune;
 pub mod relay;
 pub mod schema;
+pub mod shared_migrations;
 
 pub use relay::{Faults, OutboxSettings, Relay, RelayConfig};
 
@@ -55,7 +56,7 @@ pub async fn enqueue_with_ids<T: Serialize>(
         let payload =
             serde_json::to_value(&event).map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
         rows.push((
-            schema::outbox::id.eq(*id.as_uuid()),
+            schema::outbox::id.eq(id),
             schema::outbox::subject.eq(topic.subject()),
             schema::outbox::payload.eq(payload),
         ));
@@ -67,7 +68,7 @@ pub async fn enqueue_with_ids<T: Serialize>(
 /// Publishes these events again with fresh message ids (recovery of a message lost from the
 /// stream). Only rows already published are touched: an unpublished one is still on its way.
 /// Returns how many rows were queued.
-pub async fn republish(connection: &mut AsyncPgConnection, ids: &[uuid::Uuid]) -> QueryResult<usize> {
+pub async fn republish(connection: &mut AsyncPgConnection, ids: &[EventId]) -> QueryResult<usize> {
     use schema::outbox::dsl;
     if ids.is_empty() {
         return Ok(0);

@@ -2,14 +2,19 @@
 //! until it has had `max_attempts` claims: then it is parked as dead (logged at error level)
 //! and the rows behind it keep flowing. `admin outbox-dead` lists dead rows and
 //! `admin outbox-retry` queues them again ([`dead_rows`], [`retry_dead`]).
+//!
+//! Rows are claimed by lease ([`OUTBOX_LEASE`], the `lease` crate) and every write after the
+//! publish names the claim's token: a relay that stalled past its lease while publishing
+//! leaves the rows to the relay that claimed them since.
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use bus::envelope::message_id;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Double, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::EventId;
 use futures::{FutureExt, StreamExt};
+use lease::{Claim, Claiming, LeaseTable, Token};
 use platform::db::PgPool;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -118,10 +123,31 @@ impl RelayConfig {
     }
 }
 
+/// The outbox's lease (see the `lease` crate): the relay claims rows with it, and its writes
+/// after the publish are fenced by the claim's token.
+pub static OUTBOX_LEASE: LeaseTable = LeaseTable {
+    table: "outbox",
+    id: "id",
+    token: "lease_token",
+    tokens: "outbox_lease_tokens",
+    expiry: "locked_until",
+    unfinished: "published_at IS NULL AND dead_at IS NULL",
+};
+
+/// A relay's claim: rows with attempts left (`$3`, the relay's `max_attempts`), in publish
+/// order, each claim counted.
+const CLAIMING: Claiming = Claiming {
+    due: "attempts < $3",
+    order_by: "seq",
+    also_set: "attempts = attempts + 1, publish_attempts = publish_attempts + 1",
+};
+
 #[derive(QueryableByName, Debug)]
 struct Claimed {
     #[diesel(sql_type = SqlUuid)]
-    id: uuid::Uuid,
+    id: EventId,
+    #[diesel(sql_type = BigInt)]
+    lease_token: Token,
     #[diesel(sql_type = BigInt)]
     seq: i64,
     #[diesel(sql_type = Text)]
@@ -133,11 +159,40 @@ struct Claimed {
     /// Claims since the row was last published, this one included.
     #[diesel(sql_type = Integer)]
     attempts: i32,
-    /// Parked by this claim: it had used up its attempts without an end (see `run_once`).
-    #[diesel(sql_type = Bool)]
-    dead: bool,
+}
+
+impl Claimed {
+    fn held(&self) -> Claim {
+        Claim { id: self.id.into(), token: self.lease_token }
+    }
+}
+
+/// A row parked by [`park_exhausted`].
+#[derive(QueryableByName, Debug)]
+struct Parked {
+    #[diesel(sql_type = SqlUuid)]
+    id: EventId,
+    #[diesel(sql_type = Text)]
+    subject: String,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
     #[diesel(sql_type = Nullable<Text>)]
     last_error: Option<String>,
+}
+
+/// Parks the rows whose lease ran out after their last allowed claim: the relay that held
+/// them died (or panicked) while publishing them, every time.
+async fn park_exhausted(connection: &mut AsyncPgConnection, max_attempts: i32) -> QueryResult<Vec<Parked>> {
+    diesel::sql_query(
+        "UPDATE outbox SET dead_at = now(), locked_until = NULL, lease_token = NULL, \
+                last_error = coalesce(last_error, 'claimed without an end: the relay stopped while publishing it') \
+         WHERE published_at IS NULL AND dead_at IS NULL AND attempts >= $1 \
+           AND (locked_until IS NULL OR locked_until < now()) \
+         RETURNING id, subject, attempts, last_error",
+    )
+    .bind::<Integer, _>(max_attempts)
+    .load(connection)
+    .await
 }
 
 /// Publishes a service's outbox. Cheap to clone (a pool, a NATS context and settings), so a
@@ -161,42 +216,27 @@ impl Relay {
     /// number of rows published.
     ///
     /// A row that was claimed `max_attempts` times without ever being acknowledged or failing
-    /// cleanly (the relay died or panicked while holding it) is parked by the claim itself,
-    /// so a row that crashes the relay cannot hold back the rows behind it forever.
+    /// cleanly (the relay died or panicked while holding it) is parked before the claim, once
+    /// its last lease ran out, so a row that crashes the relay cannot hold back the rows
+    /// behind it forever.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let mut claimed = {
             let mut connection = self.pool.get().await?;
-            diesel::sql_query(
-                "WITH due AS (SELECT id FROM outbox \
-                              WHERE published_at IS NULL AND dead_at IS NULL \
-                                AND (locked_until IS NULL OR locked_until < now()) \
-                              ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) \
-                 UPDATE outbox o SET \
-                     dead_at = CASE WHEN o.attempts >= $3 THEN now() END, \
-                     locked_until = CASE WHEN o.attempts >= $3 THEN NULL \
-                                         ELSE now() + make_interval(secs => $1) END, \
-                     last_error = CASE WHEN o.attempts >= $3 \
-                                       THEN coalesce(o.last_error, 'claimed without an end: the relay stopped while publishing it') \
-                                       ELSE o.last_error END, \
-                     attempts = o.attempts + (o.attempts < $3)::int, \
-                     publish_attempts = o.publish_attempts + (o.attempts < $3)::int \
-                 FROM due WHERE o.id = due.id \
-                 RETURNING o.id, o.seq, o.subject, o.payload, o.republish_count, o.attempts, \
-                           o.dead_at IS NOT NULL AS dead, o.last_error",
-            )
-            .bind::<Double, _>(self.config.lease.as_secs_f64())
-            .bind::<BigInt, _>(self.config.batch_size)
-            .bind::<Integer, _>(self.config.max_attempts)
-            .load::<Claimed>(&mut connection)
-            .await?
-        };
-        claimed.retain(|row| {
-            if row.dead {
+            for row in park_exhausted(&mut connection, self.config.max_attempts).await? {
                 let error = row.last_error.as_deref().unwrap_or("");
                 error!(event.id = %row.id, subject = %row.subject, attempts = row.attempts, error, "outbox row parked as dead");
             }
-            !row.dead
-        });
+            OUTBOX_LEASE
+                .claim_query(
+                    &CLAIMING,
+                    "id, lease_token, seq, subject, payload, republish_count, attempts",
+                    self.config.lease,
+                    self.config.batch_size,
+                )
+                .bind::<Integer, _>(self.config.max_attempts)
+                .load::<Claimed>(&mut connection)
+                .await?
+        };
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -212,7 +252,7 @@ impl Relay {
         // Send every publish first and await the acks after: one round trip per batch, not per row.
         let mut pending = Vec::with_capacity(claimed.len());
         for row in &claimed {
-            let msg_id = message_id(EventId::from_uuid(row.id), u32::try_from(row.republish_count).unwrap_or(0));
+            let msg_id = message_id(row.id, u32::try_from(row.republish_count).unwrap_or(0));
             let payload = serde_json::to_vec(&row.payload)?;
             let publish = PublishMessage::build().payload(payload.into()).message_id(msg_id);
             pending.push(self.jetstream.send_publish(row.subject.clone(), publish).await);
@@ -225,23 +265,25 @@ impl Relay {
                 Err(error) => Err(error.to_string()),
             };
             match acked {
-                Ok(()) => published.push(row.id),
+                Ok(()) => published.push(row.held()),
                 Err(error) => failed.push((row, error)),
             }
         }
         if let Some(faults) = &self.config.faults {
             Faults::tripped(&faults.after_ack, "after the JetStream ack")?;
         }
+        // Every write below is fenced: a row another relay claimed since (our lease ran out
+        // while we published) is its now, and keeps what that relay writes.
         let mut connection = self.pool.get().await?;
         if !published.is_empty() {
             // A later deliberate re-publish starts with a fresh allowance of attempts.
-            diesel::sql_query(
-                "UPDATE outbox SET published_at = now(), locked_until = NULL, last_error = NULL, attempts = 0 \
-                 WHERE id = ANY($1)",
-            )
-            .bind::<Array<SqlUuid>, _>(&published)
-            .execute(&mut connection)
-            .await?;
+            OUTBOX_LEASE
+                .fenced_update_many(
+                    "published_at = now(), locked_until = NULL, lease_token = NULL, last_error = NULL, attempts = 0",
+                    &published,
+                )
+                .execute(&mut connection)
+                .await?;
         }
         for (row, error) in &failed {
             if row.attempts >= self.config.max_attempts {
@@ -252,13 +294,14 @@ impl Relay {
                     error = %error,
                     "outbox row parked as dead"
                 );
-                diesel::sql_query(
-                    "UPDATE outbox SET dead_at = now(), locked_until = NULL, last_error = $1 WHERE id = $2",
-                )
-                .bind::<Text, _>(error)
-                .bind::<SqlUuid, _>(row.id)
-                .execute(&mut connection)
-                .await?;
+                OUTBOX_LEASE
+                    .fenced_update(
+                        "dead_at = now(), locked_until = NULL, lease_token = NULL, last_error = $3",
+                        row.held(),
+                    )
+                    .bind::<Text, _>(error.clone())
+                    .execute(&mut connection)
+                    .await?;
                 continue;
             }
             let wait = self.config.retry_wait(row.attempts);
@@ -269,14 +312,16 @@ impl Relay {
                 error = %error,
                 "outbox publish failed; will retry"
             );
-            diesel::sql_query(
-                "UPDATE outbox SET locked_until = now() + make_interval(secs => $1), last_error = $2 WHERE id = $3",
-            )
-            .bind::<Double, _>(wait.as_secs_f64())
-            .bind::<Text, _>(error)
-            .bind::<SqlUuid, _>(row.id)
-            .execute(&mut connection)
-            .await?;
+            // The lease ends; its expiry becomes the time the row is due again.
+            OUTBOX_LEASE
+                .fenced_update(
+                    "locked_until = now() + make_interval(secs => $3), lease_token = NULL, last_error = $4",
+                    row.held(),
+                )
+                .bind::<Double, _>(wait.as_secs_f64())
+                .bind::<Text, _>(error.clone())
+                .execute(&mut connection)
+                .await?;
         }
         debug!(published = published.len(), failed = failed.len(), "outbox batch done");
         Ok(published.len())

@@ -27,6 +27,8 @@ diesel::table! {
         attempts -> Int4,
         /// When the relay gave up on it (`admin outbox-retry` queues it again).
         dead_at -> Nullable<Timestamptz>,
+        /// The token of the relay's current claim (`lease`); null while no relay holds it.
+        lease_token -> Nullable<Int8>,
     }
 }
 

@@ -10,7 +10,7 @@ use bus::messages::ParticipationCreated;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use domain::{BotId, BrokerAccountId, ServiceName, UserId};
+use domain::{BotId, BrokerAccountId, EventId, ParticipationId, ServiceName, TradeId, UserId};
 use outbox::relay::{Retry, dead_rows, retry_dead};
 use outbox::schema::outbox as table;
 use outbox::{Faults, Relay, RelayConfig};
@@ -54,8 +54,8 @@ impl Fixture {
     }
 
     /// Writes a row as `outbox::enqueue` would, to `subject`.
-    async fn insert(&self, subject: &str) -> uuid::Uuid {
-        let id = uuid::Uuid::now_v7();
+    async fn insert(&self, subject: &str) -> EventId {
+        let id = EventId::new();
         let payload =
             serde_json::json!({"id": id, "type": "poisoned.v1", "occurredAt": "2026-01-01T00:00:00Z", "data": {}});
         let mut connection = self.db.connect().await;
@@ -70,9 +70,9 @@ impl Fixture {
     async fn enqueue_good(&self, n: usize) {
         let mut connection = self.db.connect().await;
         let event = ParticipationCreated {
-            participation_id: uuid::Uuid::now_v7(),
+            participation_id: ParticipationId::new(),
             bot_id: BotId::new(),
-            bot_trade_id: uuid::Uuid::now_v7(),
+            bot_trade_id: TradeId::new(),
             user_id: UserId::new(),
             broker_account_id: BrokerAccountId::new(),
             broker: "SIM".into(),
@@ -92,7 +92,7 @@ impl Fixture {
     }
 
     /// `(attempts, dead, published)` of a row.
-    async fn row(&self, id: uuid::Uuid) -> (i32, bool, bool) {
+    async fn row(&self, id: EventId) -> (i32, bool, bool) {
         type Time = Option<chrono::DateTime<chrono::Utc>>;
         let mut connection = self.db.connect().await;
         let (attempts, dead_at, published_at): (i32, Time, Time) = table::table
@@ -154,20 +154,13 @@ async fn a_row_jetstream_keeps_refusing_is_dead_after_max_attempts_and_the_other
         })
         .await
         .unwrap();
-    assert_eq!(
-        retry_dead(&mut connection, Retry::Rows(&[uuid::Uuid::now_v7()])).await.unwrap(),
-        Vec::<uuid::Uuid>::new()
-    );
+    assert_eq!(retry_dead(&mut connection, Retry::Rows(&[EventId::new()])).await.unwrap(), Vec::<EventId>::new());
     assert_eq!(retry_dead(&mut connection, Retry::Rows(&[poisoned])).await.unwrap(), vec![poisoned]);
     assert_eq!(relay.run_once().await.unwrap(), 1);
     assert_eq!(fixture.row(poisoned).await, (0, false, true), "published, with a fresh allowance");
     assert_eq!(fixture.messages(&stream).await, 1);
     assert!(dead_rows(&mut connection).await.unwrap().is_empty());
-    assert_eq!(
-        retry_dead(&mut connection, Retry::All).await.unwrap(),
-        Vec::<uuid::Uuid>::new(),
-        "nothing left to retry"
-    );
+    assert_eq!(retry_dead(&mut connection, Retry::All).await.unwrap(), Vec::<EventId>::new(), "nothing left to retry");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -203,7 +196,7 @@ async fn a_published_row_published_again_gets_a_fresh_allowance() {
     for _ in 0..3 {
         assert_eq!(relay.run_once().await.unwrap(), 1);
         let mut connection = fixture.db.connect().await;
-        let ids: Vec<uuid::Uuid> = table::table.select(table::id).load(&mut connection).await.unwrap();
+        let ids: Vec<EventId> = table::table.select(table::id).load(&mut connection).await.unwrap();
         // A deliberate re-publish (the ledger's sweep) three times over a limit of two.
         assert_eq!(outbox::republish(&mut connection, &ids).await.unwrap(), 1);
     }

@@ -9,7 +9,7 @@ use bus::messages::ParticipationCreated;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use domain::{BotId, BrokerAccountId, EventId, ServiceName, UserId};
+use domain::{BotId, BrokerAccountId, EventId, ParticipationId, ServiceName, TradeId, UserId};
 use outbox::schema::outbox as table;
 use outbox::{Relay, RelayConfig};
 use std::path::Path;
@@ -70,9 +70,9 @@ impl Fixture {
 
 fn event(n: usize) -> ParticipationCreated {
     ParticipationCreated {
-        participation_id: uuid::Uuid::now_v7(),
+        participation_id: ParticipationId::new(),
         bot_id: BotId::new(),
-        bot_trade_id: uuid::Uuid::now_v7(),
+        bot_trade_id: TradeId::new(),
         user_id: UserId::new(),
         broker_account_id: BrokerAccountId::new(),
         broker: "SIM".into(),

@@ -5,8 +5,11 @@
 //!                                      │
 //!                                      ├─► ping responder (answers only while the db does)
 //!                                      └─► /health + /ready server
-//! shutdown token ─► responders drain ─► in-flight work ends ─► health server stops ─► flush
+//! run_until_stopped(shutdown) ─► shutdown fires (or a loop failed) ─► responders drain
+//!                                 ─► in-flight work ends ─► health server stops ─► flush
 //! ```
+//! Building starts the work; the caller's shutdown token is only needed to run it
+//! ([`Backend::run_until_stopped`]). A backend dropped without running stops its loops too.
 //! A service builds its own parts on top (more responders, consumers, relays) with
 //! [`Backend::spawn`], so they stop in the same orderly way and a panic in one of them restarts
 //! it (see [`crate::supervisor`]).
@@ -22,7 +25,7 @@ use domain::ServiceName;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
@@ -112,19 +115,19 @@ pub struct Backend {
     pub jetstream: async_nats::jetstream::Context,
     /// Subject builder for the configured prefix.
     pub subjects: Subjects,
+    /// The backend's own token: cancelled by the caller's shutdown, by a loop that fails, or
+    /// when the backend is dropped.
     shutdown: CancellationToken,
+    _stop_on_drop: DropGuard,
     tasks: TaskTracker,
     supervision: Supervision,
     health: HealthServer,
 }
 
 impl Backend {
-    /// Starts the shared parts of `service`. Stops when `shutdown` is cancelled.
-    pub async fn start(
-        service: ServiceName,
-        settings: BackendSettings,
-        shutdown: CancellationToken,
-    ) -> anyhow::Result<Self> {
+    /// Starts the shared parts of `service`; [`Backend::run_until_stopped`] stops them.
+    pub async fn start(service: ServiceName, settings: BackendSettings) -> anyhow::Result<Self> {
+        let shutdown = CancellationToken::new();
         let subjects = settings.nats.subjects()?;
         let instance = instance_name(service.as_str());
         let pool = db::pool(&settings.database).context("building the database pool")?;
@@ -145,6 +148,7 @@ impl Backend {
             nats,
             jetstream,
             subjects,
+            _stop_on_drop: shutdown.clone().drop_guard(),
             shutdown,
             tasks: TaskTracker::new(),
             supervision,
@@ -193,7 +197,8 @@ impl Backend {
         });
     }
 
-    /// The token every part of the service stops on.
+    /// The token every part of the service stops on (the backend's own, see
+    /// [`Backend::run_until_stopped`]).
     pub fn shutdown(&self) -> CancellationToken {
         self.shutdown.clone()
     }
@@ -233,10 +238,15 @@ impl Backend {
         });
     }
 
-    /// Waits for shutdown, then stops in order: responders and loops finish their work, the
-    /// health server stops, and NATS flushes what is still buffered.
-    pub async fn run_until_stopped(self) {
-        self.shutdown.cancelled().await;
+    /// Waits for `shutdown` (or a loop that failed, which stops the whole process), then stops
+    /// in order: responders and loops finish their work, the health server stops, and NATS
+    /// flushes what is still buffered.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = self.shutdown.cancelled() => {}
+        }
+        self.shutdown.cancel();
         info!(service = %self.service, "draining");
         self.tasks.close();
         self.tasks.wait().await;

@@ -1,7 +1,8 @@
-//! `Idempotency-Key` on a service's writes (CONTRACTS §0): the ledger's Bot API writes and the
-//! backtest-executor's `start backtest`. Each service has an `idempotency_records` table
-//! (`scope`, `key`, `request_hash`, `response_status`, `response_body` text, `created_at`,
-//! `expires_at`) from its own migrations; this module is its only user.
+//! `Idempotency-Key` on a service's writes (docs/api/common.md#idempotency): the ledger's Bot
+//! API writes and the backtest-executor's `start backtest`. Each service has an
+//! `idempotency_records` table (`scope`, `key`, `request_hash`, `response_status`,
+//! `response_body` text, `created_at`, `expires_at`) from its own migrations; this module is
+//! its only user.
 //!
 //! The effect and the stored reply commit in one transaction, so a reply is stored exactly
 //! when the write happened. A transaction-scoped advisory lock on (scope, key) makes a repeat
@@ -20,6 +21,7 @@ use bus::messages::idempotency::{Command, Replayable};
 use diesel::sql_types::{Bool, Bytea, Nullable, Text, Uuid as SqlUuid};
 use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::{BotId, PartnerId};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -64,14 +66,51 @@ struct Stored {
     response_body: Option<String>,
 }
 
+/// Whose keys a key is unique among: the credential that sent the request. Stored (and
+/// locked on) as the credential's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// A bot's API key: the ledger's Bot API writes.
+    Bot(BotId),
+    /// A partner's API key: the backtest-executor's `start backtest`.
+    Partner(PartnerId),
+}
+
+impl Scope {
+    fn id(self) -> Uuid {
+        match self {
+            Self::Bot(bot) => bot.into(),
+            Self::Partner(partner) => partner.into(),
+        }
+    }
+}
+
+impl From<BotId> for Scope {
+    fn from(bot: BotId) -> Self {
+        Self::Bot(bot)
+    }
+}
+
+impl From<PartnerId> for Scope {
+    fn from(partner: PartnerId) -> Self {
+        Self::Partner(partner)
+    }
+}
+
 /// Runs `work` for `command`, once per idempotency key within `scope` (the credential: a bot,
 /// a partner).
-pub async fn run<C, T, F>(pool: &PgPool, scope: Uuid, command: Command<C>, work: F) -> Result<Replayable<T>, BusError>
+pub async fn run<C, T, F>(
+    pool: &PgPool,
+    scope: impl Into<Scope>,
+    command: Command<C>,
+    work: F,
+) -> Result<Replayable<T>, BusError>
 where
     C: Send,
     T: Serialize + Send,
     F: for<'a> FnOnce(&'a mut AsyncPgConnection, C) -> BoxFuture<'a, Result<T, BusError>> + Send,
 {
+    let scope = scope.into().id();
     let mut connection = pool.get().await.map_err(storage_error)?;
     let Some(idempotency) = command.idempotency else {
         let inner = command.command;

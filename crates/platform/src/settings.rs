@@ -5,15 +5,21 @@
 //! `config`), `<environment>` is `APP_ENVIRONMENT` (default `local`). Unknown keys are refused so
 //! a typo (`APP_HTTP__PROT`) fails start-up instead of being ignored.
 
+mod database;
 mod growth;
+mod http;
+mod log;
+mod nats;
 
+pub use database::{DatabaseSettings, redacted_url};
 pub use growth::{JetStreamSettings, MAX_PRUNE_BATCH, RetentionSettings};
+pub use http::HttpSettings;
+pub use log::{LogFormat, LogSettings};
+pub use nats::{NatsSettings, NatsTlsSettings};
 
 use config::{Config, Environment, File, FileFormat};
-use domain::Secret;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::collections::HashMap;
-use std::fmt;
 use std::path::PathBuf;
 
 /// Why settings could not be used. The message always names the key.
@@ -104,297 +110,6 @@ pub fn load<S: Settings>(defaults: &S, sources: &Sources) -> Result<S, SettingsE
     Ok(settings)
 }
 
-/// The HTTP listener of a process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpSettings {
-    /// Address to bind (`127.0.0.1` locally, `0.0.0.0` in a container).
-    pub host: String,
-    /// Port to bind; 0 picks a free one (tests).
-    pub port: u16,
-    /// How long in-flight requests may take to finish after SIGTERM.
-    pub shutdown_timeout_secs: u64,
-    /// Worker threads; 0 means one per core.
-    pub workers: usize,
-}
-
-impl HttpSettings {
-    /// Local defaults on `port`.
-    pub fn local(port: u16) -> Self {
-        Self { host: "127.0.0.1".to_string(), port, shutdown_timeout_secs: 10, workers: 0 }
-    }
-
-    /// Checks the section's values.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.host.parse::<std::net::IpAddr>().is_err() && self.host != "localhost" {
-            return Err(SettingsError::invalid("http.host", format!("{:?} is not an IP address", self.host)));
-        }
-        if self.shutdown_timeout_secs == 0 {
-            return Err(SettingsError::invalid("http.shutdown_timeout_secs", "must be at least 1"));
-        }
-        Ok(())
-    }
-}
-
-/// The NATS connection.
-///
-/// Local runs and tests connect without credentials. A deployment with an authenticated bus
-/// gives each process its own user (see `deploy/nats/`): a user and password, or an nkey seed,
-/// usually from a Kubernetes Secret through `APP_NATS__PASSWORD` / `APP_NATS__NKEY_SEED`, and
-/// optionally TLS with a private CA and a client certificate.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NatsSettings {
-    /// Server URL, e.g. `nats://127.0.0.1:4222` (`tls://` requires TLS). It may hold
-    /// credentials, so it is never logged and `Debug` shows it redacted.
-    pub url: String,
-    /// First token of every subject and of stream names (`tb`; random in tests).
-    pub prefix: String,
-    /// How long a request waits for its reply.
-    pub request_timeout_ms: u64,
-    /// How long connecting may take at start-up.
-    pub connect_timeout_ms: u64,
-    /// The user to connect as (with `password`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// The user's password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<Secret>,
-    /// An nkey user seed (`SU...`), instead of a user and password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nkey_seed: Option<Secret>,
-    /// TLS to the server.
-    #[serde(default)]
-    pub tls: NatsTlsSettings,
-    /// The limits of the streams a backend service creates.
-    #[serde(default)]
-    pub jetstream: JetStreamSettings,
-}
-
-/// TLS to the NATS server: a private CA to trust and an optional client certificate.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NatsTlsSettings {
-    /// Require TLS even when the URL says `nats://`.
-    #[serde(default)]
-    pub required: bool,
-    /// PEM file of the CA that signed the server's certificate (system roots are trusted too).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<PathBuf>,
-    /// PEM client certificate, for servers that verify clients (with `key_file`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert_file: Option<PathBuf>,
-    /// PEM private key of `cert_file`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_file: Option<PathBuf>,
-}
-
-impl NatsTlsSettings {
-    /// Whether any TLS setting asks for TLS.
-    pub fn enabled(&self) -> bool {
-        self.required || self.ca_file.is_some() || self.cert_file.is_some()
-    }
-}
-
-impl Default for NatsSettings {
-    fn default() -> Self {
-        Self {
-            url: "nats://127.0.0.1:4222".to_string(),
-            prefix: "tb".to_string(),
-            request_timeout_ms: 5_000,
-            connect_timeout_ms: 5_000,
-            user: None,
-            password: None,
-            nkey_seed: None,
-            tls: NatsTlsSettings::default(),
-            jetstream: JetStreamSettings::default(),
-        }
-    }
-}
-
-impl NatsSettings {
-    /// Checks the section's values.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if !(self.url.starts_with("nats://") || self.url.starts_with("tls://")) {
-            return Err(SettingsError::invalid("nats.url", "must start with nats:// or tls://"));
-        }
-        bus::Subjects::new(self.prefix.clone())
-            .map_err(|error| SettingsError::invalid("nats.prefix", error.to_string()))?;
-        positive("nats.request_timeout_ms", self.request_timeout_ms)?;
-        positive("nats.connect_timeout_ms", self.connect_timeout_ms)?;
-        self.validate_credentials()?;
-        self.jetstream.validate()?;
-        match (&self.tls.cert_file, &self.tls.key_file) {
-            (Some(_), None) => Err(SettingsError::invalid("nats.tls.key_file", "is required with nats.tls.cert_file")),
-            (None, Some(_)) => Err(SettingsError::invalid("nats.tls.cert_file", "is required with nats.tls.key_file")),
-            _ => Ok(()),
-        }
-    }
-
-    fn validate_credentials(&self) -> Result<(), SettingsError> {
-        if self.nkey_seed.is_some() && (self.user.is_some() || self.password.is_some()) {
-            return Err(SettingsError::invalid(
-                "nats.nkey_seed",
-                "use either nats.user + nats.password or nats.nkey_seed",
-            ));
-        }
-        if let Some(seed) = &self.nkey_seed
-            && !seed.expose().starts_with("SU")
-        {
-            return Err(SettingsError::invalid("nats.nkey_seed", "must be an nkey user seed (it starts with SU)"));
-        }
-        match (self.user.as_deref(), &self.password) {
-            (Some(""), _) => Err(SettingsError::invalid("nats.user", "must not be empty when set")),
-            (Some(_), None) => Err(SettingsError::invalid("nats.password", "is required with nats.user")),
-            (None, Some(_)) => Err(SettingsError::invalid("nats.user", "is required with nats.password")),
-            _ => Ok(()),
-        }
-    }
-
-    /// The subject builder for this prefix (validated by [`Settings::validate`]).
-    pub fn subjects(&self) -> Result<bus::Subjects, SettingsError> {
-        bus::Subjects::new(self.prefix.clone())
-            .map_err(|error| SettingsError::invalid("nats.prefix", error.to_string()))
-    }
-}
-
-impl fmt::Debug for NatsSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NatsSettings")
-            .field("url", &redacted_url(&self.url))
-            .field("prefix", &self.prefix)
-            .field("request_timeout_ms", &self.request_timeout_ms)
-            .field("connect_timeout_ms", &self.connect_timeout_ms)
-            .field("user", &self.user)
-            .field("password", &self.password)
-            .field("nkey_seed", &self.nkey_seed)
-            .field("tls", &self.tls)
-            .field("jetstream", &self.jetstream)
-            .finish()
-    }
-}
-
-/// The service's own Postgres database.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseSettings {
-    /// `postgres://user:password@host:port/database`.
-    pub url: String,
-    /// Pool size.
-    pub max_connections: usize,
-    /// How long a caller waits for a free connection before failing.
-    pub acquire_timeout_ms: u64,
-    /// How long opening a new connection may take.
-    pub connect_timeout_ms: u64,
-    /// Postgres `statement_timeout` set on every connection: no query holds locks forever.
-    ///
-    /// With the two timeouts above it must stay below the gateway's
-    /// `gateway.backend_timeout_ms` (see [`DatabaseSettings::max_step_ms`]), so that a
-    /// request stuck on the database fails in the service, which answers, before the gateway
-    /// gives up on it.
-    pub statement_timeout_ms: u64,
-    /// How long finished rows stay (outbox, inbox, finished jobs).
-    #[serde(default)]
-    pub retention: RetentionSettings,
-}
-
-impl DatabaseSettings {
-    /// Local defaults for database `name`.
-    pub fn local(name: &str) -> Self {
-        Self {
-            url: format!("postgres://tb:tb@127.0.0.1:5432/{name}"),
-            max_connections: 16,
-            // 1 + 1 + 2.5 s: below the gateway's 5 s backend timeout (see `max_step_ms`).
-            acquire_timeout_ms: 1_000,
-            connect_timeout_ms: 1_000,
-            statement_timeout_ms: 2_500,
-            retention: RetentionSettings::default(),
-        }
-    }
-
-    /// The longest one database step of a request can take before it fails: waiting for a
-    /// pooled connection, opening it, and one statement. Every service keeps it below the
-    /// gateway's `gateway.backend_timeout_ms`; a request of several steps is bounded by its
-    /// deadline instead (a write whose deadline passed rolls back; see `bus::deadline`).
-    pub fn max_step_ms(&self) -> u64 {
-        self.acquire_timeout_ms.saturating_add(self.connect_timeout_ms).saturating_add(self.statement_timeout_ms)
-    }
-
-    /// Checks the section's values.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if !(self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")) {
-            return Err(SettingsError::invalid("database.url", "must start with postgres://"));
-        }
-        if self.max_connections == 0 {
-            return Err(SettingsError::invalid("database.max_connections", "must be at least 1"));
-        }
-        positive("database.acquire_timeout_ms", self.acquire_timeout_ms)?;
-        positive("database.connect_timeout_ms", self.connect_timeout_ms)?;
-        positive("database.statement_timeout_ms", self.statement_timeout_ms)?;
-        self.retention.validate("database.retention")
-    }
-}
-
-/// The URL without its password, for logs.
-pub fn redacted_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => match url[scheme_end + 3..at].split_once(':') {
-            Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-            // A bare token (`nats://<token>@host`) is all secret.
-            None => format!("{}***{}", &url[..scheme_end + 3], &url[at..]),
-        },
-        _ => url.to_string(),
-    }
-}
-
-impl fmt::Debug for DatabaseSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DatabaseSettings")
-            .field("url", &redacted_url(&self.url))
-            .field("max_connections", &self.max_connections)
-            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
-            .field("connect_timeout_ms", &self.connect_timeout_ms)
-            .field("statement_timeout_ms", &self.statement_timeout_ms)
-            .field("retention", &self.retention)
-            .finish()
-    }
-}
-
-/// Log output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// One readable line per event, for people.
-    Compact,
-    /// One JSON object per event, for log collectors.
-    Json,
-}
-
-/// Logging.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogSettings {
-    /// `compact` or `json`.
-    pub format: LogFormat,
-    /// A tracing filter (`info`, `trade_ledger=debug,info`); `RUST_LOG` overrides it.
-    pub level: String,
-}
-
-impl Default for LogSettings {
-    fn default() -> Self {
-        Self { format: LogFormat::Compact, level: "info".to_string() }
-    }
-}
-
-impl LogSettings {
-    /// Checks the section's values.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        tracing_subscriber::EnvFilter::try_new(&self.level)
-            .map(|_| ())
-            .map_err(|error| SettingsError::invalid("log.level", error.to_string()))
-    }
-}
-
 /// The settings every backend service (one with a database) shares.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -443,6 +158,7 @@ pub fn positive(key: &str, value: u64) -> Result<(), SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::Secret;
 
     fn sources(env: &[(&str, &str)]) -> Sources {
         Sources {
@@ -503,23 +219,6 @@ mod tests {
     }
 
     #[test]
-    fn nats_credentials_never_reach_debug_output() {
-        let settings = NatsSettings {
-            url: "nats://gateway:hunter2@nats:4222".into(),
-            password: Some(Secret::new("s3cret-pass")),
-            nkey_seed: Some(Secret::new("SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY")),
-            ..NatsSettings::default()
-        };
-        let debug = format!("{settings:?}");
-        for secret in ["hunter2", "s3cret-pass", "SUACSSL3"] {
-            assert!(!debug.contains(secret), "{debug}");
-        }
-        assert!(debug.contains("gateway:***@nats:4222"), "{debug}");
-        assert_eq!(redacted_url("nats://t0ken@nats:4222"), "nats://***@nats:4222");
-        assert_eq!(redacted_url("nats://nats:4222"), "nats://nats:4222");
-    }
-
-    #[test]
     fn nats_credentials_come_as_a_user_and_password_or_an_nkey_seed() {
         let ok = load_backend(&[("APP_NATS__USER", "gateway"), ("APP_NATS__PASSWORD", "pw")]).unwrap();
         assert_eq!(ok.nats.user.as_deref(), Some("gateway"));
@@ -543,13 +242,5 @@ mod tests {
         }
         let tls = load_backend(&[("APP_NATS__TLS__CA_FILE", "/tls/ca.pem")]).unwrap();
         assert!(tls.nats.tls.enabled());
-    }
-
-    #[test]
-    fn passwords_never_reach_debug_output() {
-        let settings = DatabaseSettings::local("ledger");
-        let debug = format!("{settings:?}");
-        assert!(debug.contains("tb:***@127.0.0.1"), "{debug}");
-        assert!(!debug.contains("tb:tb@"), "{debug}");
     }
 }

@@ -23,11 +23,9 @@ async fn health(backend: &Backend) -> (u16, serde_json::Value) {
 async fn a_loop_that_keeps_panicking_is_restarted_and_fails_health_after_five_restarts() {
     test_support::init_logging();
     let (db, nats) = (TestDb::empty("platform").await, TestNats::new());
-    let shutdown = CancellationToken::new();
-    let backend =
-        Backend::start(ServiceName::TradeLedger, test_support::backend_settings(&db, &nats), shutdown.clone())
-            .await
-            .unwrap();
+    let backend = Backend::start(ServiceName::TradeLedger, test_support::backend_settings(&db, &nats)).await.unwrap();
+    // What the backend's loops stop on; the caller's token below cancels it.
+    let shutdown = backend.shutdown();
 
     // A healthy loop that counts its rounds, to show it is unaffected.
     let rounds = Arc::new(AtomicUsize::new(0));
@@ -80,6 +78,8 @@ async fn a_loop_that_keeps_panicking_is_restarted_and_fails_health_after_five_re
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(rounds.load(Ordering::SeqCst) > before, "the other loops kept running");
 
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(15), backend.run_until_stopped()).await.unwrap();
+    let stop = CancellationToken::new();
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(15), backend.run_until_stopped(stop)).await.unwrap();
+    assert!(shutdown.is_cancelled(), "the loops were told to stop");
 }

@@ -4,8 +4,8 @@
 use anyhow::Context;
 use clap::Subcommand;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use domain::EventId;
 use serde_json::Value;
-use uuid::Uuid;
 
 /// The admin subcommands.
 #[derive(Debug, Subcommand)]
@@ -17,7 +17,7 @@ pub enum AdminCommand {
     OutboxRetry {
         /// A dead row's event id (repeat the flag for several).
         #[arg(long = "id", required_unless_present = "all", conflicts_with = "all")]
-        ids: Vec<Uuid>,
+        ids: Vec<EventId>,
         /// Every dead row.
         #[arg(long)]
         all: bool,

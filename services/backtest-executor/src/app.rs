@@ -1,22 +1,31 @@
-//! The running service: built from settings, stopped by the shutdown token. Tests build the
-//! same `App` in-process.
+//! The running service: built from settings, run until the shutdown token fires. Tests build
+//! the same `App` in-process.
 //!
-//! Tasks: one responder per subject, the outbox relay (publishes `backtest queued`), the
-//! durable consumer of `backtest queued` (only wakes workers: the job lives in Postgres), and
-//! `worker.workers` worker tasks.
+//! Tasks: one responder per subject and the durable consumer of `backtest queued` (only wakes
+//! workers: the job lives in Postgres), both wired in `bus/`; the outbox relay (publishes
+//! `backtest queued`); and `worker.workers` worker tasks.
 
-use crate::settings::ExecutorSettings;
+use crate::settings::Settings;
 use crate::usecase::worker::Workers;
 use domain::ServiceName;
 use outbox::Relay;
-use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// Releases workers paused by the `worker.pause_at_progress` test hook.
+/// Hooks that let a test hold a run where it wants it. Not settings: production never sets
+/// them, and only [`App::build_with_test_hooks`] takes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TestHooks {
+    /// A worker stops at the first checkpoint at or above this progress (0 to 100; its lease
+    /// timer keeps renewing the lease, as during a long chunk) until [`App::pause_release`]
+    /// lets it go on.
+    pub pause_at_progress: Option<u8>,
+}
+
+/// Releases workers paused by the [`TestHooks::pause_at_progress`] hook.
 #[derive(Clone, Debug)]
 pub struct PauseRelease(Arc<Notify>);
 
@@ -34,13 +43,22 @@ pub struct App {
 }
 
 impl App {
-    /// Connects and starts serving; returns once the service answers. Takes the executor's
-    /// settings, or just the backend sections (the worker pool then has its defaults).
-    pub async fn build(settings: impl Into<ExecutorSettings>, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let settings: ExecutorSettings = settings.into();
+    /// Connects and starts serving; returns once the service answers.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_test_hooks(settings, TestHooks::default()).await
+    }
+
+    /// [`App::build`] with test hooks: for tests only.
+    pub async fn build_with_test_hooks(settings: Settings, hooks: TestHooks) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            hooks.pause_at_progress.is_none_or(|at| at <= 100),
+            "the pause_at_progress test hook must be between 0 and 100"
+        );
         let database_url = settings.database.url.clone();
-        let backend = Backend::start(ServiceName::BacktestExecutor, settings.backend(), shutdown).await?;
+        let backend = Backend::start(ServiceName::BacktestExecutor, settings.backend()).await?;
+        let wake = Arc::new(Notify::new());
         crate::bus::serve(&backend);
+        crate::bus::consumers::start(&backend, wake.clone());
         // Each loop is built by a closure, so that a loop that panics can be built again.
         let shutdown = backend.shutdown();
         let relay =
@@ -59,30 +77,13 @@ impl App {
             let jobs = outbox::prune::jobs(&retention);
             move || platform::prune::run(pool.clone(), jobs.clone(), retention.clone(), shutdown.clone())
         });
-        let wake = Arc::new(Notify::new());
         let release = Arc::new(Notify::new());
-        let subjects = backend.subjects.clone();
-        let on_message = wake.clone();
-        let wake_workers = move |_batch: Vec<Delivery>| {
-            // A wake-up only: the workers claim from Postgres, so nothing to dedupe.
-            on_message.notify_waiters();
-            async { Ok(()) }
-        };
-        backend.spawn("backtest queued consumer", {
-            let (jetstream, shutdown) = (backend.jetstream.clone(), shutdown.clone());
-            let stream = subjects.stream_name(ServiceName::BacktestExecutor);
-            let durable = subjects.durable_name(ServiceName::BacktestExecutor, "backtest_queued");
-            move || {
-                let config = ConsumerConfig::default();
-                let (stream, durable, wake) = (stream.clone(), durable.clone(), wake_workers.clone());
-                consumer::run(jetstream.clone(), stream, durable, config, shutdown.clone(), wake)
-            }
-        });
         let workers = Arc::new(Workers {
             pool: backend.pool.clone(),
             settings: settings.worker.clone(),
             instance: backend.instance.clone(),
             wake,
+            pause_at_progress: hooks.pause_at_progress,
             release: release.clone(),
         });
         for index in 0..settings.worker.workers {
@@ -102,13 +103,13 @@ impl App {
         &self.backend.instance
     }
 
-    /// Test hook: a handle that lets workers paused at `worker.pause_at_progress` go on.
+    /// Test hook: a handle that lets workers paused at [`TestHooks::pause_at_progress`] go on.
     pub fn pause_release(&self) -> PauseRelease {
         PauseRelease(self.release.clone())
     }
 
-    /// Runs until the shutdown token fires, then drains.
-    pub async fn run_until_stopped(self) {
-        self.backend.run_until_stopped().await;
+    /// Runs until `shutdown` fires, then drains.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        self.backend.run_until_stopped(shutdown).await;
     }
 }

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use backtest_executor::admin::AdminCommand;
-use backtest_executor::{App, MIGRATIONS, settings, usecase};
+use backtest_executor::{App, MIGRATIONS, Settings, usecase};
 use clap::{Parser, Subcommand};
 use platform::cli::{self, Common};
 use std::path::PathBuf;
@@ -78,9 +78,12 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = cli::load_settings(&settings::defaults())?;
+    let settings = cli::load_settings(&Settings::default())?;
     match cli.command {
-        Command::Common(Common::Serve) => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
+        Command::Common(Common::Serve) => {
+            let shutdown = cli::serve_shutdown();
+            App::build(settings).await?.run_until_stopped(shutdown).await
+        }
         Command::Common(Common::Migrate { revert_all }) => {
             cli::migrate(&settings.backend(), MIGRATIONS, revert_all).await?
         }

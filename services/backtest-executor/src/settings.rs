@@ -2,9 +2,7 @@
 
 use outbox::OutboxSettings;
 use platform::BackendSettings;
-use platform::settings::{
-    DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, positive,
-};
+use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, SettingsError, positive};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -17,7 +15,7 @@ pub struct WorkerSettings {
     /// Candles fed to the engine at a time (between two looks at progress, lease and cancel).
     pub chunk_size: i64,
     /// Progress is written at most this often while a run goes on (and always before the
-    /// `pause_at_progress` hook holds a run).
+    /// test hook `TestHooks::pause_at_progress` holds a run).
     pub checkpoint_ms: u64,
     /// How long a claim lasts; a timer renews it every third of this while the run goes on,
     /// so a crashed worker's job is taken over after it.
@@ -27,11 +25,6 @@ pub struct WorkerSettings {
     pub max_attempts: u32,
     /// The fallback wake-up when no `backtest queued` message arrives.
     pub poll_interval_ms: u64,
-    /// Test hook: a worker stops at the first checkpoint at or above this progress (its lease
-    /// timer keeps renewing the lease, as during a long chunk) until the app's
-    /// `pause_release` handle lets it go on. Never set in production.
-    #[serde(default)]
-    pub pause_at_progress: Option<u8>,
 }
 
 impl Default for WorkerSettings {
@@ -43,7 +36,6 @@ impl Default for WorkerSettings {
             lease_secs: 30,
             max_attempts: 3,
             poll_interval_ms: 1_000,
-            pause_at_progress: None,
         }
     }
 }
@@ -68,7 +60,7 @@ impl WorkerSettings {
 /// Everything the executor reads at start-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExecutorSettings {
+pub struct Settings {
     /// The `/health` + `/ready` listener.
     pub http: HttpSettings,
     /// NATS.
@@ -83,7 +75,26 @@ pub struct ExecutorSettings {
     pub outbox: OutboxSettings,
 }
 
-impl ExecutorSettings {
+impl Default for Settings {
+    /// Compiled defaults: HTTP on 8083, database `backtest` on the local Postgres.
+    fn default() -> Self {
+        Self::with_backend(BackendSettings::local(8083, "backtest"))
+    }
+}
+
+impl Settings {
+    /// The given backend sections with the executor's own defaults (tests use it).
+    pub fn with_backend(backend: BackendSettings) -> Self {
+        Self {
+            http: backend.http,
+            nats: backend.nats,
+            database: backend.database,
+            log: backend.log,
+            worker: WorkerSettings::default(),
+            outbox: OutboxSettings::default(),
+        }
+    }
+
     /// The sections the shared backend host needs.
     pub fn backend(&self) -> BackendSettings {
         BackendSettings {
@@ -95,7 +106,7 @@ impl ExecutorSettings {
     }
 }
 
-impl Settings for ExecutorSettings {
+impl platform::Settings for Settings {
     fn log(&self) -> &LogSettings {
         &self.log
     }
@@ -107,33 +118,7 @@ impl Settings for ExecutorSettings {
         positive("worker.lease_secs", self.worker.lease_secs)?;
         positive("worker.max_attempts", u64::from(self.worker.max_attempts))?;
         positive("worker.poll_interval_ms", self.worker.poll_interval_ms)?;
-        if self.worker.pause_at_progress.is_some_and(|p| p > 100) {
-            return Err(SettingsError::invalid("worker.pause_at_progress", "must be between 0 and 100"));
-        }
         self.outbox.validate()
-    }
-}
-
-/// Compiled defaults: HTTP on 8083, database `backtest` on the local Postgres.
-pub fn defaults() -> ExecutorSettings {
-    with_backend(BackendSettings::local(8083, "backtest"))
-}
-
-/// The given backend sections with the executor's own defaults (tests use it).
-pub fn with_backend(backend: BackendSettings) -> ExecutorSettings {
-    ExecutorSettings {
-        http: backend.http,
-        nats: backend.nats,
-        database: backend.database,
-        log: backend.log,
-        worker: WorkerSettings::default(),
-        outbox: OutboxSettings::default(),
-    }
-}
-
-impl From<BackendSettings> for ExecutorSettings {
-    fn from(backend: BackendSettings) -> Self {
-        with_backend(backend)
     }
 }
 
@@ -144,7 +129,7 @@ mod growth_tests {
     #[test]
     fn streams_forget_events_before_the_inbox_does() {
         test_support::conformance::streams_forget_events_before_the_inbox_does(
-            &defaults(),
+            &Settings::default(),
             concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
             |settings| (settings.nats.jetstream.max_age_secs, settings.database.retention.keep_secs),
         );

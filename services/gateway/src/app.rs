@@ -3,7 +3,7 @@
 use crate::api;
 use crate::api::body_limit::{self, BodyLimit};
 use crate::api::rate_limit::{self, RateLimiters};
-use crate::settings::GatewaySettings;
+use crate::settings::Settings;
 use crate::state::AppState;
 use actix_web::dev::ServerHandle;
 use actix_web::http::StatusCode;
@@ -20,12 +20,11 @@ pub struct App {
     handle: ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     nats: async_nats::Client,
-    shutdown: CancellationToken,
 }
 
 impl App {
     /// Connects to NATS, binds the listener and starts serving.
-    pub async fn build(settings: GatewaySettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let subjects = settings.nats.subjects()?;
         let nats = platform::backend::connect_nats(
             &settings.nats,
@@ -38,6 +37,7 @@ impl App {
             subjects,
             limits: settings.gateway.clone(),
             auth_cache: Default::default(),
+            openapi_json: crate::openapi::document_json()?.into(),
         });
         let limit = settings.gateway.body_limit_bytes;
         // One set of buckets for every worker: a client's limit does not multiply by workers.
@@ -70,7 +70,7 @@ impl App {
         let server = server.run();
         let handle = server.handle();
         info!(http.addr = %addr, nats.prefix = settings.nats.prefix, "gateway started");
-        Ok(Self { addr, handle, server: tokio::spawn(server), nats, shutdown })
+        Ok(Self { addr, handle, server: tokio::spawn(server), nats })
     }
 
     /// Where the gateway listens (the real port when settings asked for 0).
@@ -78,9 +78,9 @@ impl App {
         self.addr
     }
 
-    /// Serves until the shutdown token fires, then lets in-flight requests finish.
-    pub async fn run_until_stopped(self) {
-        self.shutdown.cancelled().await;
+    /// Serves until `shutdown` fires, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        shutdown.cancelled().await;
         info!("gateway draining");
         self.handle.stop(true).await;
         match self.server.await {

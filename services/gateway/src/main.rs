@@ -1,7 +1,7 @@
 //! `gateway`: the HTTP entry point of the platform.
 
 use clap::{Parser, Subcommand};
-use gateway::{App, GatewaySettings};
+use gateway::{App, Settings};
 
 #[derive(Debug, Parser)]
 #[command(name = "gateway", version, about = "The HTTP entry point: Bot, Partner and User APIs.")]
@@ -23,8 +23,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve => {
-            let settings = platform::cli::load_settings(&GatewaySettings::default())?;
-            App::build(settings, platform::cli::serve_shutdown()).await?.run_until_stopped().await;
+            let settings = platform::cli::load_settings(&Settings::default())?;
+            let shutdown = platform::cli::serve_shutdown();
+            App::build(settings).await?.run_until_stopped(shutdown).await;
         }
         Command::Openapi => {
             use utoipa::OpenApi;

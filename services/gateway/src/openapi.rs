@@ -78,6 +78,11 @@ use utoipa::{Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
+/// The document as `/openapi.json` serves it: built and serialized once, at start.
+pub fn document_json() -> serde_json::Result<String> {
+    serde_json::to_string(&ApiDoc::openapi())
+}
+
 /// Documents the Swagger UI asset route, which is served by a ready-made service rather than
 /// an annotated handler.
 struct DocsAssets;

@@ -1,13 +1,13 @@
 //! The gateway's settings: HTTP, NATS, logging, and its own limits.
 
-use platform::settings::{HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, positive};
+use platform::settings::{HttpSettings, LogSettings, NatsSettings, SettingsError, positive};
 use serde::{Deserialize, Serialize};
 
 /// Limits and timeouts of the gateway itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayLimits {
-    /// Largest accepted request body (CONTRACTS §0: 512 KiB).
+    /// Largest accepted request body (docs/api/common.md#body-limits: 512 KiB).
     pub body_limit_bytes: usize,
     /// How long `/status` waits for each service's ping.
     pub status_timeout_ms: u64,
@@ -76,7 +76,7 @@ impl Default for RateLimits {
 /// Everything the gateway reads at start-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GatewaySettings {
+pub struct Settings {
     /// The public listener.
     pub http: HttpSettings,
     /// NATS.
@@ -87,7 +87,7 @@ pub struct GatewaySettings {
     pub gateway: GatewayLimits,
 }
 
-impl Default for GatewaySettings {
+impl Default for Settings {
     fn default() -> Self {
         Self {
             http: HttpSettings::local(8080),
@@ -98,7 +98,7 @@ impl Default for GatewaySettings {
     }
 }
 
-impl Settings for GatewaySettings {
+impl platform::Settings for Settings {
     fn log(&self) -> &LogSettings {
         &self.log
     }
@@ -129,13 +129,13 @@ mod tests {
     use super::*;
     use platform::settings::{Sources, load};
 
-    fn with_env(env: &[(&str, &str)]) -> Result<GatewaySettings, SettingsError> {
+    fn with_env(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let sources = Sources {
             config_dir: "does-not-exist".into(),
             environment: "local".into(),
             env: env.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect(),
         };
-        load(&GatewaySettings::default(), &sources)
+        load(&Settings::default(), &sources)
     }
 
     #[test]

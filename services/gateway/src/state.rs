@@ -1,6 +1,9 @@
-//! What every handler shares: the NATS client, subjects and limits.
+//! What every handler shares: the NATS client, subjects, limits, the bot key cache and the
+//! OpenAPI document.
 
+use crate::auth_cache::AuthCache;
 use crate::settings::GatewayLimits;
+use actix_web::web::Bytes;
 use bus::Subjects;
 use std::time::Duration;
 
@@ -14,7 +17,9 @@ pub struct AppState {
     /// Limits and timeouts.
     pub limits: GatewayLimits,
     /// Recent positive bot authentications.
-    pub auth_cache: std::sync::Arc<crate::api::bot::auth::AuthCache>,
+    pub auth_cache: std::sync::Arc<AuthCache>,
+    /// The OpenAPI document as JSON, serialized once at start; `/openapi.json` serves it.
+    pub openapi_json: Bytes,
 }
 
 impl AppState {

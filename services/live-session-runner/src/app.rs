@@ -1,8 +1,9 @@
-//! The running service: built from settings, stopped by the shutdown token. Tests build the
-//! same `App` in-process.
+//! The running service: built from settings, run until the shutdown token fires. Tests build
+//! the same `App` in-process.
 
+use crate::settings::Settings;
 use domain::ServiceName;
-use platform::{Backend, BackendSettings};
+use platform::Backend;
 use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
 
@@ -13,9 +14,9 @@ pub struct App {
 
 impl App {
     /// Connects and starts serving; returns once the service answers.
-    pub async fn build(settings: BackendSettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let retention = settings.database.retention.clone();
-        let backend = Backend::start(ServiceName::LiveSessionRunner, settings, shutdown).await?;
+        let backend = Backend::start(ServiceName::LiveSessionRunner, settings.backend()).await?;
         backend.spawn("pruner", {
             let (pool, shutdown) = (backend.pool.clone(), backend.shutdown());
             let jobs = outbox::prune::jobs(&retention);
@@ -29,8 +30,8 @@ impl App {
         self.backend.health_addr()
     }
 
-    /// Runs until the shutdown token fires, then drains.
-    pub async fn run_until_stopped(self) {
-        self.backend.run_until_stopped().await;
+    /// Runs until `shutdown` fires, then drains.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        self.backend.run_until_stopped(shutdown).await;
     }
 }

@@ -4,6 +4,7 @@ pub mod app;
 pub mod settings;
 
 pub use app::App;
+pub use settings::Settings;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 

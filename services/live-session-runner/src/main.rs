@@ -1,7 +1,7 @@
 //! `live-session-runner`: Runs hosted bots against the live quote stream.
 
 use clap::Parser;
-use live_session_runner::{App, MIGRATIONS, settings};
+use live_session_runner::{App, MIGRATIONS, Settings};
 use platform::cli::{self, Common};
 
 #[derive(Debug, Parser)]
@@ -14,10 +14,13 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = cli::load_settings(&settings::defaults())?;
+    let settings = cli::load_settings(&Settings::default())?;
     match cli.command {
-        Common::Serve => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
-        Common::Migrate { revert_all } => cli::migrate(&settings, MIGRATIONS, revert_all).await?,
+        Common::Serve => {
+            let shutdown = cli::serve_shutdown();
+            App::build(settings).await?.run_until_stopped(shutdown).await
+        }
+        Common::Migrate { revert_all } => cli::migrate(&settings.backend(), MIGRATIONS, revert_all).await?,
     }
     Ok(())
 }

@@ -10,9 +10,8 @@ use crate::usecase::key_rotation;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use domain::Secret;
+use domain::{BrokerAccountId, EventId, ParticipationId, Secret};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// The admin subcommands.
 #[derive(Debug, Subcommand)]
@@ -21,7 +20,7 @@ pub enum AdminCommand {
     SetCredentials {
         /// The broker account's id in the ledger.
         #[arg(long)]
-        broker_account: Uuid,
+        broker_account: BrokerAccountId,
         /// `live` or `sandbox`: which Tradier base URL the account's requests go to.
         #[arg(long, default_value = "live")]
         environment: String,
@@ -40,7 +39,7 @@ pub enum AdminCommand {
     Retry {
         /// The participation whose fetch to retry.
         #[arg(long, conflicts_with = "all", required_unless_present = "all")]
-        participation: Option<Uuid>,
+        participation: Option<ParticipationId>,
         /// Retry every dead letter.
         #[arg(long)]
         all: bool,
@@ -52,7 +51,7 @@ pub enum AdminCommand {
     OutboxRetry {
         /// A dead row's event id (repeat the flag for several).
         #[arg(long = "id", required_unless_present = "all", conflicts_with = "all")]
-        ids: Vec<Uuid>,
+        ids: Vec<EventId>,
         /// Every dead row.
         #[arg(long)]
         all: bool,

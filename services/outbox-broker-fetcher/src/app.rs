@@ -1,5 +1,5 @@
-//! The running service: built from settings, stopped by the shutdown token. Tests build the
-//! same `App` in-process.
+//! The running service: built from settings, run until the shutdown token fires. Tests build
+//! the same `App` in-process.
 //!
 //! ```text
 //!  JetStream: participation created ─► intake (jobs + inbox, one tx) ─┐
@@ -10,14 +10,13 @@
 
 use crate::broker::{SimBroker, TradierClient, TradierConfig};
 use crate::domain::retry::RetryPolicy;
-use crate::settings::FetcherSettings;
+use crate::settings::Settings;
 use crate::usecase::credential_cache::CredentialCache;
 use crate::usecase::fetch::Fetcher;
 use crate::usecase::rate_gate::RateGate;
-use crate::usecase::{intake, recorder, workers};
+use crate::usecase::{recorder, workers};
 use domain::ServiceName;
 use outbox::Relay;
-use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,8 +33,8 @@ pub struct App {
 
 impl App {
     /// Connects and starts serving; returns once the service answers.
-    pub async fn build(settings: FetcherSettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let backend = Backend::start(ServiceName::OutboxBrokerFetcher, settings.backend(), shutdown).await?;
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let backend = Backend::start(ServiceName::OutboxBrokerFetcher, settings.backend()).await?;
         let tradier = &settings.brokers.tradier;
         let fetch = &settings.fetch;
         // The recorder ends when the last sender does: the dispatcher's fetcher, after every
@@ -84,29 +83,7 @@ impl App {
             let poll_interval = Duration::from_millis(fetch.poll_interval_ms);
             move || workers::schedule(pool.clone(), queue.clone(), lease, poll_interval, shutdown.clone())
         });
-        let pool = backend.pool.clone();
-        let accept = move |batch: Vec<Delivery>| {
-            let (pool, queue) = (pool.clone(), queue.clone());
-            async move {
-                for job in intake::accept(&pool, batch, lease).await? {
-                    // Closed only on shutdown: the job keeps its lease and is taken over.
-                    let _ = queue.send(job).await;
-                }
-                Ok(())
-            }
-        };
-        backend.spawn("participation consumer", {
-            let (jetstream, shutdown) = (backend.jetstream.clone(), shutdown.clone());
-            let stream = backend.subjects.stream_name(ServiceName::TradeLedger);
-            let durable = backend.subjects.durable_name(ServiceName::OutboxBrokerFetcher, "participation_created");
-            // New jobs arrive leased: take no more at once than the workers can start well
-            // within the lease.
-            let config = ConsumerConfig { batch_size: concurrency.clamp(1, 128), ..ConsumerConfig::default() };
-            move || {
-                let (stream, durable, accept) = (stream.clone(), durable.clone(), accept.clone());
-                consumer::run(jetstream.clone(), stream, durable, config.clone(), shutdown.clone(), accept)
-            }
-        });
+        crate::bus::start(&backend, queue, lease, concurrency);
         let relay = Relay::new(
             backend.pool.clone(),
             settings.database.url.clone(),
@@ -130,8 +107,8 @@ impl App {
         self.backend.health_addr()
     }
 
-    /// Runs until the shutdown token fires, then drains.
-    pub async fn run_until_stopped(self) {
-        self.backend.run_until_stopped().await;
+    /// Runs until `shutdown` fires, then drains.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        self.backend.run_until_stopped(shutdown).await;
     }
 }

@@ -17,10 +17,9 @@
 use crate::broker::TradierEnvironment;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use domain::Secret;
+use domain::{BrokerAccountId, Secret};
 use std::collections::HashMap;
 use std::fmt;
-use uuid::Uuid;
 
 /// Length of the random nonce stored beside each ciphertext.
 pub const NONCE_LEN: usize = 24;
@@ -86,8 +85,8 @@ impl Aad {
 
     /// The associated data for a row. The account id has a fixed length, so the environment
     /// that follows it needs no separator.
-    fn bytes(self, account: Uuid, environment: TradierEnvironment) -> Vec<u8> {
-        let mut aad = account.as_bytes().to_vec();
+    fn bytes(self, account: BrokerAccountId, environment: TradierEnvironment) -> Vec<u8> {
+        let mut aad = account.as_uuid().as_bytes().to_vec();
         if self == Aad::AccountAndEnvironment {
             aad.extend_from_slice(environment.as_str().as_bytes());
         }
@@ -181,7 +180,12 @@ impl CredentialCipher {
     }
 
     /// Encrypts `token` for `account` in `environment`, with the current key.
-    pub fn seal(&self, account: Uuid, environment: TradierEnvironment, token: &Secret) -> Result<Sealed, CipherError> {
+    pub fn seal(
+        &self,
+        account: BrokerAccountId,
+        environment: TradierEnvironment,
+        token: &Secret,
+    ) -> Result<Sealed, CipherError> {
         let key_id = self.current.as_ref().ok_or(CipherError::NoKey)?;
         let cipher = self.keys.get(key_id).ok_or(CipherError::NoKey)?;
         let nonce: [u8; NONCE_LEN] = rand::random();
@@ -194,7 +198,12 @@ impl CredentialCipher {
 
     /// Decrypts the credential stored for `account` in `environment`, with the key its id
     /// names.
-    pub fn open(&self, account: Uuid, environment: TradierEnvironment, sealed: &Sealed) -> Result<Secret, CipherError> {
+    pub fn open(
+        &self,
+        account: BrokerAccountId,
+        environment: TradierEnvironment,
+        sealed: &Sealed,
+    ) -> Result<Secret, CipherError> {
         if self.keys.is_empty() {
             return Err(CipherError::NoKey);
         }
@@ -221,9 +230,9 @@ mod tests {
     }
 
     /// What the code before key ids wrote: the account id alone as associated data.
-    fn seal_legacy(key: [u8; 32], account: Uuid, token: &str) -> Sealed {
+    fn seal_legacy(key: [u8; 32], account: BrokerAccountId, token: &str) -> Sealed {
         let nonce: [u8; NONCE_LEN] = rand::random();
-        let payload = Payload { msg: token.as_bytes(), aad: account.as_bytes() };
+        let payload = Payload { msg: token.as_bytes(), aad: account.as_uuid().as_bytes() };
         let ciphertext = XChaCha20Poly1305::new(&key.into()).encrypt(XNonce::from_slice(&nonce), payload).unwrap();
         Sealed { nonce: nonce.to_vec(), ciphertext, key_id: INITIAL_KEY_ID.to_string(), aad: Aad::Account }
     }
@@ -231,12 +240,12 @@ mod tests {
     #[test]
     fn a_sealed_token_opens_only_for_its_account_environment_and_key() {
         let cipher = CredentialCipher::with_keys(Some(key("k1", 7)), Vec::new());
-        let account = Uuid::now_v7();
+        let account = BrokerAccountId::new();
         let sealed = cipher.seal(account, Live, &Secret::new("tok-abc")).unwrap();
         assert!(!sealed.ciphertext.windows(7).any(|w| w == b"tok-abc"), "stored encrypted");
         assert_eq!((sealed.key_id.as_str(), sealed.aad), ("k1", Aad::AccountAndEnvironment));
         assert_eq!(cipher.open(account, Live, &sealed).unwrap().expose(), "tok-abc");
-        assert_eq!(cipher.open(Uuid::now_v7(), Live, &sealed).unwrap_err(), CipherError::Undecryptable);
+        assert_eq!(cipher.open(BrokerAccountId::new(), Live, &sealed).unwrap_err(), CipherError::Undecryptable);
         assert_eq!(cipher.open(account, Sandbox, &sealed).unwrap_err(), CipherError::Undecryptable, "env bound");
         let same_id_other_key = CredentialCipher::with_keys(Some(key("k1", 8)), Vec::new());
         assert_eq!(same_id_other_key.open(account, Live, &sealed).unwrap_err(), CipherError::Undecryptable);
@@ -251,18 +260,18 @@ mod tests {
     #[test]
     fn a_legacy_value_is_bound_to_its_account_only() {
         let cipher = CredentialCipher::new(Some([7; 32]));
-        let account = Uuid::now_v7();
+        let account = BrokerAccountId::new();
         let legacy = seal_legacy([7; 32], account, "tok-old");
         assert_eq!(cipher.open(account, Live, &legacy).unwrap().expose(), "tok-old");
         assert_eq!(cipher.open(account, Sandbox, &legacy).unwrap().expose(), "tok-old", "until re-sealed");
-        assert_eq!(cipher.open(Uuid::now_v7(), Live, &legacy).unwrap_err(), CipherError::Undecryptable);
+        assert_eq!(cipher.open(BrokerAccountId::new(), Live, &legacy).unwrap_err(), CipherError::Undecryptable);
         assert!(!cipher.is_current(&legacy), "the old associated data asks for a re-seal");
     }
 
     #[test]
     fn a_previous_key_opens_what_it_sealed_and_the_current_key_seals() {
         let old = CredentialCipher::with_keys(Some(key("a", 1)), Vec::new());
-        let account = Uuid::now_v7();
+        let account = BrokerAccountId::new();
         let sealed_with_a = old.seal(account, Sandbox, &Secret::new("tok")).unwrap();
 
         let rotated = CredentialCipher::with_keys(Some(key("b", 2)), vec![key("a", 1)]);
@@ -293,7 +302,7 @@ mod tests {
     #[test]
     fn every_seal_uses_a_fresh_nonce() {
         let cipher = CredentialCipher::new(Some([7; 32]));
-        let account = Uuid::now_v7();
+        let account = BrokerAccountId::new();
         let a = cipher.seal(account, Live, &Secret::new("same")).unwrap();
         let b = cipher.seal(account, Live, &Secret::new("same")).unwrap();
         assert_ne!(a.nonce, b.nonce);
@@ -303,9 +312,9 @@ mod tests {
     #[test]
     fn without_a_key_nothing_is_sealed_or_opened() {
         let cipher = CredentialCipher::new(None);
-        assert_eq!(cipher.seal(Uuid::now_v7(), Live, &Secret::new("x")).unwrap_err(), CipherError::NoKey);
-        let legacy = seal_legacy([7; 32], Uuid::now_v7(), "x");
-        assert_eq!(cipher.open(Uuid::now_v7(), Live, &legacy).unwrap_err(), CipherError::NoKey);
+        assert_eq!(cipher.seal(BrokerAccountId::new(), Live, &Secret::new("x")).unwrap_err(), CipherError::NoKey);
+        let legacy = seal_legacy([7; 32], BrokerAccountId::new(), "x");
+        assert_eq!(cipher.open(BrokerAccountId::new(), Live, &legacy).unwrap_err(), CipherError::NoKey);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod app;
 pub mod broker;
+pub mod bus;
 pub mod crypto;
 pub mod domain;
 pub mod settings;
@@ -10,6 +11,7 @@ pub mod store;
 pub mod usecase;
 
 pub use app::App;
+pub use settings::Settings;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use outbox_broker_fetcher::admin::{self, AdminCommand};
 use outbox_broker_fetcher::{App, MIGRATIONS, settings};
-use platform::Settings;
+use platform::Settings as _;
 use platform::cli::{self, Common};
 use platform::settings::Sources;
 
@@ -31,7 +31,10 @@ async fn main() -> anyhow::Result<()> {
     let settings = settings::load(&Sources::from_process())?;
     platform::telemetry::init(settings.log());
     match cli.command {
-        Command::Common(Common::Serve) => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
+        Command::Common(Common::Serve) => {
+            let shutdown = cli::serve_shutdown();
+            App::build(settings).await?.run_until_stopped(shutdown).await
+        }
         Command::Common(Common::Migrate { revert_all }) => {
             cli::migrate(&settings.backend(), MIGRATIONS, revert_all).await?
         }

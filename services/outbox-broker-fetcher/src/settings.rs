@@ -9,9 +9,7 @@ pub use duration::Span;
 
 use outbox::OutboxSettings;
 use platform::BackendSettings;
-use platform::settings::{
-    DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, Sources, positive,
-};
+use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, SettingsError, Sources, positive};
 use serde::{Deserialize, Serialize};
 
 /// Tradier's REST API. An account's credential says which environment it belongs to.
@@ -91,7 +89,7 @@ pub struct BrokersSettings {
 /// Everything the fetcher reads at start-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FetcherSettings {
+pub struct Settings {
     /// The `/health` + `/ready` listener.
     pub http: HttpSettings,
     /// NATS.
@@ -110,7 +108,34 @@ pub struct FetcherSettings {
     pub outbox: OutboxSettings,
 }
 
-impl FetcherSettings {
+impl Default for Settings {
+    /// Compiled defaults: HTTP on 8082, database `fetcher`, Tradier at the local server.
+    fn default() -> Self {
+        Self::with_backend(BackendSettings::local(8082, "fetcher"))
+    }
+}
+
+impl Settings {
+    /// The given backend sections with the fetcher's own defaults (tests use it).
+    pub fn with_backend(backend: BackendSettings) -> Self {
+        Self {
+            http: backend.http,
+            nats: backend.nats,
+            database: backend.database,
+            log: backend.log,
+            credentials: CredentialsSettings::default(),
+            brokers: BrokersSettings {
+                tradier: TradierSettings {
+                    base_url: LOCAL_TRADIER.to_string(),
+                    sandbox_base_url: LOCAL_TRADIER.to_string(),
+                    request_timeout_ms: 10_000,
+                },
+            },
+            fetch: FetchSettings::default(),
+            outbox: OutboxSettings::default(),
+        }
+    }
+
     /// The sections the shared backend host needs.
     pub fn backend(&self) -> BackendSettings {
         BackendSettings {
@@ -122,7 +147,7 @@ impl FetcherSettings {
     }
 }
 
-impl Settings for FetcherSettings {
+impl platform::Settings for Settings {
     fn log(&self) -> &LogSettings {
         &self.log
     }
@@ -148,39 +173,14 @@ impl Settings for FetcherSettings {
 /// Loads the settings from `sources` (defaults → files → `APP_...`), validates them and
 /// checks them against the environment they run in (`APP_ENVIRONMENT`): outside `local`, the
 /// development encryption key is refused.
-pub fn load(sources: &Sources) -> Result<FetcherSettings, SettingsError> {
-    let settings = platform::settings::load(&defaults(), sources)?;
+pub fn load(sources: &Sources) -> Result<Settings, SettingsError> {
+    let settings = platform::settings::load(&Settings::default(), sources)?;
     settings.credentials.check_environment(&sources.environment)?;
     Ok(settings)
 }
 
 /// The local Tradier-compatible server (`tradier-sim`) that `just up` starts.
 pub const LOCAL_TRADIER: &str = "http://127.0.0.1:8090";
-
-/// Compiled defaults: HTTP on 8082, database `fetcher`, Tradier at the local server.
-pub fn defaults() -> FetcherSettings {
-    with_backend(BackendSettings::local(8082, "fetcher"))
-}
-
-/// The given backend sections with the fetcher's own defaults (tests use it).
-pub fn with_backend(backend: BackendSettings) -> FetcherSettings {
-    FetcherSettings {
-        http: backend.http,
-        nats: backend.nats,
-        database: backend.database,
-        log: backend.log,
-        credentials: CredentialsSettings::default(),
-        brokers: BrokersSettings {
-            tradier: TradierSettings {
-                base_url: LOCAL_TRADIER.to_string(),
-                sandbox_base_url: LOCAL_TRADIER.to_string(),
-                request_timeout_ms: 10_000,
-            },
-        },
-        fetch: FetchSettings::default(),
-        outbox: OutboxSettings::default(),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -195,7 +195,7 @@ mod tests {
         }
     }
 
-    fn load_with(env: &[(&str, &str)]) -> Result<FetcherSettings, SettingsError> {
+    fn load_with(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         load(&sources("local", env))
     }
 
@@ -250,7 +250,7 @@ mod tests {
         let ids: Vec<&str> = settings.credentials.previous_keys.iter().map(|key| key.id.as_str()).collect();
         assert_eq!(ids, ["initial", "2026-05"]);
         assert_eq!(settings.credentials.cipher().unwrap().current_key_id(), Some("2027-01"));
-        assert_eq!(defaults().credentials.key_id, crate::crypto::INITIAL_KEY_ID);
+        assert_eq!(Settings::default().credentials.key_id, crate::crypto::INITIAL_KEY_ID);
 
         let error = load_with(&[
             ("APP_CREDENTIALS__ENCRYPTION_KEY", &current),
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn the_time_budget_is_a_duration_with_its_unit() {
-        assert_eq!(defaults().fetch.give_up_after.0, std::time::Duration::from_secs(86_400));
+        assert_eq!(Settings::default().fetch.give_up_after.0, std::time::Duration::from_secs(86_400));
         let settings = load_with(&[("APP_FETCH__GIVE_UP_AFTER", "90m")]).unwrap();
         assert_eq!(settings.fetch.give_up_after.0, std::time::Duration::from_secs(5_400));
         for bad in ["24", "0s", "soon"] {
@@ -288,7 +288,7 @@ mod growth_tests {
     #[test]
     fn streams_forget_events_before_the_inbox_does() {
         test_support::conformance::streams_forget_events_before_the_inbox_does(
-            &defaults(),
+            &Settings::default(),
             concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
             |settings| (settings.nats.jetstream.max_age_secs, settings.database.retention.keep_secs),
         );

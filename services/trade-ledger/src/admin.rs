@@ -10,9 +10,9 @@ use crate::store::records::{self, KeyOwner, Ticker};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use domain::{BotId, BrokerAccountId, EventId, PartnerId, TickerId, UserId};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// The admin subcommands.
 #[derive(Debug, Subcommand)]
@@ -27,7 +27,7 @@ pub enum AdminCommand {
     CreateUser {
         /// The partner the user belongs to (omit for a direct user).
         #[arg(long)]
-        partner: Option<Uuid>,
+        partner: Option<PartnerId>,
         /// E-mail, unique per partner.
         #[arg(long)]
         email: String,
@@ -36,7 +36,7 @@ pub enum AdminCommand {
     CreateBrokerAccount {
         /// The owner.
         #[arg(long)]
-        user: Uuid,
+        user: UserId,
         /// Broker code (`TRADIER`, `SIM`).
         #[arg(long)]
         broker: String,
@@ -75,7 +75,7 @@ pub enum AdminCommand {
         name: String,
         /// The owning user.
         #[arg(long)]
-        owner: Option<Uuid>,
+        owner: Option<UserId>,
     },
     /// Make a broker account follow a bot for a ticker → `{}`.
     Follow {
@@ -84,7 +84,7 @@ pub enum AdminCommand {
         bot: String,
         /// The broker account's id.
         #[arg(long)]
-        broker_account: Uuid,
+        broker_account: BrokerAccountId,
         /// The ticker's id or symbol.
         #[arg(long)]
         ticker: String,
@@ -107,7 +107,7 @@ pub enum AdminCommand {
     OutboxRetry {
         /// A dead row's event id (repeat the flag for several).
         #[arg(long = "id", required_unless_present = "all", conflicts_with = "all")]
-        ids: Vec<Uuid>,
+        ids: Vec<EventId>,
         /// Every dead row.
         #[arg(long)]
         all: bool,
@@ -124,7 +124,7 @@ pub async fn run(database_url: &str, command: AdminCommand) -> anyhow::Result<Va
 async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::Result<Value> {
     match command {
         AdminCommand::CreatePartner { name } => {
-            let id = Uuid::now_v7();
+            let id = PartnerId::new();
             records::insert_partner(tx, id, &name).await?;
             let key = keys::generate();
             records::insert_key(tx, KeyOwner::Partner(id), &key).await?;
@@ -136,7 +136,7 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             {
                 bail!("partner {partner} does not exist");
             }
-            let id = Uuid::now_v7();
+            let id = UserId::new();
             records::insert_user(tx, id, partner, &email)
                 .await
                 .map_err(|error| duplicate(error, format!("a user with e-mail {email} already exists")))?;
@@ -148,7 +148,7 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             if !records::user_exists(tx, user).await? {
                 bail!("user {user} does not exist");
             }
-            let id = Uuid::now_v7();
+            let id = BrokerAccountId::new();
             records::insert_broker_account(tx, id, user, &broker, &account_number).await.map_err(|error| {
                 duplicate(error, format!("{broker} account {account_number} is already registered"))
             })?;
@@ -156,7 +156,7 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
         }
         AdminCommand::CreateTicker { symbol, asset_type, exchange, price_decimals, amount_decimals, min_amount } => {
             let ticker = Ticker {
-                id: Uuid::now_v7(),
+                id: TickerId::new(),
                 symbol,
                 asset_type,
                 exchange,
@@ -178,7 +178,7 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             {
                 bail!("user {owner} does not exist");
             }
-            let id = Uuid::now_v7();
+            let id = BotId::new();
             records::insert_bot(tx, id, &slug, &name, owner)
                 .await
                 .map_err(|error| duplicate(error, format!("a bot with slug {slug:?} already exists")))?;
@@ -190,7 +190,7 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             if quantity <= Decimal::ZERO {
                 bail!("quantity must be positive");
             }
-            let bot_id = match bot.parse::<Uuid>() {
+            let bot_id = match bot.parse::<BotId>() {
                 Ok(id) => records::find_bot(tx, id).await?,
                 Err(_) => records::find_bot_by_slug(tx, &bot).await?,
             }

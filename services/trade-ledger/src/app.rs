@@ -1,11 +1,10 @@
-//! The running service: built from settings, stopped by the shutdown token. Tests build the
-//! same `App` in-process.
+//! The running service: built from settings, run until the shutdown token fires. Tests build
+//! the same `App` in-process.
 
-use crate::settings::LedgerSettings;
+use crate::settings::Settings;
 use crate::usecase::fetches;
 use domain::ServiceName;
 use outbox::Relay;
-use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
 use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
@@ -17,10 +16,11 @@ pub struct App {
 
 impl App {
     /// Connects and starts serving; returns once the service answers.
-    pub async fn build(settings: LedgerSettings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let database_url = settings.database.url.clone();
-        let backend = Backend::start(ServiceName::TradeLedger, settings.backend(), shutdown).await?;
+        let backend = Backend::start(ServiceName::TradeLedger, settings.backend()).await?;
         crate::bus::serve(&backend);
+        crate::bus::consumers::start(&backend);
         let relay =
             Relay::new(backend.pool.clone(), database_url, backend.jetstream.clone(), settings.outbox.relay_config());
         // Each loop is built by a closure, so that a loop that panics can be built again.
@@ -39,19 +39,8 @@ impl App {
             move || platform::prune::run(pool.clone(), jobs.clone(), retention.clone(), shutdown.clone())
         });
         backend.spawn("fetch sweep", {
-            let (pool, sweep, shutdown) = (pool.clone(), settings.fetch_sweep.clone(), shutdown.clone());
+            let (pool, sweep) = (pool.clone(), settings.fetch_sweep.clone());
             move || fetches::sweep(pool.clone(), sweep.clone(), shutdown.clone())
-        });
-        let (subjects, jetstream) = (backend.subjects.clone(), backend.jetstream.clone());
-        let stream = subjects.stream_name(ServiceName::OutboxBrokerFetcher);
-        let durable = subjects.durable_name(ServiceName::TradeLedger, "fetch_outcomes");
-        let apply = move |batch: Vec<Delivery>| {
-            let (pool, subjects) = (pool.clone(), subjects.clone());
-            async move { fetches::apply(&pool, &subjects, batch).await }
-        };
-        backend.spawn("fetch outcome consumer", move || {
-            let config = ConsumerConfig::default();
-            consumer::run(jetstream.clone(), stream.clone(), durable.clone(), config, shutdown.clone(), apply.clone())
         });
         Ok(Self { backend })
     }
@@ -61,8 +50,8 @@ impl App {
         self.backend.health_addr()
     }
 
-    /// Runs until the shutdown token fires, then drains.
-    pub async fn run_until_stopped(self) {
-        self.backend.run_until_stopped().await;
+    /// Runs until `shutdown` fires, then drains.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        self.backend.run_until_stopped(shutdown).await;
     }
 }

@@ -9,6 +9,7 @@ pub mod store;
 pub mod usecase;
 
 pub use app::App;
+pub use settings::Settings;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use platform::cli::{self, Common};
 use trade_ledger::admin::AdminCommand;
-use trade_ledger::{App, MIGRATIONS, settings};
+use trade_ledger::{App, MIGRATIONS, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,9 +29,12 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = cli::load_settings(&settings::defaults())?;
+    let settings = cli::load_settings(&Settings::default())?;
     match cli.command {
-        Command::Common(Common::Serve) => App::build(settings, cli::serve_shutdown()).await?.run_until_stopped().await,
+        Command::Common(Common::Serve) => {
+            let shutdown = cli::serve_shutdown();
+            App::build(settings).await?.run_until_stopped(shutdown).await
+        }
         Command::Common(Common::Migrate { revert_all }) => {
             cli::migrate(&settings.backend(), MIGRATIONS, revert_all).await?
         }

@@ -3,9 +3,7 @@
 
 use outbox::OutboxSettings;
 use platform::BackendSettings;
-use platform::settings::{
-    DatabaseSettings, HttpSettings, LogSettings, NatsSettings, Settings, SettingsError, positive,
-};
+use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, SettingsError, positive};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -61,7 +59,7 @@ impl FetchSweepSettings {
 /// Everything the ledger reads at start-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LedgerSettings {
+pub struct Settings {
     /// The `/health` + `/ready` listener.
     pub http: HttpSettings,
     /// NATS.
@@ -76,7 +74,26 @@ pub struct LedgerSettings {
     pub outbox: OutboxSettings,
 }
 
-impl LedgerSettings {
+impl Default for Settings {
+    /// Compiled defaults: HTTP on 8081, database `ledger` on the local Postgres.
+    fn default() -> Self {
+        Self::with_backend(BackendSettings::local(8081, "ledger"))
+    }
+}
+
+impl Settings {
+    /// The given backend sections with the ledger's own defaults (tests use it).
+    pub fn with_backend(backend: BackendSettings) -> Self {
+        Self {
+            http: backend.http,
+            nats: backend.nats,
+            database: backend.database,
+            log: backend.log,
+            fetch_sweep: FetchSweepSettings::default(),
+            outbox: OutboxSettings::default(),
+        }
+    }
+
     /// The sections the shared backend host needs.
     pub fn backend(&self) -> BackendSettings {
         BackendSettings {
@@ -88,7 +105,7 @@ impl LedgerSettings {
     }
 }
 
-impl Settings for LedgerSettings {
+impl platform::Settings for Settings {
     fn log(&self) -> &LogSettings {
         &self.log
     }
@@ -109,23 +126,6 @@ impl Settings for LedgerSettings {
     }
 }
 
-/// Compiled defaults: HTTP on 8081, database `ledger` on the local Postgres.
-pub fn defaults() -> LedgerSettings {
-    with_backend(BackendSettings::local(8081, "ledger"))
-}
-
-/// The given backend sections with the ledger's own defaults (tests use it).
-pub fn with_backend(backend: BackendSettings) -> LedgerSettings {
-    LedgerSettings {
-        http: backend.http,
-        nats: backend.nats,
-        database: backend.database,
-        log: backend.log,
-        fetch_sweep: FetchSweepSettings::default(),
-        outbox: OutboxSettings::default(),
-    }
-}
-
 #[cfg(test)]
 mod growth_tests {
     use super::*;
@@ -133,7 +133,7 @@ mod growth_tests {
     #[test]
     fn streams_forget_events_before_the_inbox_does() {
         test_support::conformance::streams_forget_events_before_the_inbox_does(
-            &defaults(),
+            &Settings::default(),
             concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
             |settings| (settings.nats.jetstream.max_age_secs, settings.database.retention.keep_secs),
         );

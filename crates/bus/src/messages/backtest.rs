@@ -5,11 +5,10 @@
 //! Replies whose content the executor stores as JSON (results, positions, log pages) travel as
 //! raw JSON text so exact decimals stay exact numbers byte for byte.
 
-use domain::PartnerId;
+use domain::{BacktestId, PartnerId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
 /// `POST /partner/v1/bots/backtest`: the request body as the partner sent it, after the
 /// gateway's shape checks (the executor validates type, settings, market and range).
@@ -55,7 +54,7 @@ pub enum StartBacktestReply {
 #[serde(rename_all = "camelCase")]
 pub struct BacktestStarted {
     /// The new backtest's id.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
     /// The executor instance that accepted it.
     pub service_id: String,
     /// A human-readable confirmation.
@@ -69,7 +68,7 @@ pub struct BacktestRef {
     /// The authenticated partner.
     pub partner_id: PartnerId,
     /// The backtest.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
 }
 
 /// `GET /bots/backtest/{id}/logs`: one page of the structured log.
@@ -79,7 +78,7 @@ pub struct GetBacktestLogs {
     /// The authenticated partner.
     pub partner_id: PartnerId,
     /// The backtest.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
     /// Lines per page, 1–10,000 (a page also ends near 256 KiB). The gateway asks for 10,000
     /// while it walks the whole log for a request without `limit`.
     pub limit: u32,
@@ -94,7 +93,7 @@ pub struct GetBacktestPositions {
     /// The authenticated partner.
     pub partner_id: PartnerId,
     /// The backtest.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
     /// Positions per page, 1–10,000 (a page also ends near 256 KiB).
     pub limit: u32,
     /// The cursor of the previous page's `nextPageId`.
@@ -106,7 +105,7 @@ pub struct GetBacktestPositions {
 #[serde(rename_all = "camelCase")]
 pub struct BacktestStatus {
     /// The backtest.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
     /// `loading_script`, `loading_data`, `executing`, `completed`, `failed` or `cancelled`.
     pub state: String,
     /// 0–100.
@@ -133,7 +132,7 @@ pub struct BacktestPage {
 #[serde(rename_all = "camelCase")]
 pub struct BacktestEquity {
     /// The backtest.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
     /// The market, `SIM:BTC-USDT`.
     pub market: String,
     /// The points in time order.

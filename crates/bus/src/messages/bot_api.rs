@@ -1,5 +1,5 @@
 //! Requests from the gateway's Bot API to the ledger, and their replies. Replies are the
-//! HTTP bodies of references 000 and 002 and CONTRACTS §1, so the gateway forwards them as
+//! HTTP bodies of references 000 and 002 and docs/api/bot.md, so the gateway forwards them as
 //! they are and an idempotent replay returns exactly what the first request returned.
 //!
 //! The gateway has already authenticated the bot and validated every field; the ledger checks
@@ -10,7 +10,7 @@
 
 pub mod paging;
 
-use domain::{BotId, BrokerAccountId, UserId};
+use domain::{BotId, BrokerAccountId, ParticipationId, TickerId, TradeId, UserId};
 use paging::{AccountCursor, StateCursor};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -111,7 +111,8 @@ pub struct Follower {
 #[serde(rename_all = "camelCase")]
 pub struct FollowedTicker {
     /// The ticker's id.
-    pub ticker_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub ticker_id: TickerId,
     /// Its symbol.
     pub symbol: String,
     /// `active` or `paused`.
@@ -127,7 +128,8 @@ pub struct FollowedTicker {
 #[serde(rename_all = "camelCase")]
 pub struct ParticipationInput {
     /// The bot trade.
-    pub bot_trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub bot_trade_id: TradeId,
     /// The participating user.
     pub user_id: UserId,
     /// The user's broker account.
@@ -188,11 +190,13 @@ pub enum ParticipationResult {
 #[serde(rename_all = "camelCase")]
 pub struct ParticipationRef {
     /// The participation's id.
-    pub participation_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub participation_id: ParticipationId,
     /// The user.
     pub user_id: UserId,
     /// The bot trade.
-    pub bot_trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub bot_trade_id: TradeId,
 }
 
 /// One state to upsert (reference 002), validated by the gateway.
@@ -203,7 +207,8 @@ pub struct StateInput {
     /// The user broker account.
     pub account_id: BrokerAccountId,
     /// The ticker.
-    pub ticker_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub ticker_id: TickerId,
     /// The bot's state object, as the bot sent it (numbers kept exactly).
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
@@ -233,7 +238,8 @@ pub struct UserBotState {
     /// The user broker account.
     pub user_broker_account_id: BrokerAccountId,
     /// The ticker.
-    pub ticker_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub ticker_id: TickerId,
     /// The state object.
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
@@ -266,7 +272,8 @@ pub enum StateResult {
         account_id: BrokerAccountId,
         /// The ticker of the item.
         #[serde(rename = "tickerId")]
-        ticker_id: Uuid,
+        #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+        ticker_id: TickerId,
     },
     /// Refused.
     Error {
@@ -277,7 +284,8 @@ pub enum StateResult {
         account_id: BrokerAccountId,
         /// The ticker of the item.
         #[serde(rename = "tickerId")]
-        ticker_id: Uuid,
+        #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+        ticker_id: TickerId,
         /// The item's index in the request.
         index: usize,
     },
@@ -293,7 +301,8 @@ pub struct GetStates {
     /// Only this account's states.
     pub account_id: Option<BrokerAccountId>,
     /// Only this ticker's states.
-    pub ticker_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>))]
+    pub ticker_id: Option<TickerId>,
     /// Page size, 1 to 1,000.
     #[serde(default = "states_page_max")]
     pub limit: u32,
@@ -320,15 +329,17 @@ pub struct StatesListReply {
     pub next_cursor: Option<String>,
 }
 
-/// A participation with its broker order details (CONTRACTS §1).
+/// A participation with its broker order details (docs/api/bot.md#participations).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParticipationView {
     /// Its id.
-    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub id: ParticipationId,
     /// The bot trade.
-    pub bot_trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub bot_trade_id: TradeId,
     /// The user.
     pub user_id: UserId,
     /// The broker account.

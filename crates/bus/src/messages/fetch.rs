@@ -4,10 +4,10 @@
 //! one it holds (a dead letter retried by an admin later reports success).
 
 use chrono::{DateTime, Utc};
+use domain::ParticipationId;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// A broker order's state in the platform's terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -65,7 +65,7 @@ pub struct FetchedOrder {
 #[serde(rename_all = "camelCase")]
 pub struct OrderFetched {
     /// The participation in the ledger.
-    pub participation_id: Uuid,
+    pub participation_id: ParticipationId,
     /// The fetch job's outcome counter.
     pub revision: i32,
     /// When the broker answered.
@@ -163,7 +163,7 @@ impl From<FetchErrorCode> for FetchError {
 #[serde(rename_all = "camelCase")]
 pub struct OrderFetchFailed {
     /// The participation in the ledger.
-    pub participation_id: Uuid,
+    pub participation_id: ParticipationId,
     /// The fetch job's outcome counter.
     pub revision: i32,
     /// When it was parked.

@@ -1,5 +1,5 @@
-//! `Idempotency-Key` (CONTRACTS §0): a command may carry the client's key; the service that
-//! performs the write keeps the first response and replays it for a repeat.
+//! `Idempotency-Key` (docs/api/common.md#idempotency): a command may carry the client's key;
+//! the service that performs the write keeps the first response and replays it for a repeat.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

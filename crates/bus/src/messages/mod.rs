@@ -1,10 +1,9 @@
 //! Payload types of every subject. Each derives `JsonSchema`; `proto/schemas/` holds the
 //! generated schemas. Field names are camelCase on the wire, like the HTTP APIs.
 
-use domain::{BotId, BrokerAccountId, ServiceName, UserId};
+use domain::{BacktestId, BotId, BrokerAccountId, ParticipationId, ServiceName, TradeId, UserId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// Asks a service whether it can serve: it replies only while its own database answers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -28,11 +27,11 @@ pub struct PingReply {
 #[serde(rename_all = "camelCase")]
 pub struct ParticipationCreated {
     /// The participation's id in the ledger.
-    pub participation_id: Uuid,
+    pub participation_id: ParticipationId,
     /// The bot whose trade the user joined.
     pub bot_id: BotId,
     /// The bot trade the participation belongs to.
-    pub bot_trade_id: Uuid,
+    pub bot_trade_id: TradeId,
     /// The participating user.
     pub user_id: UserId,
     /// The user's broker account holding the order.
@@ -54,7 +53,7 @@ pub struct ParticipationCreated {
 #[serde(rename_all = "camelCase")]
 pub struct BacktestQueued {
     /// The backtest's id in the executor's database.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
 }
 
 pub mod backtest;

@@ -1,4 +1,4 @@
-//! Bot trades and their transactions (reference 001 and CONTRACTS §1): the gateway's
+//! Bot trades and their transactions (reference 001 and docs/api/bot.md#trades): the gateway's
 //! validated requests to the ledger, and the replies it answers with (the HTTP bodies).
 
 mod views;
@@ -8,13 +8,12 @@ pub use views::{TradeView, TransactionView, millis, millis_option};
 use crate::messages::bot_api::ParticipationView;
 use crate::messages::bot_api::paging::TimeCursor;
 use chrono::{DateTime, Utc};
-use domain::BotId;
 use domain::trade::{TradeStatus, TradeType, TransactionGroup, TransactionStatus};
+use domain::{BotId, TradeId, TransactionId};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
 /// Serialises a decimal as a JSON number with its exact digits (never through `f64`).
 pub fn decimal_as_number<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
@@ -123,7 +122,8 @@ pub struct AddTransactions {
     /// The authenticated bot.
     pub bot_id: BotId,
     /// The trade (must be the bot's).
-    pub trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub trade_id: TradeId,
     /// The transactions, at most 1,000.
     pub transactions: Vec<NewTransaction>,
 }
@@ -163,7 +163,8 @@ pub struct UpdateTrade {
     /// The authenticated bot.
     pub bot_id: BotId,
     /// The trade.
-    pub trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub trade_id: TradeId,
     /// What changes.
     pub patch: TradePatch,
 }
@@ -212,9 +213,11 @@ pub struct UpdateTransaction {
     /// The authenticated bot.
     pub bot_id: BotId,
     /// The trade.
-    pub trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub trade_id: TradeId,
     /// The transaction (must belong to the trade).
-    pub transaction_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub transaction_id: TransactionId,
     /// What changes.
     pub patch: TransactionPatch,
 }
@@ -227,7 +230,8 @@ pub struct GetTrade {
     /// The authenticated bot.
     pub bot_id: BotId,
     /// The trade.
-    pub trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub trade_id: TradeId,
     /// Transactions start after this one (`transactionsCursor`; the trade only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transactions_after: Option<TimeCursor>,
@@ -245,7 +249,8 @@ pub struct ListTransactions {
     /// The authenticated bot.
     pub bot_id: BotId,
     /// The trade (must be the bot's).
-    pub trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub trade_id: TradeId,
     /// Page size, 1 to 1,000.
     pub limit: u32,
     /// Transactions start after this one (`cursor`).

@@ -3,7 +3,7 @@
 //! asked for too early (the executor's pause hook holds a run mid-way) and `Idempotency-Key`.
 
 use crate::system::System;
-use backtest_executor::app::PauseRelease;
+use backtest_executor::app::{PauseRelease, TestHooks};
 use backtest_executor::settings::WorkerSettings;
 use domain::ServiceName;
 use serde_json::{Value, json};
@@ -68,14 +68,9 @@ impl Backtests {
         let report = system.import_candles("SIM_BTC_USDT_", "1m", &file).await;
         std::fs::remove_file(file).ok();
         assert_eq!(report["inserted"], CANDLES, "{report}");
-        let worker = WorkerSettings {
-            workers: 2,
-            chunk_size: 500,
-            poll_interval_ms: 200,
-            pause_at_progress: Some(20),
-            ..WorkerSettings::default()
-        };
-        let release = system.restart_backtest_executor(worker).await.expect("the executor restarts");
+        let worker = WorkerSettings { workers: 2, chunk_size: 500, poll_interval_ms: 200, ..WorkerSettings::default() };
+        let hooks = TestHooks { pause_at_progress: Some(20) };
+        let release = system.restart_backtest_executor(worker, hooks).await.expect("the executor restarts");
         let backtests = Self { system, alice, bob, release };
         // The restarted executor's responders subscribe in the background.
         test_support::eventually("the executor answers", Duration::from_secs(10), || async {

@@ -4,6 +4,7 @@
 
 mod backtest;
 mod backtest_listing;
+mod backtest_routes;
 mod bot_api;
 mod bus_security;
 mod status;

@@ -35,13 +35,9 @@ fn migrations_dir(crate_dir: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services").join(crate_dir).join("migrations")
 }
 
-fn fetcher_settings(
-    db: &TestDb,
-    nats: &TestNats,
-    tradier: &TradierSim,
-) -> outbox_broker_fetcher::settings::FetcherSettings {
+fn fetcher_settings(db: &TestDb, nats: &TestNats, tradier: &TradierSim) -> outbox_broker_fetcher::Settings {
     use base64::Engine;
-    let mut settings = outbox_broker_fetcher::settings::with_backend(backend_settings_as(
+    let mut settings = outbox_broker_fetcher::Settings::with_backend(backend_settings_as(
         db,
         nats,
         ServiceName::OutboxBrokerFetcher.as_str(),
@@ -56,9 +52,9 @@ fn fetcher_settings(
     settings
 }
 
-fn ledger_settings(db: &TestDb, nats: &TestNats) -> trade_ledger::settings::LedgerSettings {
+fn ledger_settings(db: &TestDb, nats: &TestNats) -> trade_ledger::Settings {
     let mut settings =
-        trade_ledger::settings::with_backend(backend_settings_as(db, nats, ServiceName::TradeLedger.as_str()));
+        trade_ledger::Settings::with_backend(backend_settings_as(db, nats, ServiceName::TradeLedger.as_str()));
     // Recovery within a test's patience.
     settings.fetch_sweep.after_secs = 1;
     settings.fetch_sweep.interval_secs = 1;
@@ -68,8 +64,8 @@ fn ledger_settings(db: &TestDb, nats: &TestNats) -> trade_ledger::settings::Ledg
 macro_rules! start_backend {
     ($krate:ident, $service:expr, $settings:expr) => {{
         let shutdown = CancellationToken::new();
-        let app = $krate::App::build($settings, shutdown.clone()).await?;
-        Running { shutdown, task: tokio::spawn(app.run_until_stopped()) }
+        let app = $krate::App::build($settings).await?;
+        Running { task: tokio::spawn(app.run_until_stopped(shutdown.clone())), shutdown }
     }};
 }
 
@@ -100,6 +96,8 @@ impl System {
             ),
         ]);
         let settings = |service: ServiceName| backend_settings_as(&dbs[&service], &nats, service.as_str());
+        let executor_settings = |service| backtest_executor::Settings::with_backend(settings(service));
+        let runner_settings = |service| live_session_runner::Settings::with_backend(settings(service));
         let backends = BTreeMap::from([
             (
                 ServiceName::TradeLedger,
@@ -122,7 +120,7 @@ impl System {
                 start_backend!(
                     backtest_executor,
                     ServiceName::BacktestExecutor,
-                    settings(ServiceName::BacktestExecutor)
+                    executor_settings(ServiceName::BacktestExecutor)
                 ),
             ),
             (
@@ -130,12 +128,12 @@ impl System {
                 start_backend!(
                     live_session_runner,
                     ServiceName::LiveSessionRunner,
-                    settings(ServiceName::LiveSessionRunner)
+                    runner_settings(ServiceName::LiveSessionRunner)
                 ),
             ),
         ]);
         let gateway_shutdown = CancellationToken::new();
-        let settings = gateway::GatewaySettings {
+        let settings = gateway::Settings {
             http: platform::settings::HttpSettings {
                 port: 0,
                 workers: 1,
@@ -144,9 +142,9 @@ impl System {
             nats: nats.settings_as(bus::GATEWAY_USER),
             ..Default::default()
         };
-        let gateway = gateway::App::build(settings, gateway_shutdown.clone()).await?;
+        let gateway = gateway::App::build(settings).await?;
         let addr = gateway.addr();
-        tokio::spawn(gateway.run_until_stopped());
+        tokio::spawn(gateway.run_until_stopped(gateway_shutdown.clone()));
         Ok(Self { gateway: addr, tradier, backends, dbs, gateway_shutdown, nats })
     }
 
@@ -201,24 +199,25 @@ impl System {
         serde_json::to_value(report).expect("the report is JSON")
     }
 
-    /// Restarts the backtest-executor with these worker settings (e.g. the pause hook); the
-    /// handle releases paused workers. Its responders subscribe in the background: callers
-    /// wait until it answers.
+    /// Restarts the backtest-executor with these worker settings and test hooks (e.g. the
+    /// pause hook); the handle releases paused workers. Its responders subscribe in the
+    /// background: callers wait until it answers.
     pub async fn restart_backtest_executor(
         &mut self,
         worker: backtest_executor::settings::WorkerSettings,
+        hooks: backtest_executor::app::TestHooks,
     ) -> anyhow::Result<backtest_executor::app::PauseRelease> {
         self.stop(ServiceName::BacktestExecutor).await;
-        let mut settings = backtest_executor::settings::with_backend(backend_settings_as(
+        let mut settings = backtest_executor::Settings::with_backend(backend_settings_as(
             self.db(ServiceName::BacktestExecutor),
             &self.nats,
             ServiceName::BacktestExecutor.as_str(),
         ));
         settings.worker = worker;
         let shutdown = CancellationToken::new();
-        let app = backtest_executor::App::build(settings, shutdown.clone()).await?;
+        let app = backtest_executor::App::build_with_test_hooks(settings, hooks).await?;
         let release = app.pause_release();
-        let running = Running { shutdown, task: tokio::spawn(app.run_until_stopped()) };
+        let running = Running { task: tokio::spawn(app.run_until_stopped(shutdown.clone())), shutdown };
         self.backends.insert(ServiceName::BacktestExecutor, running);
         Ok(release)
     }

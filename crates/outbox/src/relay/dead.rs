@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::EventId;
 use serde::Serialize;
 
 /// A row parked as dead, as `admin outbox-dead` lists it.
@@ -12,7 +13,7 @@ use serde::Serialize;
 pub struct DeadRow {
     /// The event id.
     #[diesel(sql_type = SqlUuid)]
-    pub id: uuid::Uuid,
+    pub id: EventId,
     /// Its place in publish order.
     #[diesel(sql_type = BigInt)]
     pub seq: i64,
@@ -47,7 +48,7 @@ pub async fn dead_rows(connection: &mut AsyncPgConnection) -> QueryResult<Vec<De
 #[derive(Clone, Copy, Debug)]
 pub enum Retry<'a> {
     /// These rows (ids that are not dead are left alone).
-    Rows(&'a [uuid::Uuid]),
+    Rows(&'a [EventId]),
     /// Every dead row.
     All,
 }
@@ -55,11 +56,11 @@ pub enum Retry<'a> {
 /// Queues dead rows again with a fresh allowance of attempts and wakes the relay. Their
 /// message id is unchanged: a row that reached the stream before it was parked (the ack was
 /// lost) is dropped there as a duplicate. Returns the ids queued.
-pub async fn retry_dead(connection: &mut AsyncPgConnection, which: Retry<'_>) -> QueryResult<Vec<uuid::Uuid>> {
+pub async fn retry_dead(connection: &mut AsyncPgConnection, which: Retry<'_>) -> QueryResult<Vec<EventId>> {
     #[derive(QueryableByName)]
     struct Queued {
         #[diesel(sql_type = SqlUuid)]
-        id: uuid::Uuid,
+        id: EventId,
     }
     let (ids, all) = match which {
         Retry::Rows(ids) => (ids.to_vec(), false),
@@ -90,7 +91,7 @@ pub async fn admin_dead(connection: &mut AsyncPgConnection) -> anyhow::Result<se
 /// [id]}`. Naming a row that is not dead fails and queues nothing.
 pub async fn admin_retry(
     connection: &mut AsyncPgConnection,
-    ids: &[uuid::Uuid],
+    ids: &[EventId],
     all: bool,
 ) -> anyhow::Result<serde_json::Value> {
     let which = if all { Retry::All } else { Retry::Rows(ids) };

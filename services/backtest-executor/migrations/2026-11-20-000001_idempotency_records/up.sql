@@ -1,5 +1,6 @@
--- Idempotency-Key records (CONTRACTS §0): scoped to the credential that made the request,
--- kept 24 h. A repeat with the same body replays the stored response; another body is refused.
+-- Idempotency-Key records (docs/api/bot.md#idempotency): scoped to the credential that made
+-- the request, kept 24 h. A repeat with the same body replays the stored response; another
+-- body is refused.
 CREATE TABLE idempotency_records (
     scope           text        NOT NULL,      -- the credential (bot, partner or user id)
     key             text        NOT NULL,      -- the client's Idempotency-Key

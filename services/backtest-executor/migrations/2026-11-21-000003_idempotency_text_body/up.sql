@@ -1,3 +1,3 @@
--- A stored reply is replayed byte for byte: keep it as the text that was sent (jsonb would
--- reorder keys and normalise numbers).
+-- A replayed response must be the first one byte for byte; jsonb reorders keys and
+-- reformats numbers, so the body is kept as the text that was sent.
 ALTER TABLE idempotency_records ALTER COLUMN response_body TYPE text USING response_body::text;

@@ -1,4 +1,7 @@
-//! The subjects the executor answers: thin handlers that decode, call a usecase and reply.
+//! The subjects the executor answers: thin handlers that decode, call a usecase and reply; and
+//! the events it consumes ([`consumers`]).
+
+pub mod consumers;
 
 use crate::usecase;
 use platform::Backend;

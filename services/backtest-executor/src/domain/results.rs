@@ -3,10 +3,10 @@
 //! digits (the engine's report carries them as strings).
 
 use super::is_decimal;
+use domain::BacktestId;
 use engine::{Direction, LogLevel, LogLine, MarketSpec, OrderType, Position, PositionFill, Report, Side};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// How many log lines the results reply carries (reference 003).
 pub const RESULTS_LOG_LINES: usize = 50;
@@ -55,7 +55,7 @@ fn write(value: &Value, text_keys: &[&str], keep_text: bool, out: &mut String) {
 #[derive(Clone, Debug)]
 pub struct RunFacts {
     /// The backtest.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
     /// The requested range.
     pub start_unix: i64,
     /// The requested range's end.

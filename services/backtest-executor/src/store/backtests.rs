@@ -4,8 +4,8 @@
 use super::schema::{backtest_logs, backtest_positions, backtests};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{BacktestId, PartnerId};
 use platform::db::JsonText;
-use uuid::Uuid;
 
 const UNFINISHED: [&str; 3] = crate::domain::State::UNFINISHED;
 
@@ -14,9 +14,9 @@ const UNFINISHED: [&str; 3] = crate::domain::State::UNFINISHED;
 #[diesel(table_name = backtests)]
 pub struct NewBacktest {
     /// Its id.
-    pub id: Uuid,
+    pub id: BacktestId,
     /// The owner.
-    pub partner_id: Uuid,
+    pub partner_id: PartnerId,
     /// The partner's user, as sent.
     pub user_id: Option<String>,
     /// Script type.
@@ -55,7 +55,11 @@ pub struct StatusRow {
 }
 
 /// The status of one partner's backtest.
-pub async fn status(connection: &mut AsyncPgConnection, id: Uuid, partner: Uuid) -> QueryResult<Option<StatusRow>> {
+pub async fn status(
+    connection: &mut AsyncPgConnection,
+    id: BacktestId,
+    partner: PartnerId,
+) -> QueryResult<Option<StatusRow>> {
     backtests::table
         .filter(backtests::id.eq(id))
         .filter(backtests::partner_id.eq(partner))
@@ -74,8 +78,8 @@ pub async fn status(connection: &mut AsyncPgConnection, id: Uuid, partner: Uuid)
 /// The state and stored results of one partner's backtest.
 pub async fn results(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
-    partner: Uuid,
+    id: BacktestId,
+    partner: PartnerId,
 ) -> QueryResult<Option<(String, Option<JsonText>)>> {
     backtests::table
         .filter(backtests::id.eq(id))
@@ -89,8 +93,8 @@ pub async fn results(
 /// The state, market and stored equity curve of one partner's backtest.
 pub async fn equity(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
-    partner: Uuid,
+    id: BacktestId,
+    partner: PartnerId,
 ) -> QueryResult<Option<(String, String, Option<JsonText>)>> {
     backtests::table
         .filter(backtests::id.eq(id))
@@ -108,7 +112,11 @@ pub async fn insert(connection: &mut AsyncPgConnection, row: &NewBacktest) -> Qu
 
 /// Marks an unfinished backtest cancelled (dropping any lease). Returns its state after the
 /// call, or `None` when the partner has no such backtest.
-pub async fn cancel(connection: &mut AsyncPgConnection, id: Uuid, partner: Uuid) -> QueryResult<Option<String>> {
+pub async fn cancel(
+    connection: &mut AsyncPgConnection,
+    id: BacktestId,
+    partner: PartnerId,
+) -> QueryResult<Option<String>> {
     let cancelled = diesel::update(
         backtests::table
             .filter(backtests::id.eq(id))
@@ -118,7 +126,7 @@ pub async fn cancel(connection: &mut AsyncPgConnection, id: Uuid, partner: Uuid)
     .set((
         backtests::state.eq("cancelled"),
         backtests::message.eq("Backtest cancelled by user"),
-        backtests::lease_token.eq(None::<Uuid>),
+        backtests::lease_token.eq(None::<lease::Token>),
         backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
         backtests::execution_end.eq(Some(chrono::Utc::now())),
     ))
@@ -141,7 +149,7 @@ pub async fn cancel(connection: &mut AsyncPgConnection, id: Uuid, partner: Uuid)
 #[diesel(table_name = backtest_logs)]
 pub struct NewLogLine {
     /// The backtest.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
     /// 0-based line number.
     pub line_number: i32,
     /// Unix seconds.
@@ -157,7 +165,7 @@ pub struct NewLogLine {
 #[diesel(table_name = backtest_positions)]
 pub struct NewPosition {
     /// The backtest.
-    pub backtest_id: Uuid,
+    pub backtest_id: BacktestId,
     /// 0-based position number.
     pub position_no: i32,
     /// Compact JSON.
@@ -208,7 +216,7 @@ pub async fn insert_positions(connection: &mut AsyncPgConnection, positions: &[N
 /// Log lines after `after` (exclusive), at most `limit`.
 pub async fn logs_page(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
+    id: BacktestId,
     after: i32,
     limit: i64,
 ) -> QueryResult<Vec<(i32, i64, i16, String)>> {
@@ -225,7 +233,7 @@ pub async fn logs_page(
 /// Positions after `after` (exclusive), at most `limit`.
 pub async fn positions_page(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
+    id: BacktestId,
     after: i32,
     limit: i64,
 ) -> QueryResult<Vec<(i32, JsonText)>> {
@@ -240,7 +248,7 @@ pub async fn positions_page(
 }
 
 /// The timeframe and market a backtest reads.
-pub async fn timeframe_of(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<(i32, String)> {
+pub async fn timeframe_of(connection: &mut AsyncPgConnection, id: BacktestId) -> QueryResult<(i32, String)> {
     backtests::table
         .filter(backtests::id.eq(id))
         .select((backtests::timeframe_secs, backtests::market))

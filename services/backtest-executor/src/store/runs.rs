@@ -1,20 +1,33 @@
 //! A worker's writes to the job it runs: the claim, the lease (checkpoints, the timer's
 //! renewals, giving it back) and the end (failed or completed).
 //!
-//! Every write a worker makes is fenced: it names the lease token it claimed with and only
-//! applies while the row is unfinished, so a worker that lost its lease (it stalled, the job
-//! was taken over or cancelled) changes nothing.
+//! Every write a worker makes is fenced ([`BACKTESTS`]): it names the token of its claim and
+//! only applies while the row is unfinished, so a worker that lost its lease (it stalled, the
+//! job was taken over or cancelled) changes nothing.
 
 use super::schema::backtests;
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Double, Integer, SmallInt, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::BacktestId;
+use lease::{Claim, Claiming, LeaseTable, Token};
 use platform::db::JsonText;
-use uuid::Uuid;
+use std::time::Duration;
+
+/// The jobs' lease: unfinished backtests are claimed, and their runs' writes fenced, by it.
+pub static BACKTESTS: LeaseTable = LeaseTable {
+    table: "backtests",
+    id: "id",
+    token: "lease_token",
+    tokens: "backtests_lease_tokens",
+    expiry: "lease_until",
+    unfinished: "state IN ('loading_script', 'loading_data', 'executing')",
+};
 
 const UNFINISHED: [&str; 3] = crate::domain::State::UNFINISHED;
 
-/// The row `id` while `token` holds its lease and it is unfinished.
+/// The row `id` while `token` holds its lease and it is unfinished: [`BACKTESTS`]'s fence, for
+/// diesel's own `UPDATE`s.
 macro_rules! fenced {
     ($id:expr, $token:expr) => {
         backtests::table
@@ -29,7 +42,7 @@ macro_rules! fenced {
 pub struct ClaimedJob {
     /// The backtest.
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: BacktestId,
     /// The partner's user.
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub user_id: Option<String>,
@@ -54,12 +67,22 @@ pub struct ClaimedJob {
     /// When execution first started, unix seconds.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub execution_start: i64,
+    /// The token of this claim, which the run's writes name.
+    #[diesel(sql_type = BigInt)]
+    pub lease_token: Token,
+}
+
+impl ClaimedJob {
+    /// The job and the claim the run holds it by.
+    pub fn held(&self) -> Claim {
+        Claim { id: self.id.into(), token: self.lease_token }
+    }
 }
 
 /// Marks `failed` every unfinished job whose lease is free or expired and that was claimed
 /// `max_attempts` times already: each of its runs died (a crash, a panic, a lost lease), so a
 /// further claim would most likely die the same way. Returns their ids.
-pub async fn fail_exhausted(connection: &mut AsyncPgConnection, max_attempts: i32) -> QueryResult<Vec<Uuid>> {
+pub async fn fail_exhausted(connection: &mut AsyncPgConnection, max_attempts: i32) -> QueryResult<Vec<BacktestId>> {
     diesel::update(
         backtests::table
             .filter(backtests::state.eq_any(UNFINISHED))
@@ -69,7 +92,7 @@ pub async fn fail_exhausted(connection: &mut AsyncPgConnection, max_attempts: i3
     .set((
         backtests::state.eq("failed"),
         backtests::message.eq(format!("stopped after {max_attempts} attempts")),
-        backtests::lease_token.eq(None::<Uuid>),
+        backtests::lease_token.eq(None::<Token>),
         backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
         backtests::execution_end.eq(Some(chrono::Utc::now())),
     ))
@@ -79,89 +102,78 @@ pub async fn fail_exhausted(connection: &mut AsyncPgConnection, max_attempts: i3
 }
 
 /// Claims the oldest unfinished job whose lease is free or expired and that has had fewer than
-/// `max_attempts` claims: sets a fresh lease token and the worker's name in one statement
-/// (committed at once, so the claim is never held across the run). A job taken over from a
-/// crashed worker starts again from its first candle.
+/// `max_attempts` claims: takes the next lease token and sets the worker's name in one
+/// statement (committed at once, so the claim is never held across the run). A job taken over
+/// from a crashed worker starts again from its first candle.
 pub async fn claim(
     connection: &mut AsyncPgConnection,
-    token: Uuid,
     service_id: &str,
-    lease_secs: f64,
+    lease: Duration,
     max_attempts: i32,
 ) -> QueryResult<Option<ClaimedJob>> {
-    diesel::sql_query(
-        "UPDATE backtests SET lease_token = $1, lease_until = now() + make_interval(secs => $2), \
-                service_id = $3, attempts = attempts + 1, state = 'loading_script', progress = 0, \
-                message = 'Loading bot script', execution_start = coalesce(execution_start, now()) \
-         WHERE id = (SELECT id FROM backtests \
-                     WHERE state IN ('loading_script', 'loading_data', 'executing') \
-                       AND (lease_until IS NULL OR lease_until < now()) AND attempts < $4 \
-                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, user_id, market, timeframe_secs, settings, start_unix, end_unix, attempts, \
-                   extract(epoch FROM execution_start)::bigint AS execution_start",
-    )
-    .bind::<SqlUuid, _>(token)
-    .bind::<Double, _>(lease_secs)
-    .bind::<Text, _>(service_id)
-    .bind::<diesel::sql_types::Integer, _>(max_attempts)
-    .get_result(connection)
-    .await
-    .optional()
+    const OLDEST: Claiming = Claiming {
+        due: "attempts < $3",
+        order_by: "created_at",
+        also_set: "service_id = $4, attempts = attempts + 1, state = 'loading_script', progress = 0, \
+                   message = 'Loading bot script', execution_start = coalesce(execution_start, now())",
+    };
+    let claimed: Vec<ClaimedJob> = BACKTESTS
+        .claim_query(
+            &OLDEST,
+            "id, user_id, market, timeframe_secs, settings, start_unix, end_unix, attempts, \
+             extract(epoch FROM execution_start)::bigint AS execution_start, lease_token",
+            lease,
+            1,
+        )
+        .bind::<Integer, _>(max_attempts)
+        .bind::<Text, _>(service_id.to_string())
+        .load(connection)
+        .await?;
+    Ok(claimed.into_iter().next())
 }
 
 /// A fenced progress write that also renews the lease. `false`: the lease is lost or the job
 /// was cancelled; the worker must stop.
 pub async fn checkpoint(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
-    token: Uuid,
+    id: BacktestId,
+    token: Token,
     state: &str,
     progress: i16,
     message: &str,
     lease_secs: f64,
 ) -> QueryResult<bool> {
-    let updated = diesel::sql_query(
-        "UPDATE backtests SET state = $3, progress = $4, message = $5, \
-                lease_until = now() + make_interval(secs => $6) \
-         WHERE id = $1 AND lease_token = $2 AND state IN ('loading_script', 'loading_data', 'executing')",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<SqlUuid, _>(token)
-    .bind::<Text, _>(state)
-    .bind::<diesel::sql_types::SmallInt, _>(progress)
-    .bind::<Text, _>(message)
-    .bind::<Double, _>(lease_secs)
-    .execute(connection)
-    .await?;
-    Ok(updated == 1)
-}
-
-/// A fenced end of a job: `failed` with its reason. `false` if the lease was lost.
-pub async fn fail(connection: &mut AsyncPgConnection, id: Uuid, token: Uuid, message: &str) -> QueryResult<bool> {
-    let updated = diesel::update(fenced!(id, token))
-        .set((
-            backtests::state.eq("failed"),
-            backtests::message.eq(message),
-            backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
-            backtests::execution_end.eq(Some(chrono::Utc::now())),
-        ))
+    let updated = BACKTESTS
+        .fenced_update(
+            "state = $3, progress = $4, message = $5, lease_until = now() + make_interval(secs => $6)",
+            Claim { id: id.into(), token },
+        )
+        .bind::<Text, _>(state.to_string())
+        .bind::<SmallInt, _>(progress)
+        .bind::<Text, _>(message.to_string())
+        .bind::<Double, _>(lease_secs)
         .execute(connection)
         .await?;
     Ok(updated == 1)
 }
 
-/// Renews the lease while the run goes on (the lease timer). `false`: the lease is lost or
-/// the job was cancelled; the worker must stop.
-pub async fn renew(connection: &mut AsyncPgConnection, id: Uuid, token: Uuid, lease_secs: f64) -> QueryResult<bool> {
-    let updated = diesel::sql_query(
-        "UPDATE backtests SET lease_until = now() + make_interval(secs => $3) \
-         WHERE id = $1 AND lease_token = $2 AND state IN ('loading_script', 'loading_data', 'executing')",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<SqlUuid, _>(token)
-    .bind::<Double, _>(lease_secs)
-    .execute(connection)
-    .await?;
+/// A fenced end of a job: `failed` with its reason. `false` if the lease was lost.
+pub async fn fail(
+    connection: &mut AsyncPgConnection,
+    id: BacktestId,
+    token: Token,
+    message: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(fenced!(id, token))
+        .set((
+            backtests::state.eq("failed"),
+            backtests::message.eq(message),
+            backtests::lease_token.eq(None::<Token>),
+            backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
+            backtests::execution_end.eq(Some(chrono::Utc::now())),
+        ))
+        .execute(connection)
+        .await?;
     Ok(updated == 1)
 }
 
@@ -175,13 +187,19 @@ pub enum Release {
 }
 
 /// Gives a job back: its lease ends now so another worker takes it at once.
-pub async fn release(connection: &mut AsyncPgConnection, id: Uuid, token: Uuid, why: Release) -> QueryResult<()> {
+pub async fn release(
+    connection: &mut AsyncPgConnection,
+    id: BacktestId,
+    token: Token,
+    why: Release,
+) -> QueryResult<()> {
     let uncounted = i32::from(why == Release::Shutdown);
-    diesel::update(fenced!(id, token))
-        .set((
-            backtests::lease_until.eq(Some(chrono::Utc::now())),
-            backtests::attempts.eq(backtests::attempts - uncounted),
-        ))
+    BACKTESTS
+        .fenced_update(
+            "lease_token = NULL, lease_until = NULL, attempts = attempts - $3",
+            Claim { id: id.into(), token },
+        )
+        .bind::<Integer, _>(uncounted)
         .execute(connection)
         .await
         .map(|_| ())
@@ -191,8 +209,8 @@ pub async fn release(connection: &mut AsyncPgConnection, id: Uuid, token: Uuid, 
 /// also inserts the logs and positions; `false` means the lease was lost (roll back).
 pub async fn complete(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
-    token: Uuid,
+    id: BacktestId,
+    token: Token,
     results: JsonText,
     equity: JsonText,
 ) -> QueryResult<bool> {
@@ -203,6 +221,7 @@ pub async fn complete(
             backtests::message.eq("Backtest completed"),
             backtests::results.eq(Some(results)),
             backtests::equity.eq(Some(equity)),
+            backtests::lease_token.eq(None::<Token>),
             backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
             backtests::execution_end.eq(Some(chrono::Utc::now())),
         ))

@@ -3,7 +3,7 @@
 //! until every one has finished, and reports the wall-clock time of each phase and the
 //! process's peak resident memory.
 
-use crate::settings::ExecutorSettings;
+use crate::settings::Settings;
 use crate::store::backtests;
 use crate::usecase::worker::{Outcome, Timings, Workers};
 use anyhow::{Context, bail};
@@ -40,7 +40,7 @@ fn ms(duration: Duration) -> f64 {
 /// Runs the plan's backtests end to end against the configured database; returns the JSON
 /// report: the phases of one backtest, or with several, the wall time of all and each one's
 /// phases.
-pub async fn run(settings: &ExecutorSettings, plan: &BenchPlan) -> anyhow::Result<serde_json::Value> {
+pub async fn run(settings: &Settings, plan: &BenchPlan) -> anyhow::Result<serde_json::Value> {
     let pool = platform::db::pool(&settings.database).context("building the database pool")?;
     let subjects = settings.nats.subjects()?;
     let instance = platform::backend::instance_name("backtest-executor-bench");
@@ -72,6 +72,7 @@ pub async fn run(settings: &ExecutorSettings, plan: &BenchPlan) -> anyhow::Resul
         settings: settings.worker.clone(),
         instance: instance.clone(),
         wake: Arc::new(Notify::new()),
+        pause_at_progress: None,
         release: Arc::new(Notify::new()),
     });
     let run_began = Instant::now();
@@ -100,8 +101,7 @@ pub async fn run(settings: &ExecutorSettings, plan: &BenchPlan) -> anyhow::Resul
     let mut states = Vec::new();
     for id in &ids {
         let mut connection = pool.get().await?;
-        let status =
-            backtests::status(&mut connection, *id, *partner.as_uuid()).await?.context("a backtest vanished")?;
+        let status = backtests::status(&mut connection, *id, partner).await?.context("a backtest vanished")?;
         states.push(status.state);
     }
     let candles: u64 = runs.iter().map(|timings| timings.candles).sum();

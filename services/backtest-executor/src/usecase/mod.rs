@@ -3,7 +3,6 @@
 
 pub mod bench;
 pub mod import;
-pub mod lease;
 pub mod queries;
 pub mod reader;
 pub mod start;

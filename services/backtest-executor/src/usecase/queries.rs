@@ -9,14 +9,14 @@ use bus::messages::backtest::{
     BacktestEquity, BacktestPage, BacktestRef, BacktestResults, BacktestStatus, EquitySample, GetBacktestLogs,
     GetBacktestPositions,
 };
+use domain::{BacktestId, PartnerId};
 use platform::db::PgPool;
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
 /// A page reply stops adding items past this many bytes, far below NATS's 1 MiB payload.
 pub const PAGE_BYTES: usize = 256 * 1024;
 
-fn unknown(id: Uuid) -> BusError {
+fn unknown(id: BacktestId) -> BusError {
     BusError::not_found(format!("Backtest '{id}' not found"))
 }
 
@@ -27,7 +27,7 @@ fn not_completed(state: &str) -> BusError {
 /// `GET /bots/backtest/{id}/status`.
 pub async fn status(pool: &PgPool, request: BacktestRef) -> Result<BacktestStatus, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let row = backtests::status(&mut connection, request.backtest_id, *request.partner_id.as_uuid())
+    let row = backtests::status(&mut connection, request.backtest_id, request.partner_id)
         .await
         .map_err(storage_error)?
         .ok_or_else(|| unknown(request.backtest_id))?;
@@ -43,7 +43,7 @@ pub async fn status(pool: &PgPool, request: BacktestRef) -> Result<BacktestStatu
 /// `GET /bots/backtest/{id}/results`.
 pub async fn results(pool: &PgPool, request: BacktestRef) -> Result<BacktestResults, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let (state, results) = backtests::results(&mut connection, request.backtest_id, *request.partner_id.as_uuid())
+    let (state, results) = backtests::results(&mut connection, request.backtest_id, request.partner_id)
         .await
         .map_err(storage_error)?
         .ok_or_else(|| unknown(request.backtest_id))?;
@@ -56,11 +56,10 @@ pub async fn results(pool: &PgPool, request: BacktestRef) -> Result<BacktestResu
 /// `GET /bots/backtest/{id}/equity.svg`: the stored curve.
 pub async fn equity(pool: &PgPool, request: BacktestRef) -> Result<BacktestEquity, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let (state, market, equity) =
-        backtests::equity(&mut connection, request.backtest_id, *request.partner_id.as_uuid())
-            .await
-            .map_err(storage_error)?
-            .ok_or_else(|| unknown(request.backtest_id))?;
+    let (state, market, equity) = backtests::equity(&mut connection, request.backtest_id, request.partner_id)
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| unknown(request.backtest_id))?;
     let Some(equity) = equity.filter(|_| state == "completed") else { return Err(not_completed(&state)) };
     let points: Vec<EquitySample> = serde_json::from_str(&equity.0).map_err(storage_error)?;
     let market = crate::domain::market(&market).map_or(market, |spec| spec.display_name());
@@ -70,8 +69,8 @@ pub async fn equity(pool: &PgPool, request: BacktestRef) -> Result<BacktestEquit
 /// Fails unless the partner's backtest exists and completed.
 async fn require_completed(
     connection: &mut diesel_async::AsyncPgConnection,
-    id: Uuid,
-    partner: Uuid,
+    id: BacktestId,
+    partner: PartnerId,
 ) -> Result<(), BusError> {
     let row = backtests::status(connection, id, partner).await.map_err(storage_error)?.ok_or_else(|| unknown(id))?;
     if row.state == "completed" { Ok(()) } else { Err(not_completed(&row.state)) }
@@ -116,7 +115,7 @@ pub async fn logs(pool: &PgPool, request: GetBacktestLogs) -> Result<BacktestPag
     let after = cursor(request.next_page_id.as_deref())?;
     let limit = request.limit.clamp(1, 10_000);
     let mut connection = pool.get().await.map_err(storage_error)?;
-    require_completed(&mut connection, request.backtest_id, *request.partner_id.as_uuid()).await?;
+    require_completed(&mut connection, request.backtest_id, request.partner_id).await?;
     let rows = backtests::logs_page(&mut connection, request.backtest_id, after, i64::from(limit) + 1)
         .await
         .map_err(storage_error)?;
@@ -132,7 +131,7 @@ pub async fn positions(pool: &PgPool, request: GetBacktestPositions) -> Result<B
     let after = cursor(request.next_page_id.as_deref())?;
     let limit = request.limit.clamp(1, 10_000);
     let mut connection = pool.get().await.map_err(storage_error)?;
-    require_completed(&mut connection, request.backtest_id, *request.partner_id.as_uuid()).await?;
+    require_completed(&mut connection, request.backtest_id, request.partner_id).await?;
     let rows = backtests::positions_page(&mut connection, request.backtest_id, after, i64::from(limit) + 1)
         .await
         .map_err(storage_error)?;
@@ -142,7 +141,7 @@ pub async fn positions(pool: &PgPool, request: GetBacktestPositions) -> Result<B
 /// `POST /bots/backtest/{id}/cancel`: `true` once the backtest is cancelled or had finished.
 pub async fn cancel(pool: &PgPool, request: BacktestRef) -> Result<bool, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    backtests::cancel(&mut connection, request.backtest_id, *request.partner_id.as_uuid())
+    backtests::cancel(&mut connection, request.backtest_id, request.partner_id)
         .await
         .map_err(storage_error)?
         .map(|_| true)

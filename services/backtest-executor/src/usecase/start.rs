@@ -5,6 +5,7 @@
 use super::storage_error;
 use crate::domain;
 use crate::store::{backtests, candles};
+use ::domain::BacktestId;
 use bus::messages::BacktestQueued;
 use bus::messages::backtest::{BacktestStarted, StartBacktest, StartBacktestReply};
 use bus::messages::idempotency::{Command, Replayable};
@@ -12,7 +13,6 @@ use bus::{BusError, Subjects, Topic};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use platform::db::{JsonText, PgPool};
 use platform::idempotency;
-use uuid::Uuid;
 
 /// The most candles a backtest may span, of the timeframe it would read: a bound on how long
 /// one run keeps a worker (a 1-minute run of 5,000,000 candles is about 9.5 years).
@@ -33,7 +33,7 @@ pub async fn start(
     instance: &str,
     command: Command<StartBacktest>,
 ) -> Result<Replayable<StartBacktestReply>, BusError> {
-    let scope = *command.command.partner_id.as_uuid();
+    let scope = command.command.partner_id;
     let topic = subjects.backtest_queued();
     let instance = instance.to_string();
     idempotency::run(pool, scope, command, move |connection, request| {
@@ -84,10 +84,10 @@ async fn queue(
     if candles_in(request.start_unix, request.end_unix, timeframe_secs) > MAX_RANGE_CANDLES {
         return Err(BusError::invalid(format!("startUnix..endUnix spans more than {MAX_RANGE_CANDLES} candles")));
     }
-    let id = Uuid::now_v7();
+    let id = BacktestId::new();
     let row = backtests::NewBacktest {
         id,
-        partner_id: *request.partner_id.as_uuid(),
+        partner_id: request.partner_id,
         user_id: request.user_id,
         script_type: request.script_type,
         exchange_id: valid.exchange_id,

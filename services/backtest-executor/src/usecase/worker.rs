@@ -25,20 +25,19 @@ use crate::domain::{self, State};
 use crate::settings::WorkerSettings;
 use crate::store::backtests::{self, NewLogLine, NewPosition};
 use crate::store::candles;
-use crate::store::runs::{self, ClaimedJob, Release};
-use crate::usecase::lease::LeaseTimer;
+use crate::store::runs::{self, BACKTESTS, ClaimedJob, Release};
 use crate::usecase::reader::{ReadError, ReadPlan, Reader};
 use anyhow::Context;
 use bus::messages::backtest::EquitySample;
 use diesel_async::AsyncConnection;
 use engine::{BotSettings, Engine, RunConfig};
+use lease::{LeaseTimer, Token};
 use platform::db::{JsonText, PgPool};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug_span, error, info, info_span, warn};
-use uuid::Uuid;
 
 /// What every worker task of a process shares.
 pub struct Workers {
@@ -50,6 +49,8 @@ pub struct Workers {
     pub instance: String,
     /// Woken when a `backtest queued` message arrives.
     pub wake: Arc<Notify>,
+    /// Test hook (`app::TestHooks`): the progress a worker pauses at; `None` in production.
+    pub pause_at_progress: Option<u8>,
     /// Test hook: releases workers paused at `pause_at_progress`.
     pub release: Arc<Notify>,
 }
@@ -117,18 +118,18 @@ impl Workers {
 
     /// Claims one job and runs it. `None` when no job was free.
     pub async fn run_once(&self, service_id: &str, shutdown: &CancellationToken) -> anyhow::Result<Option<Outcome>> {
-        let token = Uuid::new_v4();
         let max_attempts = i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX);
         let job = {
             let mut connection = self.pool.get().await?;
             for id in runs::fail_exhausted(&mut connection, max_attempts).await? {
                 warn!(backtest.id = %id, max_attempts, "backtest failed: every claim of it died");
             }
-            runs::claim(&mut connection, token, service_id, self.lease_secs(), max_attempts).await?
+            runs::claim(&mut connection, service_id, self.settings.lease(), max_attempts).await?
         };
         let Some(job) = job else { return Ok(None) };
         let span = info_span!("backtest.run", backtest.id = %job.id, worker = service_id, attempt = job.attempts);
-        let lease = LeaseTimer::start(self.pool.clone(), job.id, token, self.settings.lease());
+        let token = job.lease_token;
+        let lease = LeaseTimer::start(self.pool.clone(), &BACKTESTS, job.held(), self.settings.lease());
         let outcome = self.execute(&job, token, &lease, shutdown).instrument(span).await?;
         drop(lease);
         info!(backtest.id = %job.id, worker = service_id, outcome = ?outcome, "backtest run ended");
@@ -151,7 +152,7 @@ impl Workers {
     }
 
     /// Gives the lease back after the engine panicked: counted, and free for a retry at once.
-    async fn crashed(&self, job: &ClaimedJob, token: Uuid, panic: &str) -> anyhow::Result<Outcome> {
+    async fn crashed(&self, job: &ClaimedJob, token: Token, panic: &str) -> anyhow::Result<Outcome> {
         error!(backtest.id = %job.id, attempt = job.attempts, panic, "the engine panicked; the job is given back");
         let mut connection = self.pool.get().await?;
         runs::release(&mut connection, job.id, token, Release::Crashed).await?;
@@ -161,7 +162,7 @@ impl Workers {
     async fn checkpoint(
         &self,
         job: &ClaimedJob,
-        token: Uuid,
+        token: Token,
         state: State,
         progress: u8,
         message: &str,
@@ -180,7 +181,7 @@ impl Workers {
         Ok(kept)
     }
 
-    async fn fail(&self, job: &ClaimedJob, token: Uuid, message: &str) -> anyhow::Result<Outcome> {
+    async fn fail(&self, job: &ClaimedJob, token: Token, message: &str) -> anyhow::Result<Outcome> {
         let mut connection = self.pool.get().await?;
         let failed = runs::fail(&mut connection, job.id, token, message).await?;
         Ok(if failed { Outcome::Failed } else { Outcome::Abandoned })
@@ -189,7 +190,7 @@ impl Workers {
     async fn execute(
         &self,
         job: &ClaimedJob,
-        token: Uuid,
+        token: Token,
         lease: &LeaseTimer,
         shutdown: &CancellationToken,
     ) -> anyhow::Result<Outcome> {
@@ -270,7 +271,7 @@ impl Workers {
                 return Ok(Outcome::Abandoned);
             }
             let progress = domain::progress(done, total).min(99);
-            let pause = self.settings.pause_at_progress.filter(|at| !paused && progress >= *at);
+            let pause = self.pause_at_progress.filter(|at| !paused && progress >= *at);
             if let Some(at) = pause {
                 paused = true;
                 info!(backtest.id = %job.id, progress, pause_at = at, "test hook: paused");

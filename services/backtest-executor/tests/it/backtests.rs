@@ -2,15 +2,15 @@
 //! worker's job.
 
 use crate::support::{BTC_1M_CANDLES, BTC_1M_FIRST, DCA, GRID, TIMEOUT, World};
+use backtest_executor::app::TestHooks;
 use backtest_executor::settings::WorkerSettings;
 use bus::messages::backtest::{
     BacktestEquity, BacktestPage, GetBacktestLogs, GetBacktestPositions, StartBacktestReply,
 };
 use bus::{BusError, RequestError};
-use domain::PartnerId;
+use domain::{BacktestId, PartnerId};
 use serde_json::Value;
 use std::time::Duration;
-use uuid::Uuid;
 
 fn workers() -> WorkerSettings {
     WorkerSettings { workers: 2, poll_interval_ms: 200, ..WorkerSettings::default() }
@@ -23,13 +23,13 @@ fn rejected(result: Result<impl std::fmt::Debug, RequestError>) -> BusError {
     }
 }
 
-async fn results(world: &World, id: Uuid) -> Result<Value, RequestError> {
+async fn results(world: &World, id: BacktestId) -> Result<Value, RequestError> {
     bus::request_raw(&world.client, &world.subjects.backtest_results(), &world.reference(id), TIMEOUT)
         .await
         .map(|raw| serde_json::from_str(raw.get()).unwrap())
 }
 
-async fn run_to_completion(world: &World, script_type: &str, settings: &str) -> (Uuid, Value) {
+async fn run_to_completion(world: &World, script_type: &str, settings: &str) -> (BacktestId, Value) {
     let id = world.start_ok(script_type, settings).await;
     let status = world
         .wait_for(id, "the backtest to finish", |s| {
@@ -133,7 +133,7 @@ async fn invalid_requests_name_the_field_and_change_nothing() {
 async fn unknown_and_other_partners_backtests_are_not_found() {
     let world = World::new().await;
     let _executor = world.executor(workers()).await;
-    let error = rejected(results(&world, Uuid::now_v7()).await);
+    let error = rejected(results(&world, BacktestId::new()).await);
     assert!(matches!(error, BusError::NotFound { .. }), "{error:?}");
     let id = world.start_ok("spot_grid", GRID).await;
     let stranger = bus::messages::backtest::BacktestRef { partner_id: PartnerId::new(), backtest_id: id };
@@ -148,7 +148,7 @@ async fn unknown_and_other_partners_backtests_are_not_found() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backtest_cancelled_mid_run_stays_cancelled_and_has_no_results() {
     let world = World::new().await;
-    let executor = world.executor(WorkerSettings { chunk_size: 5_000, pause_at_progress: Some(10), ..workers() }).await;
+    let executor = world.paused_executor(WorkerSettings { chunk_size: 5_000, ..workers() }, 10).await;
     let id = world.start_ok("spot_grid", GRID).await;
     world.wait_for(id, "the run to execute", |s| s.state == "executing").await;
     // Paused mid-run: results are not there yet (partner code 1006).
@@ -173,14 +173,16 @@ async fn a_dead_workers_job_is_taken_over_and_completes_once() {
     let world = World::new().await;
     // Worker A holds the job at 10 % (its lease timer renewing the 1 s lease), then dies.
     let mut dying = world
-        .crashable_executor(WorkerSettings {
-            workers: 1,
-            chunk_size: 5_000,
-            lease_secs: 1,
-            pause_at_progress: Some(10),
-            poll_interval_ms: 200,
-            ..WorkerSettings::default()
-        })
+        .crashable_executor(
+            WorkerSettings {
+                workers: 1,
+                chunk_size: 5_000,
+                lease_secs: 1,
+                poll_interval_ms: 200,
+                ..WorkerSettings::default()
+            },
+            TestHooks { pause_at_progress: Some(10) },
+        )
         .await;
     let id = world.start_ok("spot_grid", GRID).await;
     let first = world.wait_for(id, "worker A to run it", |s| s.state == "executing").await;

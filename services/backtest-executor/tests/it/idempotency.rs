@@ -22,7 +22,7 @@ async fn backtests(world: &World) -> i64 {
     diesel::sql_query("SELECT count(*) FROM backtests").get_result::<Count>(&mut connection).await.unwrap().count
 }
 
-fn started(reply: StartBacktestReply) -> uuid::Uuid {
+fn started(reply: StartBacktestReply) -> domain::BacktestId {
     match reply {
         StartBacktestReply::Started(started) => started.backtest_id,
         other => panic!("not started: {other:?}"),

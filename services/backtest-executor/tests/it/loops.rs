@@ -54,7 +54,7 @@ async fn a_job_whose_runs_keep_dying_fails_after_three_claims() {
     // As if workers had claimed them and died: three claims for one, two for the other, and
     // both leases run out.
     let statement = format!(
-        "UPDATE backtests SET state = 'executing', lease_token = gen_random_uuid(),
+        "UPDATE backtests SET state = 'executing', lease_token = nextval('backtests_lease_tokens'),
                               lease_until = now() - interval '1 second',
                               attempts = CASE WHEN id = '{doomed}' THEN 3 ELSE 2 END"
     );
@@ -73,9 +73,7 @@ async fn a_job_whose_runs_keep_dying_fails_after_three_claims() {
 async fn a_live_runs_lease_is_renewed_by_a_timer_and_never_taken_over() {
     let world = World::new().await;
     // Held at 10 % for several leases: only the timer can keep the lease.
-    let holder = world
-        .executor(WorkerSettings { chunk_size: 5_000, lease_secs: 1, pause_at_progress: Some(10), ..workers() })
-        .await;
+    let holder = world.paused_executor(WorkerSettings { chunk_size: 5_000, lease_secs: 1, ..workers() }, 10).await;
     let id = world.start_ok("spot_grid", GRID).await;
     let first = world.wait_for(id, "the holder to run it", |s| s.state == "executing").await;
     let other = world.executor(WorkerSettings { lease_secs: 1, ..workers() }).await;
@@ -145,6 +143,7 @@ async fn the_engine_runs_off_the_async_runtime() {
                     settings: WorkerSettings::default(),
                     instance: "test".into(),
                     wake: Arc::new(Notify::new()),
+                    pause_at_progress: None,
                     release: Arc::new(Notify::new()),
                 };
                 workers.run_once("test/w0", &CancellationToken::new()).await

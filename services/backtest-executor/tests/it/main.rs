@@ -5,7 +5,6 @@
 mod backtests;
 mod candles;
 mod foundation;
-mod http;
 mod idempotency;
 mod import;
 mod loops;

@@ -1,20 +1,19 @@
 //! An executor on a fresh database and prefix, with the 1-minute BTC candles imported.
 
-use backtest_executor::app::PauseRelease;
-use backtest_executor::settings::{ExecutorSettings, WorkerSettings};
+use backtest_executor::app::{PauseRelease, TestHooks};
+use backtest_executor::settings::{Settings, WorkerSettings};
 use backtest_executor::{App, MIGRATIONS};
 use bus::messages::backtest::{
     BacktestRef, BacktestStatus, GetBacktestLogs, GetBacktestPositions, StartBacktest, StartBacktestReply,
 };
 use bus::messages::idempotency::{Command, IdempotencyKey, Replayable};
 use bus::{RequestError, Subjects};
-use domain::PartnerId;
+use domain::{BacktestId, PartnerId};
 use serde_json::value::RawValue;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use test_support::{TestDb, TestNats};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 pub const BTC_1M_FIRST: i64 = 1_689_677_460;
 pub const BTC_1M_CANDLES: i64 = 46_001;
@@ -59,35 +58,43 @@ impl World {
         Self { db, nats, client, subjects, partner: PartnerId::new() }
     }
 
-    pub fn settings(&self, worker: WorkerSettings) -> ExecutorSettings {
-        let mut settings =
-            backtest_executor::settings::with_backend(test_support::backend_settings(&self.db, &self.nats));
+    pub fn settings(&self, worker: WorkerSettings) -> Settings {
+        let mut settings = Settings::with_backend(test_support::backend_settings(&self.db, &self.nats));
         settings.worker = worker;
         settings
     }
 
     /// Starts an executor; it stops when the returned value is dropped.
     pub async fn executor(&self, worker: WorkerSettings) -> Executor {
+        self.executor_with(worker, TestHooks::default()).await
+    }
+
+    /// Starts an executor whose workers pause at `progress` until released (the test hook).
+    pub async fn paused_executor(&self, worker: WorkerSettings, progress: u8) -> Executor {
+        self.executor_with(worker, TestHooks { pause_at_progress: Some(progress) }).await
+    }
+
+    async fn executor_with(&self, worker: WorkerSettings, hooks: TestHooks) -> Executor {
         let shutdown = CancellationToken::new();
-        let app = App::build(self.settings(worker), shutdown.clone()).await.expect("the executor starts");
+        let app = App::build_with_test_hooks(self.settings(worker), hooks).await.expect("the executor starts");
         let instance = app.instance().to_string();
         let release = app.pause_release();
-        let stopped = tokio::spawn(app.run_until_stopped());
+        let stopped = tokio::spawn(app.run_until_stopped(shutdown.clone()));
         self.wait_for_responders().await;
         Executor { shutdown, instance, release, _stopped: stopped }
     }
 
     /// Starts an executor on a runtime of its own, so that [`Crashable::crash`] can take every
     /// task of it down at once (workers, lease timers), as a process that dies would.
-    pub async fn crashable_executor(&self, worker: WorkerSettings) -> Crashable {
+    pub async fn crashable_executor(&self, worker: WorkerSettings, hooks: TestHooks) -> Crashable {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let shutdown = CancellationToken::new();
         let (started, ready) = tokio::sync::oneshot::channel();
         let (settings, token) = (self.settings(worker), shutdown.clone());
         runtime.spawn(async move {
-            let app = App::build(settings, token).await.expect("the executor starts");
+            let app = App::build_with_test_hooks(settings, hooks).await.expect("the executor starts");
             let _ = started.send(app.instance().to_string());
-            app.run_until_stopped().await;
+            app.run_until_stopped(token).await;
         });
         let instance = ready.await.expect("the executor started");
         self.wait_for_responders().await;
@@ -95,11 +102,11 @@ impl World {
     }
 
     /// The row's lease token and claim count, as the database holds them.
-    pub async fn lease_of(&self, id: Uuid) -> (Option<Uuid>, i32) {
+    pub async fn lease_of(&self, id: BacktestId) -> (Option<lease::Token>, i32) {
         #[derive(diesel::QueryableByName)]
         struct Lease {
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
-            lease_token: Option<Uuid>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+            lease_token: Option<lease::Token>,
             #[diesel(sql_type = diesel::sql_types::Integer)]
             attempts: i32,
         }
@@ -115,7 +122,7 @@ impl World {
     /// Responders subscribe in the background: wait until every subject answers.
     async fn wait_for_responders(&self) {
         test_support::eventually("the executor's responders", Duration::from_secs(10), || async {
-            let reference = self.reference(Uuid::now_v7());
+            let reference = self.reference(BacktestId::new());
             let logs = GetBacktestLogs {
                 partner_id: self.partner,
                 backtest_id: reference.backtest_id,
@@ -178,24 +185,29 @@ impl World {
         }
     }
 
-    pub async fn start_ok(&self, script_type: &str, settings: &str) -> Uuid {
+    pub async fn start_ok(&self, script_type: &str, settings: &str) -> BacktestId {
         match self.start(script_type, settings, BTC_1M_FIRST, BTC_1M_FIRST + BTC_1M_CANDLES * 60).await.unwrap() {
             StartBacktestReply::Started(started) => started.backtest_id,
             other => panic!("not started: {other:?}"),
         }
     }
 
-    pub fn reference(&self, id: Uuid) -> BacktestRef {
+    pub fn reference(&self, id: BacktestId) -> BacktestRef {
         BacktestRef { partner_id: self.partner, backtest_id: id }
     }
 
-    pub async fn status(&self, id: Uuid) -> BacktestStatus {
+    pub async fn status(&self, id: BacktestId) -> BacktestStatus {
         bus::request(&self.client, &self.subjects.backtest_status(), &self.reference(id), TIMEOUT).await.unwrap()
     }
 
     /// Polls the status until `check` holds. A request that gets no answer is asked again:
     /// one taken by an executor just crashed ([`Crashable::crash`]) is never answered.
-    pub async fn wait_for(&self, id: Uuid, what: &str, check: impl Fn(&BacktestStatus) -> bool) -> BacktestStatus {
+    pub async fn wait_for(
+        &self,
+        id: BacktestId,
+        what: &str,
+        check: impl Fn(&BacktestStatus) -> bool,
+    ) -> BacktestStatus {
         test_support::eventually(what, Duration::from_secs(120), || async {
             let (endpoint, reference) = (self.subjects.backtest_status(), self.reference(id));
             let status: BacktestStatus = match bus::request(&self.client, &endpoint, &reference, TIMEOUT).await {

@@ -1,4 +1,5 @@
-//! Refuses bodies above the limit before they are read, in the family's shape (CONTRACTS §0).
+//! Refuses bodies above the limit before they are read, in the family's shape
+//! (docs/api/common.md#body-limits).
 //!
 //! A declared `Content-Length` above the limit is answered with 413 at once. Chunked bodies
 //! have no length up front; the JSON and payload extractors enforce the same limit while

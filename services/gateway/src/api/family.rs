@@ -1,6 +1,6 @@
 //! The three API families: which one a path belongs to decides the shape of its errors.
 
-/// An API family (ARCHITECTURE.md, "The three API families").
+/// An API family (docs/architecture.md#api-families).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
     /// `/api/bots/...`: `{error, code}` bodies.

@@ -1,4 +1,4 @@
-//! Operational routes: `/health`, `/ready`, `/status` (CONTRACTS §0).
+//! Operational routes: `/health`, `/ready`, `/status` (docs/api/common.md#operational-routes).
 
 use super::Router;
 use crate::state::AppState;

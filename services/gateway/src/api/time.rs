@@ -1,4 +1,5 @@
-//! Timestamps in request bodies: RFC 3339, and one without an offset is UTC (CONTRACTS §0).
+//! Timestamps in request bodies: RFC 3339, and one without an offset is UTC
+//! (docs/api/common.md#timestamps-and-numbers).
 
 use bus::messages::bot_api::paging::YEARS;
 use chrono::{DateTime, Datelike, NaiveDateTime, Utc};

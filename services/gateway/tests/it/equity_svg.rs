@@ -24,7 +24,11 @@ fn curve(values: &[f64]) -> BacktestEquity {
             EquitySample { time: START + 3_600 * n as i64, equity, drawdown }
         })
         .collect();
-    BacktestEquity { backtest_id: uuid::Uuid::nil(), market: "SIM:BTC-USDT".into(), points }
+    BacktestEquity {
+        backtest_id: domain::BacktestId::from_uuid(uuid::Uuid::nil()),
+        market: "SIM:BTC-USDT".into(),
+        points,
+    }
 }
 
 /// A month of a grid bot in a ranging market: waves around 9,900 with a dip of about 594.

@@ -10,7 +10,7 @@ use bus::messages::backtest::{
 use bus::messages::idempotency::{Command, Replayable};
 use bus::messages::ledger_auth::{Credential, Principal};
 use bus::{BusError, Endpoint};
-use domain::PartnerId;
+use domain::{BacktestId, PartnerId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -71,7 +71,7 @@ pub(crate) async fn fake_ledger(gateway: &Gateway, shutdown: &CancellationToken)
 }
 
 /// An executor that knows one completed backtest (`done`) and one still running (`running`).
-async fn fakes(gateway: &Gateway, done: Uuid, running: Uuid) -> Fakes {
+async fn fakes(gateway: &Gateway, done: BacktestId, running: BacktestId) -> Fakes {
     let shutdown = CancellationToken::new();
     fake_ledger(gateway, &shutdown).await;
     let subjects = gateway.nats.subjects();
@@ -166,7 +166,7 @@ const BODY: &str = r#"{"type": "spot_grid", "exchangeId": "SIM", "settings": {"s
 #[tokio::test(flavor = "multi_thread")]
 async fn backtest_routes_answer_in_the_envelope_with_their_codes() {
     let gateway = Gateway::start().await;
-    let (done, running) = (Uuid::now_v7(), Uuid::now_v7());
+    let (done, running) = (BacktestId::new(), BacktestId::new());
     let _fakes = fakes(&gateway, done, running).await;
 
     let (status, body) = call(&gateway, "POST", "/partner/v1/bots/backtest", Some(KEY), Some(BODY)).await;
@@ -187,7 +187,7 @@ async fn backtest_routes_answer_in_the_envelope_with_their_codes() {
     let (status, body) = call(&gateway, "POST", "/partner/v1/bots/backtest", Some(KEY), Some(&no_history)).await;
     assert_eq!((status, body["code"].clone()), (422, json!(1007)), "{body}");
 
-    let path = |id: Uuid, what: &str| format!("/partner/v1/bots/backtest/{id}/{what}");
+    let path = |id: BacktestId, what: &str| format!("/partner/v1/bots/backtest/{id}/{what}");
     let (status, body) = call(&gateway, "GET", &path(running, "status"), Some(KEY), None).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["progress"], 40);
@@ -210,7 +210,7 @@ async fn backtest_routes_answer_in_the_envelope_with_their_codes() {
     assert_eq!((status, body["code"].clone()), (400, json!(1000)));
     let (status, body) = call(&gateway, "POST", &path(running, "cancel"), Some(KEY), None).await;
     assert_eq!((status, body["data"].clone()), (200, json!(true)));
-    let (status, body) = call(&gateway, "GET", &path(Uuid::now_v7(), "status"), Some(KEY), None).await;
+    let (status, body) = call(&gateway, "GET", &path(BacktestId::new(), "status"), Some(KEY), None).await;
     assert_eq!((status, body["code"].clone()), (404, json!(1009)));
     let (status, body) = call(&gateway, "GET", "/partner/v1/bots/backtest/not-a-uuid/results", Some(KEY), None).await;
     assert_eq!((status, body["code"].clone()), (404, json!(1009)));
@@ -231,7 +231,7 @@ async fn a_missing_or_unknown_partner_key_is_401_code_1401() {
     let gateway = Gateway::start().await;
     let shutdown = CancellationToken::new();
     fake_ledger(&gateway, &shutdown).await;
-    let path = format!("/partner/v1/bots/backtest/{}/status", Uuid::now_v7());
+    let path = format!("/partner/v1/bots/backtest/{}/status", BacktestId::new());
     for key in [None, Some("wrong")] {
         let (status, body) = call(&gateway, "GET", &path, key, None).await;
         assert_eq!(
@@ -253,7 +253,7 @@ async fn no_executor_running_is_503_code_9503_at_once() {
     let (status, body) = call(&gateway, "POST", "/partner/v1/bots/backtest", Some(KEY), Some(BODY)).await;
     assert_eq!((status, body["code"].clone()), (503, json!(9503)), "{body}");
     let (status, body) =
-        call(&gateway, "GET", &format!("/partner/v1/bots/backtest/{}/logs", Uuid::now_v7()), Some(KEY), None).await;
+        call(&gateway, "GET", &format!("/partner/v1/bots/backtest/{}/logs", BacktestId::new()), Some(KEY), None).await;
     assert_eq!((status, body["code"].clone()), (503, json!(9503)), "{body}");
     shutdown.cancel();
 }

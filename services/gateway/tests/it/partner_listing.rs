@@ -8,11 +8,11 @@ use crate::partner_backtest::{KEY, fake_ledger, partner, serve};
 use crate::support::Gateway;
 use bus::BusError;
 use bus::messages::backtest::{BacktestPage, GetBacktestLogs, GetBacktestPositions};
+use domain::BacktestId;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 const LINES: usize = 23;
 const POSITIONS: usize = 9;
@@ -21,13 +21,13 @@ const PAGE_CAP: usize = 4;
 /// The backtests the fake executor knows.
 #[derive(Clone, Copy)]
 struct Ids {
-    done: Uuid,
-    running: Uuid,
-    empty: Uuid,
+    done: BacktestId,
+    running: BacktestId,
+    empty: BacktestId,
     /// Its second page fails.
-    broken: Uuid,
+    broken: BacktestId,
     /// Answers the token it was asked for again.
-    stuck: Uuid,
+    stuck: BacktestId,
 }
 
 struct Executor {
@@ -53,7 +53,7 @@ fn line(n: usize) -> String {
 /// number, absent on the last page.
 fn page(
     ids: Ids,
-    id: Uuid,
+    id: BacktestId,
     count: usize,
     item: fn(usize) -> String,
     limit: u32,
@@ -77,7 +77,7 @@ fn page(
     Ok(BacktestPage { items, next_page_id })
 }
 
-fn known(ids: Ids, partner_id: domain::PartnerId, id: Uuid) -> Result<(), BusError> {
+fn known(ids: Ids, partner_id: domain::PartnerId, id: BacktestId) -> Result<(), BusError> {
     if partner_id != partner() || ![ids.done, ids.running, ids.empty, ids.broken, ids.stuck].contains(&id) {
         return Err(BusError::not_found(format!("Backtest '{id}' not found")));
     }
@@ -91,11 +91,11 @@ async fn executor(gateway: &Gateway) -> Executor {
     let shutdown = CancellationToken::new();
     fake_ledger(gateway, &shutdown).await;
     let ids = Ids {
-        done: Uuid::now_v7(),
-        running: Uuid::now_v7(),
-        empty: Uuid::now_v7(),
-        broken: Uuid::now_v7(),
-        stuck: Uuid::now_v7(),
+        done: BacktestId::new(),
+        running: BacktestId::new(),
+        empty: BacktestId::new(),
+        broken: BacktestId::new(),
+        stuck: BacktestId::new(),
     };
     let requests = Arc::new(AtomicUsize::new(0));
     let limits = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -258,7 +258,7 @@ async fn errors_before_the_first_page_keep_their_codes() {
     let gateway = Gateway::start().await;
     let executor = executor(&gateway).await;
     for query in ["", "?limit=5"] {
-        for (id, status, code) in [(executor.ids.running, 409, 1006), (Uuid::now_v7(), 404, 1009)] {
+        for (id, status, code) in [(executor.ids.running, 409, 1006), (BacktestId::new(), 404, 1009)] {
             for what in ["logs", "positions"] {
                 let (got, _, _, text) = get(&gateway, &format!("/partner/v1/bots/backtest/{id}/{what}{query}")).await;
                 let body = envelope(&text.unwrap());

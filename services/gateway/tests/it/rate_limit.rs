@@ -7,7 +7,7 @@ use domain::api_key::KeyProof;
 use domain::{BotId, PartnerId};
 use futures::StreamExt;
 use gateway::settings::{RateLimit, RateLimits};
-use gateway::{App, GatewaySettings};
+use gateway::{App, Settings};
 use platform::settings::HttpSettings;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -58,15 +58,15 @@ impl Limited {
         test_support::init_logging();
         let nats = TestNats::new();
         let shutdown = CancellationToken::new();
-        let mut settings = GatewaySettings {
+        let mut settings = Settings {
             http: HttpSettings { port: 0, workers: 1, ..HttpSettings::local(0) },
             nats: nats.settings(),
             ..Default::default()
         };
         settings.gateway.rate_limits = limits;
-        let app = App::build(settings, shutdown.clone()).await.expect("the gateway starts");
+        let app = App::build(settings).await.expect("the gateway starts");
         let addr = app.addr();
-        tokio::spawn(app.run_until_stopped());
+        tokio::spawn(app.run_until_stopped(shutdown.clone()));
         Self { addr, nats, shutdown, authentications: Arc::default(), bot_configs: Arc::default() }
     }
 

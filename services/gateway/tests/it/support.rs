@@ -1,6 +1,6 @@
 //! A gateway on port 0 with a random prefix and no backend services behind it.
 
-use gateway::{App, GatewaySettings};
+use gateway::{App, Settings};
 use platform::settings::HttpSettings;
 use std::net::SocketAddr;
 use test_support::TestNats;
@@ -17,14 +17,14 @@ impl Gateway {
         test_support::init_logging();
         let nats = TestNats::new();
         let shutdown = CancellationToken::new();
-        let settings = GatewaySettings {
+        let settings = Settings {
             http: HttpSettings { port: 0, workers: 1, ..HttpSettings::local(0) },
             nats: nats.settings(),
             ..Default::default()
         };
-        let app = App::build(settings, shutdown.clone()).await.expect("the gateway starts");
+        let app = App::build(settings).await.expect("the gateway starts");
         let addr = app.addr();
-        tokio::spawn(app.run_until_stopped());
+        tokio::spawn(app.run_until_stopped(shutdown.clone()));
         Self { addr, nats, shutdown }
     }
 

@@ -8,7 +8,7 @@ use bus::messages::ledger_auth::{Credential, Principal};
 use domain::api_key::KeyProof;
 use domain::{BotId, PartnerId};
 use futures::StreamExt;
-use gateway::{App, GatewaySettings};
+use gateway::{App, Settings};
 use platform::settings::HttpSettings;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -54,15 +54,15 @@ impl Setup {
         test_support::init_logging();
         let nats = TestNats::new();
         let shutdown = CancellationToken::new();
-        let mut settings = GatewaySettings {
+        let mut settings = Settings {
             http: HttpSettings { port: 0, workers: 1, ..HttpSettings::local(0) },
             nats: nats.settings(),
             ..Default::default()
         };
         settings.gateway.backend_timeout_ms = u64::try_from(TIMEOUT.as_millis()).unwrap();
-        let app = App::build(settings, shutdown.clone()).await.expect("the gateway starts");
+        let app = App::build(settings).await.expect("the gateway starts");
         let addr = app.addr();
-        tokio::spawn(app.run_until_stopped());
+        tokio::spawn(app.run_until_stopped(shutdown.clone()));
         Self { addr, nats, shutdown }
     }
 

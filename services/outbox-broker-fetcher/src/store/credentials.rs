@@ -6,7 +6,7 @@ use crate::crypto::{Aad, CipherError, Sealed};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bytea, SmallInt, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
+use domain::BrokerAccountId;
 
 /// A stored credential, still sealed.
 #[derive(Queryable, Debug, Clone)]
@@ -38,7 +38,7 @@ impl StoredCredential {
 /// Stores (or replaces) an account's credential.
 pub async fn upsert(
     connection: &mut AsyncPgConnection,
-    account: Uuid,
+    account: BrokerAccountId,
     environment: &str,
     sealed: &Sealed,
 ) -> QueryResult<()> {
@@ -67,7 +67,10 @@ pub async fn upsert(
 }
 
 /// The credential of `account`, if one is stored.
-pub async fn find(connection: &mut AsyncPgConnection, account: Uuid) -> QueryResult<Option<StoredCredential>> {
+pub async fn find(
+    connection: &mut AsyncPgConnection,
+    account: BrokerAccountId,
+) -> QueryResult<Option<StoredCredential>> {
     broker_credentials::table
         .filter(broker_credentials::broker_account_id.eq(account))
         .select(STORED)
@@ -96,9 +99,9 @@ const STORED: (
 pub async fn not_current(
     connection: &mut AsyncPgConnection,
     key_id: &str,
-    after: Option<Uuid>,
+    after: Option<BrokerAccountId>,
     limit: i64,
-) -> QueryResult<Vec<(Uuid, StoredCredential)>> {
+) -> QueryResult<Vec<(BrokerAccountId, StoredCredential)>> {
     let mut query = broker_credentials::table
         .filter(broker_credentials::key_id.ne(key_id).or(broker_credentials::aad_version.ne(Aad::CURRENT.version())))
         .order(broker_credentials::broker_account_id)
@@ -115,7 +118,7 @@ pub async fn not_current(
 #[derive(Debug, Clone)]
 pub struct Reseal {
     /// The broker account.
-    pub account: Uuid,
+    pub account: BrokerAccountId,
     /// The environment as read (and bound into the new value).
     pub environment: String,
     /// The nonce as read: random per write, so it tells whether the row changed since.
@@ -127,11 +130,11 @@ pub struct Reseal {
 /// Writes re-sealed credentials in one statement, each only if its row is still what was read
 /// (same nonce and environment): a credential set again meanwhile is already sealed with the
 /// current key and is left alone. Returns the accounts updated.
-pub async fn reseal_many(connection: &mut AsyncPgConnection, reseals: &[Reseal]) -> QueryResult<Vec<Uuid>> {
+pub async fn reseal_many(connection: &mut AsyncPgConnection, reseals: &[Reseal]) -> QueryResult<Vec<BrokerAccountId>> {
     #[derive(QueryableByName)]
     struct Resealed {
         #[diesel(sql_type = SqlUuid)]
-        broker_account_id: Uuid,
+        broker_account_id: BrokerAccountId,
     }
     if reseals.is_empty() {
         return Ok(Vec::new());

@@ -1,16 +1,27 @@
-//! Fetch jobs: one per participation. A worker holds a job through a lease (`locked_until`);
-//! the lease value it was given is also its fencing token: every write that ends or
-//! reschedules the attempt matches it, so a worker whose lease expired (and whose job was
-//! taken over) cannot record a second outcome.
+//! Fetch jobs: one per participation. A worker holds a job through a lease ([`FETCH_JOBS`]:
+//! `locked_until`, and the token of its claim in `lease_token`); every write that ends or
+//! reschedules the attempt names the token, so a worker whose lease expired (and whose job
+//! was taken over) cannot record a second outcome.
 
 use super::schema::fetch_jobs;
 use bus::messages::fetch::FetchErrorCode;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Double, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{BrokerAccountId, EventId, ParticipationId};
+use lease::{Claim, Claiming, LeaseTable, Token};
 use std::time::Duration;
-use uuid::Uuid;
+
+/// The jobs' lease: pending jobs are claimed, and their attempts' writes fenced, by it.
+pub static FETCH_JOBS: LeaseTable = LeaseTable {
+    table: "fetch_jobs",
+    id: "participation_id",
+    token: "lease_token",
+    tokens: "fetch_jobs_lease_tokens",
+    expiry: "locked_until",
+    unfinished: "status = 'pending'",
+};
 
 /// Job states, as stored.
 pub mod status {
@@ -26,13 +37,13 @@ pub mod status {
 #[derive(Debug, Clone)]
 pub struct NewJob {
     /// The participation (the job's key).
-    pub participation_id: Uuid,
+    pub participation_id: ParticipationId,
     /// The `participation created` event.
-    pub request_event_id: Uuid,
+    pub request_event_id: EventId,
     /// The account's broker.
     pub broker: String,
     /// The account in the ledger (credentials are keyed by it).
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// The account's number at the broker.
     pub broker_account_number: String,
     /// The parent order.
@@ -48,11 +59,11 @@ pub struct NewJob {
 #[diesel(table_name = fetch_jobs)]
 pub struct ClaimedJob {
     /// The participation.
-    pub participation_id: Uuid,
+    pub participation_id: ParticipationId,
     /// The account's broker.
     pub broker: String,
     /// The account in the ledger.
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// The account's number at the broker.
     pub broker_account_number: String,
     /// The parent order.
@@ -63,8 +74,13 @@ pub struct ClaimedJob {
     pub attempts: i32,
     /// Failures that count toward the limit so far.
     pub failures: i32,
-    /// The lease, which is also the fencing token of this attempt.
-    pub locked_until: Option<DateTime<Utc>>,
+    /// The token of this attempt's claim, which its writes name (never null in a claimed job).
+    #[diesel(
+        sql_type = diesel::sql_types::BigInt,
+        select_expression = fetch_jobs::lease_token.assume_not_null(),
+        select_expression_type = diesel::dsl::AssumeNotNull<fetch_jobs::lease_token>
+    )]
+    pub lease_token: Token,
     /// When the ledger committed the participation.
     pub requested_at: DateTime<Utc>,
     /// When the current run of attempts began (creation or the last admin retry): the start
@@ -73,6 +89,11 @@ pub struct ClaimedJob {
 }
 
 impl ClaimedJob {
+    /// The job and the claim this attempt holds it by.
+    pub fn held(&self) -> Claim {
+        Claim { id: self.participation_id.into(), token: self.lease_token }
+    }
+
     /// The child order ids.
     pub fn child_orders(&self) -> impl Iterator<Item = &str> {
         self.child_order_ids.iter().flatten().map(String::as_str)
@@ -89,8 +110,7 @@ pub async fn insert_leased(
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let locked_until =
-        diesel::dsl::sql::<Nullable<Timestamptz>>(&format!("now() + interval '{} milliseconds'", lease.as_millis()));
+    let locked_until = lease::expiry_after(lease);
     let rows: Vec<_> = jobs
         .iter()
         .map(|job| {
@@ -104,6 +124,7 @@ pub async fn insert_leased(
                 fetch_jobs::child_order_ids.eq(&job.child_order_ids),
                 fetch_jobs::requested_at.eq(job.requested_at),
                 fetch_jobs::locked_until.eq(locked_until.clone()),
+                fetch_jobs::lease_token.eq(FETCH_JOBS.next_token()),
             )
         })
         .collect();
@@ -121,19 +142,17 @@ pub async fn claim_due(
     lease: Duration,
     limit: i64,
 ) -> QueryResult<Vec<ClaimedJob>> {
-    diesel::sql_query(
-        "UPDATE fetch_jobs SET locked_until = now() + make_interval(secs => $1) \
-         WHERE participation_id IN (SELECT participation_id FROM fetch_jobs \
-                                    WHERE status = 'pending' AND next_attempt_at <= now() \
-                                      AND (locked_until IS NULL OR locked_until < now()) \
-                                    ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-         RETURNING participation_id, broker, broker_account_id, broker_account_number, broker_order_id, \
-                   child_order_ids, attempts, failures, locked_until, requested_at, retrying_since",
-    )
-    .bind::<Double, _>(lease.as_secs_f64())
-    .bind::<BigInt, _>(limit)
-    .load(connection)
-    .await
+    const DUE: Claiming = Claiming { due: "next_attempt_at <= now()", order_by: "next_attempt_at", also_set: "" };
+    FETCH_JOBS
+        .claim_query(
+            &DUE,
+            "participation_id, broker, broker_account_id, broker_account_number, broker_order_id, \
+             child_order_ids, attempts, failures, lease_token, requested_at, retrying_since",
+            lease,
+            limit,
+        )
+        .load(connection)
+        .await
 }
 
 /// A failed attempt's error as the fetcher keeps it: the code a client would be told, and the
@@ -147,7 +166,8 @@ pub struct JobError<'a> {
 }
 
 /// Ends an attempt that must be tried again after `delay`. `counts` says whether it uses up
-/// one of the job's allowed failures. Returns false when the lease was lost.
+/// one of the job's allowed failures. The lease ends; its expiry stays unset, as the due time
+/// is `next_attempt_at`. Returns false when the lease was lost.
 pub async fn reschedule(
     connection: &mut AsyncPgConnection,
     job: &ClaimedJob,
@@ -156,32 +176,33 @@ pub async fn reschedule(
     delay: Duration,
     error: JobError<'_>,
 ) -> QueryResult<bool> {
-    let updated = diesel::sql_query(
-        "UPDATE fetch_jobs SET next_attempt_at = now() + make_interval(secs => $1), locked_until = NULL, \
-                               attempts = attempts + $2, failures = failures + $3, last_error = $4, \
-                               error_code = $7, updated_at = now() \
-         WHERE participation_id = $5 AND status = 'pending' AND locked_until = $6",
-    )
-    .bind::<Double, _>(delay.as_secs_f64())
-    .bind::<Integer, _>(calls)
-    .bind::<Integer, _>(i32::from(counts))
-    .bind::<Text, _>(error.reason)
-    .bind::<SqlUuid, _>(job.participation_id)
-    .bind::<Nullable<Timestamptz>, _>(job.locked_until)
-    .bind::<Text, _>(error.code.as_str())
-    .execute(connection)
-    .await?;
+    let updated = FETCH_JOBS
+        .fenced_update(
+            "next_attempt_at = now() + make_interval(secs => $3), locked_until = NULL, lease_token = NULL, \
+             attempts = attempts + $4, failures = failures + $5, last_error = $6, error_code = $7, updated_at = now()",
+            job.held(),
+        )
+        .bind::<Double, _>(delay.as_secs_f64())
+        .bind::<Integer, _>(calls)
+        .bind::<Integer, _>(i32::from(counts))
+        .bind::<Text, _>(error.reason.to_string())
+        .bind::<Text, _>(error.code.as_str())
+        .execute(connection)
+        .await?;
     Ok(updated == 1)
 }
 
 /// The outcome events already published for these participations (jobs that finished), to
 /// publish again when the ledger asks a second time.
-pub async fn outcome_events(connection: &mut AsyncPgConnection, participations: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+pub async fn outcome_events(
+    connection: &mut AsyncPgConnection,
+    participations: &[ParticipationId],
+) -> QueryResult<Vec<EventId>> {
     fetch_jobs::table
         .filter(fetch_jobs::participation_id.eq_any(participations))
         .filter(fetch_jobs::status.ne(status::PENDING))
         .select(fetch_jobs::outcome_event_id)
-        .load::<Option<Uuid>>(connection)
+        .load::<Option<EventId>>(connection)
         .await
         .map(|ids| ids.into_iter().flatten().collect())
 }
@@ -191,11 +212,11 @@ pub async fn outcome_events(connection: &mut AsyncPgConnection, participations: 
 #[serde(rename_all = "camelCase")]
 pub struct DeadLetter {
     /// The participation.
-    pub participation_id: Uuid,
+    pub participation_id: ParticipationId,
     /// The account's broker.
     pub broker: String,
     /// The account in the ledger.
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// The parent order.
     pub broker_order_id: String,
     /// Broker calls made.
@@ -231,8 +252,11 @@ pub async fn dead_letters(connection: &mut AsyncPgConnection) -> QueryResult<Vec
 /// Puts parked jobs back in the queue with a fresh failure allowance and time budget: one
 /// (`Some(id)`) or all.
 /// Returns the participations requeued.
-pub async fn requeue_dead(connection: &mut AsyncPgConnection, participation: Option<Uuid>) -> QueryResult<Vec<Uuid>> {
-    let ids: Vec<Uuid> = match participation {
+pub async fn requeue_dead(
+    connection: &mut AsyncPgConnection,
+    participation: Option<ParticipationId>,
+) -> QueryResult<Vec<ParticipationId>> {
+    let ids: Vec<ParticipationId> = match participation {
         Some(id) => vec![id],
         None => Vec::new(),
     };
@@ -251,31 +275,23 @@ pub async fn requeue_dead(connection: &mut AsyncPgConnection, participation: Opt
 #[derive(QueryableByName)]
 struct Requeued {
     #[diesel(sql_type = SqlUuid)]
-    participation_id: Uuid,
+    participation_id: ParticipationId,
 }
 
 /// Gives back the leases of jobs this process claimed but will not start (shutdown), so
 /// another replica takes them at once instead of after the lease. Only leases still held are
 /// given back: a queued copy whose lease ran out (and was claimed again) is left alone.
 pub async fn release(connection: &mut AsyncPgConnection, jobs: &[ClaimedJob]) -> QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE fetch_jobs AS j SET locked_until = NULL \
-         FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, lease) \
-         WHERE j.participation_id = v.id AND j.status = 'pending' AND j.locked_until = v.lease",
-    )
-    .bind::<Array<SqlUuid>, _>(jobs.iter().map(|job| job.participation_id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Timestamptz>>, _>(jobs.iter().map(|job| job.locked_until).collect::<Vec<_>>())
-    .execute(connection)
-    .await
+    FETCH_JOBS.release_many(connection, &jobs.iter().map(ClaimedJob::held).collect::<Vec<_>>()).await
 }
 
 /// One attempt's end, for [`finish_many`].
 #[derive(Debug, Clone)]
 pub struct Finish {
     /// The job.
-    pub participation_id: Uuid,
-    /// The lease the attempt held (its fencing token).
-    pub lease: Option<DateTime<Utc>>,
+    pub participation_id: ParticipationId,
+    /// The token of the claim the attempt held.
+    pub token: Token,
     /// Broker calls the attempt made.
     pub calls: i32,
     /// `fetched` or `dead_letter`.
@@ -285,21 +301,23 @@ pub struct Finish {
     /// Why it was parked, in detail.
     pub error: Option<String>,
     /// The outcome event's id.
-    pub outcome_event_id: Uuid,
+    pub outcome_event_id: EventId,
 }
 
-/// Ends many attempts in one statement. Returns `(job, lease, new revision)` for each attempt
-/// whose lease still held; the others were taken over and change nothing.
+/// Ends many attempts in one statement, each fenced by its token (the lease convention of
+/// [`FETCH_JOBS`], spelled out for a statement that writes different values per row). Returns
+/// `(job, token, new revision)` for each attempt whose lease still held; the others were
+/// taken over and change nothing.
 pub async fn finish_many(
     connection: &mut AsyncPgConnection,
     finishes: &[Finish],
-) -> QueryResult<Vec<(Uuid, Option<DateTime<Utc>>, i32)>> {
+) -> QueryResult<Vec<(ParticipationId, Token, i32)>> {
     #[derive(QueryableByName)]
     struct Finished {
         #[diesel(sql_type = SqlUuid)]
-        participation_id: Uuid,
-        #[diesel(sql_type = Nullable<Timestamptz>)]
-        lease: Option<DateTime<Utc>>,
+        participation_id: ParticipationId,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        token: Token,
         #[diesel(sql_type = Integer)]
         revision: i32,
     }
@@ -307,16 +325,16 @@ pub async fn finish_many(
         return Ok(Vec::new());
     }
     let rows: Vec<Finished> = diesel::sql_query(
-        "UPDATE fetch_jobs AS j SET status = v.status, locked_until = NULL, attempts = j.attempts + v.calls, \
-                                    last_error = v.error, error_code = v.error_code, \
+        "UPDATE fetch_jobs AS j SET status = v.status, locked_until = NULL, lease_token = NULL, \
+                                    attempts = j.attempts + v.calls, last_error = v.error, error_code = v.error_code, \
                                     revision = j.revision + 1, outcome_event_id = v.event_id, updated_at = now() \
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::int4[], $4::text[], $5::text[], $6::uuid[], $7::text[]) \
-              AS v(id, lease, calls, status, error, event_id, error_code) \
-         WHERE j.participation_id = v.id AND j.status = 'pending' AND j.locked_until = v.lease \
-         RETURNING j.participation_id, v.lease, j.revision",
+         FROM unnest($1::uuid[], $2::int8[], $3::int4[], $4::text[], $5::text[], $6::uuid[], $7::text[]) \
+              AS v(id, token, calls, status, error, event_id, error_code) \
+         WHERE j.participation_id = v.id AND j.lease_token = v.token AND j.status = 'pending' \
+         RETURNING j.participation_id, v.token, j.revision",
     )
     .bind::<Array<SqlUuid>, _>(finishes.iter().map(|f| f.participation_id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Timestamptz>>, _>(finishes.iter().map(|f| f.lease).collect::<Vec<_>>())
+    .bind::<Array<diesel::sql_types::BigInt>, _>(finishes.iter().map(|f| f.token).collect::<Vec<_>>())
     .bind::<Array<Integer>, _>(finishes.iter().map(|f| f.calls).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(finishes.iter().map(|f| f.status).collect::<Vec<_>>())
     .bind::<Array<Nullable<Text>>, _>(finishes.iter().map(|f| f.error.clone()).collect::<Vec<_>>())
@@ -326,5 +344,5 @@ pub async fn finish_many(
     )
     .load(connection)
     .await?;
-    Ok(rows.into_iter().map(|row| (row.participation_id, row.lease, row.revision)).collect())
+    Ok(rows.into_iter().map(|row| (row.participation_id, row.token, row.revision)).collect())
 }

@@ -35,6 +35,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         error_code -> Nullable<Text>,
         retrying_since -> Timestamptz,
+        lease_token -> Nullable<Int8>,
     }
 }
 

@@ -4,15 +4,15 @@ use super::schema::order_snapshots;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::ParticipationId;
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 /// One order's snapshot.
 #[derive(Insertable, Queryable, Debug, Clone, PartialEq)]
 #[diesel(table_name = order_snapshots)]
 pub struct Snapshot {
     /// The participation.
-    pub participation_id: Uuid,
+    pub participation_id: ParticipationId,
     /// The broker's order id.
     pub order_id: String,
     /// The parent (true) or a child order.
@@ -109,7 +109,7 @@ async fn upsert_chunk(connection: &mut AsyncPgConnection, snapshots: &[Snapshot]
 }
 
 /// A participation's snapshots, parent first.
-pub async fn of(connection: &mut AsyncPgConnection, participation: Uuid) -> QueryResult<Vec<Snapshot>> {
+pub async fn of(connection: &mut AsyncPgConnection, participation: ParticipationId) -> QueryResult<Vec<Snapshot>> {
     order_snapshots::table
         .filter(order_snapshots::participation_id.eq(participation))
         .order((order_snapshots::is_parent.desc(), order_snapshots::order_id))
@@ -123,7 +123,7 @@ mod tests {
 
     fn snapshot(order: usize, raw_bytes: usize) -> Snapshot {
         Snapshot {
-            participation_id: Uuid::nil(),
+            participation_id: ParticipationId::from_uuid(uuid::Uuid::nil()),
             order_id: order.to_string(),
             is_parent: order == 0,
             status: "filled".into(),

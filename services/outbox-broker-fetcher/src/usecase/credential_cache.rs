@@ -8,16 +8,16 @@
 //! right through a key rotation.
 
 use crate::broker::BrokerToken;
+use domain::BrokerAccountId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// Per-account decrypted tokens with their expiry.
 #[derive(Debug)]
 pub struct CredentialCache {
     ttl: Duration,
-    entries: Mutex<HashMap<Uuid, (Instant, BrokerToken)>>,
+    entries: Mutex<HashMap<BrokerAccountId, (Instant, BrokerToken)>>,
 }
 
 impl CredentialCache {
@@ -27,14 +27,14 @@ impl CredentialCache {
     }
 
     /// The account's token, if cached and fresh.
-    pub fn get(&self, account: Uuid) -> Option<BrokerToken> {
+    pub fn get(&self, account: BrokerAccountId) -> Option<BrokerToken> {
         let entries = self.entries.lock().ok()?;
         let (expires, token) = entries.get(&account)?;
         (*expires > Instant::now()).then(|| token.clone())
     }
 
     /// Caches the account's token.
-    pub fn put(&self, account: Uuid, token: BrokerToken) {
+    pub fn put(&self, account: BrokerAccountId, token: BrokerToken) {
         if let Ok(mut entries) = self.entries.lock() {
             let now = Instant::now();
             entries.retain(|_, (expires, _)| *expires > now);
@@ -43,7 +43,7 @@ impl CredentialCache {
     }
 
     /// Forgets the account's token (the broker refused it).
-    pub fn evict(&self, account: Uuid) {
+    pub fn evict(&self, account: BrokerAccountId) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.remove(&account);
         }
@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn entries_expire_and_can_be_evicted() {
         let cache = CredentialCache::new(Duration::from_secs(60));
-        let account = Uuid::now_v7();
+        let account = BrokerAccountId::new();
         assert_eq!(cache.get(account), None);
         cache.put(account, token("a"));
         assert_eq!(cache.get(account), Some(token("a")));

@@ -18,11 +18,11 @@ use crate::usecase::recorder::{Effect, Recorder, Recording};
 use bus::Subjects;
 use bus::messages::fetch::{FetchedOrder, OrderFetchFailed, OrderFetched};
 use chrono::Utc;
+use domain::BrokerAccountId;
 use futures::StreamExt;
 use platform::db::PgPool;
 use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
-use uuid::Uuid;
 
 /// How many orders of one participation (parent and children) are asked for at once.
 pub const ORDERS_AT_ONCE: usize = 4;
@@ -75,7 +75,7 @@ impl Failure {
 
     /// Why a stored credential cannot be used. Every case is "no usable credential" for the
     /// client (see [`FailureCause::code`]); the reason says which.
-    fn unreadable_credential(account: Uuid, error: &CipherError) -> Self {
+    fn unreadable_credential(account: BrokerAccountId, error: &CipherError) -> Self {
         Self::permanent(FailureCause::CredentialUnreadable, format!("credentials of broker account {account}: {error}"))
     }
 
@@ -193,7 +193,7 @@ impl Fetcher {
 
     /// The account's decrypted credential, and whether it came from the cache; a missing or
     /// unreadable one parks the job.
-    async fn token(&self, account: Uuid) -> Result<(BrokerToken, bool), Failure> {
+    async fn token(&self, account: BrokerAccountId) -> Result<(BrokerToken, bool), Failure> {
         if let Some(token) = self.credentials.get(account) {
             return Ok((token, true));
         }

@@ -13,24 +13,14 @@ use diesel_async::AsyncConnection;
 use outbox::consumer::Delivery;
 use platform::db::PgPool;
 use std::time::Duration;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
-/// The inbox name of the fetcher's request consumer.
-pub const CONSUMER: &str = "fetcher_participation_created";
+/// The inbox name of the fetcher's request consumer: its durable name.
+pub const CONSUMER: &str = bus::consumers::FETCHER_PARTICIPATION_CREATED.durable;
 
 /// Turns a batch of requests into jobs; returns the new ones, leased for `lease`.
 pub async fn accept(pool: &PgPool, batch: Vec<Delivery>, lease: Duration) -> anyhow::Result<Vec<ClaimedJob>> {
-    let events: Vec<Event<ParticipationCreated>> = batch
-        .iter()
-        .filter_map(|delivery| match delivery.event() {
-            Ok(event) => Some(event),
-            Err(error) => {
-                // Redelivering an event we cannot read would fail the same way forever.
-                warn!(subject = %delivery.subject, error = %error, "undecodable participation event dropped");
-                None
-            }
-        })
-        .collect();
+    let events: Vec<Event<ParticipationCreated>> = batch.iter().filter_map(Delivery::event_or_drop).collect();
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -63,9 +53,9 @@ fn new_job(event: &Event<ParticipationCreated>) -> NewJob {
     let request = &event.data;
     NewJob {
         participation_id: request.participation_id,
-        request_event_id: *event.id.as_uuid(),
+        request_event_id: event.id,
         broker: request.broker.clone(),
-        broker_account_id: *request.broker_account_id.as_uuid(),
+        broker_account_id: request.broker_account_id,
         broker_account_number: request.broker_account_number.clone(),
         broker_order_id: request.broker_order_id.clone(),
         child_order_ids: request.child_order_ids.clone(),

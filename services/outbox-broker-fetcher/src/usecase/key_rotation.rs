@@ -12,9 +12,9 @@ use crate::crypto::{CipherError, CredentialCipher};
 use crate::store::credentials::{self, Reseal, StoredCredential};
 use anyhow::Context;
 use diesel_async::AsyncPgConnection;
+use domain::BrokerAccountId;
 use serde::Serialize;
 use tracing::{info, warn};
-use uuid::Uuid;
 
 /// Rows read and written at once.
 pub const DEFAULT_BATCH: i64 = 500;
@@ -36,7 +36,7 @@ pub struct RotationReport {
 #[serde(rename_all = "camelCase")]
 pub struct Unreadable {
     /// The broker account.
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// Why it did not open.
     pub error: String,
 }
@@ -75,7 +75,11 @@ pub async fn rotate(
 }
 
 /// Opens a stored credential with whichever key sealed it and seals it with the current one.
-fn reseal(cipher: &CredentialCipher, account: Uuid, stored: &StoredCredential) -> Result<Reseal, CipherError> {
+fn reseal(
+    cipher: &CredentialCipher,
+    account: BrokerAccountId,
+    stored: &StoredCredential,
+) -> Result<Reseal, CipherError> {
     // The CHECK constraint allows only these two; anything else cannot be bound to the row.
     let environment: TradierEnvironment = stored.environment.parse().map_err(|_| CipherError::Undecryptable)?;
     let token = cipher.open(account, environment, &stored.sealed()?)?;

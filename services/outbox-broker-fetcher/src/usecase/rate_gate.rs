@@ -1,20 +1,20 @@
 //! Remembers which broker accounts are rate limited and until when, so other jobs of the same
 //! account wait for the reset instead of spending a request to hear 429 again.
 
+use domain::BrokerAccountId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// Per-account "blocked until" instants (in memory: another replica learns on its own).
 #[derive(Debug, Default)]
 pub struct RateGate {
-    blocked: Mutex<HashMap<Uuid, Instant>>,
+    blocked: Mutex<HashMap<BrokerAccountId, Instant>>,
 }
 
 impl RateGate {
     /// Records that `account` may not call before `wait` has passed.
-    pub fn block(&self, account: Uuid, wait: Duration) {
+    pub fn block(&self, account: BrokerAccountId, wait: Duration) {
         let until = Instant::now() + wait;
         if let Ok(mut blocked) = self.blocked.lock() {
             let entry = blocked.entry(account).or_insert(until);
@@ -23,7 +23,7 @@ impl RateGate {
     }
 
     /// How long `account` must still wait, if it is blocked.
-    pub fn wait(&self, account: Uuid) -> Option<Duration> {
+    pub fn wait(&self, account: BrokerAccountId) -> Option<Duration> {
         let mut blocked = self.blocked.lock().ok()?;
         let until = *blocked.get(&account)?;
         let now = Instant::now();
@@ -42,7 +42,7 @@ mod tests {
     #[test]
     fn an_account_waits_until_its_reset_and_others_do_not() {
         let gate = RateGate::default();
-        let (limited, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let (limited, other) = (BrokerAccountId::new(), BrokerAccountId::new());
         gate.block(limited, Duration::from_secs(60));
         gate.block(limited, Duration::from_secs(1));
         assert!(gate.wait(limited).unwrap() > Duration::from_secs(50), "the later reset wins");

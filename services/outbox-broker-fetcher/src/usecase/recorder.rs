@@ -12,16 +12,15 @@ use crate::store::jobs::{self, ClaimedJob, Finish, status};
 use crate::store::snapshots::{self, Snapshot};
 use bus::Subjects;
 use bus::messages::fetch::{OrderFetchFailed, OrderFetched};
-use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use domain::EventId;
+use domain::{EventId, ParticipationId};
+use lease::Token;
 use platform::db::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
-use uuid::Uuid;
 
 /// What an outcome writes besides the job's own row (its revision is filled in when known).
 #[derive(Debug)]
@@ -122,7 +121,7 @@ async fn record_batch(pool: &PgPool, subjects: &Subjects, batch: Vec<Recording>)
 
 fn answer(batch: Vec<Recording>, recorded: &HashMap<Attempt, i32>) {
     for recording in batch {
-        let kept = recorded.contains_key(&(recording.job.participation_id, recording.job.locked_until));
+        let kept = recorded.contains_key(&(recording.job.participation_id, recording.job.lease_token));
         let _ = recording.done.send(kept);
     }
 }
@@ -227,9 +226,9 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
 
-/// A job and the lease an attempt held: two attempts of one job (one of them taken over) can
-/// meet in a batch, and only the holder of the current lease is recorded.
-type Attempt = (Uuid, Option<DateTime<Utc>>);
+/// A job and the token of the claim an attempt held: two attempts of one job (one of them
+/// taken over) can meet in a batch, and only the holder of the current lease is recorded.
+type Attempt = (ParticipationId, Token);
 
 /// Writes a batch in one transaction; returns the new revision of each attempt whose lease held.
 async fn record(pool: &PgPool, subjects: &Subjects, batch: &[Recording]) -> anyhow::Result<HashMap<Attempt, i32>> {
@@ -239,7 +238,7 @@ async fn record(pool: &PgPool, subjects: &Subjects, batch: &[Recording]) -> anyh
         .zip(&event_ids)
         .map(|(recording, event_id)| Finish {
             participation_id: recording.job.participation_id,
-            lease: recording.job.locked_until,
+            token: recording.job.lease_token,
             calls: recording.calls,
             status: match &recording.effect {
                 Effect::Fetched { .. } => status::FETCHED,
@@ -253,7 +252,7 @@ async fn record(pool: &PgPool, subjects: &Subjects, batch: &[Recording]) -> anyh
                 Effect::Fetched { .. } => None,
                 Effect::Parked { reason, .. } => Some(reason.clone()),
             },
-            outcome_event_id: *event_id.as_uuid(),
+            outcome_event_id: *event_id,
         })
         .collect();
     let mut connection = pool.get().await?;
@@ -262,14 +261,14 @@ async fn record(pool: &PgPool, subjects: &Subjects, batch: &[Recording]) -> anyh
             let revisions: HashMap<Attempt, i32> = jobs::finish_many(tx, &finishes)
                 .await?
                 .into_iter()
-                .map(|(job, lease, revision)| ((job, lease), revision))
+                .map(|(job, token, revision)| ((job, token), revision))
                 .collect();
             // One row per (participation, order): an order listed twice is stored once.
-            let mut rows: HashMap<(Uuid, String), Snapshot> = HashMap::new();
+            let mut rows: HashMap<(ParticipationId, String), Snapshot> = HashMap::new();
             let mut fetched = Vec::new();
             let mut failed = Vec::new();
             for (recording, event_id) in batch.iter().zip(&event_ids) {
-                let attempt = (recording.job.participation_id, recording.job.locked_until);
+                let attempt = (recording.job.participation_id, recording.job.lease_token);
                 let Some(&revision) = revisions.get(&attempt) else { continue };
                 match &recording.effect {
                     Effect::Fetched { snapshots, event } => {

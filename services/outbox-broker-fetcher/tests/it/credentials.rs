@@ -12,29 +12,28 @@ use domain::{BrokerAccountId, Secret};
 use outbox_broker_fetcher::admin::AdminCommand;
 use outbox_broker_fetcher::broker::TradierEnvironment;
 use outbox_broker_fetcher::crypto::{Aad, CipherError, CredentialCipher, DataKey, NONCE_LEN, Sealed};
-use outbox_broker_fetcher::settings::{FetcherSettings, PreviousKey};
+use outbox_broker_fetcher::settings::{PreviousKey, Settings};
 use outbox_broker_fetcher::store::credentials::{self, Reseal};
 use outbox_broker_fetcher::store::schema::broker_credentials;
 use serde_json::json;
-use uuid::Uuid;
 
 const KEY_A: [u8; 32] = [0xA1; 32];
 const KEY_B: [u8; 32] = [0xB2; 32];
 const KEY_C: [u8; 32] = [0xC3; 32];
 
-fn key_a_current(settings: &mut FetcherSettings) {
+fn key_a_current(settings: &mut Settings) {
     settings.credentials.encryption_key = encode_key(&KEY_A);
     settings.credentials.key_id = "key-a".into();
     settings.credentials.previous_keys = Vec::new();
 }
 
-fn key_b_current_a_previous(settings: &mut FetcherSettings) {
+fn key_b_current_a_previous(settings: &mut Settings) {
     settings.credentials.encryption_key = encode_key(&KEY_B);
     settings.credentials.key_id = "key-b".into();
     settings.credentials.previous_keys = vec![PreviousKey { id: "key-a".into(), key: encode_key(&KEY_A) }];
 }
 
-fn key_b_alone(settings: &mut FetcherSettings) {
+fn key_b_alone(settings: &mut Settings) {
     settings.credentials.encryption_key = encode_key(&KEY_B);
     settings.credentials.key_id = "key-b".into();
     settings.credentials.previous_keys = Vec::new();
@@ -46,9 +45,9 @@ fn rotate(batch_size: i64) -> AdminCommand {
 
 /// Stores `token` for `account` as the code before key ids sealed it: with `key`, the account
 /// id alone as associated data, and the id the migration gave such rows.
-async fn store_legacy(harness: &Harness, account: Uuid, key: [u8; 32], key_id: &str, token: &str) {
+async fn store_legacy(harness: &Harness, account: BrokerAccountId, key: [u8; 32], key_id: &str, token: &str) {
     let nonce: [u8; NONCE_LEN] = rand::random();
-    let payload = Payload { msg: token.as_bytes(), aad: account.as_bytes() };
+    let payload = Payload { msg: token.as_bytes(), aad: account.as_uuid().as_bytes() };
     let ciphertext = XChaCha20Poly1305::new(&key.into()).encrypt(XNonce::from_slice(&nonce), payload).unwrap();
     let sealed = Sealed { nonce: nonce.to_vec(), ciphertext, key_id: key_id.into(), aad: Aad::Account };
     let mut connection = harness.db.connect().await;
@@ -56,7 +55,7 @@ async fn store_legacy(harness: &Harness, account: Uuid, key: [u8; 32], key_id: &
 }
 
 /// `(key id, associated-data version)` of an account's row.
-async fn seal_of(harness: &Harness, account: Uuid) -> (String, i16) {
+async fn seal_of(harness: &Harness, account: BrokerAccountId) -> (String, i16) {
     let mut connection = harness.db.connect().await;
     broker_credentials::table
         .filter(broker_credentials::broker_account_id.eq(account))
@@ -68,7 +67,7 @@ async fn seal_of(harness: &Harness, account: Uuid) -> (String, i16) {
 
 /// Opens an account's stored credential as the fetcher would: its stored environment, the
 /// key its id names.
-async fn open(harness: &Harness, cipher: &CredentialCipher, account: Uuid) -> Result<Secret, CipherError> {
+async fn open(harness: &Harness, cipher: &CredentialCipher, account: BrokerAccountId) -> Result<Secret, CipherError> {
     let mut connection = harness.db.connect().await;
     let stored = credentials::find(&mut connection, account).await.unwrap().unwrap();
     let environment: TradierEnvironment = stored.environment.parse().unwrap();
@@ -80,7 +79,7 @@ fn cipher_b_alone() -> CredentialCipher {
 }
 
 /// Changes a row's environment behind the fetcher's back, as a database edit would.
-async fn set_environment(harness: &Harness, account: Uuid, environment: &str) {
+async fn set_environment(harness: &Harness, account: BrokerAccountId, environment: &str) {
     execute(
         harness,
         &format!("UPDATE broker_credentials SET environment = '{environment}' WHERE broker_account_id = '{account}'"),
@@ -96,7 +95,7 @@ async fn execute(harness: &Harness, sql: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_credential_sealed_under_a_previous_key_opens_and_rotate_keys_reseals_it_under_the_current_one() {
     let mut harness = Harness::start(key_a_current).await;
-    let second_account = Uuid::now_v7();
+    let second_account = BrokerAccountId::new();
     store_legacy(&harness, harness.account, KEY_A, "key-a", TOKEN).await;
     store_legacy(&harness, second_account, KEY_A, "key-a", "tok-second").await;
 
@@ -143,7 +142,7 @@ async fn a_resealed_credential_opens_only_for_its_account_and_environment() {
     assert_eq!(open(&harness, &cipher_b_alone(), account).await.unwrap().expose(), TOKEN);
 
     // The sealed value copied to another account's row does not open there.
-    let moved = Uuid::now_v7();
+    let moved = BrokerAccountId::new();
     execute(
         &harness,
         &format!(
@@ -164,7 +163,7 @@ async fn a_resealed_credential_opens_only_for_its_account_and_environment() {
     harness.start_fetcher().await;
     let flipped = harness.send(harness.request("9911", &[])).await;
     let mut copied = harness.request("9912", &[]);
-    copied.broker_account_id = BrokerAccountId::from_uuid(moved);
+    copied.broker_account_id = moved;
     let copied = harness.send(copied).await;
     for request in [&flipped, &copied] {
         let (attempts, error) = harness.wait_for(request.participation_id, "dead_letter").await;
@@ -178,7 +177,7 @@ async fn a_resealed_credential_opens_only_for_its_account_and_environment() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rotate_keys_names_the_credentials_it_cannot_open_and_reseals_the_others() {
     let mut harness = Harness::start(key_a_current).await;
-    let unknown = Uuid::now_v7();
+    let unknown = BrokerAccountId::new();
     store_legacy(&harness, unknown, KEY_C, "key-c", "tok-c").await;
     harness.tweak = key_b_current_a_previous;
 
@@ -192,7 +191,7 @@ async fn rotate_keys_names_the_credentials_it_cannot_open_and_reseals_the_others
     harness.stop().await;
     harness.start_fetcher().await;
     let mut request = harness.request("9921", &[]);
-    request.broker_account_id = BrokerAccountId::from_uuid(unknown);
+    request.broker_account_id = unknown;
     let request = harness.send(request).await;
     let (_, error) = harness.wait_for(request.participation_id, "dead_letter").await;
     assert!(error.unwrap().contains("key id `key-c`"));
@@ -217,6 +216,6 @@ async fn a_credential_set_again_between_read_and_write_is_not_overwritten() {
 
     let command = AdminCommand::SetCredentials { broker_account: *account, environment: "live".into() };
     harness.admin(command, "tok-new").await;
-    assert_eq!(credentials::reseal_many(&mut connection, &[stale]).await.unwrap(), Vec::<Uuid>::new());
+    assert_eq!(credentials::reseal_many(&mut connection, &[stale]).await.unwrap(), Vec::<BrokerAccountId>::new());
     assert_eq!(open(&harness, &cipher, *account).await.unwrap().expose(), "tok-new");
 }

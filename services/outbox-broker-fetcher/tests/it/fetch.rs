@@ -27,7 +27,13 @@ fn assert_code_only(event: &serde_json::Value, code: &str, details: &[&str]) {
     let mut fields: Vec<&str> = event.as_object().unwrap().keys().map(String::as_str).collect();
     fields.sort_unstable();
     assert_eq!(fields, ["attempts", "code", "failedAt", "participationId", "revision"], "{event}");
-    let text = event.to_string().to_lowercase();
+    // Only the fields a broker detail could leak into: the participation id and the time are
+    // ours, and a time-ordered id can itself contain "503".
+    let mut shown = event.clone();
+    let shown_fields = shown.as_object_mut().unwrap();
+    shown_fields.remove("participationId");
+    shown_fields.remove("failedAt");
+    let text = shown.to_string().to_lowercase();
     for detail in details {
         assert!(!text.contains(&detail.to_lowercase()), "the event shows {detail:?}: {event}");
     }
@@ -186,8 +192,8 @@ async fn server_errors_past_the_limit_park_the_job_as_broker_unavailable() {
 async fn a_fetch_without_credentials_is_parked_until_they_are_set() {
     let harness = Harness::start(|_| {}).await;
     let mut request = harness.request("9101", &[]);
-    let account = uuid::Uuid::now_v7();
-    request.broker_account_id = domain::BrokerAccountId::from_uuid(account);
+    let account = domain::BrokerAccountId::new();
+    request.broker_account_id = account;
     let request = harness.send(request).await;
     let (_, error) = harness.wait_for(request.participation_id, "dead_letter").await;
     let error = error.unwrap();

@@ -41,10 +41,9 @@ async fn serves_health_ready_and_ping_until_shut_down() {
         MIGRATIONS,
         &migrations_dir,
         |settings, shutdown| async move {
-            let app = App::build(outbox_broker_fetcher::settings::with_backend(settings), shutdown)
-                .await
-                .expect("the service starts");
-            (app.health_addr(), tokio::spawn(app.run_until_stopped()))
+            let app =
+                App::build(outbox_broker_fetcher::Settings::with_backend(settings)).await.expect("the service starts");
+            (app.health_addr(), tokio::spawn(app.run_until_stopped(shutdown)))
         },
     )
     .await;
@@ -55,10 +54,10 @@ async fn refuses_its_ping_while_its_database_is_unreachable() {
     test_support::conformance::refuses_ping_while_database_unreachable(
         ServiceName::OutboxBrokerFetcher,
         |settings, shutdown| async move {
-            let app = App::build(outbox_broker_fetcher::settings::with_backend(settings), shutdown)
+            let app = App::build(outbox_broker_fetcher::Settings::with_backend(settings))
                 .await
                 .expect("the service starts without its database");
-            (app.health_addr(), tokio::spawn(app.run_until_stopped()))
+            (app.health_addr(), tokio::spawn(app.run_until_stopped(shutdown)))
         },
     )
     .await;

@@ -7,9 +7,9 @@ use bus::messages::ParticipationCreated;
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use domain::{BotId, BrokerAccountId, EventId, ServiceName, UserId};
+use domain::{BotId, BrokerAccountId, EventId, ParticipationId, ServiceName, TradeId, UserId};
 use outbox_broker_fetcher::admin::{self, AdminCommand};
-use outbox_broker_fetcher::settings::{FetcherSettings, with_backend};
+use outbox_broker_fetcher::settings::Settings;
 use outbox_broker_fetcher::store::schema::fetch_jobs;
 use outbox_broker_fetcher::{App, MIGRATIONS};
 use rust_decimal::Decimal;
@@ -19,7 +19,6 @@ use test_support::{TestDb, TestNats, backend_settings};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tradier_sim::TradierSim;
-use uuid::Uuid;
 
 /// The key every test fetcher encrypts credentials with.
 pub const KEY: [u8; 32] = [42; 32];
@@ -41,14 +40,14 @@ pub struct Harness {
     pub sim: TradierSim,
     pub js: jetstream::Context,
     /// The Tradier broker account (credentials stored, token required by the server).
-    pub account: Uuid,
+    pub account: BrokerAccountId,
     running: Option<Process>,
     /// Changes the settings of the next fetcher start and of admin commands (keys, limits).
-    pub tweak: fn(&mut FetcherSettings),
+    pub tweak: fn(&mut Settings),
 }
 
 /// Settings that make retries quick enough for tests.
-pub fn fast(settings: &mut FetcherSettings) {
+pub fn fast(settings: &mut Settings) {
     settings.fetch.backoff_base_ms = 20;
     settings.fetch.backoff_cap_ms = 200;
     settings.fetch.max_failures = 3;
@@ -58,7 +57,7 @@ pub fn fast(settings: &mut FetcherSettings) {
 
 impl Harness {
     /// A running fetcher with [`fast`] settings changed further by `tweak`.
-    pub async fn start(tweak: fn(&mut FetcherSettings)) -> Self {
+    pub async fn start(tweak: fn(&mut Settings)) -> Self {
         test_support::init_logging();
         let db = TestDb::new(
             ServiceName::OutboxBrokerFetcher.context(),
@@ -70,7 +69,7 @@ impl Harness {
         let sim = TradierSim::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
         sim.require_token(ACCOUNT, TOKEN);
         let js = jetstream::new(nats.client().await);
-        let mut harness = Self { db, nats, sim, js, account: Uuid::now_v7(), running: None, tweak };
+        let mut harness = Self { db, nats, sim, js, account: BrokerAccountId::new(), running: None, tweak };
         harness
             .admin(AdminCommand::SetCredentials { broker_account: harness.account, environment: "live".into() }, TOKEN)
             .await;
@@ -78,8 +77,8 @@ impl Harness {
         harness
     }
 
-    pub fn settings(&self) -> FetcherSettings {
-        let mut settings = with_backend(backend_settings(&self.db, &self.nats));
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::with_backend(backend_settings(&self.db, &self.nats));
         settings.credentials.encryption_key = base64_key();
         settings.brokers.tradier.base_url = self.sim.base_url();
         settings.brokers.tradier.sandbox_base_url = self.sim.base_url();
@@ -96,9 +95,9 @@ impl Harness {
         let (ready, started) = tokio::sync::oneshot::channel();
         let (settings, token) = (self.settings(), shutdown.clone());
         let task = runtime.spawn(async move {
-            let app = App::build(settings, token).await.expect("the fetcher starts");
+            let app = App::build(settings).await.expect("the fetcher starts");
             let _ = ready.send(());
-            app.run_until_stopped().await;
+            app.run_until_stopped(token).await;
         });
         started.await.expect("the fetcher started");
         self.running = Some(Process { runtime, shutdown, task });
@@ -133,7 +132,7 @@ impl Harness {
     }
 
     /// The code stored with a participation's job.
-    pub async fn error_code(&self, participation: Uuid) -> Option<String> {
+    pub async fn error_code(&self, participation: ParticipationId) -> Option<String> {
         let mut connection = self.db.connect().await;
         fetch_jobs::table
             .filter(fetch_jobs::participation_id.eq(participation))
@@ -146,11 +145,11 @@ impl Harness {
     /// A request as the ledger would publish it, for the Tradier account.
     pub fn request(&self, order_id: &str, children: &[&str]) -> ParticipationCreated {
         ParticipationCreated {
-            participation_id: Uuid::now_v7(),
+            participation_id: ParticipationId::new(),
             bot_id: BotId::new(),
-            bot_trade_id: Uuid::now_v7(),
+            bot_trade_id: TradeId::new(),
             user_id: UserId::new(),
-            broker_account_id: BrokerAccountId::from_uuid(self.account),
+            broker_account_id: self.account,
             broker: "tradier".into(),
             broker_account_number: ACCOUNT.into(),
             broker_order_id: order_id.into(),
@@ -181,7 +180,7 @@ impl Harness {
     }
 
     /// `(status, attempts, last error)` of a participation's job, once it exists.
-    pub async fn job(&self, participation: Uuid) -> Option<(String, i32, Option<String>)> {
+    pub async fn job(&self, participation: ParticipationId) -> Option<(String, i32, Option<String>)> {
         let mut connection = self.db.connect().await;
         fetch_jobs::table
             .filter(fetch_jobs::participation_id.eq(participation))
@@ -193,7 +192,7 @@ impl Harness {
     }
 
     /// Waits until the job reaches `status`; returns attempts and last error.
-    pub async fn wait_for(&self, participation: Uuid, status: &str) -> (i32, Option<String>) {
+    pub async fn wait_for(&self, participation: ParticipationId, status: &str) -> (i32, Option<String>) {
         test_support::eventually(&format!("job {participation} {status}"), Duration::from_secs(20), || async {
             self.job(participation).await.filter(|job| job.0 == status).map(|job| (job.1, job.2))
         })
@@ -218,7 +217,7 @@ impl Harness {
     }
 
     /// The published outcomes of one participation.
-    pub async fn outcomes_of(&self, participation: Uuid) -> Vec<(String, serde_json::Value)> {
+    pub async fn outcomes_of(&self, participation: ParticipationId) -> Vec<(String, serde_json::Value)> {
         self.published()
             .await
             .into_iter()
@@ -228,7 +227,7 @@ impl Harness {
     }
 
     /// Waits until `n` outcomes of `participation` were published; returns them.
-    pub async fn wait_outcomes(&self, participation: Uuid, n: usize) -> Vec<(String, serde_json::Value)> {
+    pub async fn wait_outcomes(&self, participation: ParticipationId, n: usize) -> Vec<(String, serde_json::Value)> {
         test_support::eventually("outcomes published", Duration::from_secs(20), || async {
             let outcomes = self.outcomes_of(participation).await;
             (outcomes.len() >= n).then_some(outcomes)

@@ -5,8 +5,9 @@
 
 use crate::harness::{ACCOUNT, Harness};
 use diesel_async::SimpleAsyncConnection;
+use domain::{EventId, ParticipationId};
 use outbox_broker_fetcher::admin::AdminCommand;
-use outbox_broker_fetcher::settings::{FetcherSettings, Span};
+use outbox_broker_fetcher::settings::{Settings, Span};
 use outbox_broker_fetcher::store::jobs::{self, NewJob};
 use outbox_broker_fetcher::store::snapshots::{self, Snapshot};
 use outbox_broker_fetcher::usecase::fetch::ORDERS_AT_ONCE;
@@ -14,9 +15,8 @@ use outbox_broker_fetcher::usecase::recorder::UNSTORABLE_REASON;
 use rust_decimal::Decimal;
 use std::time::Duration;
 use tradier_sim::{HeldOrder, Step};
-use uuid::Uuid;
 
-fn one_second_budget(settings: &mut FetcherSettings) {
+fn one_second_budget(settings: &mut Settings) {
     settings.fetch.give_up_after = Span(Duration::from_secs(1));
 }
 
@@ -137,10 +137,10 @@ async fn a_participations_orders_are_asked_for_four_at_a_time() {
 #[tokio::test(flavor = "multi_thread")]
 async fn snapshots_beyond_one_statements_bind_parameters_are_stored_in_chunks() {
     let harness = Harness::start(|_| {}).await;
-    let participation = Uuid::now_v7();
+    let participation = ParticipationId::new();
     let job = NewJob {
         participation_id: participation,
-        request_event_id: Uuid::now_v7(),
+        request_event_id: EventId::new(),
         broker: "tradier".into(),
         broker_account_id: harness.account,
         broker_account_number: ACCOUNT.into(),
@@ -175,7 +175,7 @@ async fn snapshots_beyond_one_statements_bind_parameters_are_stored_in_chunks() 
 async fn dead_outbox_rows_are_listed_and_published_after_an_admin_retry() {
     let harness = Harness::start(|_| {}).await;
     // An outcome event the relay gave up on (its stream was missing at the time, say).
-    let (event, participation) = (Uuid::now_v7(), Uuid::now_v7());
+    let (event, participation) = (EventId::new(), ParticipationId::new());
     let subject = harness.nats.subjects().order_fetch_failed().subject().to_string();
     let payload = serde_json::json!({
         "id": event, "type": "order_fetch_failed.v1", "occurredAt": "2026-01-01T00:00:00Z",

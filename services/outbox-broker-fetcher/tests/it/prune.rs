@@ -5,7 +5,7 @@ use crate::harness::{Harness, fast};
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use outbox_broker_fetcher::settings::FetcherSettings;
+use outbox_broker_fetcher::settings::Settings;
 use outbox_broker_fetcher::store::prune;
 use platform::db::PgPool;
 use platform::settings::RetentionSettings;
@@ -142,7 +142,7 @@ async fn many_finished_jobs_go_in_batches_of_at_most_1000_rows() {
     assert_eq!(count(&mut connection, "SELECT count(*) AS count FROM fetch_jobs").await, 0);
 }
 
-fn prune_every_second(settings: &mut FetcherSettings) {
+fn prune_every_second(settings: &mut Settings) {
     fast(settings);
     settings.database.retention.interval_secs = 1;
 }

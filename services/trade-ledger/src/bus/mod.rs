@@ -1,4 +1,7 @@
-//! The subjects the ledger answers: thin handlers that decode, call a usecase and reply.
+//! The subjects the ledger answers: thin handlers that decode, call a usecase and reply; and
+//! the events it consumes ([`consumers`]).
+
+pub mod consumers;
 
 use crate::usecase;
 use platform::Backend;
@@ -21,7 +24,7 @@ pub fn serve(backend: &Backend) {
     backend.respond("create participations", subjects.create_participations(), move |pool, command| {
         let events = events.clone();
         async move {
-            let scope = *command.command.bot_id.as_uuid();
+            let scope = command.command.bot_id;
             idempotency::run(&pool, scope, command, |tx, request| {
                 Box::pin(async move { usecase::participations::create(tx, &events, request).await })
             })
@@ -29,14 +32,14 @@ pub fn serve(backend: &Backend) {
         }
     });
     backend.respond("upsert states", subjects.upsert_states(), |pool, command| async move {
-        let scope = *command.command.bot_id.as_uuid();
+        let scope = command.command.bot_id;
         idempotency::run(&pool, scope, command, |tx, request| Box::pin(usecase::states::upsert(tx, request))).await
     });
     backend.respond("bot states", subjects.bot_states(), |pool, request| async move {
         usecase::states::list(&pool, request).await
     });
     backend.respond("create trade", subjects.create_trade(), |pool, command| async move {
-        let scope = *command.command.bot_id.as_uuid();
+        let scope = command.command.bot_id;
         idempotency::run(&pool, scope, command, |tx, request| Box::pin(usecase::trades::create(tx, request))).await
     });
     backend.respond("list trades", subjects.list_trades(), |pool, request| async move {
@@ -49,7 +52,7 @@ pub fn serve(backend: &Backend) {
         usecase::trades::update(&pool, request).await
     });
     backend.respond("add transactions", subjects.add_transactions(), |pool, command| async move {
-        let scope = *command.command.bot_id.as_uuid();
+        let scope = command.command.bot_id;
         idempotency::run(&pool, scope, command, |tx, request| Box::pin(usecase::trades::add_transactions(tx, request)))
             .await
     });

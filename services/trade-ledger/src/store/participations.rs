@@ -3,21 +3,21 @@
 use super::schema::{bot_followers, bot_trades, broker_accounts, participations};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{BotId, BrokerAccountId, EventId, ParticipationId, TradeId, UserId};
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 /// A participation to insert.
 #[derive(Insertable, Debug, Clone)]
 #[diesel(table_name = participations)]
 pub struct NewParticipation {
     /// Its id (kept only when the natural key is new).
-    pub id: Uuid,
+    pub id: ParticipationId,
     /// The bot trade.
-    pub bot_trade_id: Uuid,
+    pub bot_trade_id: TradeId,
     /// The user.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The user's broker account.
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// The broker's parent order id.
     pub broker_order_id: String,
     /// Child order ids.
@@ -25,18 +25,18 @@ pub struct NewParticipation {
     /// Units.
     pub units: Decimal,
     /// The id of the `participation created` event that asks for its broker orders.
-    pub fetch_event_id: Option<Uuid>,
+    pub fetch_event_id: Option<EventId>,
 }
 
 /// The natural key and id of a stored participation.
 #[derive(Queryable, Debug, Clone, PartialEq, Eq)]
 pub struct ParticipationKey {
     /// Its id.
-    pub id: Uuid,
+    pub id: ParticipationId,
     /// The bot trade.
-    pub bot_trade_id: Uuid,
+    pub bot_trade_id: TradeId,
     /// The user.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The broker order id.
     pub broker_order_id: String,
 }
@@ -65,7 +65,7 @@ pub async fn insert_new(
 /// asked for; the caller matches them exactly).
 pub async fn find_by_keys(
     connection: &mut AsyncPgConnection,
-    trade_ids: &[Uuid],
+    trade_ids: &[TradeId],
     order_ids: &[String],
 ) -> QueryResult<Vec<ParticipationKey>> {
     participations::table
@@ -82,7 +82,7 @@ pub async fn find_by_keys(
 }
 
 /// `(trade id, owning bot id)` for each of `ids` that exists.
-pub async fn trade_owners(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, Uuid)>> {
+pub async fn trade_owners(connection: &mut AsyncPgConnection, ids: &[TradeId]) -> QueryResult<Vec<(TradeId, BotId)>> {
     bot_trades::table
         .filter(bot_trades::id.eq_any(ids))
         .select((bot_trades::id, bot_trades::bot_id))
@@ -94,9 +94,9 @@ pub async fn trade_owners(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> Q
 #[derive(Queryable, Debug, Clone, PartialEq, Eq)]
 pub struct AccountOwner {
     /// The account's id.
-    pub id: Uuid,
+    pub id: BrokerAccountId,
     /// Its owner.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// Its broker (`tradier`, `SIM`, ...).
     pub broker: String,
     /// Its number at the broker.
@@ -104,7 +104,10 @@ pub struct AccountOwner {
 }
 
 /// The owner and broker of each of `ids` that exists.
-pub async fn account_owners(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<AccountOwner>> {
+pub async fn account_owners(
+    connection: &mut AsyncPgConnection,
+    ids: &[BrokerAccountId],
+) -> QueryResult<Vec<AccountOwner>> {
     broker_accounts::table
         .filter(broker_accounts::id.eq_any(ids))
         .select((
@@ -120,9 +123,9 @@ pub async fn account_owners(connection: &mut AsyncPgConnection, ids: &[Uuid]) ->
 /// Which of `account_ids` follow `bot_id` (an `active` follow link for any ticker), each once.
 pub async fn following_accounts(
     connection: &mut AsyncPgConnection,
-    bot_id: Uuid,
-    account_ids: &[Uuid],
-) -> QueryResult<Vec<Uuid>> {
+    bot_id: BotId,
+    account_ids: &[BrokerAccountId],
+) -> QueryResult<Vec<BrokerAccountId>> {
     bot_followers::table
         .filter(bot_followers::bot_id.eq(bot_id))
         .filter(bot_followers::broker_account_id.eq_any(account_ids))
@@ -156,7 +159,7 @@ pub struct FetchedFields {
 /// one (outcomes may arrive out of order after an admin retry). Returns whether it changed.
 pub async fn apply_fetch_outcome(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
+    id: ParticipationId,
     revision: i32,
     fields: FetchedFields,
 ) -> QueryResult<bool> {
@@ -196,11 +199,11 @@ pub async fn claim_overdue_fetches(
     connection: &mut AsyncPgConnection,
     backoff: RequestBackoff,
     limit: i64,
-) -> QueryResult<Vec<Uuid>> {
+) -> QueryResult<Vec<EventId>> {
     #[derive(QueryableByName)]
     struct Overdue {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
-        fetch_event_id: Uuid,
+        fetch_event_id: EventId,
     }
     // The first condition is the shortest wait of all, which the pending index answers; the
     // second is each participation's own.
@@ -230,11 +233,11 @@ pub async fn time_out_fetches(
     connection: &mut AsyncPgConnection,
     after: std::time::Duration,
     limit: i64,
-) -> QueryResult<Vec<Uuid>> {
+) -> QueryResult<Vec<ParticipationId>> {
     #[derive(QueryableByName)]
     struct TimedOut {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: Uuid,
+        id: ParticipationId,
     }
     let rows: Vec<TimedOut> = diesel::sql_query(
         "UPDATE participations SET fetch_status = 'fetch_failed', fetch_error_code = 'fetch_timed_out', \

@@ -5,6 +5,7 @@ use crate::domain::keys::NewKey;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{BotId, BrokerAccountId, PartnerId, TickerId, UserId};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -12,19 +13,30 @@ use uuid::Uuid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyOwner {
     /// A bot's `x-api-key`.
-    Bot(Uuid),
+    Bot(BotId),
     /// A partner's `x-api-key`.
-    Partner(Uuid),
+    Partner(PartnerId),
     /// A user's token.
-    User(Uuid),
+    User(UserId),
 }
 
 impl KeyOwner {
+    /// The `owner_kind` and `owner_id` columns: one id column serves three kinds of owner.
     fn parts(self) -> (&'static str, Uuid) {
         match self {
-            KeyOwner::Bot(id) => ("bot", id),
-            KeyOwner::Partner(id) => ("partner", id),
-            KeyOwner::User(id) => ("user", id),
+            KeyOwner::Bot(id) => ("bot", id.into()),
+            KeyOwner::Partner(id) => ("partner", id.into()),
+            KeyOwner::User(id) => ("user", id.into()),
+        }
+    }
+
+    /// The owner these columns name, if the kind is one of the three.
+    fn from_parts(kind: &str, id: Uuid) -> Option<Self> {
+        match kind {
+            "bot" => Some(KeyOwner::Bot(BotId::from_uuid(id))),
+            "partner" => Some(KeyOwner::Partner(PartnerId::from_uuid(id))),
+            "user" => Some(KeyOwner::User(UserId::from_uuid(id))),
+            _ => None,
         }
     }
 }
@@ -39,6 +51,13 @@ pub struct StoredKey {
     pub owner_id: Uuid,
     /// SHA-256 of the whole key.
     pub secret_sha256: Vec<u8>,
+}
+
+impl StoredKey {
+    /// Whose key it is.
+    pub fn owner(&self) -> Option<KeyOwner> {
+        KeyOwner::from_parts(&self.owner_kind, self.owner_id)
+    }
 }
 
 /// Stores a key's hash for `owner`.
@@ -110,7 +129,7 @@ pub async fn revoke_key(connection: &mut AsyncPgConnection, lookup_prefix: &str)
 }
 
 /// Creates a partner.
-pub async fn insert_partner(connection: &mut AsyncPgConnection, id: Uuid, name: &str) -> QueryResult<()> {
+pub async fn insert_partner(connection: &mut AsyncPgConnection, id: PartnerId, name: &str) -> QueryResult<()> {
     diesel::insert_into(partners::table)
         .values((partners::id.eq(id), partners::name.eq(name)))
         .execute(connection)
@@ -121,8 +140,8 @@ pub async fn insert_partner(connection: &mut AsyncPgConnection, id: Uuid, name: 
 /// Creates a user, optionally under a partner.
 pub async fn insert_user(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
-    partner_id: Option<Uuid>,
+    id: UserId,
+    partner_id: Option<PartnerId>,
     email: &str,
 ) -> QueryResult<()> {
     diesel::insert_into(users::table)
@@ -133,20 +152,20 @@ pub async fn insert_user(
 }
 
 /// Whether a partner exists.
-pub async fn partner_exists(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+pub async fn partner_exists(connection: &mut AsyncPgConnection, id: PartnerId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(partners::table.find(id))).get_result(connection).await
 }
 
 /// Whether a user exists.
-pub async fn user_exists(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+pub async fn user_exists(connection: &mut AsyncPgConnection, id: UserId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(connection).await
 }
 
 /// Creates a broker account for a user.
 pub async fn insert_broker_account(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
-    user_id: Uuid,
+    id: BrokerAccountId,
+    user_id: UserId,
     broker: &str,
     account_number: &str,
 ) -> QueryResult<()> {
@@ -167,7 +186,7 @@ pub async fn insert_broker_account(
 #[diesel(table_name = tickers)]
 pub struct Ticker {
     /// Its id.
-    pub id: Uuid,
+    pub id: TickerId,
     /// Market symbol, unique (`AAPL`, `SIM_BTC_USDT_`).
     pub symbol: String,
     /// `stock`, `option`, `crypto`, ...
@@ -192,7 +211,7 @@ pub async fn insert_ticker(connection: &mut AsyncPgConnection, ticker: &Ticker) 
 #[diesel(table_name = bots)]
 pub struct Bot {
     /// Its id.
-    pub id: Uuid,
+    pub id: BotId,
     /// Unique slug (`/^[a-zA-Z0-9_-]+$/`).
     pub slug: String,
     /// Display name.
@@ -200,16 +219,16 @@ pub struct Bot {
     /// `external`, `grid`, `dca`, `webhook` or `strategy`.
     pub kind: String,
     /// The user who owns it, if any.
-    pub owner_user_id: Option<Uuid>,
+    pub owner_user_id: Option<UserId>,
 }
 
 /// Creates an external bot.
 pub async fn insert_bot(
     connection: &mut AsyncPgConnection,
-    id: Uuid,
+    id: BotId,
     slug: &str,
     name: &str,
-    owner_user_id: Option<Uuid>,
+    owner_user_id: Option<UserId>,
 ) -> QueryResult<()> {
     diesel::insert_into(bots::table)
         .values((bots::id.eq(id), bots::slug.eq(slug), bots::name.eq(name), bots::owner_user_id.eq(owner_user_id)))
@@ -224,16 +243,16 @@ pub async fn find_bot_by_slug(connection: &mut AsyncPgConnection, slug: &str) ->
 }
 
 /// The bot with this id.
-pub async fn find_bot(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Bot>> {
+pub async fn find_bot(connection: &mut AsyncPgConnection, id: BotId) -> QueryResult<Option<Bot>> {
     bots::table.find(id).select(Bot::as_select()).first(connection).await.optional()
 }
 
 /// Makes a broker account follow a bot for a ticker (or updates the quantity).
 pub async fn upsert_follower(
     connection: &mut AsyncPgConnection,
-    bot_id: Uuid,
-    broker_account_id: Uuid,
-    ticker_id: Uuid,
+    bot_id: BotId,
+    broker_account_id: BrokerAccountId,
+    ticker_id: TickerId,
     quantity: Decimal,
 ) -> QueryResult<()> {
     diesel::insert_into(bot_followers::table)
@@ -255,15 +274,15 @@ pub async fn upsert_follower(
 #[derive(Queryable, Debug, Clone)]
 pub struct Following {
     /// The broker account.
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// Its account number.
     pub account_number: String,
     /// Its owner.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// Its broker.
     pub broker: String,
     /// The ticker followed.
-    pub ticker_id: Uuid,
+    pub ticker_id: TickerId,
     /// The ticker's symbol.
     pub symbol: String,
     /// `active` or `paused`.
@@ -277,8 +296,8 @@ pub struct Following {
 /// a page never splits one).
 pub async fn followers_page(
     connection: &mut AsyncPgConnection,
-    bot_id: Uuid,
-    after: Option<Uuid>,
+    bot_id: BotId,
+    after: Option<BrokerAccountId>,
     accounts: i64,
 ) -> QueryResult<Vec<Following>> {
     let mut page = bot_followers::table
@@ -291,7 +310,7 @@ pub async fn followers_page(
     if let Some(after) = after {
         page = page.filter(bot_followers::broker_account_id.gt(after));
     }
-    let page: Vec<Uuid> = page.load(connection).await?;
+    let page: Vec<BrokerAccountId> = page.load(connection).await?;
     bot_followers::table
         .inner_join(broker_accounts::table)
         .inner_join(tickers::table)
@@ -313,9 +332,9 @@ pub async fn followers_page(
 }
 
 /// The id of the ticker with this id or symbol.
-pub async fn find_ticker(connection: &mut AsyncPgConnection, id_or_symbol: &str) -> QueryResult<Option<Uuid>> {
+pub async fn find_ticker(connection: &mut AsyncPgConnection, id_or_symbol: &str) -> QueryResult<Option<TickerId>> {
     let query = tickers::table.select(tickers::id).into_boxed();
-    let query = match id_or_symbol.parse::<Uuid>() {
+    let query = match id_or_symbol.parse::<TickerId>() {
         Ok(id) => query.filter(tickers::id.eq(id)),
         Err(_) => query.filter(tickers::symbol.eq(id_or_symbol)),
     };
@@ -323,19 +342,23 @@ pub async fn find_ticker(connection: &mut AsyncPgConnection, id_or_symbol: &str)
 }
 
 /// Whether a broker account exists.
-pub async fn broker_account_exists(connection: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+pub async fn broker_account_exists(connection: &mut AsyncPgConnection, id: BrokerAccountId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(broker_accounts::table.find(id))).get_result(connection).await
 }
 
 /// Whether `user` belongs to `partner`.
-pub async fn partner_has_user(connection: &mut AsyncPgConnection, partner: Uuid, user: Uuid) -> QueryResult<bool> {
+pub async fn partner_has_user(
+    connection: &mut AsyncPgConnection,
+    partner: PartnerId,
+    user: UserId,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(users::table.find(user).filter(users::partner_id.eq(partner))))
         .get_result(connection)
         .await
 }
 
 /// The distinct brokers of a user's accounts, sorted.
-pub async fn user_brokers(connection: &mut AsyncPgConnection, user: Uuid) -> QueryResult<Vec<String>> {
+pub async fn user_brokers(connection: &mut AsyncPgConnection, user: UserId) -> QueryResult<Vec<String>> {
     broker_accounts::table
         .filter(broker_accounts::user_id.eq(user))
         .select(broker_accounts::broker)

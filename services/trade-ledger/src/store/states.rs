@@ -4,20 +4,21 @@
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{BotId, BrokerAccountId, TickerId};
 use uuid::Uuid;
 
 /// A stored state with its JSON as text (kept exactly as the bot sent it).
 #[derive(QueryableByName, Debug)]
 pub struct StateRow {
-    /// Row id.
+    /// Row id (states have no id type of their own: the API shows it, nothing looks it up).
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
     /// The broker account.
     #[diesel(sql_type = SqlUuid)]
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// The ticker.
     #[diesel(sql_type = SqlUuid)]
-    pub ticker_id: Uuid,
+    pub ticker_id: TickerId,
     /// The state object as JSON text.
     #[diesel(sql_type = Text)]
     pub state: String,
@@ -26,9 +27,9 @@ pub struct StateRow {
 /// A state to write.
 pub struct StateWrite {
     /// The broker account.
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// The ticker.
-    pub ticker_id: Uuid,
+    pub ticker_id: TickerId,
     /// The state object as JSON text.
     pub state: String,
 }
@@ -38,12 +39,12 @@ pub struct StateWrite {
 /// Returns the stored rows (their ids), in no particular order.
 pub async fn upsert(
     connection: &mut AsyncPgConnection,
-    bot_id: Uuid,
+    bot_id: BotId,
     writes: &[StateWrite],
 ) -> QueryResult<Vec<StateRow>> {
     let ids: Vec<Uuid> = writes.iter().map(|_| Uuid::now_v7()).collect();
-    let accounts: Vec<Uuid> = writes.iter().map(|w| w.broker_account_id).collect();
-    let tickers: Vec<Uuid> = writes.iter().map(|w| w.ticker_id).collect();
+    let accounts: Vec<BrokerAccountId> = writes.iter().map(|w| w.broker_account_id).collect();
+    let tickers: Vec<TickerId> = writes.iter().map(|w| w.ticker_id).collect();
     let states: Vec<&str> = writes.iter().map(|w| w.state.as_str()).collect();
     diesel::sql_query(
         "INSERT INTO user_bot_states (id, bot_id, broker_account_id, ticker_id, state) \
@@ -66,18 +67,18 @@ pub async fn upsert(
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StateFilter {
     /// Only this broker account's.
-    pub account: Option<Uuid>,
+    pub account: Option<BrokerAccountId>,
     /// Only this ticker's.
-    pub ticker: Option<Uuid>,
+    pub ticker: Option<TickerId>,
     /// Only those after this (account, ticker) pair.
-    pub after: Option<(Uuid, Uuid)>,
+    pub after: Option<(BrokerAccountId, TickerId)>,
 }
 
 /// Up to `limit` of a bot's states matching `filter`, ordered by account and ticker (the
 /// unique key's order, so the page's position is a pair of ids).
 pub async fn page(
     connection: &mut AsyncPgConnection,
-    bot_id: Uuid,
+    bot_id: BotId,
     filter: StateFilter,
     limit: i64,
 ) -> QueryResult<Vec<StateRow>> {
@@ -99,13 +100,18 @@ pub async fn page(
 }
 
 /// Which of `ids` are existing broker accounts.
-pub async fn existing_accounts(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
-    existing(connection, "broker_accounts", ids).await
+pub async fn existing_accounts(
+    connection: &mut AsyncPgConnection,
+    ids: &[BrokerAccountId],
+) -> QueryResult<Vec<BrokerAccountId>> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
+    Ok(existing(connection, "broker_accounts", &ids).await?.into_iter().map(BrokerAccountId::from_uuid).collect())
 }
 
 /// Which of `ids` are existing tickers.
-pub async fn existing_tickers(connection: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
-    existing(connection, "tickers", ids).await
+pub async fn existing_tickers(connection: &mut AsyncPgConnection, ids: &[TickerId]) -> QueryResult<Vec<TickerId>> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
+    Ok(existing(connection, "tickers", &ids).await?.into_iter().map(TickerId::from_uuid).collect())
 }
 
 #[derive(QueryableByName)]
@@ -114,6 +120,7 @@ struct IdRow {
     id: Uuid,
 }
 
+/// The ids of `table` among `ids`; plain UUIDs, since one query serves two kinds of id.
 async fn existing(connection: &mut AsyncPgConnection, table: &'static str, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
     // `table` is one of two constants above, never input.
     let rows: Vec<IdRow> = diesel::sql_query(format!("SELECT id FROM {table} WHERE id = ANY($1)"))

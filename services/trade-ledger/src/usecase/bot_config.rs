@@ -10,7 +10,6 @@ use crate::store::states::StateFilter;
 use bus::BusError;
 use bus::messages::bot_api::paging::{self, AccountCursor, BOT_CONFIG_PAGE, REPLY_BUDGET_BYTES};
 use bus::messages::bot_api::{BotConfig, BotConfigReply, FollowedTicker, Follower, GetBotConfig};
-use domain::{BrokerAccountId, UserId};
 use platform::db::PgPool;
 
 /// Folds follow links, ordered by account, into one follower per account.
@@ -24,11 +23,11 @@ fn followers(links: Vec<Following>) -> Vec<Follower> {
             quantity: link.quantity,
         };
         match followers.last_mut() {
-            Some(follower) if *follower.id.as_uuid() == link.broker_account_id => follower.tickers.push(ticker),
+            Some(follower) if follower.id == link.broker_account_id => follower.tickers.push(ticker),
             _ => followers.push(Follower {
-                id: BrokerAccountId::from_uuid(link.broker_account_id),
+                id: link.broker_account_id,
                 account_number: link.account_number,
-                user_id: UserId::from_uuid(link.user_id),
+                user_id: link.user_id,
                 broker: link.broker,
                 tickers: vec![ticker],
             }),
@@ -40,7 +39,7 @@ fn followers(links: Vec<Following>) -> Vec<Follower> {
 /// Reads the bot's configuration.
 pub async fn get(pool: &PgPool, request: GetBotConfig) -> Result<BotConfigReply, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let bot_id = *request.bot_id.as_uuid();
+    let bot_id = request.bot_id;
     let bot = records::find_bot(&mut connection, bot_id)
         .await
         .map_err(storage_error)?
@@ -49,8 +48,8 @@ pub async fn get(pool: &PgPool, request: GetBotConfig) -> Result<BotConfigReply,
     let after = request.followers_after.map(|cursor| cursor.account_id);
     let links = records::followers_page(&mut connection, bot_id, after, accounts).await.map_err(storage_error)?;
     let followers = followers(links);
-    let filter =
-        StateFilter { after: request.states_after.map(|c| (c.account_id, c.ticker_id)), ..StateFilter::default() };
+    let after = request.states_after.map(|c| (c.account_id, c.ticker_id));
+    let filter = StateFilter { after, ..StateFilter::default() };
     let states = load_page(&mut connection, request.bot_id, filter, BOT_CONFIG_PAGE).await?;
 
     let mut config =
@@ -62,10 +61,8 @@ pub async fn get(pool: &PgPool, request: GetBotConfig) -> Result<BotConfigReply,
     );
     let (followers, more_followers) = paging::page(followers, BOT_CONFIG_PAGE, for_followers);
     let (states, more_states) = paging::page(states, BOT_CONFIG_PAGE, for_states);
-    let next_followers_cursor = followers
-        .last()
-        .filter(|_| more_followers)
-        .map(|last| AccountCursor { account_id: *last.id.as_uuid() }.encode());
+    let next_followers_cursor =
+        followers.last().filter(|_| more_followers).map(|last| AccountCursor { account_id: last.id }.encode());
     let next_states_cursor = next_cursor(&states, more_states);
     config.followers = followers;
     config.states = states;

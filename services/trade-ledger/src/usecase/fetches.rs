@@ -27,8 +27,8 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-/// The inbox name of the ledger's fetch-outcome consumer.
-pub const CONSUMER: &str = "ledger_fetch_outcomes";
+/// The inbox name of the ledger's fetch-outcome consumer: its durable name.
+pub const CONSUMER: &str = bus::consumers::LEDGER_FETCH_OUTCOMES.durable;
 
 /// One decoded outcome.
 enum Outcome {
@@ -37,21 +37,13 @@ enum Outcome {
 }
 
 fn decode(subjects: &Subjects, delivery: &Delivery) -> Option<Outcome> {
-    let decoded = if delivery.subject == subjects.order_fetched().subject() {
-        delivery.event().map(Outcome::Fetched)
-    } else if delivery.subject == subjects.order_fetch_failed().subject() {
-        delivery.event().map(Outcome::Failed)
+    if delivery.is_on(&subjects.order_fetched()) {
+        delivery.event_or_drop().map(Outcome::Fetched)
+    } else if delivery.is_on(&subjects.order_fetch_failed()) {
+        delivery.event_or_drop().map(Outcome::Failed)
     } else {
         debug!(subject = %delivery.subject, "not a fetch outcome; skipped");
-        return None;
-    };
-    match decoded {
-        Ok(outcome) => Some(outcome),
-        Err(error) => {
-            // Redelivering an event we cannot read would fail the same way forever.
-            warn!(subject = %delivery.subject, error = %error, "undecodable fetch outcome dropped");
-            None
-        }
+        None
     }
 }
 

@@ -15,9 +15,8 @@ use bus::messages::bot_api::{
 };
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
-use domain::{BrokerAccountId, EventId, UserId};
+use domain::{BotId, BrokerAccountId, EventId, ParticipationId, TradeId, UserId};
 use std::collections::{HashMap, HashSet};
-use uuid::Uuid;
 
 /// Validates each item against the database, inserts the new ones and their outbox events
 /// in one transaction, and returns existing ones unchanged (same id, no second event).
@@ -26,19 +25,19 @@ pub async fn create(
     subjects: &Subjects,
     request: CreateParticipations,
 ) -> Result<ParticipationsReply, BusError> {
-    let trade_ids: Vec<Uuid> = request.participations.iter().map(|p| p.bot_trade_id).collect();
-    let account_ids: Vec<Uuid> = request.participations.iter().map(|p| *p.broker_account_id.as_uuid()).collect();
-    let trade_bots: HashMap<Uuid, Uuid> =
+    let trade_ids: Vec<TradeId> = request.participations.iter().map(|p| p.bot_trade_id).collect();
+    let account_ids: Vec<BrokerAccountId> = request.participations.iter().map(|p| p.broker_account_id).collect();
+    let trade_bots: HashMap<TradeId, BotId> =
         participations::trade_owners(connection, &trade_ids).await.map_err(storage_error)?.into_iter().collect();
-    let accounts: HashMap<Uuid, AccountOwner> = participations::account_owners(connection, &account_ids)
+    let accounts: HashMap<BrokerAccountId, AccountOwner> = participations::account_owners(connection, &account_ids)
         .await
         .map_err(storage_error)?
         .into_iter()
         .map(|account| (account.id, account))
         .collect();
     // One query for the whole batch, like the two above.
-    let followers: HashSet<Uuid> =
-        participations::following_accounts(connection, *request.bot_id.as_uuid(), &account_ids)
+    let followers: HashSet<BrokerAccountId> =
+        participations::following_accounts(connection, request.bot_id, &account_ids)
             .await
             .map_err(storage_error)?
             .into_iter()
@@ -47,20 +46,18 @@ pub async fn create(
     let refusal = |item: &ParticipationInput| -> Option<String> {
         match trade_bots.get(&item.bot_trade_id) {
             None => return Some(format!("Bot trade '{}' not found", item.bot_trade_id)),
-            Some(bot) if bot != request.bot_id.as_uuid() => {
+            Some(bot) if *bot != request.bot_id => {
                 return Some(format!("Bot trade '{}' does not belong to bot '{}'", item.bot_trade_id, request.slug));
             }
             Some(_) => {}
         }
-        if accounts.get(item.broker_account_id.as_uuid()).map(|account| &account.user_id)
-            != Some(item.user_id.as_uuid())
-        {
+        if accounts.get(&item.broker_account_id).map(|account| account.user_id) != Some(item.user_id) {
             return Some(format!(
                 "User broker account '{}' not found for user '{}'",
                 item.broker_account_id, item.user_id
             ));
         }
-        if !followers.contains(item.broker_account_id.as_uuid()) {
+        if !followers.contains(&item.broker_account_id) {
             return Some(format!(
                 "User broker account '{}' does not follow bot '{}'",
                 item.broker_account_id, request.slug
@@ -73,14 +70,14 @@ pub async fn create(
         .iter()
         .filter(|item| refusal(item).is_none())
         .map(|item| NewParticipation {
-            id: Uuid::now_v7(),
+            id: ParticipationId::new(),
             bot_trade_id: item.bot_trade_id,
-            user_id: *item.user_id.as_uuid(),
-            broker_account_id: *item.broker_account_id.as_uuid(),
+            user_id: item.user_id,
+            broker_account_id: item.broker_account_id,
             broker_order_id: item.broker_order_id.clone(),
             child_order_ids: item.child_order_ids.clone(),
             units: item.units,
-            fetch_event_id: Some(Uuid::now_v7()),
+            fetch_event_id: Some(EventId::new()),
         })
         .collect();
     // One insertion order for every batch: concurrent batches with overlapping natural keys
@@ -97,7 +94,8 @@ pub async fn create(
         connection
             .transaction::<_, diesel::result::Error, _>(async |tx| {
                 let inserted = participations::insert_new(tx, &accepted).await?;
-                let by_id: HashMap<Uuid, &NewParticipation> = accepted.iter().map(|row| (row.id, row)).collect();
+                let by_id: HashMap<ParticipationId, &NewParticipation> =
+                    accepted.iter().map(|row| (row.id, row)).collect();
                 let events: Vec<(EventId, ParticipationCreated)> = inserted
                     .iter()
                     .filter_map(|key| by_id.get(&key.id))
@@ -107,33 +105,32 @@ pub async fn create(
                             participation_id: row.id,
                             bot_id,
                             bot_trade_id: row.bot_trade_id,
-                            user_id: UserId::from_uuid(row.user_id),
-                            broker_account_id: BrokerAccountId::from_uuid(row.broker_account_id),
+                            user_id: row.user_id,
+                            broker_account_id: row.broker_account_id,
                             broker: account.broker.clone(),
                             broker_account_number: account.account_number.clone(),
                             broker_order_id: row.broker_order_id.clone(),
                             child_order_ids: row.child_order_ids.clone(),
                             units: row.units,
                         };
-                        Some((EventId::from_uuid(row.fetch_event_id?), event))
+                        Some((row.fetch_event_id?, event))
                     })
                     .collect();
                 let events: Vec<(EventId, &ParticipationCreated)> = events.iter().map(|(id, e)| (*id, e)).collect();
                 outbox::enqueue_with_ids(tx, &topic, &events).await?;
-                let trade_ids: Vec<Uuid> = accepted.iter().map(|row| row.bot_trade_id).collect();
+                let trade_ids: Vec<TradeId> = accepted.iter().map(|row| row.bot_trade_id).collect();
                 let order_ids: Vec<String> = accepted.iter().map(|row| row.broker_order_id.clone()).collect();
                 participations::find_by_keys(tx, &trade_ids, &order_ids).await
             })
             .await
             .map_err(storage_error)?
     };
-    let ids: HashMap<(Uuid, Uuid, &str), Uuid> = stored
+    let ids: HashMap<(TradeId, UserId, &str), ParticipationId> = stored
         .iter()
         .map(|key: &ParticipationKey| ((key.bot_trade_id, key.user_id, key.broker_order_id.as_str()), key.id))
         .collect();
-    let id_of = |item: &ParticipationInput| {
-        ids.get(&(item.bot_trade_id, *item.user_id.as_uuid(), item.broker_order_id.as_str())).copied()
-    };
+    let id_of =
+        |item: &ParticipationInput| ids.get(&(item.bot_trade_id, item.user_id, item.broker_order_id.as_str())).copied();
 
     let results: Vec<ParticipationResult> = request
         .participations

@@ -9,7 +9,7 @@ use bus::messages::bot_api::{
     GetStates, StateResult, StatesListReply, StatesReply, Summary, UpsertStates, UserBotState,
 };
 use diesel_async::AsyncPgConnection;
-use domain::{BotId, BrokerAccountId};
+use domain::{BotId, BrokerAccountId, TickerId};
 use platform::db::PgPool;
 use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet};
@@ -18,27 +18,28 @@ use std::collections::{HashMap, HashSet};
 /// upsert). Items naming an unknown account or ticker fail alone. When one batch names the
 /// same (account, ticker) twice, each item gets its own result and the last one wins.
 pub async fn upsert(connection: &mut AsyncPgConnection, request: UpsertStates) -> Result<StatesReply, BusError> {
-    let account_ids: Vec<_> = request.states.iter().map(|s| *s.account_id.as_uuid()).collect();
-    let ticker_ids: Vec<_> = request.states.iter().map(|s| s.ticker_id).collect();
+    let account_ids: Vec<BrokerAccountId> = request.states.iter().map(|s| s.account_id).collect();
+    let ticker_ids: Vec<TickerId> = request.states.iter().map(|s| s.ticker_id).collect();
     let accounts: HashSet<_> =
         states::existing_accounts(connection, &account_ids).await.map_err(storage_error)?.into_iter().collect();
     let tickers: HashSet<_> =
         states::existing_tickers(connection, &ticker_ids).await.map_err(storage_error)?.into_iter().collect();
 
-    let refusal = |account: &BrokerAccountId, ticker: &uuid::Uuid| -> Option<&'static str> {
-        if !accounts.contains(account.as_uuid()) {
+    let refusal = |(account, ticker): (BrokerAccountId, TickerId)| -> Option<&'static str> {
+        if !accounts.contains(&account) {
             Some("User broker account not found")
-        } else if !tickers.contains(ticker) {
+        } else if !tickers.contains(&ticker) {
             Some("Ticker not found")
         } else {
             None
         }
     };
     // Last one wins: later items overwrite earlier ones for the same pair.
-    let mut last_write: HashMap<(uuid::Uuid, uuid::Uuid), String> = HashMap::new();
+    let mut last_write: HashMap<(BrokerAccountId, TickerId), String> = HashMap::new();
     for item in &request.states {
-        if refusal(&item.account_id, &item.ticker_id).is_none() {
-            last_write.insert((*item.account_id.as_uuid(), item.ticker_id), item.state.get().to_string());
+        let key = (item.account_id, item.ticker_id);
+        if refusal(key).is_none() {
+            last_write.insert(key, item.state.get().to_string());
         }
     }
     let mut writes: Vec<StateWrite> = last_write
@@ -50,7 +51,7 @@ pub async fn upsert(connection: &mut AsyncPgConnection, request: UpsertStates) -
     let stored = if writes.is_empty() {
         Vec::new()
     } else {
-        states::upsert(connection, *request.bot_id.as_uuid(), &writes).await.map_err(storage_error)?
+        states::upsert(connection, request.bot_id, &writes).await.map_err(storage_error)?
     };
     let row_ids: HashMap<_, _> = stored.iter().map(|row| ((row.broker_account_id, row.ticker_id), row.id)).collect();
 
@@ -59,8 +60,8 @@ pub async fn upsert(connection: &mut AsyncPgConnection, request: UpsertStates) -
         .into_iter()
         .enumerate()
         .map(|(index, item)| {
-            let key = (*item.account_id.as_uuid(), item.ticker_id);
-            match (refusal(&item.account_id, &item.ticker_id), row_ids.get(&key)) {
+            let key = (item.account_id, item.ticker_id);
+            match (refusal(key), row_ids.get(&key)) {
                 (None, Some(id)) => StateResult::Success {
                     data: UserBotState {
                         id: *id,
@@ -94,15 +95,16 @@ pub async fn load_page(
     size: usize,
 ) -> Result<Vec<UserBotState>, BusError> {
     let limit = i64::try_from(size).unwrap_or(i64::MAX).saturating_add(1);
-    let rows = states::page(connection, *bot_id.as_uuid(), filter, limit).await.map_err(storage_error)?;
+    let rows = states::page(connection, bot_id, filter, limit).await.map_err(storage_error)?;
     rows.into_iter().map(|row| to_state(bot_id, row)).collect()
 }
 
 /// The cursor after the last state of a page that has a next one.
 pub fn next_cursor(states: &[UserBotState], more: bool) -> Option<String> {
-    states.last().filter(|_| more).map(|last| {
-        StateCursor { account_id: *last.user_broker_account_id.as_uuid(), ticker_id: last.ticker_id }.encode()
-    })
+    states
+        .last()
+        .filter(|_| more)
+        .map(|last| StateCursor { account_id: last.user_broker_account_id, ticker_id: last.ticker_id }.encode())
 }
 
 /// A page of a bot's stored states, by account then ticker: at most `limit` (1,000), fewer
@@ -111,7 +113,7 @@ pub async fn list(pool: &PgPool, request: GetStates) -> Result<StatesListReply, 
     let mut connection = pool.get().await.map_err(storage_error)?;
     let size = usize::try_from(request.limit.clamp(1, STATES_PAGE_MAX)).unwrap_or(1);
     let filter = StateFilter {
-        account: request.account_id.map(|id| *id.as_uuid()),
+        account: request.account_id,
         ticker: request.ticker_id,
         after: request.after.map(|cursor| (cursor.account_id, cursor.ticker_id)),
     };
@@ -126,7 +128,7 @@ pub fn to_state(bot_id: BotId, row: StateRow) -> Result<UserBotState, BusError> 
     Ok(UserBotState {
         id: row.id,
         bot_id,
-        user_broker_account_id: BrokerAccountId::from_uuid(row.broker_account_id),
+        user_broker_account_id: row.broker_account_id,
         ticker_id: row.ticker_id,
         state: RawValue::from_string(row.state).map_err(storage_error)?,
     })

@@ -1,6 +1,6 @@
-//! Bot trades and transactions (reference 001, CONTRACTS §1). Every write that touches a
-//! trade's transactions recomputes its status by `domain::trade::derive`, inside the same
-//! transaction, with the trade row locked so concurrent writes to one trade serialise.
+//! Bot trades and transactions (reference 001, docs/api/bot.md#trade-status). Every write that
+//! touches a trade's transactions recomputes its status by `domain::trade::derive`, inside the
+//! same transaction, with the trade row locked so concurrent writes to one trade serialise.
 //!
 //! A write's reply never fails after its commit: one that shows the trade includes at most
 //! 100 of its transactions and only while they fit the bus, else it names their count and
@@ -12,21 +12,21 @@ mod views;
 pub use reads::{get, list, participations, transactions};
 
 use super::storage_error;
-use crate::store::schema::{bot_trades, transactions};
-use crate::store::trades::{self, FactsRow, JsonAsSent, NewTrade, NewTransactionRow, TradeRow};
+use crate::store::trades::{
+    self, FactsRow, JsonAsSent, NewTrade, NewTransactionRow, TradeChanges, TradeRow, TransactionChanges,
+};
 use bus::BusError;
 use bus::messages::bot_api::paging::{self, REPLY_BUDGET_BYTES, WRITE_REPLY_TRANSACTIONS};
 use bus::messages::trades::{
     AddTransactions, CreateTrade, NewTransaction, TradePatch, TradeReply, TransactionPatch, TransactionUpdatedReply,
     TransactionsAddedReply, UpdateTrade, UpdateTransaction,
 };
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use chrono::Utc;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use domain::trade::{self, TradeFacts, TradeStatus, TransactionFacts, TransactionGroup, TransactionStatus};
+use domain::{BotId, TradeId, TransactionId};
 use platform::db::PgPool;
-use uuid::Uuid;
-use views::{parse, trade_view, transaction_view};
+use views::{Unreadable, parse, trade_view, transaction_view};
 
 /// What can go wrong inside a trade transaction.
 enum Failure {
@@ -34,6 +34,8 @@ enum Failure {
     /// The trade's quantities cannot be added up: refused, nothing written.
     Overflow(trade::Overflow),
     Storage(diesel::result::Error),
+    /// A stored row could not be read back: answered like a storage failure.
+    Unreadable(Unreadable),
     /// The request's deadline passed before the commit: rolled back (see `bus::deadline`).
     Late(bus::deadline::DeadlineExceeded),
 }
@@ -44,12 +46,19 @@ impl From<diesel::result::Error> for Failure {
     }
 }
 
+impl From<Unreadable> for Failure {
+    fn from(error: Unreadable) -> Self {
+        Failure::Unreadable(error)
+    }
+}
+
 impl From<Failure> for BusError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::NotFound(message) => BusError::not_found(message),
             Failure::Overflow(overflow) => BusError::invalid(format!("transactions: {overflow}")),
             Failure::Storage(error) => storage_error(error),
+            Failure::Unreadable(error) => storage_error(error),
             Failure::Late(exceeded) => exceeded.into(),
         }
     }
@@ -57,9 +66,9 @@ impl From<Failure> for BusError {
 
 const TRADE_NOT_FOUND: &str = "Trade not found";
 
-fn new_transaction_row(trade_id: Uuid, input: NewTransaction) -> NewTransactionRow {
+fn new_transaction_row(trade_id: TradeId, input: NewTransaction) -> NewTransactionRow {
     NewTransactionRow {
-        id: Uuid::now_v7(),
+        id: TransactionId::new(),
         bot_trade_id: trade_id,
         transaction_group: input.transaction_group.as_str().to_string(),
         exit_type: input.exit_type,
@@ -89,7 +98,7 @@ fn new_transaction_row(trade_id: Uuid, input: NewTransaction) -> NewTransactionR
     }
 }
 
-fn facts(rows: &[FactsRow]) -> Result<Vec<TransactionFacts>, diesel::result::Error> {
+fn facts(rows: &[FactsRow]) -> Result<Vec<TransactionFacts>, Unreadable> {
     rows.iter()
         .map(|row| {
             Ok(TransactionFacts {
@@ -121,7 +130,7 @@ async fn recompute(tx: &mut AsyncPgConnection, trade: &TradeRow) -> Result<(), F
     Ok(())
 }
 
-async fn reload(tx: &mut AsyncPgConnection, bot_id: Uuid, trade_id: Uuid) -> Result<TradeRow, Failure> {
+async fn reload(tx: &mut AsyncPgConnection, bot_id: BotId, trade_id: TradeId) -> Result<TradeRow, Failure> {
     trades::find_trade(tx, bot_id, trade_id).await?.ok_or(Failure::NotFound(TRADE_NOT_FOUND))
 }
 
@@ -147,10 +156,10 @@ async fn write_reply(tx: &mut AsyncPgConnection, trade: TradeRow) -> Result<Trad
 
 /// Creates a trade with its entry transactions, atomically.
 pub async fn create(connection: &mut AsyncPgConnection, request: CreateTrade) -> Result<TradeReply, BusError> {
-    let bot_id = *request.bot_id.as_uuid();
+    let bot_id = request.bot_id;
     let reply = connection
         .transaction::<_, Failure, _>(async |tx| {
-            let trade_id = Uuid::now_v7();
+            let trade_id = TradeId::new();
             let new = NewTrade {
                 id: trade_id,
                 bot_id,
@@ -183,7 +192,7 @@ pub async fn add_transactions(
     connection: &mut AsyncPgConnection,
     request: AddTransactions,
 ) -> Result<TransactionsAddedReply, BusError> {
-    let bot_id = *request.bot_id.as_uuid();
+    let bot_id = request.bot_id;
     let added = request.transactions.len();
     let trade = connection
         .transaction::<_, Failure, _>(async |tx| {
@@ -203,7 +212,7 @@ pub async fn add_transactions(
 /// Updates a trade's own fields. `status: closed` first fills every open exit.
 pub async fn update(pool: &PgPool, request: UpdateTrade) -> Result<TradeReply, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let bot_id = *request.bot_id.as_uuid();
+    let bot_id = request.bot_id;
     let reply = connection
         .transaction::<_, Failure, _>(async |tx| {
             let trade =
@@ -226,20 +235,6 @@ pub async fn update(pool: &PgPool, request: UpdateTrade) -> Result<TradeReply, B
     Ok(reply)
 }
 
-/// The changes of a trade patch, as diesel applies them (`Some(None)` sets NULL).
-#[derive(AsChangeset)]
-#[diesel(table_name = bot_trades)]
-struct TradeChanges {
-    status: Option<String>,
-    closed_at: Option<Option<DateTime<Utc>>>,
-    net_pnl: Option<Option<rust_decimal::Decimal>>,
-    error_message: Option<Option<String>>,
-    error_at: Option<Option<DateTime<Utc>>>,
-    metadata: Option<JsonAsSent>,
-    last_update_at: DateTime<Utc>,
-    closed_at_explicit: Option<bool>,
-}
-
 async fn apply_trade_patch(tx: &mut AsyncPgConnection, trade: &TradeRow, patch: &TradePatch) -> Result<(), Failure> {
     let now = Utc::now();
     let mut closed_at = patch.closed_at;
@@ -247,15 +242,7 @@ async fn apply_trade_patch(tx: &mut AsyncPgConnection, trade: &TradeRow, patch: 
     let closed_at_explicit = patch.closed_at.map(|value| value.is_some());
     if patch.status == Some(TradeStatus::Closed) {
         let fill_time = patch.closed_at.flatten().unwrap_or(now);
-        diesel::sql_query(
-            "UPDATE transactions SET status = 'filled', filled_at = coalesce(filled_at, $2), updated_at = $3 \
-             WHERE bot_trade_id = $1 AND transaction_group = 'exit' AND status = 'open'",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(trade.id)
-        .bind::<diesel::sql_types::Timestamptz, _>(fill_time)
-        .bind::<diesel::sql_types::Timestamptz, _>(now)
-        .execute(tx)
-        .await?;
+        trades::fill_open_exits(tx, trade.id, fill_time, now).await?;
         if closed_at.is_none() && trade.closed_at.is_none() {
             let rows = trades::transaction_facts(tx, trade.id).await?;
             let latest_exit = facts(&rows)?
@@ -276,24 +263,8 @@ async fn apply_trade_patch(tx: &mut AsyncPgConnection, trade: &TradeRow, patch: 
         last_update_at: now,
         closed_at_explicit,
     };
-    diesel::update(bot_trades::table.find(trade.id)).set(changes).execute(tx).await?;
+    trades::update_trade(tx, trade.id, changes).await?;
     Ok(())
-}
-
-/// The changes of a transaction patch.
-#[derive(AsChangeset)]
-#[diesel(table_name = transactions)]
-struct TransactionChanges {
-    status: Option<String>,
-    filled_at: Option<Option<DateTime<Utc>>>,
-    filled_quantity: Option<Option<rust_decimal::Decimal>>,
-    avg_fill_price: Option<Option<rust_decimal::Decimal>>,
-    stop_price: Option<Option<rust_decimal::Decimal>>,
-    price: Option<Option<rust_decimal::Decimal>>,
-    broker_parent_order_id: Option<Option<String>>,
-    notes: Option<Option<String>>,
-    metadata: Option<JsonAsSent>,
-    updated_at: DateTime<Utc>,
 }
 
 fn transaction_changes(patch: TransactionPatch) -> TransactionChanges {
@@ -317,25 +288,18 @@ pub async fn update_transaction(
     request: UpdateTransaction,
 ) -> Result<TransactionUpdatedReply, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let bot_id = *request.bot_id.as_uuid();
+    let bot_id = request.bot_id;
+    let transaction_id = request.transaction_id;
     let changes = transaction_changes(request.patch);
     let (trade, transaction) = connection
         .transaction::<_, Failure, _>(async |tx| {
             let trade =
                 trades::lock_trade(tx, bot_id, request.trade_id).await?.ok_or(Failure::NotFound(TRADE_NOT_FOUND))?;
-            let updated = diesel::update(
-                transactions::table
-                    .filter(transactions::id.eq(request.transaction_id))
-                    .filter(transactions::bot_trade_id.eq(trade.id)),
-            )
-            .set(changes)
-            .execute(tx)
-            .await?;
-            if updated == 0 {
+            if !trades::update_transaction(tx, trade.id, transaction_id, changes).await? {
                 return Err(Failure::NotFound("Transaction not found"));
             }
             recompute(tx, &trade).await?;
-            let transaction = trades::find_transaction(tx, trade.id, request.transaction_id)
+            let transaction = trades::find_transaction(tx, trade.id, transaction_id)
                 .await?
                 .ok_or(Failure::NotFound("Transaction not found"))?;
             let trade = reload(tx, bot_id, trade.id).await?;
@@ -344,7 +308,7 @@ pub async fn update_transaction(
             Ok((trade, transaction))
         })
         .await?;
-    let build = || -> Result<_, diesel::result::Error> {
+    let build = || -> Result<_, Unreadable> {
         Ok(TransactionUpdatedReply {
             success: true,
             trade: trade_view(trade, None, None)?,

@@ -29,7 +29,8 @@ async fn dead_outbox_rows_are_listed_and_queued_again() {
     assert_eq!(rows[0]["id"], dead.to_string());
     assert_eq!((rows[0]["attempts"].clone(), rows[0]["lastError"].clone()), (20.into(), "no stream".into()));
 
-    let error = admin::run(db.url(), AdminCommand::OutboxRetry { ids: vec![dead, waiting], all: false }).await;
+    let error =
+        admin::run(db.url(), AdminCommand::OutboxRetry { ids: vec![dead.into(), waiting.into()], all: false }).await;
     assert!(error.unwrap_err().to_string().contains(&waiting.to_string()), "a row that is not dead is named");
     assert_eq!(
         admin::run(db.url(), AdminCommand::OutboxDead).await.unwrap()["dead"][0]["id"],
@@ -37,7 +38,7 @@ async fn dead_outbox_rows_are_listed_and_queued_again() {
         "and nothing changed"
     );
 
-    let retried = admin::run(db.url(), AdminCommand::OutboxRetry { ids: vec![dead], all: false }).await.unwrap();
+    let retried = admin::run(db.url(), AdminCommand::OutboxRetry { ids: vec![dead.into()], all: false }).await.unwrap();
     assert_eq!(retried, serde_json::json!({ "requeued": [dead] }));
     assert_eq!(admin::run(db.url(), AdminCommand::OutboxDead).await.unwrap(), serde_json::json!({ "dead": [] }));
     #[derive(diesel::QueryableByName)]

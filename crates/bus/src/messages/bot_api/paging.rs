@@ -9,6 +9,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, Utc};
+use domain::{BrokerAccountId, TickerId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::io;
@@ -80,7 +81,8 @@ impl TimeCursor {
 #[serde(rename_all = "camelCase")]
 pub struct AccountCursor {
     /// The last broker account shown.
-    pub account_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub account_id: BrokerAccountId,
 }
 
 impl AccountCursor {
@@ -101,9 +103,11 @@ impl AccountCursor {
 #[serde(rename_all = "camelCase")]
 pub struct StateCursor {
     /// The broker account of the last state shown.
-    pub account_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub account_id: BrokerAccountId,
     /// Its ticker.
-    pub ticker_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub ticker_id: TickerId,
 }
 
 impl StateCursor {
@@ -219,9 +223,9 @@ mod tests {
 
     #[test]
     fn id_cursors_round_trip_and_refuse_garbage() {
-        let account = AccountCursor { account_id: Uuid::now_v7() };
+        let account = AccountCursor { account_id: BrokerAccountId::new() };
         assert_eq!(AccountCursor::decode(&account.encode()), Some(account));
-        let state = StateCursor { account_id: Uuid::now_v7(), ticker_id: Uuid::now_v7() };
+        let state = StateCursor { account_id: BrokerAccountId::new(), ticker_id: TickerId::new() };
         assert_eq!(StateCursor::decode(&state.encode()), Some(state));
         assert_eq!(StateCursor::decode(&account.encode()), None);
         assert_eq!(AccountCursor::decode("%%%"), None);

@@ -4,13 +4,12 @@
 use super::decimal_as_number;
 use crate::messages::bot_api::ParticipationView;
 use chrono::{DateTime, Utc};
-use domain::BotId;
 use domain::trade::{TradeStatus, TradeType, TransactionGroup, TransactionStatus};
+use domain::{BotId, TradeId, TransactionId};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
 /// A trade as the Bot API shows it.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -18,7 +17,8 @@ use uuid::Uuid;
 #[serde(rename_all = "camelCase")]
 pub struct TradeView {
     /// Its id.
-    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub id: TradeId,
     /// The bot.
     pub bot_id: BotId,
     /// Symbol.
@@ -81,9 +81,11 @@ pub struct TradeView {
 #[serde(rename_all = "camelCase")]
 pub struct TransactionView {
     /// Its id.
-    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub id: TransactionId,
     /// The trade.
-    pub bot_trade_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub bot_trade_id: TradeId,
     /// Entry or exit.
     pub transaction_group: TransactionGroup,
     /// Exit type.

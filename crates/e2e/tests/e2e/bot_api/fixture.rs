@@ -95,6 +95,7 @@ impl Fixture {
     }
 
     async fn bot(system: &System, slug: &str, owner: Option<Uuid>) -> Bot {
+        let owner = owner.map(domain::UserId::from_uuid);
         let created = system.admin(AdminCommand::CreateBot { slug: slug.into(), name: slug.into(), owner }).await;
         let id = text(&created, "botId");
         let trade_id = Uuid::now_v7();

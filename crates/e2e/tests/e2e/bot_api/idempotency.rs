@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on the Bot API's POST routes (CONTRACTS §0).
+//! `Idempotency-Key` on the Bot API's POST routes (docs/api/bot.md#idempotency).
 
 use super::fixture::Fixture;
 use serde_json::json;

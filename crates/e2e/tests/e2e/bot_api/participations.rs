@@ -1,5 +1,5 @@
 //! Reference 000, who a bot may reach, and the checks every Bot API route makes first
-//! (CONTRACTS §1).
+//! (docs/api/bot.md#authentication, docs/api/bot.md#participations).
 
 use super::fixture::{Fixture, text};
 use domain::ServiceName;

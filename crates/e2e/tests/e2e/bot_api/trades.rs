@@ -1,4 +1,4 @@
-//! Trades and transactions (reference 001, CONTRACTS §1) through the gateway.
+//! Trades and transactions (reference 001, docs/api/bot.md#trades) through the gateway.
 
 use super::fixture::Fixture;
 use reqwest::Method;

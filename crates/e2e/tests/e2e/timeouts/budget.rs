@@ -14,20 +14,20 @@ fn sources(service: &str) -> Sources {
 
 #[test]
 fn every_backend_fails_a_stuck_database_step_before_the_gateway_gives_up() {
-    let gateway = load(&gateway::GatewaySettings::default(), &sources("gateway")).unwrap();
+    let gateway = load(&gateway::Settings::default(), &sources("gateway")).unwrap();
     let backends: [(&str, DatabaseSettings); 4] = [
-        ("trade-ledger", load(&trade_ledger::settings::defaults(), &sources("trade-ledger")).unwrap().database),
+        ("trade-ledger", load(&trade_ledger::Settings::default(), &sources("trade-ledger")).unwrap().database),
         (
             "outbox-broker-fetcher",
             outbox_broker_fetcher::settings::load(&sources("outbox-broker-fetcher")).unwrap().database,
         ),
         (
             "backtest-executor",
-            load(&backtest_executor::settings::defaults(), &sources("backtest-executor")).unwrap().database,
+            load(&backtest_executor::Settings::default(), &sources("backtest-executor")).unwrap().database,
         ),
         (
             "live-session-runner",
-            load(&live_session_runner::settings::defaults(), &sources("live-session-runner")).unwrap().database,
+            load(&live_session_runner::Settings::default(), &sources("live-session-runner")).unwrap().database,
         ),
     ];
     for (service, database) in backends {

@@ -10,7 +10,7 @@ use bus::deadline::{self, Deadline};
 use bus::messages::idempotency::{Command, IdempotencyKey, Replayable};
 use bus::messages::trades::{CreateTrade, TradeReply, UpdateTrade, UpdateTransaction};
 use diesel_async::RunQueryDsl;
-use domain::ServiceName;
+use domain::{BotId, ServiceName};
 use platform::db::PgPool;
 use platform::idempotency;
 use platform::settings::DatabaseSettings;
@@ -19,12 +19,11 @@ use std::path::Path;
 use std::time::Duration;
 use test_support::TestDb;
 use trade_ledger::usecase::trades;
-use uuid::Uuid;
 
 struct Ledger {
     db: TestDb,
     pool: PgPool,
-    bot_id: Uuid,
+    bot_id: BotId,
 }
 
 impl Ledger {

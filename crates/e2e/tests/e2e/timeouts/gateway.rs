@@ -56,7 +56,7 @@ impl Scene {
         .await
         .unwrap();
         let gateway_shutdown = CancellationToken::new();
-        let mut settings = gateway::GatewaySettings {
+        let mut settings = gateway::Settings {
             http: platform::settings::HttpSettings {
                 port: 0,
                 workers: 1,
@@ -66,9 +66,9 @@ impl Scene {
             ..Default::default()
         };
         settings.gateway.backend_timeout_ms = GATEWAY_TIMEOUT_MS;
-        let app = gateway::App::build(settings, gateway_shutdown.clone()).await.unwrap();
+        let app = gateway::App::build(settings).await.unwrap();
         let gateway = app.addr();
-        tokio::spawn(app.run_until_stopped());
+        tokio::spawn(app.run_until_stopped(gateway_shutdown.clone()));
         Self {
             system,
             gateway,

@@ -1,63 +1,18 @@
 //! Who is calling: the checks every Bot API route makes before it reads the body, in the
-//! order of CONTRACTS §1 (slug format → key present → bot exists → key is the bot's).
+//! order of docs/api/bot.md#authentication (slug format → key present → bot exists → key is
+//! the bot's).
 //!
-//! The ledger answers; a positive answer is cached for a few seconds (keyed by a hash of slug
-//! and key, never the key itself) so a busy bot does not cost a NATS round trip per request.
+//! The ledger answers; a positive answer is cached for a few seconds (see
+//! [`crate::auth_cache`]) so a busy bot does not cost a NATS round trip per request.
 
 use super::errors::BotApiError;
+use crate::auth_cache::CacheKey;
 use crate::state::AppState;
 use actix_web::HttpRequest;
 use bus::messages::ledger_auth::{Credential, Principal};
-use domain::BotId;
 use domain::api_key::KeyProof;
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-/// An authenticated bot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthenticatedBot {
-    /// Its id.
-    pub bot_id: BotId,
-    /// Its slug.
-    pub slug: String,
-}
-
-/// How long a positive answer is reused.
-const CACHE_TTL: Duration = Duration::from_secs(5);
-/// A bound on memory: past it the cache starts over.
-const CACHE_CAPACITY: usize = 10_000;
-
-/// Positive authentication answers, reused for [`CACHE_TTL`].
-#[derive(Default)]
-pub struct AuthCache {
-    entries: Mutex<HashMap<[u8; 32], (AuthenticatedBot, Instant)>>,
-}
-
-impl AuthCache {
-    fn key(slug: &str, api_key: &str) -> [u8; 32] {
-        let mut hasher = Sha256::new();
-        hasher.update(slug.as_bytes());
-        hasher.update([0]);
-        hasher.update(api_key.as_bytes());
-        hasher.finalize().into()
-    }
-
-    fn get(&self, key: &[u8; 32]) -> Option<AuthenticatedBot> {
-        let entries = self.entries.lock().ok()?;
-        entries.get(key).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(bot, _)| bot.clone())
-    }
-
-    fn put(&self, key: [u8; 32], bot: AuthenticatedBot) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CACHE_CAPACITY {
-                entries.clear();
-            }
-            entries.insert(key, (bot, Instant::now()));
-        }
-    }
-}
+pub use crate::auth_cache::AuthenticatedBot;
 
 /// Runs the checks for `slug` and returns the bot, or the reference's error.
 pub async fn authenticate(
@@ -74,7 +29,7 @@ pub async fn authenticate(
         .and_then(|value| value.to_str().ok())
         .filter(|value| !value.is_empty())
         .ok_or(BotApiError::MissingKey)?;
-    let cache_key = AuthCache::key(slug, api_key);
+    let cache_key = CacheKey::of(slug, api_key);
     if let Some(bot) = state.auth_cache.get(&cache_key) {
         return Ok(bot);
     }

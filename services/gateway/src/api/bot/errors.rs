@@ -1,4 +1,4 @@
-//! The Bot API's error bodies (references 000–002, CONTRACTS §0–§1).
+//! The Bot API's error bodies (references 000–002, docs/api/bot.md#errors).
 
 use crate::api::errors::CommonError;
 use crate::api::family::Family;

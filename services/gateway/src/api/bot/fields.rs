@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 /// A field's value, or the 400 message naming it.
 pub type Check<T> = Result<T, String>;
 
-/// The most items a bulk array may hold (CONTRACTS §0).
+/// The most items a bulk array may hold (docs/api/common.md#body-limits).
 pub const MAX_ITEMS: usize = 1000;
 
 /// The most bytes of a `metadata` object, as its text stood in the body.

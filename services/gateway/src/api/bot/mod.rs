@@ -1,4 +1,4 @@
-//! The Bot API (`/api/bots/:slug/...`, references 000–002 and CONTRACTS §1).
+//! The Bot API (`/api/bots/:slug/...`, references 000–002 and docs/api/bot.md).
 //!
 //! Every handler: authenticate (before reading the body) → parse and validate with the
 //! reference's messages → one request to the ledger → forward its reply.
@@ -183,11 +183,10 @@ pub struct StateFilter {
     cursor: Option<String>,
 }
 
-fn optional_uuid(value: Option<&str>, name: &str) -> Result<Option<uuid::Uuid>, BotApiError> {
+/// An optional query parameter that names a record: any typed id parses from a UUID's text.
+fn optional_id<Id: std::str::FromStr>(value: Option<&str>, name: &str) -> Result<Option<Id>, BotApiError> {
     value
-        .map(|text| {
-            uuid::Uuid::parse_str(text).map_err(|_| BotApiError::BadRequest(format!("{name} must be a valid UUID")))
-        })
+        .map(|text| text.parse().map_err(|_| BotApiError::BadRequest(format!("{name} must be a valid UUID"))))
         .transpose()
 }
 
@@ -207,8 +206,8 @@ pub async fn list_states(
     let filter: StateFilter = query::parse(&request)?;
     let command = GetStates {
         bot_id: bot.bot_id,
-        account_id: optional_uuid(filter.account_id.as_deref(), "accountId")?.map(Into::into),
-        ticker_id: optional_uuid(filter.ticker_id.as_deref(), "tickerId")?,
+        account_id: optional_id(filter.account_id.as_deref(), "accountId")?,
+        ticker_id: optional_id(filter.ticker_id.as_deref(), "tickerId")?,
         limit: query::limit(filter.limit.as_deref(), STATES_PAGE_MAX, STATES_PAGE_MAX)?,
         after: query::cursor(filter.cursor.as_deref(), "cursor", StateCursor::decode)?,
     };

@@ -1,4 +1,4 @@
-//! Trades and transactions of the Bot API (reference 001 and CONTRACTS §1).
+//! Trades and transactions of the Bot API (reference 001 and docs/api/bot.md#trades).
 
 use super::auth::authenticate;
 use super::errors::BotApiError;
@@ -12,11 +12,13 @@ use bus::messages::trades::{
     TransactionUpdatedReply, TransactionsAddedReply, TransactionsPage, UpdateTrade, UpdateTransaction,
 };
 use domain::trade::TradeStatus;
+use domain::{TradeId, TransactionId};
 use serde::Deserialize;
-use uuid::Uuid;
+use std::str::FromStr;
 
-fn path_uuid(text: &str, name: &str) -> Result<Uuid, BotApiError> {
-    Uuid::parse_str(text).map_err(|_| BotApiError::BadRequest(format!("{name} must be a valid UUID")))
+/// A path segment that names a record: any typed id parses from a UUID's text.
+fn path_id<Id: FromStr>(text: &str, name: &str) -> Result<Id, BotApiError> {
+    text.parse().map_err(|_| BotApiError::BadRequest(format!("{name} must be a valid UUID")))
 }
 
 /// Creates a trade with its entry transactions, atomically. The reply includes at most 100
@@ -135,7 +137,7 @@ pub async fn get_trade(
 ) -> Result<HttpResponse, BotApiError> {
     let (slug, trade_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
-    let trade_id = path_uuid(&trade_id, "tradeId")?;
+    let trade_id: TradeId = path_id(&trade_id, "tradeId")?;
     let params: TradeQuery = query::parse(&request)?;
     let command = GetTrade {
         bot_id: bot.bot_id,
@@ -182,7 +184,7 @@ pub async fn list_transactions(
 ) -> Result<HttpResponse, BotApiError> {
     let (slug, trade_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
-    let trade_id = path_uuid(&trade_id, "tradeId")?;
+    let trade_id: TradeId = path_id(&trade_id, "tradeId")?;
     let params: TransactionsQuery = query::parse(&request)?;
     let command = ListTransactions {
         bot_id: bot.bot_id,
@@ -213,7 +215,7 @@ pub async fn update_trade(
 ) -> Result<HttpResponse, BotApiError> {
     let (slug, trade_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
-    let trade_id = path_uuid(&trade_id, "tradeId")?;
+    let trade_id: TradeId = path_id(&trade_id, "tradeId")?;
     let patch = validate_patches::trade_patch(parse(&body)?).map_err(BotApiError::BadRequest)?;
     forward(&state, &state.subjects.update_trade(), &UpdateTrade { bot_id: bot.bot_id, trade_id, patch }).await
 }
@@ -235,7 +237,7 @@ pub async fn add_transactions(
 ) -> Result<HttpResponse, BotApiError> {
     let (slug, trade_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
-    let trade_id = path_uuid(&trade_id, "tradeId")?;
+    let trade_id: TradeId = path_id(&trade_id, "tradeId")?;
     let transactions = validate_trades::transactions(parse(&body)?).map_err(BotApiError::BadRequest)?;
     let command = Command {
         idempotency: idempotency(&request, &body)?,
@@ -260,8 +262,8 @@ pub async fn update_transaction(
 ) -> Result<HttpResponse, BotApiError> {
     let (slug, trade_id, transaction_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
-    let trade_id = path_uuid(&trade_id, "tradeId")?;
-    let transaction_id = path_uuid(&transaction_id, "transactionId")?;
+    let trade_id: TradeId = path_id(&trade_id, "tradeId")?;
+    let transaction_id: TransactionId = path_id(&transaction_id, "transactionId")?;
     let patch = validate_patches::transaction_patch(parse(&body)?).map_err(BotApiError::BadRequest)?;
     let command = UpdateTransaction { bot_id: bot.bot_id, trade_id, transaction_id, patch };
     forward(&state, &state.subjects.update_transaction(), &command).await
@@ -291,7 +293,7 @@ pub async fn trade_participations(
 ) -> Result<HttpResponse, BotApiError> {
     let (slug, trade_id) = path.into_inner();
     let bot = authenticate(&request, &slug, &state).await?;
-    let trade_id = path_uuid(&trade_id, "tradeId")?;
+    let trade_id: TradeId = path_id(&trade_id, "tradeId")?;
     let params: ParticipationsQuery = query::parse(&request)?;
     let command = GetTrade {
         bot_id: bot.bot_id,

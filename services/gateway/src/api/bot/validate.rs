@@ -9,7 +9,7 @@ use bus::messages::bot_api::{ParticipationInput, StateInput};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 use std::collections::HashSet;
-use uuid::Uuid;
+use std::str::FromStr;
 
 /// The longest broker order id (parent or child), in characters.
 pub const MAX_ORDER_ID_CHARS: usize = 128;
@@ -17,9 +17,10 @@ pub const MAX_ORDER_ID_CHARS: usize = 128;
 /// The most child orders one participation may name.
 pub const MAX_CHILD_ORDERS: usize = 50;
 
-fn required_uuid(item: &Object, path: &str, field: &str) -> Check<Uuid> {
+/// A required id field: any typed id (`TradeId`, `UserId`, ...) parses from a UUID's text.
+fn required_id<Id: FromStr>(item: &Object, path: &str, field: &str) -> Check<Id> {
     let text = required_string(item, path, field)?;
-    Uuid::parse_str(&text).map_err(|_| format!("{path}.{field} must be a valid UUID"))
+    text.parse().map_err(|_| format!("{path}.{field} must be a valid UUID"))
 }
 
 fn items(body: &Object, field: &str) -> Option<Vec<Box<RawValue>>> {
@@ -79,9 +80,9 @@ pub fn participations(body: Option<Object>) -> Check<Vec<ParticipationInput>> {
         .map(|(index, raw)| {
             let path = format!("participations[{index}]");
             let item = item_object(raw, &path)?;
-            let bot_trade_id = required_uuid(&item, &path, "botTradeId")?;
-            let user_id = required_uuid(&item, &path, "userId")?;
-            let broker_account_id = required_uuid(&item, &path, "brokerAccountId")?;
+            let bot_trade_id = required_id(&item, &path, "botTradeId")?;
+            let user_id = required_id(&item, &path, "userId")?;
+            let broker_account_id = required_id(&item, &path, "brokerAccountId")?;
             let broker_order_id = item
                 .get("brokerOrderId")
                 .and_then(|raw| json::as_string(raw))
@@ -105,14 +106,7 @@ pub fn participations(body: Option<Object>) -> Check<Vec<ParticipationInput>> {
             if let Some(unknown) = json::unknown_field(&item, &known, &format!("{path}.")) {
                 return Err(unknown);
             }
-            Ok(ParticipationInput {
-                bot_trade_id,
-                user_id: user_id.into(),
-                broker_account_id: broker_account_id.into(),
-                broker_order_id,
-                child_order_ids,
-                units,
-            })
+            Ok(ParticipationInput { bot_trade_id, user_id, broker_account_id, broker_order_id, child_order_ids, units })
         })
         .collect()
 }
@@ -136,8 +130,8 @@ pub fn states(body: Option<Object>) -> Check<Vec<StateInput>> {
         .map(|(index, raw)| {
             let path = format!("states[{index}]");
             let mut item = item_object(&raw, &path)?;
-            let account_id = required_uuid(&item, &path, "accountId")?;
-            let ticker_id = required_uuid(&item, &path, "tickerId")?;
+            let account_id = required_id(&item, &path, "accountId")?;
+            let ticker_id = required_id(&item, &path, "tickerId")?;
             let state = item
                 .remove("state")
                 .filter(|raw| json::kind(raw) == json::Kind::Object)
@@ -146,7 +140,7 @@ pub fn states(body: Option<Object>) -> Check<Vec<StateInput>> {
             if let Some(unknown) = json::unknown_field(&item, &["accountId", "tickerId"], &format!("{path}.")) {
                 return Err(unknown);
             }
-            Ok(StateInput { account_id: account_id.into(), ticker_id, state })
+            Ok(StateInput { account_id, ticker_id, state })
         })
         .collect()
 }

@@ -1,4 +1,5 @@
-//! Body validation of the two PATCH routes (CONTRACTS §1): at least one field; `null` clears.
+//! Body validation of the two PATCH routes (docs/api/bot.md#trades): at least one field;
+//! `null` clears.
 
 use super::fields::{Check, MAX_METADATA_BYTES, decimal_field, opaque_object, storable};
 use super::validate_trades::trade_status;

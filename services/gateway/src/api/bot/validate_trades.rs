@@ -1,4 +1,4 @@
-//! Body validation of trades and transactions (reference 001, CONTRACTS §1).
+//! Body validation of trades and transactions (reference 001, docs/api/bot.md#trades).
 
 use super::fields::{
     Check, MAX_ITEMS, item_object, join, metadata, non_empty, number, optional_decimal, optional_string,
@@ -157,7 +157,7 @@ pub fn transactions(body: Option<Object>) -> Check<Vec<NewTransaction>> {
     }
 }
 
-/// A new trade (CONTRACTS §1).
+/// A new trade (docs/api/bot.md#trades).
 pub struct TradeInput {
     /// Symbol.
     pub symbol: String,

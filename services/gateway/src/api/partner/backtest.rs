@@ -1,6 +1,6 @@
-//! Backtests (reference 003, CONTRACTS §2): authenticate → check the body's shape → (for a
-//! user's backtest, the user and their exchange with the ledger) → one request to the
-//! backtest-executor → its reply in the envelope.
+//! Backtests (reference 003, docs/api/partner.md#backtests): authenticate → check the body's
+//! shape → (for a user's backtest, the user and their exchange with the ledger) → one request
+//! to the backtest-executor → its reply in the envelope.
 
 use super::auth::authenticate;
 use super::docs;
@@ -13,10 +13,9 @@ use bus::messages::backtest::{BacktestRef, StartBacktest, StartBacktestReply};
 use bus::messages::idempotency::{Command, Replayable};
 use bus::messages::partner::GetPartnerUser;
 use bus::{BusError, RequestError};
-use domain::{PartnerId, UserId};
+use domain::{BacktestId, PartnerId, UserId};
 use listing::Listing;
 use serde_json::value::RawValue;
-use uuid::Uuid;
 
 pub mod listing;
 pub mod schemas;
@@ -65,8 +64,8 @@ pub fn parse_start(body: &[u8], partner_id: PartnerId) -> Result<StartBacktest, 
 
 /// The path's backtest id; anything that is not a UUID is an unknown backtest.
 fn backtest_ref(id: &str, partner_id: PartnerId) -> Result<BacktestRef, PartnerApiError> {
-    let backtest_id =
-        Uuid::parse_str(id).map_err(|_| PartnerApiError::UnknownBacktest(format!("Backtest '{id}' not found")))?;
+    let backtest_id: BacktestId =
+        id.parse().map_err(|_| PartnerApiError::UnknownBacktest(format!("Backtest '{id}' not found")))?;
     Ok(BacktestRef { partner_id, backtest_id })
 }
 

@@ -1,4 +1,4 @@
-//! The Partner API's envelope and error codes (CONTRACTS §2): every response is
+//! The Partner API's envelope and error codes (docs/api/partner.md#errors): every response is
 //! `{isSuccess, code, message, data}`; `code` 0 is success.
 
 use crate::api::errors::CommonError;

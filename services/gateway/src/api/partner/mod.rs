@@ -1,4 +1,4 @@
-//! The Partner API (`/partner/v1/...`, reference 003 and CONTRACTS §2). Backtests so far.
+//! The Partner API (`/partner/v1/...`, reference 003 and docs/api/partner.md). Backtests so far.
 //!
 //! Every handler: authenticate the partner key with the ledger → check the request's shape →
 //! one request to the owning service → its reply in the `{isSuccess, code, message, data}`

@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn renders_both_panels_and_says_when_there_is_nothing() {
         let equity = BacktestEquity {
-            backtest_id: uuid::Uuid::nil(),
+            backtest_id: domain::BacktestId::from_uuid(uuid::Uuid::nil()),
             market: "SIM:BTC-USDT".into(),
             points: vec![
                 EquitySample { time: 0, equity: dec!(10000), drawdown: dec!(0) },

@@ -6,8 +6,8 @@ use crate::store::schema::{participations, transactions};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{BrokerAccountId, ParticipationId, TradeId, TransactionId, UserId};
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 /// What the status rule reads of a transaction: no metadata or notes, since the rule reads
 /// every transaction of a trade and a trade may have thousands.
@@ -26,7 +26,7 @@ pub struct FactsRow {
 }
 
 /// The status rule's view of every transaction of a trade.
-pub async fn transaction_facts(connection: &mut AsyncPgConnection, trade_id: Uuid) -> QueryResult<Vec<FactsRow>> {
+pub async fn transaction_facts(connection: &mut AsyncPgConnection, trade_id: TradeId) -> QueryResult<Vec<FactsRow>> {
     transactions::table
         .filter(transactions::bot_trade_id.eq(trade_id))
         .select((
@@ -43,8 +43,8 @@ pub async fn transaction_facts(connection: &mut AsyncPgConnection, trade_id: Uui
 /// Up to `limit` of a trade's transactions after `after`, in creation order.
 pub async fn transactions_page(
     connection: &mut AsyncPgConnection,
-    trade_id: Uuid,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    trade_id: TradeId,
+    after: Option<(DateTime<Utc>, TransactionId)>,
     limit: i64,
 ) -> QueryResult<Vec<TransactionRow>> {
     let mut query =
@@ -60,15 +60,15 @@ pub async fn transactions_page(
 }
 
 /// How many transactions a trade has.
-pub async fn count_transactions(connection: &mut AsyncPgConnection, trade_id: Uuid) -> QueryResult<i64> {
+pub async fn count_transactions(connection: &mut AsyncPgConnection, trade_id: TradeId) -> QueryResult<i64> {
     transactions::table.filter(transactions::bot_trade_id.eq(trade_id)).count().get_result(connection).await
 }
 
 /// One transaction of a trade.
 pub async fn find_transaction(
     connection: &mut AsyncPgConnection,
-    trade_id: Uuid,
-    id: Uuid,
+    trade_id: TradeId,
+    id: TransactionId,
 ) -> QueryResult<Option<TransactionRow>> {
     transactions::table
         .filter(transactions::id.eq(id))
@@ -83,13 +83,13 @@ pub async fn find_transaction(
 #[derive(Queryable, Debug, Clone)]
 pub struct ParticipationRow {
     /// Id.
-    pub id: Uuid,
+    pub id: ParticipationId,
     /// Trade.
-    pub bot_trade_id: Uuid,
+    pub bot_trade_id: TradeId,
     /// User.
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// Broker account.
-    pub broker_account_id: Uuid,
+    pub broker_account_id: BrokerAccountId,
     /// Broker order id.
     pub broker_order_id: String,
     /// Child order ids (the column's elements are nullable; ours never are).
@@ -117,8 +117,8 @@ pub struct ParticipationRow {
 /// Up to `limit` of a trade's participations after `after`, oldest first.
 pub async fn participations_page(
     connection: &mut AsyncPgConnection,
-    trade_id: Uuid,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    trade_id: TradeId,
+    after: Option<(DateTime<Utc>, ParticipationId)>,
     limit: i64,
 ) -> QueryResult<Vec<ParticipationRow>> {
     let mut query = participations::table

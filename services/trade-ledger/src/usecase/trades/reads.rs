@@ -2,7 +2,7 @@
 //! cursor, cut short by size as well as by count (see `bus::messages::bot_api::paging`).
 
 use super::TRADE_NOT_FOUND;
-use super::views::{participation_view, trade_view, transaction_view};
+use super::views::{Unreadable, participation_view, trade_view, transaction_view};
 use crate::store::trades::{self, TradeRow, TransactionRow};
 use crate::usecase::storage_error;
 use bus::BusError;
@@ -13,15 +13,17 @@ use bus::messages::trades::{
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use domain::trade::TradeStatus;
+use domain::{BotId, TradeId};
 use platform::db::PgPool;
 use uuid::Uuid;
 
-fn position(cursor: Option<TimeCursor>) -> Option<(DateTime<Utc>, Uuid)> {
-    cursor.map(|cursor| (cursor.created_at, cursor.id))
+/// A cursor as the store's page position: its time and the id of the record kind listed.
+fn position<Id: From<Uuid>>(cursor: Option<TimeCursor>) -> Option<(DateTime<Utc>, Id)> {
+    cursor.map(|cursor| (cursor.created_at, Id::from(cursor.id)))
 }
 
-fn cursor_after(created_at: DateTime<Utc>, id: Uuid) -> String {
-    TimeCursor { created_at, id }.encode()
+fn cursor_after(created_at: DateTime<Utc>, id: impl Into<Uuid>) -> String {
+    TimeCursor { created_at, id: id.into() }.encode()
 }
 
 /// A page size as a SQL limit, one more than asked so the page knows whether more follow.
@@ -29,7 +31,7 @@ fn one_past(size: usize) -> i64 {
     i64::try_from(size).unwrap_or(i64::MAX).saturating_add(1)
 }
 
-async fn find(connection: &mut AsyncPgConnection, bot_id: Uuid, trade_id: Uuid) -> Result<TradeRow, BusError> {
+async fn find(connection: &mut AsyncPgConnection, bot_id: BotId, trade_id: TradeId) -> Result<TradeRow, BusError> {
     trades::find_trade(connection, bot_id, trade_id)
         .await
         .map_err(storage_error)?
@@ -40,7 +42,7 @@ async fn find(connection: &mut AsyncPgConnection, bot_id: Uuid, trade_id: Uuid) 
 /// cursors given), each list cut shorter when both would not fit one reply.
 pub async fn get(pool: &PgPool, request: GetTrade) -> Result<TradeReply, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let trade = find(&mut connection, *request.bot_id.as_uuid(), request.trade_id).await?;
+    let trade = find(&mut connection, request.bot_id, request.trade_id).await?;
     let page = one_past(TRADE_DETAIL_PAGE);
     let transactions = trades::transactions_page(&mut connection, trade.id, position(request.transactions_after), page)
         .await
@@ -49,7 +51,7 @@ pub async fn get(pool: &PgPool, request: GetTrade) -> Result<TradeReply, BusErro
         trades::participations_page(&mut connection, trade.id, position(request.participations_after), page)
             .await
             .map_err(storage_error)?;
-    let build = || -> Result<_, diesel::result::Error> {
+    let build = || -> Result<_, Unreadable> {
         let transactions: Vec<_> = transactions.into_iter().map(transaction_view).collect::<Result<_, _>>()?;
         let participations: Vec<_> = participations.into_iter().map(participation_view).collect::<Result<_, _>>()?;
         Ok((trade_view(trade, None, None)?, transactions, participations))
@@ -74,7 +76,7 @@ pub async fn get(pool: &PgPool, request: GetTrade) -> Result<TradeReply, BusErro
 /// A page of the trade's participations with their broker order details.
 pub async fn participations(pool: &PgPool, request: GetTrade) -> Result<ParticipationsList, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let trade = find(&mut connection, *request.bot_id.as_uuid(), request.trade_id).await?;
+    let trade = find(&mut connection, request.bot_id, request.trade_id).await?;
     let rows = trades::participations_page(
         &mut connection,
         trade.id,
@@ -92,7 +94,7 @@ pub async fn participations(pool: &PgPool, request: GetTrade) -> Result<Particip
 /// A page of the trade's transactions, oldest first.
 pub async fn transactions(pool: &PgPool, request: ListTransactions) -> Result<TransactionsPage, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let trade = find(&mut connection, *request.bot_id.as_uuid(), request.trade_id).await?;
+    let trade = find(&mut connection, request.bot_id, request.trade_id).await?;
     let limit = usize::try_from(request.limit.clamp(1, TRANSACTIONS_PAGE_MAX)).unwrap_or(1);
     let rows = trades::transactions_page(&mut connection, trade.id, position(request.after), one_past(limit))
         .await
@@ -105,7 +107,7 @@ pub async fn transactions(pool: &PgPool, request: ListTransactions) -> Result<Tr
 
 /// A trade of a list with all its transactions, or, when they alone would not fit a reply,
 /// without them but with their count.
-fn listed(trade: TradeRow, transactions: Vec<TransactionRow>) -> Result<TradeView, diesel::result::Error> {
+fn listed(trade: TradeRow, transactions: Vec<TransactionRow>) -> Result<TradeView, Unreadable> {
     let count = transactions.len();
     let full = trade_view(trade.clone(), Some(transactions), None)?;
     if paging::json_len(&full) <= REPLY_BUDGET_BYTES {
@@ -125,7 +127,7 @@ pub async fn list(pool: &PgPool, request: ListTrades) -> Result<TradesPage, BusE
     let limit = usize::try_from(request.limit.clamp(1, 500)).unwrap_or(1);
     let rows = trades::list_trades(
         &mut connection,
-        *request.bot_id.as_uuid(),
+        request.bot_id,
         request.status.map(TradeStatus::as_str),
         request.symbol.as_deref(),
         position(after),
@@ -133,7 +135,7 @@ pub async fn list(pool: &PgPool, request: ListTrades) -> Result<TradesPage, BusE
     )
     .await
     .map_err(storage_error)?;
-    let ids: Vec<Uuid> = rows.iter().take(limit).map(|trade| trade.id).collect();
+    let ids: Vec<TradeId> = rows.iter().take(limit).map(|trade| trade.id).collect();
     let mut transactions = trades::transactions_of_many(&mut connection, &ids).await.map_err(storage_error)?;
     let views = rows
         .into_iter()

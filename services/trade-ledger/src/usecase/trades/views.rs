@@ -5,19 +5,29 @@ use crate::store::trades::{ParticipationRow, TradeRow, TransactionRow};
 use bus::messages::bot_api::ParticipationView;
 use bus::messages::fetch::{FetchError, FetchErrorCode};
 use bus::messages::trades::{TradeView, TransactionView};
-use domain::{BotId, BrokerAccountId, UserId};
 use serde_json::value::RawValue;
+use std::fmt;
 use std::str::FromStr;
 
-pub(super) fn parse<T: FromStr>(text: &str) -> Result<T, diesel::result::Error>
+/// A stored row that cannot be read back; the bus handler answers it as a storage failure.
+#[derive(Debug)]
+pub struct Unreadable(Box<dyn std::error::Error + Send + Sync>);
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+pub(super) fn parse<T: FromStr>(text: &str) -> Result<T, Unreadable>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
-    text.parse().map_err(|error: T::Err| diesel::result::Error::DeserializationError(Box::new(error)))
+    text.parse().map_err(|error: T::Err| Unreadable(Box::new(error)))
 }
 
-fn raw(text: String) -> Result<Box<RawValue>, diesel::result::Error> {
-    RawValue::from_string(text).map_err(|error| diesel::result::Error::DeserializationError(Box::new(error)))
+fn raw(text: String) -> Result<Box<RawValue>, Unreadable> {
+    RawValue::from_string(text).map_err(|error| Unreadable(Box::new(error)))
 }
 
 /// A trade, with the transactions and participations the route includes.
@@ -25,10 +35,10 @@ pub(super) fn trade_view(
     trade: TradeRow,
     transactions: Option<Vec<TransactionRow>>,
     participations: Option<Vec<ParticipationRow>>,
-) -> Result<TradeView, diesel::result::Error> {
+) -> Result<TradeView, Unreadable> {
     Ok(TradeView {
         id: trade.id,
-        bot_id: BotId::from_uuid(trade.bot_id),
+        bot_id: trade.bot_id,
         symbol: trade.symbol,
         trade_type: parse(&trade.trade_type)?,
         status: parse(&trade.status)?,
@@ -49,7 +59,7 @@ pub(super) fn trade_view(
 }
 
 /// A transaction.
-pub(super) fn transaction_view(row: TransactionRow) -> Result<TransactionView, diesel::result::Error> {
+pub(super) fn transaction_view(row: TransactionRow) -> Result<TransactionView, Unreadable> {
     Ok(TransactionView {
         id: row.id,
         bot_trade_id: row.bot_trade_id,
@@ -86,19 +96,19 @@ pub(super) fn transaction_view(row: TransactionRow) -> Result<TransactionView, d
 /// The client's `{code, message}` for a stored code; the message is always the code's fixed
 /// one. The column's CHECK lists the same codes, so an unknown one means a newer schema than
 /// this binary knows: refused like any unreadable row.
-fn fetch_error(code: &str) -> Result<FetchError, diesel::result::Error> {
+fn fetch_error(code: &str) -> Result<FetchError, Unreadable> {
     FetchErrorCode::parse(code)
         .map(FetchError::from)
-        .ok_or_else(|| diesel::result::Error::DeserializationError(format!("unknown fetch error code {code:?}").into()))
+        .ok_or_else(|| Unreadable(format!("unknown fetch error code {code:?}").into()))
 }
 
 /// A participation with its broker order details.
-pub(super) fn participation_view(row: ParticipationRow) -> Result<ParticipationView, diesel::result::Error> {
+pub(super) fn participation_view(row: ParticipationRow) -> Result<ParticipationView, Unreadable> {
     Ok(ParticipationView {
         id: row.id,
         bot_trade_id: row.bot_trade_id,
-        user_id: UserId::from_uuid(row.user_id),
-        broker_account_id: BrokerAccountId::from_uuid(row.broker_account_id),
+        user_id: row.user_id,
+        broker_account_id: row.broker_account_id,
         broker_order_id: row.broker_order_id,
         child_order_ids: row.child_order_ids.into_iter().flatten().collect(),
         units: row.units,

@@ -15,6 +15,7 @@ use anyhow::{Context, Result, bail};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Double, Nullable};
 use diesel_async::RunQueryDsl;
+use domain::TradeId;
 use platform::db::PgPool;
 use serde_json::json;
 use std::sync::Arc;
@@ -111,7 +112,7 @@ pub async fn run(gateway: Gateway, pool: PgPool, seed: &Seed, rate: f64, duratio
     Ok(figures.p99_ms.is_some_and(|p99| p99 <= P99_TARGET_MS))
 }
 
-fn batch_body(seed: &Seed, trade: uuid::Uuid, run_id: &str, n: u64) -> Vec<u8> {
+fn batch_body(seed: &Seed, trade: TradeId, run_id: &str, n: u64) -> Vec<u8> {
     let participations: Vec<_> = (0..BATCH)
         .map(|i| {
             json!({
@@ -127,7 +128,7 @@ fn batch_body(seed: &Seed, trade: uuid::Uuid, run_id: &str, n: u64) -> Vec<u8> {
     json!({ "participations": participations }).to_string().into_bytes()
 }
 
-async fn measure(pool: &PgPool, trade: uuid::Uuid) -> Result<Figures> {
+async fn measure(pool: &PgPool, trade: TradeId) -> Result<Figures> {
     let mut connection = pool.get().await.context("connecting to the ledger database")?;
     diesel::sql_query(
         "SELECT count(*) AS total, \

@@ -11,9 +11,9 @@ use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
 use diesel::{QueryableByName, sql_query};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{BotId, BrokerAccountId, TradeId, UserId};
 use std::collections::HashMap;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// States per request (`POST /state` batches of 10).
 pub const STATES_PER_REQUEST: usize = 10;
@@ -37,18 +37,18 @@ pub fn pool(database_url: &str, size: usize) -> Result<PgPool> {
 #[derive(QueryableByName)]
 struct AccountRow {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    id: BrokerAccountId,
     #[diesel(sql_type = Text)]
     account_number: String,
 }
 
 /// [`STATES_PER_REQUEST`] broker accounts per client (created once, owned by `user_id`, reused
 /// by later runs), so each client's batch names 10 distinct (account, ticker) pairs.
-pub async fn state_accounts(pool: &PgPool, user_id: Uuid, clients: usize) -> Result<Vec<Vec<Uuid>>> {
+pub async fn state_accounts(pool: &PgPool, user_id: UserId, clients: usize) -> Result<Vec<Vec<BrokerAccountId>>> {
     let numbers: Vec<String> = (0..clients)
         .flat_map(|client| (0..STATES_PER_REQUEST).map(move |k| format!("LG-{client:04}-{k:02}")))
         .collect();
-    let ids: Vec<Uuid> = numbers.iter().map(|_| Uuid::now_v7()).collect();
+    let ids: Vec<BrokerAccountId> = numbers.iter().map(|_| BrokerAccountId::new()).collect();
     let mut connection = pool.get().await.context("connecting to the ledger database")?;
     sql_query(
         "INSERT INTO broker_accounts (id, user_id, broker, account_number) \
@@ -69,7 +69,8 @@ pub async fn state_accounts(pool: &PgPool, user_id: Uuid, clients: usize) -> Res
             .load(&mut connection)
             .await
             .context("reading the benchmark's broker accounts")?;
-    let by_number: HashMap<String, Uuid> = rows.into_iter().map(|row| (row.account_number, row.id)).collect();
+    let by_number: HashMap<String, BrokerAccountId> =
+        rows.into_iter().map(|row| (row.account_number, row.id)).collect();
     let mut per_client = Vec::with_capacity(clients);
     for chunk in numbers.chunks(STATES_PER_REQUEST) {
         let accounts = chunk
@@ -83,8 +84,8 @@ pub async fn state_accounts(pool: &PgPool, user_id: Uuid, clients: usize) -> Res
 
 /// `count` new pending AAPL long trades of the bot, tagged with the run id and the path in
 /// `metadata` (`{"loadgen": run, "path": ...}`) so the cleanup finds them.
-pub async fn new_trades(pool: &PgPool, bot_id: Uuid, count: usize, run_id: &str, path: &str) -> Result<Vec<Uuid>> {
-    let ids: Vec<Uuid> = (0..count).map(|_| Uuid::now_v7()).collect();
+pub async fn new_trades(pool: &PgPool, bot_id: BotId, count: usize, run_id: &str, path: &str) -> Result<Vec<TradeId>> {
+    let ids: Vec<TradeId> = (0..count).map(|_| TradeId::new()).collect();
     let metadata = serde_json::json!({ "loadgen": run_id, "path": path }).to_string();
     let mut connection = pool.get().await.context("connecting to the ledger database")?;
     let inserted = sql_query(

@@ -12,10 +12,10 @@ use bus::messages::trades::NewTransaction as TransactionInput;
 use chrono::Utc;
 use clap::ValueEnum;
 use domain::trade::{TransactionGroup, TransactionStatus};
+use domain::{BrokerAccountId, TickerId, TradeId};
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// A Bot API ingest route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,7 +89,7 @@ pub struct Bench {
     /// The subject the ledger's participation events go to (`<prefix>.evt.ledger.participation_created.v1`).
     pub subjects: bus::Subjects,
     /// The ticker every state names.
-    pub ticker_id: Uuid,
+    pub ticker_id: TickerId,
     /// `VACUUM (ANALYZE)` the written tables before each run.
     pub vacuum: bool,
 }
@@ -265,7 +265,7 @@ impl Bench {
         let bench = Arc::clone(self);
         let measurement = match path {
             Path::Gateway => {
-                let url = |trade: Uuid| format!("/api/bots/{}/trades/{trade}/transactions", bench.seed.bot_slug);
+                let url = |trade: TradeId| format!("/api/bots/{}/trades/{trade}/transactions", bench.seed.bot_slug);
                 // One request first: a bare 404 means the route is not deployed yet.
                 let probe = serde_json::to_vec(&self.transaction_body(path, 0, u64::MAX))?;
                 let (status, body) = self.gateway.post(&url(first_trade), probe).await?;
@@ -339,7 +339,7 @@ impl Bench {
     }
 }
 
-fn client_accounts(accounts: &[Vec<Uuid>], client: usize) -> Result<&[Uuid], String> {
+fn client_accounts(accounts: &[Vec<BrokerAccountId>], client: usize) -> Result<&[BrokerAccountId], String> {
     accounts
         .get(client)
         .map(Vec::as_slice)
@@ -354,7 +354,7 @@ const TRADES_PER_CLIENT: usize = 32;
 /// gets (and the ledger rereads a trade's transactions on each write, so this bounds that).
 const ITEMS_PER_TRADE: u64 = 10;
 
-fn client_trade(trades: &[Uuid], client: usize, sequence: u64) -> Result<Uuid, String> {
+fn client_trade(trades: &[TradeId], client: usize, sequence: u64) -> Result<TradeId, String> {
     let turn = (sequence / ITEMS_PER_TRADE) as usize % TRADES_PER_CLIENT;
     trades.get(client * TRADES_PER_CLIENT + turn).copied().ok_or_else(|| format!("no trade for client {client}"))
 }

@@ -1,0 +1,2 @@
+DROP INDEX processed_messages_processed_at;
+DROP INDEX outbox_published;
