@@ -91,11 +91,15 @@ impl LeaseTable {
         let LeaseTable { table, id, token, tokens, expiry, unfinished } = *self;
         let Claiming { due, order_by, also_set } = *claiming;
         let also_set = if also_set.is_empty() { String::new() } else { format!(", {also_set}") };
+        // The rows are picked once, in a materialised CTE: an `IN (subquery)` the planner may
+        // run more than once could pick other rows on each run (SKIP LOCKED) and lease more
+        // than `limit` of them.
         let sql = format!(
-            "UPDATE {table} SET {token} = nextval('{tokens}'), {expiry} = now() + make_interval(secs => $1){also_set} \
-             WHERE {id} IN (SELECT {id} FROM {table} \
-                            WHERE ({unfinished}) AND ({due}) AND ({expiry} IS NULL OR {expiry} < now()) \
-                            ORDER BY {order_by} LIMIT $2 FOR UPDATE SKIP LOCKED) \
+            "WITH picked AS MATERIALIZED (SELECT {id} FROM {table} \
+                                          WHERE ({unfinished}) AND ({due}) AND ({expiry} IS NULL OR {expiry} < now()) \
+                                          ORDER BY {order_by} LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             UPDATE {table} SET {token} = nextval('{tokens}'), {expiry} = now() + make_interval(secs => $1){also_set} \
+             WHERE {id} IN (SELECT {id} FROM picked) \
              RETURNING {returning}"
         );
         diesel::sql_query(sql).into_boxed().bind::<Double, _>(lease.as_secs_f64()).bind::<BigInt, _>(limit)

@@ -77,6 +77,7 @@ pub async fn republish(connection: &mut AsyncPgConnection, ids: &[EventId]) -> Q
         .set((
             dsl::published_at.eq(None::<chrono::DateTime<Utc>>),
             dsl::locked_until.eq(None::<chrono::DateTime<Utc>>),
+            dsl::lease_token.eq(None::<i64>),
             dsl::republish_count.eq(dsl::republish_count + 1),
         ))
         .execute(connection)

@@ -182,15 +182,30 @@ struct Parked {
 
 /// Parks the rows whose lease ran out after their last allowed claim: the relay that held
 /// them died (or panicked) while publishing them, every time.
-async fn park_exhausted(connection: &mut AsyncPgConnection, max_attempts: i32) -> QueryResult<Vec<Parked>> {
+///
+/// It looks only at the head of the queue, the `window` oldest rows due for a claim (where
+/// rows claimed in `seq` order stall), so a round costs the same however long the backlog
+/// is. The `UPDATE` re-checks each row, so a row another relay parked or claimed meanwhile
+/// is left alone.
+async fn park_exhausted(
+    connection: &mut AsyncPgConnection,
+    max_attempts: i32,
+    window: i64,
+) -> QueryResult<Vec<Parked>> {
     diesel::sql_query(
-        "UPDATE outbox SET dead_at = now(), locked_until = NULL, lease_token = NULL, \
+        "WITH head AS MATERIALIZED (SELECT id FROM outbox \
+                                    WHERE published_at IS NULL AND dead_at IS NULL \
+                                      AND (locked_until IS NULL OR locked_until < now()) \
+                                    ORDER BY seq LIMIT $2) \
+         UPDATE outbox SET dead_at = now(), locked_until = NULL, lease_token = NULL, \
                 last_error = coalesce(last_error, 'claimed without an end: the relay stopped while publishing it') \
-         WHERE published_at IS NULL AND dead_at IS NULL AND attempts >= $1 \
+         WHERE id IN (SELECT id FROM head) \
+           AND published_at IS NULL AND dead_at IS NULL AND attempts >= $1 \
            AND (locked_until IS NULL OR locked_until < now()) \
          RETURNING id, subject, attempts, last_error",
     )
     .bind::<Integer, _>(max_attempts)
+    .bind::<BigInt, _>(window)
     .load(connection)
     .await
 }
@@ -222,7 +237,7 @@ impl Relay {
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let mut claimed = {
             let mut connection = self.pool.get().await?;
-            for row in park_exhausted(&mut connection, self.config.max_attempts).await? {
+            for row in park_exhausted(&mut connection, self.config.max_attempts, self.config.batch_size).await? {
                 let error = row.last_error.as_deref().unwrap_or("");
                 error!(event.id = %row.id, subject = %row.subject, attempts = row.attempts, error, "outbox row parked as dead");
             }

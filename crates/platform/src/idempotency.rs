@@ -1,8 +1,8 @@
 //! `Idempotency-Key` on a service's writes (docs/api/common.md#idempotency): the ledger's Bot
-//! API writes and the backtest-executor's `start backtest`. Each service has an
-//! `idempotency_records` table (`scope`, `key`, `request_hash`, `response_status`,
-//! `response_body` text, `created_at`, `expires_at`) from its own migrations; this module is
-//! its only user.
+//! API writes and the backtest-executor's `start backtest`. Each service that takes a key has
+//! an `idempotency_records` table (`scope`, `key`, `request_hash`, `response_status`,
+//! `response_body` text, `created_at`, `expires_at`) from its copy of `crates/platform/migrations`
+//! (written by `just migrations`); this module is its only user.
 //!
 //! The effect and the stored reply commit in one transaction, so a reply is stored exactly
 //! when the write happened. A transaction-scoped advisory lock on (scope, key) makes a repeat

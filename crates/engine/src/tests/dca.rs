@@ -5,8 +5,8 @@ use rust_decimal::dec;
 use super::*;
 use crate::{Direction, PositionStatus, Side};
 
-/// The brief's DCA (base 100, 5 safety orders of 200 at 1 % steps, scales 1, take profit
-/// 1 %, fee 0.1 %) around a price of 100.
+/// A DCA as docs/engine.md#dca describes it (base 100, 5 safety orders of 200 at 1 % steps,
+/// scales 1, take profit 1 %, fee 0.1 %) around a price of 100.
 ///
 /// ```text
 /// c0  O100 H100 L100 C100      close: base order, market, 100/100 = 1 BTC @100 (fee 0.1)

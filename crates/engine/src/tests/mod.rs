@@ -70,7 +70,8 @@ pub fn grid(lower: Decimal, upper: Decimal, n: u32, investment: Decimal) -> Grid
     }
 }
 
-/// The brief's DCA: base 100, 5 safety orders of 200 at 1 % steps, scales 1, take profit 1 %.
+/// A DCA as docs/engine.md#dca describes it: base 100, 5 safety orders of 200 at 1 % steps,
+/// scales 1, take profit 1 %.
 pub fn dca() -> DcaSettings {
     DcaSettings {
         symbol: "SIM_BTC_USDT_".into(),

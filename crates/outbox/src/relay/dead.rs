@@ -67,7 +67,7 @@ pub async fn retry_dead(connection: &mut AsyncPgConnection, which: Retry<'_>) ->
         Retry::All => (Vec::new(), true),
     };
     let queued: Vec<Queued> = diesel::sql_query(
-        "UPDATE outbox SET dead_at = NULL, attempts = 0, locked_until = NULL \
+        "UPDATE outbox SET dead_at = NULL, attempts = 0, locked_until = NULL, lease_token = NULL \
          WHERE dead_at IS NOT NULL AND ($2 OR id = ANY($1)) RETURNING id",
     )
     .bind::<Array<SqlUuid>, _>(ids)

@@ -1,2 +1,2 @@
-ALTER TABLE backtests ALTER COLUMN lease_token TYPE uuid USING NULL;
+ALTER TABLE backtests DROP COLUMN claim_token;
 DROP SEQUENCE backtests_lease_tokens;

@@ -126,7 +126,7 @@ pub async fn cancel(
     .set((
         backtests::state.eq("cancelled"),
         backtests::message.eq("Backtest cancelled by user"),
-        backtests::lease_token.eq(None::<lease::Token>),
+        backtests::claim_token.eq(None::<lease::Token>),
         backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
         backtests::execution_end.eq(Some(chrono::Utc::now())),
     ))

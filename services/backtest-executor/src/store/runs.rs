@@ -18,7 +18,7 @@ use std::time::Duration;
 pub static BACKTESTS: LeaseTable = LeaseTable {
     table: "backtests",
     id: "id",
-    token: "lease_token",
+    token: "claim_token",
     tokens: "backtests_lease_tokens",
     expiry: "lease_until",
     unfinished: "state IN ('loading_script', 'loading_data', 'executing')",
@@ -32,7 +32,7 @@ macro_rules! fenced {
     ($id:expr, $token:expr) => {
         backtests::table
             .filter(backtests::id.eq($id))
-            .filter(backtests::lease_token.eq($token))
+            .filter(backtests::claim_token.eq($token))
             .filter(backtests::state.eq_any(UNFINISHED))
     };
 }
@@ -69,13 +69,13 @@ pub struct ClaimedJob {
     pub execution_start: i64,
     /// The token of this claim, which the run's writes name.
     #[diesel(sql_type = BigInt)]
-    pub lease_token: Token,
+    pub claim_token: Token,
 }
 
 impl ClaimedJob {
     /// The job and the claim the run holds it by.
     pub fn held(&self) -> Claim {
-        Claim { id: self.id.into(), token: self.lease_token }
+        Claim { id: self.id.into(), token: self.claim_token }
     }
 }
 
@@ -92,7 +92,7 @@ pub async fn fail_exhausted(connection: &mut AsyncPgConnection, max_attempts: i3
     .set((
         backtests::state.eq("failed"),
         backtests::message.eq(format!("stopped after {max_attempts} attempts")),
-        backtests::lease_token.eq(None::<Token>),
+        backtests::claim_token.eq(None::<Token>),
         backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
         backtests::execution_end.eq(Some(chrono::Utc::now())),
     ))
@@ -121,7 +121,7 @@ pub async fn claim(
         .claim_query(
             &OLDEST,
             "id, user_id, market, timeframe_secs, settings, start_unix, end_unix, attempts, \
-             extract(epoch FROM execution_start)::bigint AS execution_start, lease_token",
+             extract(epoch FROM execution_start)::bigint AS execution_start, claim_token",
             lease,
             1,
         )
@@ -168,7 +168,7 @@ pub async fn fail(
         .set((
             backtests::state.eq("failed"),
             backtests::message.eq(message),
-            backtests::lease_token.eq(None::<Token>),
+            backtests::claim_token.eq(None::<Token>),
             backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
             backtests::execution_end.eq(Some(chrono::Utc::now())),
         ))
@@ -196,7 +196,7 @@ pub async fn release(
     let uncounted = i32::from(why == Release::Shutdown);
     BACKTESTS
         .fenced_update(
-            "lease_token = NULL, lease_until = NULL, attempts = attempts - $3",
+            "claim_token = NULL, lease_until = NULL, attempts = attempts - $3",
             Claim { id: id.into(), token },
         )
         .bind::<Integer, _>(uncounted)
@@ -221,7 +221,7 @@ pub async fn complete(
             backtests::message.eq("Backtest completed"),
             backtests::results.eq(Some(results)),
             backtests::equity.eq(Some(equity)),
-            backtests::lease_token.eq(None::<Token>),
+            backtests::claim_token.eq(None::<Token>),
             backtests::lease_until.eq(None::<chrono::DateTime<chrono::Utc>>),
             backtests::execution_end.eq(Some(chrono::Utc::now())),
         ))

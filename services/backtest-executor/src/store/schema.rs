@@ -35,7 +35,7 @@ diesel::table! {
         message -> Text,
         accepted_by -> Text,
         service_id -> Nullable<Text>,
-        lease_token -> Nullable<Int8>,
+        lease_token -> Nullable<Uuid>,
         lease_until -> Nullable<Timestamptz>,
         attempts -> Int4,
         created_at -> Timestamptz,
@@ -43,6 +43,7 @@ diesel::table! {
         execution_end -> Nullable<Timestamptz>,
         results -> Nullable<Jsonb>,
         equity -> Nullable<Jsonb>,
+        claim_token -> Nullable<Int8>,
     }
 }
 

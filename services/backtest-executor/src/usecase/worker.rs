@@ -128,7 +128,7 @@ impl Workers {
         };
         let Some(job) = job else { return Ok(None) };
         let span = info_span!("backtest.run", backtest.id = %job.id, worker = service_id, attempt = job.attempts);
-        let token = job.lease_token;
+        let token = job.claim_token;
         let lease = LeaseTimer::start(self.pool.clone(), &BACKTESTS, job.held(), self.settings.lease());
         let outcome = self.execute(&job, token, &lease, shutdown).instrument(span).await?;
         drop(lease);

@@ -54,7 +54,7 @@ async fn a_job_whose_runs_keep_dying_fails_after_three_claims() {
     // As if workers had claimed them and died: three claims for one, two for the other, and
     // both leases run out.
     let statement = format!(
-        "UPDATE backtests SET state = 'executing', lease_token = nextval('backtests_lease_tokens'),
+        "UPDATE backtests SET state = 'executing', claim_token = nextval('backtests_lease_tokens'),
                               lease_until = now() - interval '1 second',
                               attempts = CASE WHEN id = '{doomed}' THEN 3 ELSE 2 END"
     );

@@ -106,17 +106,17 @@ impl World {
         #[derive(diesel::QueryableByName)]
         struct Lease {
             #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-            lease_token: Option<lease::Token>,
+            claim_token: Option<lease::Token>,
             #[diesel(sql_type = diesel::sql_types::Integer)]
             attempts: i32,
         }
         let lease: Lease = diesel_async::RunQueryDsl::get_result(
-            diesel::sql_query(format!("SELECT lease_token, attempts FROM backtests WHERE id = '{id}'")),
+            diesel::sql_query(format!("SELECT claim_token, attempts FROM backtests WHERE id = '{id}'")),
             &mut self.db.connect().await,
         )
         .await
         .unwrap();
-        (lease.lease_token, lease.attempts)
+        (lease.claim_token, lease.attempts)
     }
 
     /// Responders subscribe in the background: wait until every subject answers.

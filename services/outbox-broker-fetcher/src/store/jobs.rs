@@ -261,7 +261,7 @@ pub async fn requeue_dead(
         None => Vec::new(),
     };
     diesel::sql_query(
-        "UPDATE fetch_jobs SET status = 'pending', failures = 0, next_attempt_at = now(), locked_until = NULL, \
+        "UPDATE fetch_jobs SET status = 'pending', failures = 0, next_attempt_at = now(), locked_until = NULL, lease_token = NULL, \
                                retrying_since = now(), updated_at = now() \
          WHERE status = 'dead_letter' AND (cardinality($1) = 0 OR participation_id = ANY($1)) \
          RETURNING participation_id",
