@@ -12,10 +12,12 @@
 //! service's prefix (`ConsumerDef::spec`).
 
 use async_nats::jetstream::{self, consumer::PullConsumer};
+use bus::consumers::ConsumerDef;
 use bus::jetstream::ConsumerSpec;
 use bus::{Event, Topic};
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
+use platform::Backend;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::time::Duration;
@@ -63,6 +65,20 @@ impl Delivery {
             }
         }
     }
+}
+
+/// Runs the consumer `def` (under the backend's prefix) as one of the backend's supervised
+/// tasks, named after its durable: `handle` gets each batch until the backend stops, and the
+/// batch in hand then is finished first.
+pub fn spawn<F, Fut>(backend: &Backend, def: &ConsumerDef, config: ConsumerConfig, handle: F)
+where
+    F: FnMut(Vec<Delivery>) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let (jetstream, shutdown, spec) = (backend.jetstream.clone(), backend.shutdown(), def.spec(&backend.subjects));
+    backend.spawn(def.durable, move || {
+        run(jetstream.clone(), spec.clone(), config.clone(), shutdown.clone(), handle.clone())
+    });
 }
 
 /// Runs `handle` over the durable consumer `spec` names until `shutdown`. The batch in hand

@@ -14,10 +14,5 @@ pub fn start(backend: &Backend, wake: Arc<Notify>) {
         wake.notify_waiters();
         async { Ok(()) }
     };
-    let (jetstream, shutdown) = (backend.jetstream.clone(), backend.shutdown());
-    let spec = EXECUTOR_BACKTEST_QUEUED.spec(&backend.subjects);
-    backend.spawn("backtest queued consumer", move || {
-        let config = ConsumerConfig::default();
-        consumer::run(jetstream.clone(), spec.clone(), config, shutdown.clone(), wake_workers.clone())
-    });
+    consumer::spawn(backend, &EXECUTOR_BACKTEST_QUEUED, ConsumerConfig::default(), wake_workers);
 }

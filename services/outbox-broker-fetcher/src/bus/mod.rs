@@ -23,12 +23,8 @@ pub fn start(backend: &Backend, queue: JobQueue, lease: Duration, concurrency: u
             Ok(())
         }
     };
-    let (jetstream, shutdown) = (backend.jetstream.clone(), backend.shutdown());
-    let spec = FETCHER_PARTICIPATION_CREATED.spec(&backend.subjects);
     // New jobs arrive leased: take no more at once than the workers can start well within the
     // lease.
     let config = ConsumerConfig { batch_size: concurrency.clamp(1, 128), ..ConsumerConfig::default() };
-    backend.spawn("participation consumer", move || {
-        consumer::run(jetstream.clone(), spec.clone(), config.clone(), shutdown.clone(), accept.clone())
-    });
+    consumer::spawn(backend, &FETCHER_PARTICIPATION_CREATED, config, accept);
 }
