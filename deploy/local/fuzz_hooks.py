@@ -29,6 +29,9 @@ INEXPRESSIBLE = [
     re.compile(r"must be within ±1e15 and have at most 18 decimal places"),
     # A cursor or page token is opaque: only one the API wrote is valid.
     re.compile(r"^\w+ is invalid$"),
+    re.compile(r"^nextPageId is not a valid page token$"),
+    # The exchanges are the ledger's catalogue, which changes at run time: no enum can list them.
+    re.compile(r"^exchangeId: unknown exchange '.*'$"),
 ]
 
 # A time outside the years 1000–9999 (in UTC): refused with the malformed-time message, so the

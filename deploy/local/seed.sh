@@ -35,16 +35,18 @@ account_id=$(field brokerAccountId <<<"$account")
 echo "demo-tradier-token" | APP_CONFIG_DIR=services/outbox-broker-fetcher/config \
     "${CARGO_TARGET_DIR:-target}/debug/outbox-broker-fetcher" admin set-credentials --broker-account "$account_id" --environment sandbox >/dev/null
 
-ticker() { # symbol asset-type exchange price-decimals amount-decimals [min-amount]
+ticker() { # symbol asset-type exchange price-decimals amount-decimals
     local existing
     existing=$(psql "$DB_URL" -tAc "SELECT id FROM tickers WHERE symbol = '$1'" 2>/dev/null || true)
     if [[ -n $existing ]]; then echo "$existing"; return; fi
     admin create-ticker --symbol "$1" --asset-type "$2" --exchange "$3" --price-decimals "$4" \
-        --amount-decimals "$5" ${6:+--min-amount "$6"} | field tickerId
+        --amount-decimals "$5" | field tickerId
 }
 aapl=$(ticker AAPL stock NASDAQ 2 0)
-btc=$(ticker SIM_BTC_USDT_ crypto SIM 2 5 0.00001)
-eth=$(ticker SIM_ETH_USDT_ crypto SIM 2 4 0.0001)
+# The SIM exchange and its markets come with the ledger's migrations.
+catalogued() { psql "$DB_URL" -tAc "SELECT id FROM tickers WHERE symbol = '$1'"; }
+btc=$(catalogued SIM_BTC_USDT_)
+eth=$(catalogued SIM_ETH_USDT_)
 
 slug=demo-bot
 [[ $(psql "$DB_URL" -tAc "SELECT count(*) FROM bots WHERE slug = 'demo-bot'" 2>/dev/null) == 0 ]] || slug="demo-bot-$suffix"

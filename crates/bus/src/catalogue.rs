@@ -220,6 +220,55 @@ pub fn catalogue() -> Catalogue {
         ("GetPartnerUser", "PartnerUser"),
         "One of a partner's users with the exchanges of their accounts (another partner's user: not found).",
     );
+    catalogue.endpoint(
+        &subjects.partner_users(),
+        Kind::Query,
+        "gateway",
+        ("ListPartnerUsers", "PartnerUsersPage"),
+        "A page of a partner's users, newest first (at most `limit` users and about 256 KiB).",
+    );
+    catalogue.endpoint(
+        &subjects.create_partner_user(),
+        Kind::Command,
+        "gateway",
+        ("CreatePartnerUser", "CreatePartnerUserReply"),
+        "Create a partner's user and its broker account (credentials already sealed in the fetcher); answers the user id.",
+    );
+    catalogue.endpoint(
+        &subjects.delete_partner_user(),
+        Kind::Command,
+        "gateway",
+        ("DeletePartnerUser", "DeletePartnerUserReply"),
+        "Soft-delete a partner's user and emit user_deleted so the fetcher erases the credentials.",
+    );
+    catalogue.endpoint(
+        &subjects.exchanges(),
+        Kind::Query,
+        "gateway",
+        ("ListExchanges", "Exchanges"),
+        "The enabled exchanges of the market catalogue.",
+    );
+    catalogue.endpoint(
+        &subjects.markets(),
+        Kind::Query,
+        "gateway",
+        ("ListMarkets", "Markets"),
+        "The markets of the enabled exchanges, each with isOpen from its exchange's calendar now.",
+    );
+    catalogue.endpoint(
+        &subjects.store_exchange_credentials(),
+        Kind::Command,
+        "gateway",
+        ("StoreExchangeCredentials", "StoreExchangeCredentialsReply"),
+        "Seal a partner user's exchange API keys under their broker account (replaces what is stored).",
+    );
+    catalogue.topic(
+        &subjects,
+        &subjects.user_deleted(),
+        subjects::USER_DELETED,
+        "UserDeleted",
+        "A partner's user was deleted; erase their broker accounts' credentials.",
+    );
     catalogue.topic(
         &subjects,
         &subjects.participation_created(),

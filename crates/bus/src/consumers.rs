@@ -11,6 +11,7 @@
 //! LEDGER_FETCH_OUTCOMES          trade-ledger  ◄── <prefix>_fetcher_events  <prefix>.evt.fetcher.>
 //! FETCHER_PARTICIPATION_CREATED  fetcher       ◄── <prefix>_ledger_events   participation_created
 //! EXECUTOR_BACKTEST_QUEUED       executor      ◄── <prefix>_backtest_events backtest_queued
+//! FETCHER_USER_DELETED           fetcher       ◄── <prefix>_ledger_events   user_deleted
 //! ```
 
 use crate::jetstream::ConsumerSpec;
@@ -120,8 +121,17 @@ pub const EXECUTOR_BACKTEST_QUEUED: ConsumerDef = ConsumerDef {
     description: "Wakes the backtest workers (they claim the job from Postgres).",
 };
 
+/// The fetcher erases a deleted user's exchange credentials.
+pub const FETCHER_USER_DELETED: ConsumerDef = ConsumerDef {
+    durable: "fetcher_user_deleted",
+    consumer: ServiceName::OutboxBrokerFetcher,
+    filter: Filter::Event(subjects::USER_DELETED),
+    description: "Erases the credentials of a deleted partner user's broker accounts.",
+};
+
 /// Every durable consumer.
-pub const ALL: [ConsumerDef; 3] = [LEDGER_FETCH_OUTCOMES, FETCHER_PARTICIPATION_CREATED, EXECUTOR_BACKTEST_QUEUED];
+pub const ALL: [ConsumerDef; 4] =
+    [LEDGER_FETCH_OUTCOMES, FETCHER_PARTICIPATION_CREATED, EXECUTOR_BACKTEST_QUEUED, FETCHER_USER_DELETED];
 
 /// The consumers `service` runs.
 pub fn of(service: ServiceName) -> impl Iterator<Item = &'static ConsumerDef> {
@@ -158,6 +168,7 @@ mod tests {
             ("tb_fetcher_events", "ledger_fetch_outcomes", "tb.evt.fetcher.>"),
             ("tb_ledger_events", "fetcher_participation_created", "tb.evt.ledger.participation_created.v1"),
             ("tb_backtest_events", "backtest_backtest_queued", "tb.evt.backtest.backtest_queued.v1"),
+            ("tb_ledger_events", "fetcher_user_deleted", "tb.evt.ledger.user_deleted.v1"),
         ];
         let expected: Vec<_> = expected.iter().map(|(s, d, f)| (s.to_string(), d.to_string(), f.to_string())).collect();
         assert_eq!(specs, expected);

@@ -15,17 +15,21 @@ use crate::messages::bot_api::{
     BotConfigReply, CreateParticipations, GetBotConfig, GetStates, ParticipationsReply, StatesListReply, StatesReply,
     UpsertStates,
 };
+use crate::messages::credentials::StoreExchangeCredentials;
 use crate::messages::fetch::{OrderFetchFailed, OrderFetched};
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
 use crate::messages::market::{MarketSymbol, QuoteMsg};
-use crate::messages::partner::{GetPartnerUser, PartnerUser};
+use crate::messages::partner::reference::{ExchangeView, ListExchanges, ListMarkets, MarketView};
+use crate::messages::partner::{
+    CreatePartnerUser, DeletePartnerUser, GetPartnerUser, ListPartnerUsers, PartnerUser, PartnerUsersPage, UserDeleted,
+};
 use crate::messages::trades::{
     AddTransactions, CreateTrade, GetTrade, ListTrades, ListTransactions, ParticipationsList, TradeReply, TradesPage,
     TransactionUpdatedReply, TransactionsAddedReply, TransactionsPage, UpdateTrade, UpdateTransaction,
 };
 use crate::messages::{BacktestQueued, ParticipationCreated, PingReply, PingRequest};
-use domain::ServiceName;
+use domain::{ServiceName, UserId};
 use std::marker::PhantomData;
 
 /// The kinds of subject, the second token of every subject.
@@ -76,6 +80,8 @@ pub const ORDER_FETCHED: EventName = EventName { producer: ServiceName::OutboxBr
 /// `evt.fetcher.order_fetch_failed.v1`: see [`Subjects::order_fetch_failed`].
 pub const ORDER_FETCH_FAILED: EventName =
     EventName { producer: ServiceName::OutboxBrokerFetcher, name: "order_fetch_failed" };
+/// `evt.ledger.user_deleted.v1`: see [`Subjects::user_deleted`].
+pub const USER_DELETED: EventName = EventName { producer: ServiceName::TradeLedger, name: "user_deleted" };
 /// `evt.backtest.backtest_queued.v1`: see [`Subjects::backtest_queued`].
 pub const BACKTEST_QUEUED: EventName = EventName { producer: ServiceName::BacktestExecutor, name: "backtest_queued" };
 
@@ -203,6 +209,45 @@ impl Subjects {
     /// `qry.ledger.partner_user.v1`: one of a partner's users with their exchanges.
     pub fn partner_user(&self) -> Endpoint<GetPartnerUser, PartnerUser> {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "partner_user")
+    }
+
+    /// `qry.ledger.partner_users.v1`: a page of a partner's users, newest first.
+    pub fn partner_users(&self) -> Endpoint<ListPartnerUsers, PartnerUsersPage> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "partner_users")
+    }
+
+    /// `cmd.ledger.create_partner_user.v1`: a partner's user with one broker account (once
+    /// per `Idempotency-Key`); answers the new user's id.
+    pub fn create_partner_user(&self) -> Endpoint<Command<CreatePartnerUser>, Replayable<UserId>> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "create_partner_user")
+    }
+
+    /// `cmd.ledger.delete_partner_user.v1`: soft-deletes a partner's user (once per
+    /// `Idempotency-Key`); answers `true`.
+    pub fn delete_partner_user(&self) -> Endpoint<Command<DeletePartnerUser>, Replayable<bool>> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "delete_partner_user")
+    }
+
+    /// `qry.ledger.exchanges.v1`: the enabled exchanges.
+    pub fn exchanges(&self) -> Endpoint<ListExchanges, Vec<ExchangeView>> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "exchanges")
+    }
+
+    /// `qry.ledger.markets.v1`: the markets of the enabled exchanges, with `isOpen` now.
+    pub fn markets(&self) -> Endpoint<ListMarkets, Vec<MarketView>> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "markets")
+    }
+
+    /// `evt.ledger.user_deleted.v1`: a partner's user was deleted; the fetcher erases the
+    /// credentials of their broker accounts.
+    pub fn user_deleted(&self) -> Topic<UserDeleted> {
+        self.topic(USER_DELETED)
+    }
+
+    /// `cmd.fetcher.store_exchange_credentials.v1`: seal a user's exchange API keys in the
+    /// fetcher's store; answers `true`.
+    pub fn store_exchange_credentials(&self) -> Endpoint<StoreExchangeCredentials, bool> {
+        self.endpoint(Kind::Command, ServiceName::OutboxBrokerFetcher, "store_exchange_credentials")
     }
 
     /// `evt.ledger.participation_created.v1`: a participation was recorded; its broker order

@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod bot;
+pub mod calendar;
 pub mod ids;
 pub mod secret;
 pub mod service;

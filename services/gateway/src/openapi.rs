@@ -45,7 +45,15 @@ use utoipa::{Modify, OpenApi};
         partner::backtest::logs,
         partner::backtest::positions,
         partner::backtest::cancel,
-        partner::backtest::equity_svg
+        partner::backtest::equity_svg,
+        partner::reference::exchanges,
+        partner::reference::markets,
+        partner::reference::scripts,
+        partner::reference::script,
+        partner::users::list,
+        partner::users::get,
+        partner::users::create,
+        partner::users::delete
     ),
     components(schemas(
         ops::SimpleStatus,
@@ -67,13 +75,31 @@ use utoipa::{Modify, OpenApi};
         partner::backtest::schemas::PositionsEnvelope,
         partner::backtest::schemas::BacktestPosition,
         partner::backtest::schemas::BacktestPositionOrder,
-        partner::docs::BoolEnvelope
+        partner::docs::BoolEnvelope,
+        partner::docs::reference::PartnerExchange,
+        partner::docs::reference::ExchangesEnvelope,
+        partner::docs::reference::PartnerMarket,
+        partner::docs::reference::MarketsEnvelope,
+        partner::docs::reference::ScriptBody,
+        partner::docs::reference::SettingType,
+        partner::docs::reference::PartnerScriptSetting,
+        partner::docs::reference::PartnerScript,
+        partner::docs::reference::ScriptsEnvelope,
+        partner::docs::reference::ScriptEnvelope,
+        partner::docs::users::ListUsersBody,
+        partner::docs::users::PartnerUserData,
+        partner::docs::users::PartnerUsersPage,
+        partner::docs::users::UsersPageEnvelope,
+        partner::docs::users::UserEnvelope,
+        partner::docs::users::UserIdBody,
+        partner::docs::users::CreateUserBody,
+        partner::docs::users::UserIdEnvelope
     )),
     modifiers(&DocsAssets, &CommonResponses, &TransactionRules),
     tags(
         (name = "operations", description = "Health, readiness, service status and documentation"),
         (name = "bot-api", description = "External bots report trades, participations and state (`x-api-key`: the bot's key)"),
-        (name = "partner-api", description = "White-label partners: backtests so far (`x-api-key`: the partner's key; envelope `{isSuccess, code, message, data}`)")
+        (name = "partner-api", description = "White-label partners: users, exchanges, markets, scripts and backtests (`x-api-key`: the partner's key; envelope `{isSuccess, code, message, data}`)")
     )
 )]
 pub struct ApiDoc;

@@ -6,6 +6,9 @@
 //!                                                                     ├─► workers ─► broker
 //!  Postgres: due retries, expired leases ─► scheduler ────────────────┘      │
 //!  outbox relay ◄── outcome + snapshots (one tx) ◄───────────────────────────┘
+//!
+//!  request: store exchange credentials ─► sealed, upserted ─► broker_credentials
+//!  JetStream: user deleted ─► the user's credentials erased (+ inbox, one tx) ─┘
 //! ```
 
 use crate::broker::{SimBroker, TradierClient, TradierConfig};
@@ -48,10 +51,11 @@ impl App {
             let (pool, subjects) = (backend.pool.clone(), backend.subjects.clone());
             move || recorder::run(pool.clone(), subjects.clone(), outcomes.clone())
         });
+        let cipher = settings.credentials.cipher()?;
         let fetcher = Arc::new(Fetcher {
             pool: backend.pool.clone(),
             subjects: backend.subjects.clone(),
-            cipher: settings.credentials.cipher()?,
+            cipher: cipher.clone(),
             tradier: TradierClient::new(TradierConfig {
                 live_base_url: tradier.base_url.clone(),
                 sandbox_base_url: tradier.sandbox_base_url.clone(),
@@ -83,7 +87,7 @@ impl App {
             let poll_interval = Duration::from_millis(fetch.poll_interval_ms);
             move || workers::schedule(pool.clone(), queue.clone(), lease, poll_interval, shutdown.clone())
         });
-        crate::bus::start(&backend, queue, lease, concurrency);
+        crate::bus::start(&backend, queue, lease, concurrency, cipher);
         let relay = Relay::new(
             backend.pool.clone(),
             settings.database.url.clone(),

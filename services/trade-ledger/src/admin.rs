@@ -4,12 +4,15 @@
 //! its public lookup prefix. `outbox-dead` and `outbox-retry` look after the outbox rows the
 //! relay gave up on.
 
-use crate::domain::keys;
-use crate::store::is_unique_violation;
+use crate::domain::{catalogue, keys};
+use crate::store::catalogue::Exchange;
 use crate::store::records::{self, KeyOwner, Ticker};
+use crate::store::{self, is_unique_violation};
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use diesel::result::DatabaseErrorKind;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use domain::calendar::Calendar;
 use domain::{BotId, BrokerAccountId, EventId, PartnerId, TickerId, UserId};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -44,7 +47,35 @@ pub enum AdminCommand {
         #[arg(long)]
         account_number: String,
     },
-    /// Add a ticker to the market catalogue → `{tickerId}`.
+    /// Add an exchange to the market catalogue → `{exchangeId}`. Its markets are listed by
+    /// `GET /partner/v1/markets` while it is enabled, open by its calendar.
+    CreateExchange {
+        /// Its id (`BITMEX`): 1 to 64 letters, digits, `_` or `-`.
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// It trades spot markets.
+        #[arg(long)]
+        spot: bool,
+        /// It trades leveraged markets.
+        #[arg(long)]
+        leverage: bool,
+        /// When its markets trade: `{"kind":"always_open"}` (the default) or
+        /// `{"kind":"weekly","tz":"America/New_York","open":"09:30","close":"16:00","days":[1,2,3,4,5]}`.
+        #[arg(long)]
+        calendar: Option<String>,
+        /// Not listed, and no new users on it.
+        #[arg(long)]
+        disabled: bool,
+        /// Bots can trade on it.
+        #[arg(long)]
+        has_adapter: bool,
+    },
+    /// Add a ticker to the market catalogue → `{tickerId}`. Its currencies come from the symbol
+    /// (`<EXCHANGE>_<BASE>_<QUOTE>_<CONTRACT>`; any other symbol is its own base, in USD), its
+    /// spot and leverage flags from its exchange.
     CreateTicker {
         /// Unique symbol (`AAPL`, `SIM_BTC_USDT_`).
         #[arg(long)]
@@ -154,7 +185,41 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             })?;
             Ok(json!({ "brokerAccountId": id }))
         }
+        AdminCommand::CreateExchange { id, name, spot, leverage, calendar, disabled, has_adapter } => {
+            let calendar = match calendar {
+                Some(text) => Calendar::parse(&text)?,
+                None => Calendar::always_open(),
+            };
+            let exchange = Exchange {
+                id,
+                name,
+                is_spot: spot,
+                is_leverage: leverage,
+                enabled: !disabled,
+                has_adapter,
+                calendar: serde_json::to_value(&calendar)?,
+            };
+            store::catalogue::insert_exchange(tx, &exchange).await.map_err(|error| match error {
+                diesel::result::Error::DatabaseError(DatabaseErrorKind::CheckViolation, _) => {
+                    anyhow::anyhow!(
+                        "exchange id {:?} must be 1 to 64 letters, digits, '_' or '-', and its name not empty",
+                        exchange.id
+                    )
+                }
+                error => duplicate(error, format!("exchange {} already exists", exchange.id)),
+            })?;
+            Ok(json!({ "exchangeId": exchange.id }))
+        }
         AdminCommand::CreateTicker { symbol, asset_type, exchange, price_decimals, amount_decimals, min_amount } => {
+            catalogue::check_ticker(&symbol, price_decimals, amount_decimals).map_err(anyhow::Error::msg)?;
+            if min_amount.is_some_and(|amount| amount.is_sign_negative()) {
+                bail!("min amount must not be negative");
+            }
+            let listed_on = match &exchange {
+                Some(id) => store::catalogue::find_exchange(tx, id).await?,
+                None => None,
+            };
+            let (base_currency, quote_currency, contract) = catalogue::currencies(&symbol);
             let ticker = Ticker {
                 id: TickerId::new(),
                 symbol,
@@ -163,6 +228,11 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
                 price_decimals,
                 amount_decimals,
                 min_amount,
+                base_currency,
+                quote_currency,
+                contract,
+                is_spot: listed_on.as_ref().is_none_or(|exchange| exchange.is_spot),
+                is_leverage: listed_on.as_ref().is_some_and(|exchange| exchange.is_leverage),
             };
             records::insert_ticker(tx, &ticker)
                 .await

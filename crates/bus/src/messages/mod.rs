@@ -58,6 +58,7 @@ pub struct BacktestQueued {
 
 pub mod backtest;
 pub mod bot_api;
+pub mod credentials;
 pub mod fetch;
 pub mod idempotency;
 pub mod ledger_auth;

@@ -3,6 +3,7 @@
 //! completion, and the errors in the envelope. (It lived in the backtest-executor's tests with a
 //! gateway and an in-test `authenticate` responder; here the ledger authenticates the partner.)
 
+use crate::partner::call;
 use crate::system::System;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -15,20 +16,6 @@ const BTC_1M_CANDLES: i64 = 46_001;
 
 const GRID: &str = r#"{"symbol": "SIM_BTC_USDT_", "lowerLimit": 28000, "upperLimit": 31000, "gridCount": 30,
     "investmentAsset": "Quote", "investmentAmount": 9900}"#;
-
-async fn call(system: &System, key: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let client = test_support::http_client();
-    let mut request = match method {
-        "GET" => client.get(system.url(path)),
-        _ => client.post(system.url(path)),
-    }
-    .header("x-api-key", key);
-    if let Some(body) = body {
-        request = request.header("content-type", "application/json").body(body.to_string());
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_partner_runs_a_backtest_through_the_gateway() {

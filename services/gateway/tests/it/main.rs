@@ -10,6 +10,7 @@ mod openapi_constraints;
 mod operations;
 mod partner_backtest;
 mod partner_listing;
+mod partner_users;
 mod rate_limit;
 mod support;
 mod svg_geometry;

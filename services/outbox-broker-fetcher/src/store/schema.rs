@@ -3,13 +3,15 @@
 diesel::table! {
     broker_credentials (broker_account_id) {
         broker_account_id -> Uuid,
-        environment -> Text,
+        environment -> Nullable<Text>,
         nonce -> Bytea,
         ciphertext -> Bytea,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         key_id -> Text,
         aad_version -> Int2,
+        kind -> Text,
+        exchange_id -> Nullable<Text>,
     }
 }
 

@@ -1,5 +1,6 @@
-//! `admin rotate-keys`: re-seals every stored credential that is not sealed with the current
-//! key and the current associated data (account id and environment).
+//! `admin rotate-keys`: re-seals every stored credential, of either kind, that is not sealed
+//! with the current key and the latest associated data of its kind (a Tradier token: account
+//! id and environment; exchange keys: account id and exchange id).
 //!
 //! In batches, in account order: read a batch (no transaction), open and re-seal each value in
 //! memory, then write the batch in one statement where each row is updated only if it is
@@ -7,9 +8,8 @@
 //! meanwhile is already sealed with the current key and is left alone. Running it again finds
 //! nothing left: it re-seals 0.
 
-use crate::broker::TradierEnvironment;
 use crate::crypto::{CipherError, CredentialCipher};
-use crate::store::credentials::{self, Reseal, StoredCredential};
+use crate::store::credentials::{self, Reseal, SealedRow};
 use anyhow::Context;
 use diesel_async::AsyncPgConnection;
 use domain::BrokerAccountId;
@@ -74,19 +74,14 @@ pub async fn rotate(
     Ok(report)
 }
 
-/// Opens a stored credential with whichever key sealed it and seals it with the current one.
-fn reseal(
-    cipher: &CredentialCipher,
-    account: BrokerAccountId,
-    stored: &StoredCredential,
-) -> Result<Reseal, CipherError> {
-    // The CHECK constraint allows only these two; anything else cannot be bound to the row.
-    let environment: TradierEnvironment = stored.environment.parse().map_err(|_| CipherError::Undecryptable)?;
-    let token = cipher.open(account, environment, &stored.sealed()?)?;
+/// Opens a stored credential with whichever key sealed it and seals it with the current one,
+/// bound to what its row says it is.
+fn reseal(cipher: &CredentialCipher, account: BrokerAccountId, stored: &SealedRow) -> Result<Reseal, CipherError> {
+    let binding = stored.label.binding()?;
     Ok(Reseal {
         account,
-        environment: stored.environment.clone(),
+        label: stored.label.clone(),
         read_nonce: stored.nonce.clone(),
-        sealed: cipher.seal(account, environment, &token)?,
+        sealed: cipher.reseal(account, binding, &stored.sealed()?)?,
     })
 }

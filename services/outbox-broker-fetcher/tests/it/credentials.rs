@@ -21,13 +21,13 @@ const KEY_A: [u8; 32] = [0xA1; 32];
 const KEY_B: [u8; 32] = [0xB2; 32];
 const KEY_C: [u8; 32] = [0xC3; 32];
 
-fn key_a_current(settings: &mut Settings) {
+pub fn key_a_current(settings: &mut Settings) {
     settings.credentials.encryption_key = encode_key(&KEY_A);
     settings.credentials.key_id = "key-a".into();
     settings.credentials.previous_keys = Vec::new();
 }
 
-fn key_b_current_a_previous(settings: &mut Settings) {
+pub fn key_b_current_a_previous(settings: &mut Settings) {
     settings.credentials.encryption_key = encode_key(&KEY_B);
     settings.credentials.key_id = "key-b".into();
     settings.credentials.previous_keys = vec![PreviousKey { id: "key-a".into(), key: encode_key(&KEY_A) }];
@@ -39,7 +39,7 @@ fn key_b_alone(settings: &mut Settings) {
     settings.credentials.previous_keys = Vec::new();
 }
 
-fn rotate(batch_size: i64) -> AdminCommand {
+pub fn rotate(batch_size: i64) -> AdminCommand {
     AdminCommand::RotateKeys { batch_size }
 }
 
@@ -55,7 +55,7 @@ async fn store_legacy(harness: &Harness, account: BrokerAccountId, key: [u8; 32]
 }
 
 /// `(key id, associated-data version)` of an account's row.
-async fn seal_of(harness: &Harness, account: BrokerAccountId) -> (String, i16) {
+pub async fn seal_of(harness: &Harness, account: BrokerAccountId) -> (String, i16) {
     let mut connection = harness.db.connect().await;
     broker_credentials::table
         .filter(broker_credentials::broker_account_id.eq(account))
@@ -74,7 +74,7 @@ async fn open(harness: &Harness, cipher: &CredentialCipher, account: BrokerAccou
     cipher.open(account, environment, &stored.sealed()?)
 }
 
-fn cipher_b_alone() -> CredentialCipher {
+pub fn cipher_b_alone() -> CredentialCipher {
     CredentialCipher::with_keys(Some(DataKey { id: "key-b".into(), key: KEY_B }), Vec::new())
 }
 
@@ -87,7 +87,7 @@ async fn set_environment(harness: &Harness, account: BrokerAccountId, environmen
     .await;
 }
 
-async fn execute(harness: &Harness, sql: &str) {
+pub async fn execute(harness: &Harness, sql: &str) {
     let mut connection = harness.db.connect().await;
     diesel::sql_query(sql).execute(&mut connection).await.unwrap();
 }
@@ -209,7 +209,7 @@ async fn a_credential_set_again_between_read_and_write_is_not_overwritten() {
     let (account, stored) = &read[0];
     let stale = Reseal {
         account: *account,
-        environment: stored.environment.clone(),
+        label: stored.label.clone(),
         read_nonce: stored.nonce.clone(),
         sealed: cipher.seal(*account, TradierEnvironment::Live, &Secret::new("tok-stale")).unwrap(),
     };

@@ -2,8 +2,8 @@
 //! helpers to send it requests as the ledger would and read what it published.
 
 use async_nats::jetstream;
-use bus::Event;
 use bus::messages::ParticipationCreated;
+use bus::{Event, Topic};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -13,6 +13,7 @@ use outbox_broker_fetcher::settings::Settings;
 use outbox_broker_fetcher::store::schema::fetch_jobs;
 use outbox_broker_fetcher::{App, MIGRATIONS};
 use rust_decimal::Decimal;
+use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
 use test_support::{TestDb, TestNats, backend_settings};
@@ -160,12 +161,23 @@ impl Harness {
 
     /// Publishes `request` on the ledger's stream with message id `<event id>[.n]`.
     pub async fn publish(&self, event_id: EventId, request: &ParticipationCreated, republish: u32) {
-        let topic = self.nats.subjects().participation_created();
+        self.publish_on(&self.nats.subjects().participation_created(), event_id, request, republish).await;
+    }
+
+    /// Publishes `data` as an event of `topic` (in its envelope, as the producer's relay would)
+    /// with message id `<event id>[.n]`.
+    pub async fn publish_on<T: Serialize + Clone>(
+        &self,
+        topic: &Topic<T>,
+        event_id: EventId,
+        data: &T,
+        republish: u32,
+    ) {
         let event = Event {
             id: event_id,
             event_type: topic.event_type().to_string(),
             occurred_at: Utc::now(),
-            data: request.clone(),
+            data: data.clone(),
         };
         let publish = jetstream::message::PublishMessage::build()
             .payload(serde_json::to_vec(&event).unwrap().into())

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod credentials;
+mod exchange_credentials;
 mod fetch;
 mod foundation;
 mod harness;

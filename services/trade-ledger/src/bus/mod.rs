@@ -17,6 +17,33 @@ pub fn serve(backend: &Backend) {
     backend.respond("partner user", subjects.partner_user(), |pool, request| async move {
         usecase::partner_users::get(&pool, request).await
     });
+    backend.respond("partner users", subjects.partner_users(), |pool, request| async move {
+        usecase::partner_users::list(&pool, request).await
+    });
+    backend.respond("create partner user", subjects.create_partner_user(), |pool, command| async move {
+        let scope = command.command.partner_id;
+        idempotency::run(&pool, scope, command, |tx, request| Box::pin(usecase::partner_users::create(tx, request)))
+            .await
+    });
+    let events = subjects.clone();
+    backend.respond("delete partner user", subjects.delete_partner_user(), move |pool, command| {
+        let events = events.clone();
+        async move {
+            let scope = command.command.partner_id;
+            idempotency::run(&pool, scope, command, |tx, request| {
+                Box::pin(async move { usecase::partner_users::delete(tx, &events, request).await })
+            })
+            .await
+        }
+    });
+    backend.respond("exchanges", subjects.exchanges(), |pool, _request| async move {
+        usecase::catalogue::exchanges(&pool).await
+    });
+    backend.respond(
+        "markets",
+        subjects.markets(),
+        |pool, _request| async move { usecase::catalogue::markets(&pool).await },
+    );
     backend.respond("bot config", subjects.bot_config(), |pool, request| async move {
         usecase::bot_config::get(&pool, request).await
     });

@@ -1,3 +1,4 @@
 //! Pure rules of the ledger: no I/O, unit-tested.
 
+pub mod catalogue;
 pub mod keys;

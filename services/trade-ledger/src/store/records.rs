@@ -161,6 +161,13 @@ pub async fn user_exists(connection: &mut AsyncPgConnection, id: UserId) -> Quer
     diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(connection).await
 }
 
+/// Whether a user exists and is not deleted.
+pub async fn user_is_live(connection: &mut AsyncPgConnection, id: UserId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.find(id).filter(users::deleted_at.is_null())))
+        .get_result(connection)
+        .await
+}
+
 /// Creates a broker account for a user.
 pub async fn insert_broker_account(
     connection: &mut AsyncPgConnection,
@@ -199,6 +206,16 @@ pub struct Ticker {
     pub amount_decimals: i16,
     /// Smallest order amount.
     pub min_amount: Option<Decimal>,
+    /// Base currency (`BTC`; a stock is its own base).
+    pub base_currency: String,
+    /// Quote currency (`USDT`, `USD`).
+    pub quote_currency: String,
+    /// Contract, empty for none.
+    pub contract: String,
+    /// Spot market.
+    pub is_spot: bool,
+    /// Leveraged market.
+    pub is_leverage: bool,
 }
 
 /// Creates a ticker.
@@ -346,15 +363,14 @@ pub async fn broker_account_exists(connection: &mut AsyncPgConnection, id: Broke
     diesel::select(diesel::dsl::exists(broker_accounts::table.find(id))).get_result(connection).await
 }
 
-/// Whether `user` belongs to `partner`.
+/// Whether `user` belongs to `partner` and is not deleted.
 pub async fn partner_has_user(
     connection: &mut AsyncPgConnection,
     partner: PartnerId,
     user: UserId,
 ) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(users::table.find(user).filter(users::partner_id.eq(partner))))
-        .get_result(connection)
-        .await
+    let live = users::table.find(user).filter(users::partner_id.eq(partner)).filter(users::deleted_at.is_null());
+    diesel::select(diesel::dsl::exists(live)).get_result(connection).await
 }
 
 /// The distinct brokers of a user's accounts, sorted.

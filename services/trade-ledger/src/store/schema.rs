@@ -62,6 +62,20 @@ diesel::table! {
         broker -> Text,
         account_number -> Text,
         created_at -> Timestamptz,
+        paper -> Bool,
+    }
+}
+
+diesel::table! {
+    exchanges (id) {
+        id -> Text,
+        name -> Text,
+        is_spot -> Bool,
+        is_leverage -> Bool,
+        enabled -> Bool,
+        has_adapter -> Bool,
+        calendar -> Jsonb,
+        created_at -> Timestamptz,
     }
 }
 
@@ -120,6 +134,12 @@ diesel::table! {
         amount_decimals -> Int2,
         min_amount -> Nullable<Numeric>,
         created_at -> Timestamptz,
+        base_currency -> Text,
+        quote_currency -> Text,
+        contract -> Text,
+        min_volume -> Numeric,
+        is_spot -> Bool,
+        is_leverage -> Bool,
     }
 }
 
@@ -173,8 +193,12 @@ diesel::table! {
     users (id) {
         id -> Uuid,
         partner_id -> Nullable<Uuid>,
-        email -> Text,
+        email -> Nullable<Text>,
         created_at -> Timestamptz,
+        exchange_id -> Nullable<Text>,
+        exchange_user_id -> Nullable<Text>,
+        bots_started -> Int4,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -199,6 +223,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bot_trades,
     bots,
     broker_accounts,
+    exchanges,
     idempotency_records,
     participations,
     partners,

@@ -33,7 +33,12 @@ pub async fn authenticate(pool: &PgPool, credential: Credential) -> Result<Princ
             _ => Err(BusError::Forbidden { message: "Invalid API key".to_string() }),
         },
         Credential::User { token } => match key_owner(&mut connection, &token).await? {
-            Some(KeyOwner::User(user_id)) => Ok(Principal::User { user_id }),
+            // A deleted user's token stops working with the user.
+            Some(KeyOwner::User(user_id))
+                if records::user_is_live(&mut connection, user_id).await.map_err(storage_error)? =>
+            {
+                Ok(Principal::User { user_id })
+            }
             _ => Err(BusError::Forbidden { message: "Invalid token".to_string() }),
         },
     }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bot_config;
+pub mod catalogue;
 pub mod fetches;
 pub mod participations;
 pub mod partner_users;

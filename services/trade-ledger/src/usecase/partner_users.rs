@@ -1,17 +1,106 @@
-//! The Partner API's view of a partner's users: another partner's user is not found.
+//! A partner's users (docs/api/partner.md#users): another partner's user, a deleted one or an
+//! unknown one is not found. Credentials never reach the ledger: the gateway stored them in
+//! the fetcher under the broker account id it sends here.
 
 use super::storage_error;
-use crate::store::records;
+use crate::store::partner_users::{self, NewPartnerUser, UserRow};
+use crate::store::{catalogue, is_unique_violation, records};
 use bus::BusError;
-use bus::messages::partner::{GetPartnerUser, PartnerUser};
+use bus::messages::bot_api::paging::{self, TimeCursor};
+use bus::messages::partner::{
+    CreatePartnerUser, DeletePartnerUser, GetPartnerUser, ListPartnerUsers, MAX_PAGE_LIMIT, PAGE_BUDGET_BYTES,
+    PartnerUser, PartnerUserView, PartnerUsersPage, UserDeleted,
+};
+use bus::subjects::Subjects;
+use diesel_async::AsyncPgConnection;
+use domain::UserId;
 use platform::db::PgPool;
 
-/// One of the partner's users with the brokers (exchanges) of their accounts.
+fn not_found(user: UserId) -> BusError {
+    BusError::not_found(format!("User '{user}' not found"))
+}
+
+/// The user object of reference 003. No bot of a partner user can run before hosted bots
+/// exist (they add `bots.status`), so `botsActive` counts none yet.
+fn view(row: UserRow) -> PartnerUserView {
+    PartnerUserView {
+        user_id: row.id,
+        exchange_id: row.exchange_id,
+        exchange_user_id: row.exchange_user_id,
+        created_at: row.created_at.timestamp(),
+        bots_started: i64::from(row.bots_started),
+        bots_active: 0,
+    }
+}
+
+/// One of the partner's users with the brokers of their accounts.
 pub async fn get(pool: &PgPool, request: GetPartnerUser) -> Result<PartnerUser, BusError> {
     let mut connection = pool.get().await.map_err(storage_error)?;
-    if !records::partner_has_user(&mut connection, request.partner_id, request.user_id).await.map_err(storage_error)? {
-        return Err(BusError::not_found(format!("User '{}' not found", request.user_id)));
-    }
+    let row = partner_users::find(&mut connection, request.partner_id, request.user_id)
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| not_found(request.user_id))?;
     let exchanges = records::user_brokers(&mut connection, request.user_id).await.map_err(storage_error)?;
-    Ok(PartnerUser { user_id: request.user_id, exchanges })
+    Ok(PartnerUser { user: view(row), exchanges })
+}
+
+/// A page of the partner's users, newest first: at most `limit`, and no more than fit the
+/// page budget.
+pub async fn list(pool: &PgPool, request: ListPartnerUsers) -> Result<PartnerUsersPage, BusError> {
+    let limit = request.limit.clamp(1, MAX_PAGE_LIMIT) as usize;
+    let mut connection = pool.get().await.map_err(storage_error)?;
+    let after = request.after.map(|cursor| (cursor.created_at, cursor.id));
+    // One past the limit tells whether more follow.
+    let rows = partner_users::page(&mut connection, request.partner_id, after, limit as i64 + 1)
+        .await
+        .map_err(storage_error)?;
+    let created: Vec<_> = rows.iter().map(|row| (row.created_at, row.id)).collect();
+    let (items, more) = paging::page(rows.into_iter().map(view).collect::<Vec<_>>(), limit, PAGE_BUDGET_BYTES);
+    let next_page_id = more
+        .then(|| created.get(items.len().wrapping_sub(1)))
+        .flatten()
+        .map(|(created_at, id)| TimeCursor { created_at: *created_at, id: (*id).into() }.encode());
+    Ok(PartnerUsersPage { items, next_page_id })
+}
+
+/// Creates the user and its broker account, on an enabled exchange; answers the user's id.
+pub async fn create(tx: &mut AsyncPgConnection, request: CreatePartnerUser) -> Result<UserId, BusError> {
+    if !catalogue::exchange_enabled(tx, &request.exchange_id).await.map_err(storage_error)? {
+        return Err(BusError::invalid(format!("exchangeId: unknown exchange '{}'", request.exchange_id)));
+    }
+    let user = NewPartnerUser {
+        id: UserId::new(),
+        partner_id: request.partner_id,
+        exchange_id: &request.exchange_id,
+        exchange_user_id: request.exchange_user_id.as_deref().filter(|id| !id.is_empty()),
+        broker_account_id: request.broker_account_id,
+        paper: request.paper,
+    };
+    partner_users::insert(tx, &user).await.map_err(|error| {
+        if is_unique_violation(&error) {
+            // Only a broker account id can repeat, and the gateway derives one per request.
+            BusError::Conflict { message: "This broker account is already registered".to_string() }
+        } else {
+            storage_error(error)
+        }
+    })?;
+    Ok(user.id)
+}
+
+/// Soft-deletes the user and tells the fetcher, through the outbox in the same transaction, to
+/// erase the credentials of every broker account of the user. (Refusing a user with running
+/// bots, 1003, comes with hosted bots and their status.)
+pub async fn delete(
+    tx: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    request: DeletePartnerUser,
+) -> Result<bool, BusError> {
+    if !partner_users::lock_live(tx, request.partner_id, request.user_id).await.map_err(storage_error)? {
+        return Err(not_found(request.user_id));
+    }
+    partner_users::soft_delete(tx, request.user_id).await.map_err(storage_error)?;
+    let broker_account_ids = partner_users::accounts_of(tx, request.user_id).await.map_err(storage_error)?;
+    let event = UserDeleted { user_id: request.user_id, broker_account_ids };
+    outbox::enqueue(tx, &subjects.user_deleted(), &event).await.map_err(storage_error)?;
+    Ok(true)
 }

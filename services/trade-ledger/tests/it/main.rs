@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod catalogue;
 mod fetch_error_codes;
 mod fetch_sweep;
 mod foundation;

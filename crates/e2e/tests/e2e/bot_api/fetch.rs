@@ -2,9 +2,8 @@
 //! the ledger's outbox, the fetcher, the local Tradier server, and back into the ledger.
 
 use super::fixture::Fixture;
+use crate::leaks;
 use async_nats::jetstream;
-use diesel::QueryableByName;
-use diesel_async::RunQueryDsl;
 use domain::ServiceName;
 use outbox_broker_fetcher::admin::AdminCommand;
 use serde_json::{Value, json};
@@ -123,7 +122,7 @@ async fn a_request_purged_from_the_stream_is_recovered_by_the_sweep() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_credential_reaches_the_ledger_database_or_any_log_line() {
-    let logs = capture_logs_at_trace();
+    let logs = leaks::capture_logs_at_trace();
     let fixture = Fixture::start().await;
     fixture.store_credentials().await;
     fixture.participate("ORD-T", &["ORD-T2"]).await;
@@ -134,67 +133,10 @@ async fn no_credential_reaches_the_ledger_database_or_any_log_line() {
     assert!(!captured.contains(TOKEN), "a log line holds the token");
 
     for service in [ServiceName::TradeLedger, ServiceName::OutboxBrokerFetcher] {
-        let dump = dump_database(&fixture, service).await;
+        let dump = leaks::dump_database(&fixture.system, service).await;
         assert!(dump.contains("ORD-T"), "the dump reads the data");
         assert!(!dump.contains(TOKEN), "the {service} database holds the token in clear");
     }
-}
-
-type Buffer = std::sync::Arc<std::sync::Mutex<Vec<u8>>>;
-
-/// Every log line of every service in this process, at TRACE. Needs the process to itself
-/// (nextest runs each test in its own process).
-fn capture_logs_at_trace() -> Buffer {
-    #[derive(Clone)]
-    struct Writer(Buffer);
-    impl std::io::Write for Writer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = Writer(buffer.clone());
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber)
-        .expect("no other subscriber in this process: run the suite with `just test` (nextest)");
-    buffer
-}
-
-/// Every row of every table of a service's database, as text.
-async fn dump_database(fixture: &Fixture, service: ServiceName) -> String {
-    #[derive(QueryableByName)]
-    struct Text {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        text: String,
-    }
-    let mut connection = fixture.system.db(service).connect().await;
-    let tables: Vec<Text> = diesel::sql_query(
-        "SELECT table_name::text AS text FROM information_schema.tables \
-         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
-    )
-    .load(&mut connection)
-    .await
-    .unwrap();
-    let mut dump = String::new();
-    for table in tables {
-        let rows: Vec<Text> = diesel::sql_query(format!(
-            "SELECT coalesce(string_agg(t::text, E'\\n'), '') AS text FROM \"{}\" t",
-            table.text
-        ))
-        .load(&mut connection)
-        .await
-        .unwrap();
-        dump.extend(rows.into_iter().map(|row| row.text));
-    }
-    dump
 }
 
 #[tokio::test(flavor = "multi_thread")]

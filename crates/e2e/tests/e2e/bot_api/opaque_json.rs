@@ -126,7 +126,8 @@ async fn the_migration_converts_stored_jsonb_values() {
         .batch_execute(&format!(
             "INSERT INTO users (id, email) VALUES ('{user}', 'old@example.com');
              INSERT INTO broker_accounts (id, user_id, broker, account_number) VALUES ('{account}', '{user}', 'TRADIER', 'OLD1');
-             INSERT INTO tickers (id, symbol, asset_type) VALUES ('{ticker}', 'OLD', 'stock');
+             INSERT INTO tickers (id, symbol, asset_type, base_currency, quote_currency)
+                 VALUES ('{ticker}', 'OLD', 'stock', 'OLD', 'USD');
              INSERT INTO bots (id, slug, name) VALUES ('{bot}', 'old-bot', 'old');
              INSERT INTO bot_trades (id, bot_id, symbol, trade_type, status, signal_at, metadata)
                  VALUES ('{trade}', '{bot}', 'OLD', 'long', 'pending', now(), '{{\"b\": 1, \"a\": 1e3}}');

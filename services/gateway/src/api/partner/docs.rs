@@ -3,17 +3,23 @@
 
 #![allow(dead_code)]
 
+pub mod reference;
+pub mod users;
+
 use crate::api::errors::TIMEOUT_MESSAGE;
 use std::collections::BTreeMap;
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Content, ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, ToSchema};
 
-/// `{isSuccess: false, code, message, data: null}`: 1000 (400) validation, 1006 (409) not
-/// completed, 1007 (422) no price history, 1009 (404) unknown backtest, 1401 (401) key
-/// missing or invalid, 1405 (405) method not allowed, 1413 (413) body too large, 1429 (429)
-/// too many requests, 9503 (503) backend unavailable, 9504 (504) backend did not answer in
-/// time, 9000 (500).
+/// `{isSuccess: false, code, message, data: null}`: 1000 (400) validation, 1001 (404) unknown
+/// user, 1002 (404) unknown bot, 1003 (409) state conflict, 1004 (400) exchange not the user's,
+/// 1005 (400) no preview for the bot type, 1006 (409) not completed, 1007 (422) no price
+/// history, 1008 (409) a follower cannot be edited, 1009 (404) unknown backtest, 1010 (404)
+/// unknown signal token, 1011 (422) `Idempotency-Key` reused, 1012 (404) unknown position,
+/// 1401 (401) key missing or invalid, 1405 (405) method not allowed, 1413 (413) body too large,
+/// 1429 (429) too many requests, 9503 (503) backend unavailable, 9504 (504) backend did not
+/// answer in time, 9000 (500).
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PartnerErrorEnvelope {

@@ -17,16 +17,29 @@ pub enum PartnerApiError {
     Validation(String),
     /// 404, code 1001: unknown user (or another partner's).
     UnknownUser(String),
+    /// 404, code 1002: unknown bot (or another partner's).
+    UnknownBot(String),
+    /// 409, code 1003: the record's state forbids it (a bot already running or stopped, a
+    /// user with running bots, a request with this `Idempotency-Key` still being processed).
+    StateConflict(String),
     /// 400, code 1004: the exchange is not one the user has an account on.
     ExchangeMismatch(String),
+    /// 400, code 1005: a preview of a bot type that has none (only grid bots have one).
+    PreviewUnsupported(String),
     /// 409, code 1006: results, logs or positions asked for before completion.
     BacktestNotCompleted(String),
     /// 422, code 1007: no price history for the market and range.
     NoPriceHistory(String),
+    /// 409, code 1008: the bot follows a master bot and cannot be edited directly.
+    FollowerNotEditable(String),
     /// 404, code 1009: unknown backtest (or another partner's).
     UnknownBacktest(String),
+    /// 404, code 1010: unknown signal token.
+    UnknownSignal(String),
     /// 422, code 1011: `Idempotency-Key` reused with another body.
     IdempotencyKeyReused(String),
+    /// 404, code 1012: unknown position (or not the bot's).
+    UnknownPosition(String),
     /// 401, code 1401: partner key missing or invalid.
     Unauthorized(String),
     /// 503 (9503), 504 (9504: a backend took the request but did not answer in time), 413
@@ -49,6 +62,21 @@ impl PartnerApiError {
         }
     }
 
+    /// Maps a failed ledger request about a partner's users (`users/...`): an unknown user →
+    /// 1001, a refused value → 1000, a state conflict (running bots, a request with the same
+    /// `Idempotency-Key` in progress) → 1003, a reused key → 1011, the rest the common mapping.
+    pub fn from_user_request(failure: RequestError) -> Self {
+        match failure {
+            RequestError::Rejected(BusError::NotFound { message }) => PartnerApiError::UnknownUser(message),
+            RequestError::Rejected(BusError::Invalid { message }) => PartnerApiError::Validation(message),
+            RequestError::Rejected(BusError::Conflict { message }) => PartnerApiError::StateConflict(message),
+            RequestError::Rejected(BusError::IdempotencyKeyReused { message }) => {
+                PartnerApiError::IdempotencyKeyReused(message)
+            }
+            other => Self::common(other),
+        }
+    }
+
     /// The shared mapping: unavailable → 9503, timed out → 9504, anything else → 9000
     /// (logged here, once).
     pub fn common(failure: RequestError) -> Self {
@@ -63,11 +91,17 @@ impl PartnerApiError {
         match self {
             PartnerApiError::Validation(_) => 1000,
             PartnerApiError::UnknownUser(_) => 1001,
+            PartnerApiError::UnknownBot(_) => 1002,
+            PartnerApiError::StateConflict(_) => 1003,
             PartnerApiError::ExchangeMismatch(_) => 1004,
+            PartnerApiError::PreviewUnsupported(_) => 1005,
             PartnerApiError::BacktestNotCompleted(_) => 1006,
             PartnerApiError::NoPriceHistory(_) => 1007,
+            PartnerApiError::FollowerNotEditable(_) => 1008,
             PartnerApiError::UnknownBacktest(_) => 1009,
+            PartnerApiError::UnknownSignal(_) => 1010,
             PartnerApiError::IdempotencyKeyReused(_) => 1011,
+            PartnerApiError::UnknownPosition(_) => 1012,
             PartnerApiError::Unauthorized(_) => 1401,
             PartnerApiError::Common(_) => 9000,
         }
@@ -83,12 +117,20 @@ impl fmt::Display for PartnerApiError {
 impl ResponseError for PartnerApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            PartnerApiError::Validation(_) | PartnerApiError::ExchangeMismatch(_) => StatusCode::BAD_REQUEST,
-            PartnerApiError::UnknownUser(_) => StatusCode::NOT_FOUND,
-            PartnerApiError::BacktestNotCompleted(_) => StatusCode::CONFLICT,
-            PartnerApiError::NoPriceHistory(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            PartnerApiError::UnknownBacktest(_) => StatusCode::NOT_FOUND,
-            PartnerApiError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            PartnerApiError::Validation(_)
+            | PartnerApiError::ExchangeMismatch(_)
+            | PartnerApiError::PreviewUnsupported(_) => StatusCode::BAD_REQUEST,
+            PartnerApiError::UnknownUser(_)
+            | PartnerApiError::UnknownBot(_)
+            | PartnerApiError::UnknownBacktest(_)
+            | PartnerApiError::UnknownSignal(_)
+            | PartnerApiError::UnknownPosition(_) => StatusCode::NOT_FOUND,
+            PartnerApiError::StateConflict(_)
+            | PartnerApiError::BacktestNotCompleted(_)
+            | PartnerApiError::FollowerNotEditable(_) => StatusCode::CONFLICT,
+            PartnerApiError::NoPriceHistory(_) | PartnerApiError::IdempotencyKeyReused(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             PartnerApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             PartnerApiError::Common(common) => common.respond(Family::Partner).status(),
         }
@@ -99,11 +141,17 @@ impl ResponseError for PartnerApiError {
             PartnerApiError::Common(common) => common.respond(Family::Partner),
             PartnerApiError::Validation(message)
             | PartnerApiError::UnknownUser(message)
+            | PartnerApiError::UnknownBot(message)
+            | PartnerApiError::StateConflict(message)
             | PartnerApiError::ExchangeMismatch(message)
+            | PartnerApiError::PreviewUnsupported(message)
             | PartnerApiError::BacktestNotCompleted(message)
             | PartnerApiError::NoPriceHistory(message)
+            | PartnerApiError::FollowerNotEditable(message)
             | PartnerApiError::UnknownBacktest(message)
+            | PartnerApiError::UnknownSignal(message)
             | PartnerApiError::IdempotencyKeyReused(message)
+            | PartnerApiError::UnknownPosition(message)
             | PartnerApiError::Unauthorized(message) => HttpResponse::build(self.status_code())
                 .json(json!({ "isSuccess": false, "code": self.code(), "message": message, "data": null })),
         }
@@ -133,11 +181,17 @@ mod tests {
         let cases = [
             (PartnerApiError::Validation("settings.gridCount: must be at least 2".into()), 400, 1000),
             (PartnerApiError::UnknownUser("User 'x' not found".into()), 404, 1001),
+            (PartnerApiError::UnknownBot("Bot 'x' not found".into()), 404, 1002),
+            (PartnerApiError::StateConflict("Bot 'x' is already running".into()), 409, 1003),
             (PartnerApiError::ExchangeMismatch("exchangeId 'SIM' is not the user's".into()), 400, 1004),
+            (PartnerApiError::PreviewUnsupported("webhook bots have no preview".into()), 400, 1005),
             (PartnerApiError::BacktestNotCompleted("not yet".into()), 409, 1006),
             (PartnerApiError::NoPriceHistory("none".into()), 422, 1007),
+            (PartnerApiError::FollowerNotEditable("Bot 'x' follows a master bot".into()), 409, 1008),
             (PartnerApiError::UnknownBacktest("Backtest 'x' not found".into()), 404, 1009),
+            (PartnerApiError::UnknownSignal("Signal token 'x' not found".into()), 404, 1010),
             (PartnerApiError::IdempotencyKeyReused("reused".into()), 422, 1011),
+            (PartnerApiError::UnknownPosition("Position 'x' not found".into()), 404, 1012),
             (PartnerApiError::Unauthorized("Invalid partner API key".into()), 401, 1401),
             (PartnerApiError::Common(CommonError::Unavailable), 503, 9503),
             (PartnerApiError::Common(CommonError::Timeout), 504, 9504),
@@ -166,5 +220,26 @@ mod tests {
         assert_eq!(PartnerApiError::from_backtest_request(timeout), PartnerApiError::Common(CommonError::Timeout));
         let gone = RequestError::NoResponders { subject: "s".into() };
         assert_eq!(PartnerApiError::from_backtest_request(gone), PartnerApiError::Common(CommonError::Unavailable));
+    }
+
+    #[test]
+    fn user_request_refusals_map_to_user_codes() {
+        let map = |error: BusError| PartnerApiError::from_user_request(RequestError::Rejected(error));
+        assert_eq!(
+            map(BusError::not_found("User 'x' not found")),
+            PartnerApiError::UnknownUser("User 'x' not found".into())
+        );
+        assert_eq!(
+            map(BusError::invalid("exchangeId: disabled")),
+            PartnerApiError::Validation("exchangeId: disabled".into())
+        );
+        let running = BusError::Conflict { message: "User 'x' has running bots".into() };
+        assert_eq!(map(running), PartnerApiError::StateConflict("User 'x' has running bots".into()));
+        let reused = BusError::IdempotencyKeyReused { message: "x".into() };
+        assert!(matches!(map(reused), PartnerApiError::IdempotencyKeyReused(_)));
+        assert_eq!(map(BusError::unavailable("db down")), PartnerApiError::Common(CommonError::Unavailable));
+        assert_eq!(map(BusError::Forbidden { message: "x".into() }), PartnerApiError::Common(CommonError::Internal));
+        let timeout = RequestError::Timeout { subject: "s".into(), timeout_ms: 1 };
+        assert_eq!(PartnerApiError::from_user_request(timeout), PartnerApiError::Common(CommonError::Timeout));
     }
 }

@@ -1,4 +1,5 @@
-//! The Partner API (`/partner/v1/...`, reference 003 and docs/api/partner.md). Backtests so far.
+//! The Partner API (`/partner/v1/...`, reference 003 and docs/api/partner.md): backtests,
+//! users, and the reference data (exchanges, markets, scripts).
 //!
 //! Every handler: authenticate the partner key with the ledger → check the request's shape →
 //! one request to the owning service → its reply in the `{isSuccess, code, message, data}`
@@ -8,7 +9,10 @@ pub mod auth;
 pub mod backtest;
 pub mod docs;
 pub mod errors;
+pub mod paging;
+pub mod reference;
 pub mod svg;
+pub mod users;
 
 use super::Router;
 use actix_web::http::Method;
@@ -21,5 +25,13 @@ pub(super) fn routes(router: &mut Router<'_>) {
         .route(Method::GET, "/partner/v1/bots/backtest/{id}/logs", backtest::logs)
         .route(Method::GET, "/partner/v1/bots/backtest/{id}/positions", backtest::positions)
         .route(Method::POST, "/partner/v1/bots/backtest/{id}/cancel", backtest::cancel)
-        .route(Method::GET, "/partner/v1/bots/backtest/{id}/equity.svg", backtest::equity_svg);
+        .route(Method::GET, "/partner/v1/bots/backtest/{id}/equity.svg", backtest::equity_svg)
+        .route(Method::GET, "/partner/v1/exchanges", reference::exchanges)
+        .route(Method::GET, "/partner/v1/markets", reference::markets)
+        .route(Method::GET, "/partner/v1/scripts", reference::scripts)
+        .route(Method::POST, "/partner/v1/scripts/script", reference::script)
+        .route(Method::POST, "/partner/v1/users/list", users::list)
+        .route(Method::POST, "/partner/v1/users/get", users::get)
+        .route(Method::POST, "/partner/v1/users/create", users::create)
+        .route(Method::POST, "/partner/v1/users/delete", users::delete);
 }

@@ -1,0 +1,204 @@
+//! The paging of every partner list route (`users/list`, and the bot lists and logs to come):
+//! `limit` and `nextPageId` in a JSON body, answered as `{items, nextPageId}`
+//! (docs/api/partner.md#paging).
+//!
+//! - The body may be empty, `null`, `{}` or an object; other fields than `limit`, `nextPageId` and the
+//!   ones the route names are refused (`Unknown field 'x'`).
+//! - `limit` absent or -1 means [`MAX_PAGE_LIMIT`]; otherwise an integer from 1 to it.
+//! - `nextPageId` absent, null or `""` is the first page; otherwise it must be a token the API
+//!   handed out (the route's cursor type decodes it completely before any query).
+//!
+//! A route with fields of its own reads the body with [`object`], checks its fields, then
+//! reads the page with [`page`]; a route with none calls [`parse`].
+
+use super::errors::PartnerApiError;
+use crate::api::json::{self, Kind, Object};
+use bus::messages::bot_api::paging::TimeCursor;
+use bus::messages::partner::MAX_PAGE_LIMIT;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::value::RawValue;
+
+/// The names of the paging fields.
+pub const FIELDS: [&str; 2] = ["limit", "nextPageId"];
+
+/// The message of a bad `limit`.
+pub const LIMIT_MESSAGE: &str = "limit must be -1 or between 1 and 10000";
+
+/// The message of a bad `nextPageId`.
+pub const TOKEN_MESSAGE: &str = "nextPageId is not a valid page token";
+
+/// A list position a `nextPageId` token stands for.
+pub trait PageCursor: Sized {
+    /// Reads a token; `None` when it is not one this API wrote.
+    fn decode(token: &str) -> Option<Self>;
+}
+
+impl PageCursor for TimeCursor {
+    fn decode(token: &str) -> Option<Self> {
+        TimeCursor::decode(token)
+    }
+}
+
+/// What a list request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageRequest<C> {
+    /// At most this many items: 1 to [`MAX_PAGE_LIMIT`].
+    pub limit: u32,
+    /// The position after which the page starts; `None` for the first page.
+    pub after: Option<C>,
+}
+
+fn invalid(message: &str) -> PartnerApiError {
+    PartnerApiError::Validation(message.to_string())
+}
+
+/// Reads a list body: empty (or only whitespace) or `null` is `{}`; otherwise a JSON object
+/// whose fields are the paging ones or among `extra`.
+pub fn object(body: &[u8], extra: &[&str]) -> Result<Object, PartnerApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Object::new());
+    }
+    let raw: Box<RawValue> = serde_json::from_slice(body).map_err(|_| invalid("Invalid JSON in request body"))?;
+    if json::kind(&raw) == Kind::Null {
+        return Ok(Object::new());
+    }
+    let object = json::as_object(&raw).ok_or_else(|| invalid("The request body must be a JSON object"))?;
+    let known: Vec<&str> = FIELDS.iter().chain(extra).copied().collect();
+    if let Some(message) = json::unknown_field(&object, &known, "") {
+        return Err(PartnerApiError::Validation(message));
+    }
+    Ok(object)
+}
+
+/// Reads `limit` and `nextPageId` from a body already read by [`object`].
+pub fn page<C: PageCursor>(object: &Object) -> Result<PageRequest<C>, PartnerApiError> {
+    let limit = match object.get("limit") {
+        None => MAX_PAGE_LIMIT,
+        Some(raw) => {
+            // An integer by value, as JSON Schema counts one: `5`, `5.0` and `5e0` alike.
+            let value = json::as_decimal(raw).filter(|value| value.fract().is_zero()).and_then(|value| value.to_i64());
+            match value {
+                Some(-1) => MAX_PAGE_LIMIT,
+                Some(value) => u32::try_from(value)
+                    .ok()
+                    .filter(|limit| (1..=MAX_PAGE_LIMIT).contains(limit))
+                    .ok_or_else(|| invalid(LIMIT_MESSAGE))?,
+                None => return Err(invalid(LIMIT_MESSAGE)),
+            }
+        }
+    };
+    let after = match object.get("nextPageId") {
+        None => None,
+        Some(raw) if json::kind(raw) == Kind::Null => None,
+        Some(raw) => match json::as_string(raw) {
+            Some(token) if token.is_empty() => None,
+            Some(token) => Some(C::decode(&token).ok_or_else(|| invalid(TOKEN_MESSAGE))?),
+            None => return Err(invalid(TOKEN_MESSAGE)),
+        },
+    };
+    Ok(PageRequest { limit, after })
+}
+
+/// Reads the body of a list route that has no fields but the paging ones.
+pub fn parse<C: PageCursor>(body: &[u8]) -> Result<PageRequest<C>, PartnerApiError> {
+    page(&object(body, &[])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+
+    fn error(body: &str) -> String {
+        match parse::<TimeCursor>(body.as_bytes()) {
+            Err(PartnerApiError::Validation(message)) => message,
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    fn ok(body: &str) -> PageRequest<TimeCursor> {
+        parse(body.as_bytes()).unwrap_or_else(|error| panic!("{body}: {error:?}"))
+    }
+
+    fn cursor() -> TimeCursor {
+        TimeCursor {
+            created_at: DateTime::from_timestamp_micros(1_766_069_766_000_001).unwrap(),
+            id: "28f19b46-81df-481c-9872-c215626f166e".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_empty_body_or_object_is_the_first_page_of_the_most_items() {
+        let first = PageRequest { limit: MAX_PAGE_LIMIT, after: None };
+        for body in
+            ["", "  \n", "null", " null ", "{}", r#"{"limit": -1}"#, r#"{"nextPageId": null}"#, r#"{"nextPageId": ""}"#]
+        {
+            assert_eq!(ok(body), first, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn limit_is_minus_one_or_one_to_ten_thousand() {
+        assert_eq!(ok(r#"{"limit": 1}"#).limit, 1);
+        assert_eq!(ok(r#"{"limit": 5, "nextPageId": ""}"#).limit, 5);
+        assert_eq!(ok(r#"{"limit": 10000}"#).limit, 10_000);
+        assert_eq!(ok(r#"{"limit": 73.0}"#).limit, 73, "an integer by value");
+        assert_eq!(ok(r#"{"limit": 1e2}"#).limit, 100);
+        assert_eq!(ok(r#"{"limit": -1.0}"#).limit, MAX_PAGE_LIMIT);
+        for bad in [
+            "0",
+            "-2",
+            "-100",
+            "10001",
+            "4294967297",
+            "99999999999999999999",
+            "1.5",
+            "1e-1",
+            "1e5",
+            "\"5\"",
+            "null",
+            "true",
+            "[5]",
+            "{}",
+        ] {
+            assert_eq!(error(&format!(r#"{{"limit": {bad}}}"#)), LIMIT_MESSAGE, "limit {bad}");
+        }
+    }
+
+    #[test]
+    fn next_page_id_must_be_a_token_the_api_wrote() {
+        let token = cursor().encode();
+        let read = ok(&format!(r#"{{"limit": 5, "nextPageId": "{token}"}}"#));
+        assert_eq!(read, PageRequest { limit: 5, after: Some(cursor()) });
+        for bad in [r#""N8AoR5407j""#, r#""not base64!""#, "5", "true", "[]", "{}"] {
+            assert_eq!(error(&format!(r#"{{"nextPageId": {bad}}}"#)), TOKEN_MESSAGE, "nextPageId {bad}");
+        }
+    }
+
+    #[test]
+    fn the_body_must_be_a_json_object_of_known_fields() {
+        assert_eq!(error("{"), "Invalid JSON in request body");
+        assert_eq!(error("[]"), "The request body must be a JSON object");
+        assert_eq!(error("5"), "The request body must be a JSON object");
+        assert_eq!(error(r#""{}""#), "The request body must be a JSON object");
+        assert_eq!(error(r#"{"limit": 5, "userId": "x"}"#), "Unknown field 'userId'");
+        // Unknown fields are refused before the values are read.
+        assert_eq!(error(r#"{"limit": 0, "page": 2}"#), "Unknown field 'page'");
+    }
+
+    #[test]
+    fn a_route_may_allow_fields_of_its_own_and_other_cursor_types() {
+        #[derive(Debug, PartialEq, Eq)]
+        struct Number(u32);
+        impl PageCursor for Number {
+            fn decode(token: &str) -> Option<Self> {
+                token.parse().ok().map(Number)
+            }
+        }
+        let body = object(br#"{"userId": "u", "limit": 3, "nextPageId": "42"}"#, &["userId"]).unwrap();
+        assert_eq!(json::as_string(&body["userId"]).as_deref(), Some("u"));
+        assert_eq!(page::<Number>(&body).unwrap(), PageRequest { limit: 3, after: Some(Number(42)) });
+        let body = object(br#"{"nextPageId": "x"}"#, &["userId"]).unwrap();
+        assert_eq!(page::<Number>(&body), Err(PartnerApiError::Validation(TOKEN_MESSAGE.into())));
+    }
+}
