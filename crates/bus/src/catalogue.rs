@@ -262,6 +262,69 @@ pub fn catalogue() -> Catalogue {
         ("StoreExchangeCredentials", "StoreExchangeCredentialsReply"),
         "Seal a partner user's exchange API keys under their broker account (replaces what is stored).",
     );
+    catalogue.endpoint(
+        &subjects.hosted_bots(),
+        Kind::Query,
+        "gateway",
+        ("ListHostedBots", "HostedBotsPage"),
+        "A page of a partner's (or one user's) hosted bots, newest first (at most `limit` and about 256 KiB).",
+    );
+    catalogue.endpoint(
+        &subjects.hosted_bot(),
+        Kind::Query,
+        "gateway",
+        ("GetHostedBot", "HostedBotView"),
+        "One of a partner's hosted bots (with a user: that user's; the user is checked first).",
+    );
+    catalogue.endpoint(
+        &subjects.hosted_bot_revisions(),
+        Kind::Query,
+        "live-session-runner",
+        ("ListHostedBotRevisions", "HostedBotRevisionsPage"),
+        "Every live hosted bot's current revision, by bot id: what the runner reconciles against.",
+    );
+    catalogue.endpoint(
+        &subjects.create_hosted_bot(),
+        Kind::Command,
+        "gateway",
+        ("CreateHostedBot", "CreateHostedBotReply"),
+        "Create and start a hosted bot (optionally a follower of a master); emits hosted_bot_changed.",
+    );
+    catalogue.endpoint(
+        &subjects.edit_hosted_bot(),
+        Kind::Command,
+        "gateway",
+        ("EditHostedBot", "EditHostedBotReply"),
+        "Change a hosted bot's editable settings, and its followers' in the same transaction; one event each.",
+    );
+    catalogue.endpoint(
+        &subjects.copy_hosted_bot(),
+        Kind::Command,
+        "gateway",
+        ("CopyHostedBot", "CopyHostedBotReply"),
+        "Copy a hosted bot to another user on the same exchange, optionally following its root master.",
+    );
+    catalogue.endpoint(
+        &subjects.set_hosted_bot_status(),
+        Kind::Command,
+        "gateway",
+        ("SetHostedBotStatus", "SetHostedBotStatusReply"),
+        "Start or stop a hosted bot (conflict when it is already so); emits hosted_bot_changed.",
+    );
+    catalogue.endpoint(
+        &subjects.delete_hosted_bot(),
+        Kind::Command,
+        "gateway",
+        ("DeleteHostedBot", "DeleteHostedBotReply"),
+        "Delete a hosted bot (its followers become independent); emits hosted_bot_changed for each.",
+    );
+    catalogue.topic(
+        &subjects,
+        &subjects.hosted_bot_changed(),
+        subjects::HOSTED_BOT_CHANGED,
+        "HostedBotChanged",
+        "A hosted bot's definition or desired state changed: the whole definition, revisioned.",
+    );
     catalogue.topic(
         &subjects,
         &subjects.user_deleted(),

@@ -86,6 +86,10 @@ pub fn permissions(subjects: &Subjects) -> Vec<UserPermissions> {
         }
         if entry.producer == GATEWAY_USER {
             gateway.publish.insert(subject.clone());
+        } else if let Some((_, requester)) = services.iter_mut().find(|(service, _)| service.as_str() == entry.producer)
+        {
+            // A service asking another (the runner reconciling against the ledger).
+            requester.publish.insert(subject.clone());
         }
         for (service, user) in &mut services {
             if entry.consumers.iter().any(|consumer| consumer == service.as_str()) {
@@ -271,12 +275,28 @@ mod tests {
 
     #[test]
     fn a_responder_may_reply_only_into_its_requesters_inbox() {
-        for name in ["trade-ledger", "outbox-broker-fetcher", "backtest-executor", "live-session-runner"] {
+        // The ledger also answers the runner (hosted bot revisions); no one else asks a service.
+        let requesters = [
+            ("trade-ledger", vec!["_INBOX.gateway.>", "_INBOX.live-session-runner.>"]),
+            ("outbox-broker-fetcher", vec!["_INBOX.gateway.>"]),
+            ("backtest-executor", vec!["_INBOX.gateway.>"]),
+            ("live-session-runner", vec!["_INBOX.gateway.>"]),
+        ];
+        for (name, expected) in requesters {
             let service = user(name);
             let inboxes: Vec<_> = service.publish.iter().filter(|s| s.starts_with("_INBOX")).collect();
-            assert_eq!(inboxes, ["_INBOX.gateway.>"], "{service:?}");
+            assert_eq!(inboxes, expected, "{service:?}");
             assert!(!service.publish.iter().any(|s| s == ">" || s.starts_with("$JS.API.STREAM.PURGE")));
         }
+    }
+
+    #[test]
+    fn a_service_may_send_only_the_requests_the_catalogue_says_it_sends() {
+        let runner = user("live-session-runner");
+        let requests: Vec<_> =
+            runner.publish.iter().filter(|s| s.starts_with("tb.qry.") || s.starts_with("tb.cmd.")).collect();
+        assert_eq!(requests, ["tb.qry.ledger.hosted_bot_revisions.v1"]);
+        assert!(!user("trade-ledger").publish.iter().any(|s| s.starts_with("tb.qry.") || s.starts_with("tb.cmd.")));
     }
 
     #[test]

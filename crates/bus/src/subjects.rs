@@ -17,6 +17,10 @@ use crate::messages::bot_api::{
 };
 use crate::messages::credentials::StoreExchangeCredentials;
 use crate::messages::fetch::{OrderFetchFailed, OrderFetched};
+use crate::messages::hosted::{
+    CopyHostedBot, CreateHostedBot, DeleteHostedBot, EditHostedBot, GetHostedBot, HostedBotChanged,
+    HostedBotRevisionsPage, HostedBotView, HostedBotsPage, ListHostedBotRevisions, ListHostedBots, SetHostedBotStatus,
+};
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
 use crate::messages::market::{MarketSymbol, QuoteMsg};
@@ -82,6 +86,8 @@ pub const ORDER_FETCH_FAILED: EventName =
     EventName { producer: ServiceName::OutboxBrokerFetcher, name: "order_fetch_failed" };
 /// `evt.ledger.user_deleted.v1`: see [`Subjects::user_deleted`].
 pub const USER_DELETED: EventName = EventName { producer: ServiceName::TradeLedger, name: "user_deleted" };
+/// `evt.ledger.hosted_bot_changed.v1`: see [`Subjects::hosted_bot_changed`].
+pub const HOSTED_BOT_CHANGED: EventName = EventName { producer: ServiceName::TradeLedger, name: "hosted_bot_changed" };
 /// `evt.backtest.backtest_queued.v1`: see [`Subjects::backtest_queued`].
 pub const BACKTEST_QUEUED: EventName = EventName { producer: ServiceName::BacktestExecutor, name: "backtest_queued" };
 
@@ -236,6 +242,53 @@ impl Subjects {
     /// `qry.ledger.markets.v1`: the markets of the enabled exchanges, with `isOpen` now.
     pub fn markets(&self) -> Endpoint<ListMarkets, Vec<MarketView>> {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "markets")
+    }
+
+    /// `qry.ledger.hosted_bots.v1`: a page of a partner's (or one user's) hosted bots.
+    pub fn hosted_bots(&self) -> Endpoint<ListHostedBots, HostedBotsPage> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "hosted_bots")
+    }
+
+    /// `qry.ledger.hosted_bot.v1`: one of a partner's hosted bots (and whose it is).
+    pub fn hosted_bot(&self) -> Endpoint<GetHostedBot, HostedBotView> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "hosted_bot")
+    }
+
+    /// `qry.ledger.hosted_bot_revisions.v1`: every live hosted bot's current revision, paged.
+    pub fn hosted_bot_revisions(&self) -> Endpoint<ListHostedBotRevisions, HostedBotRevisionsPage> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "hosted_bot_revisions")
+    }
+
+    /// `cmd.ledger.create_hosted_bot.v1`: create and start a hosted bot.
+    pub fn create_hosted_bot(&self) -> Endpoint<Command<CreateHostedBot>, Replayable<HostedBotView>> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "create_hosted_bot")
+    }
+
+    /// `cmd.ledger.edit_hosted_bot.v1`: change a hosted bot's editable settings (and its
+    /// followers').
+    pub fn edit_hosted_bot(&self) -> Endpoint<Command<EditHostedBot>, Replayable<bool>> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "edit_hosted_bot")
+    }
+
+    /// `cmd.ledger.copy_hosted_bot.v1`: copy a hosted bot to another user.
+    pub fn copy_hosted_bot(&self) -> Endpoint<Command<CopyHostedBot>, Replayable<HostedBotView>> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "copy_hosted_bot")
+    }
+
+    /// `cmd.ledger.set_hosted_bot_status.v1`: start or stop a hosted bot.
+    pub fn set_hosted_bot_status(&self) -> Endpoint<Command<SetHostedBotStatus>, Replayable<bool>> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "set_hosted_bot_status")
+    }
+
+    /// `cmd.ledger.delete_hosted_bot.v1`: delete a hosted bot.
+    pub fn delete_hosted_bot(&self) -> Endpoint<Command<DeleteHostedBot>, Replayable<bool>> {
+        self.endpoint(Kind::Command, ServiceName::TradeLedger, "delete_hosted_bot")
+    }
+
+    /// `evt.ledger.hosted_bot_changed.v1`: a hosted bot's definition or desired state changed
+    /// (state-carrying, revisioned).
+    pub fn hosted_bot_changed(&self) -> Topic<HostedBotChanged> {
+        self.topic(HOSTED_BOT_CHANGED)
     }
 
     /// `evt.ledger.user_deleted.v1`: a partner's user was deleted; the fetcher erases the

@@ -60,6 +60,7 @@ pub mod backtest;
 pub mod bot_api;
 pub mod credentials;
 pub mod fetch;
+pub mod hosted;
 pub mod idempotency;
 pub mod ledger_auth;
 pub mod market;
