@@ -46,6 +46,15 @@ use utoipa::{Modify, OpenApi};
         partner::backtest::positions,
         partner::backtest::cancel,
         partner::backtest::equity_svg,
+        partner::bots::list,
+        partner::bots::user,
+        partner::bots::get,
+        partner::bots::create,
+        partner::bots::edit,
+        partner::bots::copy,
+        partner::bots::start,
+        partner::bots::stop,
+        partner::bots::delete,
         partner::reference::exchanges,
         partner::reference::markets,
         partner::reference::scripts,
@@ -93,13 +102,25 @@ use utoipa::{Modify, OpenApi};
         partner::docs::users::UserEnvelope,
         partner::docs::users::UserIdBody,
         partner::docs::users::CreateUserBody,
-        partner::docs::users::UserIdEnvelope
+        partner::docs::users::UserIdEnvelope,
+        partner::docs::bots::ListBotsBody,
+        partner::docs::bots::UserBotsBody,
+        partner::docs::bots::BotRefBody,
+        partner::docs::bots::CreateBotBody,
+        partner::docs::bots::EditBotBody,
+        partner::docs::bots::CopyBotBody,
+        partner::docs::bots::BotIdBody,
+        partner::docs::bots::BotStatus,
+        partner::docs::bots::PartnerHostedBot,
+        partner::docs::bots::PartnerHostedBotsPage,
+        partner::docs::bots::BotsPageEnvelope,
+        partner::docs::bots::BotEnvelope
     )),
     modifiers(&DocsAssets, &CommonResponses, &TransactionRules),
     tags(
         (name = "operations", description = "Health, readiness, service status and documentation"),
         (name = "bot-api", description = "External bots report trades, participations and state (`x-api-key`: the bot's key)"),
-        (name = "partner-api", description = "White-label partners: users, exchanges, markets, scripts and backtests (`x-api-key`: the partner's key; envelope `{isSuccess, code, message, data}`)")
+        (name = "partner-api", description = "White-label partners: users, hosted bots, exchanges, markets, scripts and backtests (`x-api-key`: the partner's key; envelope `{isSuccess, code, message, data}`)")
     )
 )]
 pub struct ApiDoc;

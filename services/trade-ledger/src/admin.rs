@@ -123,6 +123,13 @@ pub enum AdminCommand {
         #[arg(long, default_value = "1")]
         quantity: Decimal,
     },
+    /// Print every ledger trade of a bot (hosted bots have no Bot API key), newest first, each
+    /// with its transactions → `{botId, trades: [...]}` in the Bot API's trade shape.
+    BotTrades {
+        /// The bot's id (32 hex digits or dashed) or an external bot's slug.
+        #[arg(long)]
+        bot: String,
+    },
     /// Revoke an API key or token at once and for good →
     /// `{lookupPrefix, ownerKind, ownerId, revokedAt, alreadyRevoked}`. Revoking a revoked key
     /// changes nothing and says so.
@@ -273,6 +280,16 @@ async fn execute(tx: &mut AsyncPgConnection, command: AdminCommand) -> anyhow::R
             }
             records::upsert_follower(tx, bot_id, broker_account, ticker_id, quantity).await?;
             Ok(json!({}))
+        }
+        AdminCommand::BotTrades { bot } => {
+            let id = match crate::usecase::hosted_bots::parse_bot_id(&bot) {
+                Some(id) if records::bot_exists(tx, id).await? => id,
+                _ => {
+                    records::find_bot_by_slug(tx, &bot).await?.with_context(|| format!("bot {bot} does not exist"))?.id
+                }
+            };
+            let trades = crate::usecase::trades::all_of(tx, id).await?;
+            Ok(json!({ "botId": id, "trades": trades }))
         }
         AdminCommand::RevokeKey { lookup } => {
             let lookup = lookup.trim().to_ascii_lowercase();

@@ -5,6 +5,7 @@ use crate::system::System;
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use domain::ServiceName;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// What the captured log lines are written into.
 pub type Buffer = std::sync::Arc<std::sync::Mutex<Vec<u8>>>;
@@ -30,7 +31,8 @@ pub fn capture_logs_at_trace() -> Buffer {
         .with_env_filter(platform::telemetry::filter("trace"))
         .with_ansi(false)
         .with_writer(move || writer.clone())
-        .finish();
+        .finish()
+        .with(platform::telemetry::no_nats_payloads());
     tracing::subscriber::set_global_default(subscriber)
         .expect("no other subscriber in this process: run the suite with `just test` (nextest)");
     buffer

@@ -7,6 +7,7 @@ mod backtest_listing;
 mod backtest_routes;
 mod bot_api;
 mod bus_security;
+mod hosted_bots;
 mod leaks;
 mod partner;
 mod partner_reference;

@@ -198,7 +198,7 @@ async fn exchange_keys_are_sealed_in_the_fetcher_and_nowhere_else() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_replayed_create_reaches_the_same_user_and_leaves_no_orphan() {
+async fn a_replayed_create_reaches_the_same_user_and_a_reused_key_is_refused() {
     let (system, key) = started().await;
     system.admin(exchange("KEYX", None, false)).await;
     let body = json!({"exchangeId": "KEYX", "publicKey": PUBLIC_KEY, "secretKey": SECRET_KEY});

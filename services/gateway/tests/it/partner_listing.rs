@@ -273,13 +273,15 @@ async fn a_walk_that_fails_half_way_is_cut_short_not_ended_as_a_shorter_list() {
     let gateway = Gateway::start().await;
     let executor = executor(&gateway).await;
     for id in [executor.ids.broken, executor.ids.stuck] {
-        let (status, _, _, text) = get(&gateway, &format!("/partner/v1/bots/backtest/{id}/logs")).await;
-        assert_eq!(status, 200, "the first page was fine");
-        match text {
-            Err(_) => {}
-            Ok(text) => {
-                assert!(serde_json::from_str::<Value>(&text).is_err(), "a cut body is not a valid list: {text}")
-            }
+        let path = format!("/partner/v1/bots/backtest/{id}/logs");
+        let sent = test_support::http_client().get(gateway.url(&path)).header("x-api-key", KEY).send().await;
+        // The connection is dropped where the walk failed: when that happens before the head
+        // and the first page have left the gateway's buffers (on a busy machine), the client
+        // sees no response at all, which is as broken as a cut body.
+        let Ok(response) = sent else { continue };
+        assert_eq!(response.status().as_u16(), 200, "the first page was fine");
+        if let Ok(text) = response.text().await {
+            assert!(serde_json::from_str::<Value>(&text).is_err(), "a cut body is not a valid list: {text}");
         }
     }
 }

@@ -3,8 +3,10 @@
 //! a Tradier access token ([`TRADIER_TOKEN`], with its environment) for the fetch path, or an
 //! exchange's API keys ([`EXCHANGE_KEYS`], with their exchange id) stored for a partner's user.
 //! The reads of one kind never return the other: a Tradier fetch must never get exchange keys.
+//! The accounts of deleted users are remembered (`erased_broker_accounts`): exchange keys are
+//! never stored for them again.
 
-use super::schema::broker_credentials;
+use super::schema::{broker_credentials, erased_broker_accounts};
 use crate::broker::TradierEnvironment;
 use crate::crypto::{Aad, Binding, CipherError, Sealed};
 use diesel::prelude::*;
@@ -114,7 +116,8 @@ pub async fn upsert(
 /// Stores (or replaces) an account's exchange keys; storing again for the same account
 /// replaces them, so a replayed request reaches the same row. Returns `false`, writing
 /// nothing, when the account holds a Tradier token: a request on the bus never overwrites
-/// what an operator stored.
+/// what an operator stored. Whether the account was erased is the caller's check
+/// ([`is_erased`], under [`lock_accounts`], in the same transaction).
 pub async fn upsert_exchange_keys(
     connection: &mut AsyncPgConnection,
     account: BrokerAccountId,
@@ -186,6 +189,44 @@ pub async fn delete_accounts(connection: &mut AsyncPgConnection, accounts: &[Bro
     diesel::delete(broker_credentials::table.filter(broker_credentials::broker_account_id.eq_any(accounts)))
         .execute(connection)
         .await
+}
+
+/// Takes the transaction-level advisory lock of each of `accounts` (held until the transaction
+/// ends), one at a time in account order, so that transactions locking several never deadlock.
+/// The erasure of a deleted user's accounts and the store of exchange keys both lock before
+/// they read or write `erased_broker_accounts`: a store either commits before the erasure
+/// (and its keys are erased) or sees the erasure's tombstone. Must run inside a transaction.
+pub async fn lock_accounts(connection: &mut AsyncPgConnection, accounts: &[BrokerAccountId]) -> QueryResult<()> {
+    let mut sorted = accounts.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    // One statement per account: the order in which one statement would take them is not
+    // guaranteed.
+    for account in sorted {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))")
+            .bind::<SqlUuid, _>(account)
+            .execute(connection)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Remembers `accounts` as erased (their user was deleted); returns how many were not yet.
+pub async fn remember_erased(connection: &mut AsyncPgConnection, accounts: &[BrokerAccountId]) -> QueryResult<usize> {
+    if accounts.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = accounts.iter().map(|account| erased_broker_accounts::broker_account_id.eq(*account)).collect();
+    diesel::insert_into(erased_broker_accounts::table).values(rows).on_conflict_do_nothing().execute(connection).await
+}
+
+/// Whether `account` was erased: its user was deleted, and nothing is stored for it again.
+pub async fn is_erased(connection: &mut AsyncPgConnection, account: BrokerAccountId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        erased_broker_accounts::table.filter(erased_broker_accounts::broker_account_id.eq(account)),
+    ))
+    .get_result(connection)
+    .await
 }
 
 /// What a row says its credential is: the columns its seal is bound to.

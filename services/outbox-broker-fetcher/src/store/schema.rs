@@ -16,6 +16,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    erased_broker_accounts (broker_account_id) {
+        broker_account_id -> Uuid,
+        erased_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     fetch_jobs (participation_id) {
         participation_id -> Uuid,
         request_event_id -> Uuid,
@@ -58,4 +65,4 @@ diesel::table! {
 
 diesel::joinable!(order_snapshots -> fetch_jobs (participation_id));
 
-diesel::allow_tables_to_appear_in_same_query!(broker_credentials, fetch_jobs, order_snapshots,);
+diesel::allow_tables_to_appear_in_same_query!(broker_credentials, erased_broker_accounts, fetch_jobs, order_snapshots,);

@@ -4,7 +4,10 @@
 //! Checked (`src/domain/exchange_credentials.rs`) → sealed in memory, bound to the account and
 //! the exchange → written in one transaction that rolls back if the request's deadline has
 //! passed. Storing again replaces the keys, so a replayed request reaches the same row and
-//! answers the same. Only the broker account id and the exchange id are ever logged.
+//! answers the same, unless the account's user was deleted meanwhile: an erased account
+//! (`erased_broker_accounts`, checked under the account's advisory lock, which the erasure
+//! takes too) is refused and nothing is written, so a late replay cannot bring the keys back.
+//! Only the broker account id and the exchange id are ever logged.
 
 use crate::crypto::{CipherError, CredentialCipher, ExchangeKeys};
 use crate::domain::exchange_credentials;
@@ -16,6 +19,15 @@ use bus::messages::credentials::StoreExchangeCredentials;
 use diesel_async::AsyncConnection;
 use platform::db::PgPool;
 use tracing::{info, warn};
+
+/// What the transaction did.
+enum Outcome {
+    Stored,
+    /// The account holds a Tradier token: left as it is.
+    HoldsTradierToken,
+    /// The account's user was deleted: nothing is stored for it again.
+    Erased,
+}
 
 /// What can stop the write.
 enum Failure {
@@ -33,8 +45,9 @@ impl From<diesel::result::Error> for Failure {
 /// Seals and stores the keys of `request`; answers `true`.
 ///
 /// Refuses a malformed request with `invalid` naming the field, answers `unavailable` when no
-/// encryption key is configured or the database fails, and `conflict` when the account holds a
-/// Tradier token (which a request on the bus never replaces).
+/// encryption key is configured or the database fails, `conflict` when the account holds a
+/// Tradier token (which a request on the bus never replaces), and `not_found` when the
+/// account's user was deleted (writing nothing).
 pub async fn store(
     pool: &PgPool,
     cipher: &CredentialCipher,
@@ -54,29 +67,49 @@ pub async fn store(
     })?;
 
     let mut connection = pool.get().await.map_err(storage_error)?;
-    let written = connection
+    let outcome = connection
         .transaction::<_, Failure, _>(async |tx| {
+            // The erasure of the account's user takes the same lock before it deletes and
+            // remembers the account: either it has committed and its tombstone is seen here,
+            // or it waits for this store and then erases what it wrote.
+            credentials::lock_accounts(tx, &[account]).await?;
+            if credentials::is_erased(tx, account).await? {
+                return Ok(Outcome::Erased);
+            }
             let written = credentials::upsert_exchange_keys(tx, account, &exchange_id, &sealed).await?;
             // Past the deadline the requester has reported a timeout: roll back rather than
             // keep keys for a user the ledger may never create.
             bus::deadline::check().map_err(Failure::Late)?;
-            Ok(written)
+            Ok(if written { Outcome::Stored } else { Outcome::HoldsTradierToken })
         })
         .await
         .map_err(|failure| match failure {
             Failure::Storage(error) => storage_error(error),
             Failure::Late(exceeded) => exceeded.into(),
         })?;
-    if !written {
-        warn!(
-            broker_account.id = %account,
-            exchange.id = %exchange_id,
-            "exchange keys refused: the account holds a Tradier token"
-        );
-        return Err(BusError::Conflict {
-            message: format!("brokerAccountId {account} holds a Tradier token, which is not replaced"),
-        });
+    match outcome {
+        Outcome::Stored => {
+            info!(broker_account.id = %account, exchange.id = %exchange_id, "exchange keys stored");
+            Ok(true)
+        }
+        Outcome::HoldsTradierToken => {
+            warn!(
+                broker_account.id = %account,
+                exchange.id = %exchange_id,
+                "exchange keys refused: the account holds a Tradier token"
+            );
+            Err(BusError::Conflict {
+                message: format!("brokerAccountId {account} holds a Tradier token, which is not replaced"),
+            })
+        }
+        Outcome::Erased => {
+            // A late replay of the user's creation, after the user was deleted.
+            info!(
+                broker_account.id = %account,
+                exchange.id = %exchange_id,
+                "exchange keys refused: the account's user was deleted"
+            );
+            Err(BusError::NotFound { message: format!("The user of broker account {account} was deleted") })
+        }
     }
-    info!(broker_account.id = %account, exchange.id = %exchange_id, "exchange keys stored");
-    Ok(true)
 }

@@ -1,11 +1,13 @@
 //! `user deleted` → the user's credentials erased. The ledger publishes the event when a
 //! partner deletes a user, naming every broker account of theirs; each account's credential,
-//! of whatever kind, goes.
+//! of whatever kind, goes, and the account is remembered as erased (`erased_broker_accounts`),
+//! so that a late replay of the user's creation cannot store their exchange keys again.
 //!
 //! A batch is applied in one transaction with its inbox rows, so each event erases exactly
-//! once: a redelivered or re-published event finds its inbox row and does nothing (which also
-//! means keys stored again for the same account afterwards are not erased by a late
-//! redelivery).
+//! once: a redelivered or re-published event finds its inbox row and does nothing. The
+//! transaction first takes the advisory lock of every account the batch names, in account
+//! order, the lock a store of exchange keys takes too: a store running alongside either
+//! committed first (and its keys go) or sees the tombstone and writes nothing.
 
 use crate::store::credentials;
 use bus::Event;
@@ -27,10 +29,15 @@ pub async fn erase(pool: &PgPool, batch: Vec<Delivery>) -> anyhow::Result<()> {
     let mut connection = pool.get().await?;
     let erased = connection
         .transaction::<_, diesel::result::Error, _>(async |tx| {
+            // Every lock before any write (an event already applied only locks for nothing).
+            let named: Vec<_> = events.iter().flat_map(|event| event.data.broker_account_ids.iter().copied()).collect();
+            credentials::lock_accounts(tx, &named).await?;
             let mut erased = Vec::new();
             for event in &events {
                 if outbox::inbox::first_time(tx, CONSUMER, event.id).await? {
-                    let rows = credentials::delete_accounts(tx, &event.data.broker_account_ids).await?;
+                    let accounts = &event.data.broker_account_ids;
+                    let rows = credentials::delete_accounts(tx, accounts).await?;
+                    credentials::remember_erased(tx, accounts).await?;
                     erased.push((event, rows));
                 }
             }

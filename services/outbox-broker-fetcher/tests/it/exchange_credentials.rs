@@ -1,21 +1,22 @@
 //! Exchange keys: stored on request, sealed to their account and exchange, never in a reply, a
 //! row's bytes or a log line; refused whole when malformed; erased when the ledger says their
-//! user was deleted (once per event); re-sealed by a key rotation like Tradier tokens.
+//! user was deleted (once per event), and never stored again for that account; re-sealed by a
+//! key rotation like Tradier tokens.
 
 use crate::credentials::{cipher_b_alone, execute, key_a_current, key_b_current_a_previous, rotate, seal_of};
 use crate::harness::Harness;
-use bus::BusError;
-use bus::RequestError;
 use bus::messages::credentials::StoreExchangeCredentials;
 use bus::messages::partner::UserDeleted;
+use bus::{BusError, Event, RequestError};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use domain::{BrokerAccountId, EventId, Secret, UserId};
+use outbox::consumer::Delivery;
 use outbox_broker_fetcher::crypto::{Aad, CipherError, CredentialCipher, ExchangeKeys};
 use outbox_broker_fetcher::settings::Settings;
 use outbox_broker_fetcher::store::credentials;
-use outbox_broker_fetcher::store::schema::broker_credentials;
-use outbox_broker_fetcher::usecase::exchange_credentials;
+use outbox_broker_fetcher::store::schema::{broker_credentials, erased_broker_accounts};
+use outbox_broker_fetcher::usecase::{exchange_credentials, user_deletion};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -252,9 +253,14 @@ async fn a_deleted_users_credentials_are_erased_once_per_event() {
     })
     .await;
     assert!(label_of(&harness, other_user).await.is_some(), "another user's keys stay");
+    let mut named = deleted.broker_account_ids.clone();
+    named.sort_unstable();
+    assert_eq!(erased_accounts(&harness).await, named, "every account of the event remembered");
 
-    // Keys stored again for one of the accounts, then the same event delivered again (a
-    // deliberate re-publish, fresh message id): it has had its effect and has no other.
+    // With its tombstone removed by hand, keys stored again for one of the accounts; then the
+    // same event delivered again (a deliberate re-publish, fresh message id): it has had its
+    // effect and has no other, neither erasing them nor remembering the account again.
+    execute(&harness, &format!("DELETE FROM erased_broker_accounts WHERE broker_account_id = '{first}'")).await;
     assert_eq!(store(&harness, &store_request(first, "okx", [PUBLIC, SECRET], None)).await.unwrap(), "true");
     harness.publish_on(&topic, event_id, &deleted, 1).await;
     // Events are applied in order: once a later one has been, the redelivery has been too.
@@ -265,6 +271,140 @@ async fn a_deleted_users_credentials_are_erased_once_per_event() {
     })
     .await;
     assert_eq!(label_of(&harness, first).await.unwrap().2.as_deref(), Some("okx"), "not erased a second time");
+    assert!(!erased_accounts(&harness).await.contains(&first), "not remembered a second time");
+}
+
+/// The accounts remembered as erased, in account order.
+async fn erased_accounts(harness: &Harness) -> Vec<BrokerAccountId> {
+    let mut connection = harness.db.connect().await;
+    erased_broker_accounts::table
+        .select(erased_broker_accounts::broker_account_id)
+        .order(erased_broker_accounts::broker_account_id)
+        .load(&mut connection)
+        .await
+        .unwrap()
+}
+
+fn refused_as_deleted(reply: Result<String, RequestError>, account: BrokerAccountId) {
+    match reply {
+        Err(RequestError::Rejected(BusError::NotFound { message })) => {
+            assert_eq!(message, format!("The user of broker account {account} was deleted"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replayed_store_after_the_user_was_deleted_is_refused_and_writes_nothing() {
+    let harness = Harness::start(|_| {}).await;
+    let (account, another) = (BrokerAccountId::new(), BrokerAccountId::new());
+    // The gateway replays `users/create` with the same broker account id: the same request.
+    let request = store_request(account, "binance", [PUBLIC, SECRET], Some(EXTRA));
+    assert_eq!(store(&harness, &request).await.unwrap(), "true");
+
+    let deleted = UserDeleted { user_id: UserId::new(), broker_account_ids: vec![account] };
+    harness.publish_on(&harness.nats.subjects().user_deleted(), EventId::new(), &deleted, 0).await;
+    test_support::eventually("the user's keys erased", Duration::from_secs(20), || async {
+        label_of(&harness, account).await.is_none().then_some(())
+    })
+    .await;
+
+    // A late replay finds the account erased: refused, nothing stored.
+    refused_as_deleted(store(&harness, &request).await, account);
+    refused_as_deleted(store(&harness, &store_request(account, "okx", ["pk-other", "sk-other"], None)).await, account);
+    assert_eq!(label_of(&harness, account).await, None, "still no row");
+    assert_eq!(erased_accounts(&harness).await, vec![account]);
+
+    // Another account is stored as before.
+    assert_eq!(store(&harness, &store_request(another, "binance", [PUBLIC, SECRET], None)).await.unwrap(), "true");
+    assert!(label_of(&harness, another).await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_waiting_on_an_erasure_sees_its_tombstone() {
+    let harness = Harness::start(|_| {}).await;
+    let account = BrokerAccountId::new();
+    // An erasure in progress: it holds the account's lock and has remembered the account, but
+    // not committed yet.
+    let mut erasure = harness.db.connect().await;
+    erasure.batch_execute("BEGIN").await.unwrap();
+    credentials::lock_accounts(&mut erasure, &[account]).await.unwrap();
+    credentials::remember_erased(&mut erasure, &[account]).await.unwrap();
+
+    let pending = tokio::spawn({
+        let client = harness.nats.client().await;
+        let endpoint = harness.nats.subjects().store_exchange_credentials();
+        let request = store_request(account, "binance", [PUBLIC, SECRET], None);
+        async move {
+            bus::request_raw(&client, &endpoint, &request, Duration::from_secs(15))
+                .await
+                .map(|reply| reply.get().to_string())
+        }
+    });
+    // The store waits for the account's lock...
+    test_support::eventually("the store waiting for the lock", Duration::from_secs(10), || async {
+        #[derive(QueryableByName)]
+        struct Waiting {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut connection = harness.db.connect().await;
+        let waiting: Waiting = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM pg_locks \
+             WHERE locktype = 'advisory' AND NOT granted \
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+               AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('{account}', 0)"
+        ))
+        .get_result(&mut connection)
+        .await
+        .unwrap();
+        (waiting.n > 0).then_some(())
+    })
+    .await;
+    // ...and once the erasure commits, reads its tombstone.
+    erasure.batch_execute("COMMIT").await.unwrap();
+    refused_as_deleted(pending.await.unwrap(), account);
+    assert_eq!(label_of(&harness, account).await, None);
+}
+
+/// A `user deleted` delivery as the consumer hands it over.
+fn delivery(harness: &Harness, event_id: EventId, deleted: &UserDeleted) -> Delivery {
+    let topic = harness.nats.subjects().user_deleted();
+    let event = Event {
+        id: event_id,
+        event_type: topic.event_type().to_string(),
+        occurred_at: chrono::Utc::now(),
+        data: deleted.clone(),
+    };
+    Delivery { subject: topic.subject().to_string(), payload: serde_json::to_vec(&event).unwrap().into() }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_erasure_remembers_each_account_once_per_event() {
+    let harness = Harness::start(|_| {}).await;
+    let pool = platform::db::pool(&harness.settings().database).unwrap();
+    let (first, second, third) = (BrokerAccountId::new(), BrokerAccountId::new(), BrokerAccountId::new());
+    assert_eq!(store(&harness, &store_request(first, "binance", [PUBLIC, SECRET], None)).await.unwrap(), "true");
+    // One batch: an event, its redelivery, and another user's event naming an account twice
+    // and one of the first's (a partner's mistake, or a reused account).
+    let (one, two) = (EventId::new(), EventId::new());
+    let first_user = UserDeleted { user_id: UserId::new(), broker_account_ids: vec![first, second] };
+    let second_user = UserDeleted { user_id: UserId::new(), broker_account_ids: vec![third, third, second] };
+    let batch = vec![
+        delivery(&harness, one, &first_user),
+        delivery(&harness, one, &first_user),
+        delivery(&harness, two, &second_user),
+    ];
+    user_deletion::erase(&pool, batch.clone()).await.unwrap();
+    let mut expected = vec![first, second, third];
+    expected.sort_unstable();
+    assert_eq!(erased_accounts(&harness).await, expected);
+    assert_eq!(label_of(&harness, first).await, None);
+
+    // Delivered again (tombstones removed by hand to see it): nothing is written.
+    execute(&harness, "DELETE FROM erased_broker_accounts").await;
+    user_deletion::erase(&pool, batch).await.unwrap();
+    assert_eq!(erased_accounts(&harness).await, Vec::<BrokerAccountId>::new(), "applied once per event");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -332,9 +472,12 @@ async fn no_log_line_carries_a_key() {
     let logs = CapturedLogs::default();
     let _guard = tracing::subscriber::set_default(logs.clone());
     let account = BrokerAccountId::new();
+    let erased = BrokerAccountId::new();
+    credentials::remember_erased(&mut harness.db.connect().await, &[erased]).await.unwrap();
     let requests = [
         (&cipher, store_request(account, "binance", [PUBLIC, SECRET], Some(EXTRA))),
         (&cipher, store_request(harness.account, "binance", [PUBLIC, SECRET], Some(EXTRA))),
+        (&cipher, store_request(erased, "kraken", [PUBLIC, SECRET], Some(EXTRA))),
         (&cipher, store_request(account, "bin ance", [PUBLIC, SECRET], Some(EXTRA))),
         (&CredentialCipher::new(None), store_request(account, "binance", [PUBLIC, SECRET], Some(EXTRA))),
     ];
@@ -347,6 +490,7 @@ async fn no_log_line_carries_a_key() {
     let logs = logs.0.lock().unwrap().clone();
     assert!(logs.contains("exchange keys stored") && logs.contains(&account.to_string()), "{logs}");
     assert!(logs.contains("the account holds a Tradier token") && logs.contains("binance"), "{logs}");
+    assert!(logs.contains("the account's user was deleted") && logs.contains(&erased.to_string()), "{logs}");
     assert_no_key_in(&logs, "the logs");
     assert_no_key_in(&replies.join(" "), "the replies");
     assert_no_key_in(&format!("{:?}", store_request(account, "binance", [PUBLIC, SECRET], Some(EXTRA))), "Debug");

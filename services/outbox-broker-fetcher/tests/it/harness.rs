@@ -102,6 +102,26 @@ impl Harness {
         });
         started.await.expect("the fetcher started");
         self.running = Some(Process { runtime, shutdown, task });
+        self.wait_until_answering().await;
+    }
+
+    /// Waits until the fetcher answers `store exchange credentials`: `App::build` returns
+    /// before its responders have subscribed, and a request sent meanwhile finds no responder
+    /// (most often under load). The probe is a malformed body, refused as `invalid` before
+    /// anything is read or written.
+    async fn wait_until_answering(&self) {
+        let client = self.nats.client().await;
+        let subject = self.nats.subjects().store_exchange_credentials().subject().to_string();
+        test_support::eventually("the fetcher answers store exchange credentials", Duration::from_secs(30), || {
+            let (client, subject) = (client.clone(), subject.clone());
+            async move {
+                let probe = async_nats::Request::new().payload("{}".into()).timeout(Some(Duration::from_secs(1)));
+                let reply = client.send_request(subject, probe).await.ok()?;
+                let reply: serde_json::Value = serde_json::from_slice(&reply.payload).ok()?;
+                (reply["error"]["kind"] == "invalid").then_some(())
+            }
+        })
+        .await;
     }
 
     /// Stops the fetcher gracefully (in-flight attempts finish).

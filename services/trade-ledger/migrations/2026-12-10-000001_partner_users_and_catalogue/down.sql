@@ -1,3 +1,10 @@
+-- Going back would bring deleted partner users back to life (and their tokens with them).
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM users WHERE deleted_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'deleted partner users exist: reverting would restore them';
+    END IF;
+END $$;
 ALTER TABLE broker_accounts DROP COLUMN paper;
 DROP INDEX users_partner_newest;
 -- Partner users without an e-mail get a placeholder one (unique per user).

@@ -17,8 +17,9 @@ CREATE TABLE exchanges (
 );
 
 -- What `GET /markets` shows of a ticker. Symbols of the form <EXCHANGE>_<BASE>_<QUOTE>_<CONTRACT>
--- carry their currencies and contract; any other symbol (a stock such as AAPL) is its own base,
--- quoted in USD.
+-- carry their currencies and contract (all that follows the third '_'); any other symbol (a
+-- stock such as AAPL) is its own base, quoted in USD. `domain::catalogue::currencies` reads new
+-- tickers the same way.
 ALTER TABLE tickers
     ADD COLUMN base_currency  text,
     ADD COLUMN quote_currency text,
@@ -28,7 +29,7 @@ ALTER TABLE tickers
     ADD COLUMN is_leverage    boolean NOT NULL DEFAULT false;
 UPDATE tickers SET base_currency  = split_part(symbol, '_', 2),
                    quote_currency = split_part(symbol, '_', 3),
-                   contract       = split_part(symbol, '_', 4)
+                   contract       = substring(symbol FROM '^[^_]+_[^_]+_[^_]+_(.*)$')
  WHERE symbol ~ '^[^_]+_[^_]+_[^_]+_';
 UPDATE tickers SET base_currency = symbol, quote_currency = 'USD' WHERE base_currency IS NULL;
 ALTER TABLE tickers

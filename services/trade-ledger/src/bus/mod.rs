@@ -36,6 +36,16 @@ pub fn serve(backend: &Backend) {
             .await
         }
     });
+    backend.respond("hosted bots", subjects.hosted_bots(), |pool, request| async move {
+        usecase::hosted_bots::list(&pool, request).await
+    });
+    backend.respond("hosted bot", subjects.hosted_bot(), |pool, request| async move {
+        usecase::hosted_bots::get(&pool, request).await
+    });
+    backend.respond("hosted bot revisions", subjects.hosted_bot_revisions(), |pool, request| async move {
+        usecase::hosted_bots::revisions(&pool, request).await
+    });
+    hosted_bot_writes(backend);
     backend.respond("exchanges", subjects.exchanges(), |pool, _request| async move {
         usecase::catalogue::exchanges(&pool).await
     });
@@ -92,4 +102,31 @@ pub fn serve(backend: &Backend) {
     backend.respond("trade transactions", subjects.trade_transactions(), |pool, request| async move {
         usecase::trades::transactions(&pool, request).await
     });
+}
+
+/// The hosted bot writes: each runs once per `Idempotency-Key`, scoped to the partner, with its
+/// events in the same transaction.
+fn hosted_bot_writes(backend: &Backend) {
+    use usecase::hosted_bots::writes;
+    let subjects = backend.subjects.clone();
+    macro_rules! write {
+        ($name:literal, $endpoint:ident, $write:path) => {{
+            let events = subjects.clone();
+            backend.respond($name, subjects.$endpoint(), move |pool, command| {
+                let events = events.clone();
+                async move {
+                    let scope = command.command.partner_id;
+                    idempotency::run(&pool, scope, command, |tx, request| {
+                        Box::pin(async move { $write(tx, &events, request).await })
+                    })
+                    .await
+                }
+            });
+        }};
+    }
+    write!("create hosted bot", create_hosted_bot, writes::create);
+    write!("edit hosted bot", edit_hosted_bot, writes::edit);
+    write!("copy hosted bot", copy_hosted_bot, writes::copy);
+    write!("set hosted bot status", set_hosted_bot_status, writes::set_status);
+    write!("delete hosted bot", delete_hosted_bot, writes::delete);
 }

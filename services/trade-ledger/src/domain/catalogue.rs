@@ -11,12 +11,13 @@ use rust_decimal::Decimal;
 pub const MAX_DECIMALS: i16 = 10;
 
 /// The currencies and contract a symbol names. `<EXCHANGE>_<BASE>_<QUOTE>_<CONTRACT>` carries
-/// them (`SIM_BTC_USDT_` → BTC, USDT, no contract); any other symbol (a stock such as `AAPL`)
-/// is its own base, quoted in USD. The migration back-fills existing tickers the same way.
+/// them (`SIM_BTC_USDT_` → BTC, USDT, no contract; the contract is all after the third `_`);
+/// any other symbol (a stock such as `AAPL`) is its own base, quoted in USD. The migration
+/// back-fills existing tickers the same way.
 pub fn currencies(symbol: &str) -> (String, String, String) {
     let parts: Vec<&str> = symbol.splitn(4, '_').collect();
     match parts.as_slice() {
-        [_, base, quote, contract] if !base.is_empty() && !quote.is_empty() => {
+        [exchange, base, quote, contract] if !exchange.is_empty() && !base.is_empty() && !quote.is_empty() => {
             ((*base).to_string(), (*quote).to_string(), (*contract).to_string())
         }
         _ => (symbol.to_string(), "USD".to_string(), String::new()),
@@ -108,6 +109,8 @@ mod tests {
         assert_eq!(currencies("BITMEX_AAVE_USDT_AAVEUSDT"), owned(("AAVE", "USDT", "AAVEUSDT")));
         assert_eq!(currencies("AAPL"), owned(("AAPL", "USD", "")));
         assert_eq!(currencies("X__USDT_"), owned(("X__USDT_", "USD", "")), "an empty base is no pair");
+        assert_eq!(currencies("_BTC_USDT_"), owned(("_BTC_USDT_", "USD", "")), "nor an empty exchange");
+        assert_eq!(currencies("X_A_B_C_D"), owned(("A", "B", "C_D")), "the contract is all after the third '_'");
     }
 
     #[test]

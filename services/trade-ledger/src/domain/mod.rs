@@ -1,4 +1,5 @@
 //! Pure rules of the ledger: no I/O, unit-tested.
 
 pub mod catalogue;
+pub mod hosted_settings;
 pub mod keys;

@@ -107,3 +107,53 @@ pub async fn listed_tickers(connection: &mut AsyncPgConnection) -> QueryResult<V
         .load(connection)
         .await
 }
+
+/// A market of an enabled exchange, as a hosted bot needs it.
+#[derive(Queryable, Debug, Clone)]
+pub struct TradedMarket {
+    /// The symbol.
+    pub symbol: String,
+    /// Base currency.
+    pub base_currency: String,
+    /// Quote currency.
+    pub quote_currency: String,
+    /// Decimals of prices.
+    pub price_decimals: i16,
+    /// Decimals of amounts.
+    pub amount_decimals: i16,
+    /// Smallest order amount, if set.
+    pub min_amount: Option<Decimal>,
+    /// Its exchange.
+    pub exchange_id: String,
+    /// Whether bots can trade on its exchange.
+    pub has_adapter: bool,
+}
+
+/// The market with this symbol on a known exchange (when `enabled_only`, an enabled one).
+pub async fn traded_market(
+    connection: &mut AsyncPgConnection,
+    symbol: &str,
+    enabled_only: bool,
+) -> QueryResult<Option<TradedMarket>> {
+    tickers::table
+        .inner_join(exchanges::table.on(tickers::exchange.eq(exchanges::id.nullable())))
+        .filter(exchanges::enabled.or(diesel::dsl::sql::<diesel::sql_types::Bool>(if enabled_only {
+            "false"
+        } else {
+            "true"
+        })))
+        .filter(tickers::symbol.eq(symbol))
+        .select((
+            tickers::symbol,
+            tickers::base_currency,
+            tickers::quote_currency,
+            tickers::price_decimals,
+            tickers::amount_decimals,
+            tickers::min_amount,
+            exchanges::id,
+            exchanges::has_adapter,
+        ))
+        .first(connection)
+        .await
+        .optional()
+}

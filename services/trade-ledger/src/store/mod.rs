@@ -2,6 +2,7 @@
 //! transaction; they return `diesel::QueryResult`.
 
 pub mod catalogue;
+pub mod hosted_bots;
 pub mod participations;
 pub mod partner_users;
 pub mod records;

@@ -68,13 +68,18 @@ pub struct UserRow {
     /// Bots it ever started.
     #[diesel(sql_type = Int4)]
     pub bots_started: i32,
+    /// Its hosted bots running now.
+    #[diesel(sql_type = BigInt)]
+    pub bots_active: i64,
 }
 
 /// The columns of a [`UserRow`]: a user made by `admin create-user` has no `exchange_id` and
-/// shows its first broker account's broker.
+/// shows its first broker account's broker; strategy bots never count as active.
 const USER_COLUMNS: &str = "u.id, coalesce(u.exchange_id, (SELECT b.broker FROM broker_accounts b WHERE b.user_id = u.id \
                             ORDER BY b.created_at, b.id LIMIT 1)) AS exchange_id, \
-                            u.exchange_user_id, u.created_at, u.bots_started";
+                            u.exchange_user_id, u.created_at, u.bots_started, \
+                            (SELECT count(*) FROM bots h WHERE h.owner_user_id = u.id AND h.deleted_at IS NULL \
+                             AND h.kind IN ('grid', 'dca', 'webhook') AND h.status = 'running') AS bots_active";
 
 /// One of the partner's users, not deleted.
 pub async fn find(

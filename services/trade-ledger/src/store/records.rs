@@ -223,13 +223,15 @@ pub async fn insert_ticker(connection: &mut AsyncPgConnection, ticker: &Ticker) 
     diesel::insert_into(tickers::table).values(ticker).execute(connection).await.map(drop)
 }
 
-/// A bot.
+/// An external bot: the Bot API's (hosted and strategy bots have no slug and are not found
+/// here).
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = bots)]
 pub struct Bot {
     /// Its id.
     pub id: BotId,
-    /// Unique slug (`/^[a-zA-Z0-9_-]+$/`).
+    /// Unique slug (`/^[a-zA-Z0-9_-]+$/`); every external bot has one (a CHECK says so).
+    #[diesel(select_expression = bots::slug.assume_not_null())]
     pub slug: String,
     /// Display name.
     pub name: String,
@@ -254,14 +256,28 @@ pub async fn insert_bot(
         .map(drop)
 }
 
-/// The bot with this slug.
+/// The `kind` of the Bot API's bots.
+const EXTERNAL: &str = "external";
+
+/// The external bot with this slug.
 pub async fn find_bot_by_slug(connection: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Bot>> {
-    bots::table.filter(bots::slug.eq(slug)).select(Bot::as_select()).first(connection).await.optional()
+    bots::table
+        .filter(bots::slug.eq(slug))
+        .filter(bots::kind.eq(EXTERNAL))
+        .select(Bot::as_select())
+        .first(connection)
+        .await
+        .optional()
 }
 
-/// The bot with this id.
+/// The external bot with this id.
 pub async fn find_bot(connection: &mut AsyncPgConnection, id: BotId) -> QueryResult<Option<Bot>> {
-    bots::table.find(id).select(Bot::as_select()).first(connection).await.optional()
+    bots::table.find(id).filter(bots::kind.eq(EXTERNAL)).select(Bot::as_select()).first(connection).await.optional()
+}
+
+/// Whether a bot of any kind (external, hosted, strategy; deleted too) has this id.
+pub async fn bot_exists(connection: &mut AsyncPgConnection, id: BotId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(bots::table.find(id))).get_result(connection).await
 }
 
 /// Makes a broker account follow a bot for a ticker (or updates the quantity).

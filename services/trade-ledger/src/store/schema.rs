@@ -47,11 +47,25 @@ diesel::table! {
 diesel::table! {
     bots (id) {
         id -> Uuid,
-        slug -> Text,
+        slug -> Nullable<Text>,
         name -> Text,
         kind -> Text,
         owner_user_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        partner_id -> Nullable<Uuid>,
+        script_type -> Nullable<Text>,
+        exchange_id -> Nullable<Text>,
+        symbol -> Nullable<Text>,
+        settings -> Nullable<Jsonb>,
+        status -> Nullable<Text>,
+        master_bot_id -> Nullable<Uuid>,
+        follow_updates -> Bool,
+        cloned -> Int4,
+        revision -> Int8,
+        profit -> Numeric,
+        roi -> Numeric,
+        perf_seq -> Int8,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -206,6 +220,7 @@ diesel::joinable!(bot_followers -> bots (bot_id));
 diesel::joinable!(bot_followers -> broker_accounts (broker_account_id));
 diesel::joinable!(bot_followers -> tickers (ticker_id));
 diesel::joinable!(bot_trades -> bots (bot_id));
+diesel::joinable!(bots -> partners (partner_id));
 diesel::joinable!(bots -> users (owner_user_id));
 diesel::joinable!(broker_accounts -> users (user_id));
 diesel::joinable!(participations -> bot_trades (bot_trade_id));

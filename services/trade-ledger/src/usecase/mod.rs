@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bot_config;
 pub mod catalogue;
 pub mod fetches;
+pub mod hosted_bots;
 pub mod participations;
 pub mod partner_users;
 pub mod states;

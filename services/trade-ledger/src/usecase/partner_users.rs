@@ -2,9 +2,10 @@
 //! unknown one is not found. Credentials never reach the ledger: the gateway stored them in
 //! the fetcher under the broker account id it sends here.
 
+use super::hosted_bots::writes::delete_bot;
 use super::storage_error;
 use crate::store::partner_users::{self, NewPartnerUser, UserRow};
-use crate::store::{catalogue, is_unique_violation, records};
+use crate::store::{catalogue, hosted_bots, is_unique_violation, records};
 use bus::BusError;
 use bus::messages::bot_api::paging::{self, TimeCursor};
 use bus::messages::partner::{
@@ -16,12 +17,14 @@ use diesel_async::AsyncPgConnection;
 use domain::UserId;
 use platform::db::PgPool;
 
+/// The most users one page reads: more never fit [`PAGE_BUDGET_BYTES`].
+const MAX_ROWS_READ: u32 = 2_000;
+
 fn not_found(user: UserId) -> BusError {
     BusError::not_found(format!("User '{user}' not found"))
 }
 
-/// The user object of reference 003. No bot of a partner user can run before hosted bots
-/// exist (they add `bots.status`), so `botsActive` counts none yet.
+/// The user object of reference 003.
 fn view(row: UserRow) -> PartnerUserView {
     PartnerUserView {
         user_id: row.id,
@@ -29,7 +32,7 @@ fn view(row: UserRow) -> PartnerUserView {
         exchange_user_id: row.exchange_user_id,
         created_at: row.created_at.timestamp(),
         bots_started: i64::from(row.bots_started),
-        bots_active: 0,
+        bots_active: row.bots_active,
     }
 }
 
@@ -47,7 +50,8 @@ pub async fn get(pool: &PgPool, request: GetPartnerUser) -> Result<PartnerUser, 
 /// A page of the partner's users, newest first: at most `limit`, and no more than fit the
 /// page budget.
 pub async fn list(pool: &PgPool, request: ListPartnerUsers) -> Result<PartnerUsersPage, BusError> {
-    let limit = request.limit.clamp(1, MAX_PAGE_LIMIT) as usize;
+    // No more rows are read than can fit the page budget (a user is at least ~150 bytes).
+    let limit = request.limit.clamp(1, MAX_PAGE_LIMIT).min(MAX_ROWS_READ) as usize;
     let mut connection = pool.get().await.map_err(storage_error)?;
     let after = request.after.map(|cursor| (cursor.created_at, cursor.id));
     // One past the limit tells whether more follow.
@@ -87,9 +91,9 @@ pub async fn create(tx: &mut AsyncPgConnection, request: CreatePartnerUser) -> R
     Ok(user.id)
 }
 
-/// Soft-deletes the user and tells the fetcher, through the outbox in the same transaction, to
-/// erase the credentials of every broker account of the user. (Refusing a user with running
-/// bots, 1003, comes with hosted bots and their status.)
+/// Refuses a user with a running hosted bot (1003); otherwise deletes the user's (stopped)
+/// bots, soft-deletes the user and tells the fetcher, through the outbox in the same
+/// transaction, to erase the credentials of every broker account of the user.
 pub async fn delete(
     tx: &mut AsyncPgConnection,
     subjects: &Subjects,
@@ -97,6 +101,16 @@ pub async fn delete(
 ) -> Result<bool, BusError> {
     if !partner_users::lock_live(tx, request.partner_id, request.user_id).await.map_err(storage_error)? {
         return Err(not_found(request.user_id));
+    }
+    // The user's bots are locked before their state is read: a start cannot slip in between.
+    let bots = hosted_bots::of_user(tx, request.user_id).await.map_err(storage_error)?;
+    if bots.iter().any(|bot| bot.status == "running") {
+        return Err(BusError::Conflict {
+            message: format!("User '{}' has running bots: stop or delete them first", request.user_id),
+        });
+    }
+    for bot in bots {
+        delete_bot(tx, subjects, bot.id).await?;
     }
     partner_users::soft_delete(tx, request.user_id).await.map_err(storage_error)?;
     let broker_account_ids = partner_users::accounts_of(tx, request.user_id).await.map_err(storage_error)?;

@@ -9,7 +9,7 @@
 mod reads;
 mod views;
 
-pub use reads::{get, list, participations, transactions};
+pub use reads::{all_of, get, list, participations, transactions};
 
 use super::storage_error;
 use crate::store::trades::{

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod bots;
 pub mod reference;
 pub mod users;
 

@@ -10,6 +10,10 @@ use serde_json::json;
 use std::fmt;
 use tracing::error;
 
+/// What the ledger's refusal of an edit of a follower says (`Bot '<id>' follows a master bot
+/// and cannot be edited directly`): 1008 rather than 1003.
+const FOLLOWER_CONFLICT: &str = "follows a master bot";
+
 /// Every way a Partner API request can fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartnerApiError {
@@ -70,6 +74,32 @@ impl PartnerApiError {
             RequestError::Rejected(BusError::NotFound { message }) => PartnerApiError::UnknownUser(message),
             RequestError::Rejected(BusError::Invalid { message }) => PartnerApiError::Validation(message),
             RequestError::Rejected(BusError::Conflict { message }) => PartnerApiError::StateConflict(message),
+            RequestError::Rejected(BusError::IdempotencyKeyReused { message }) => {
+                PartnerApiError::IdempotencyKeyReused(message)
+            }
+            other => Self::common(other),
+        }
+    }
+
+    /// Maps a failed ledger request about hosted bots (`bots/...`). The ledger checks the user
+    /// before the bot and words the two refusals `User '<id>' not found` and `Bot '<id>' not
+    /// found`, so the message tells them apart: `User '` → 1001, any other not found → 1002. A
+    /// refused value → 1000; a conflict about a follower (`... follows a master bot ...`) →
+    /// 1008, any other conflict (already running or stopped, a request with the same
+    /// `Idempotency-Key` in progress) → 1003; forbidden (the exchange is not the user's) →
+    /// 1004; a reused key → 1011; the rest the common mapping.
+    pub fn from_bot_request(failure: RequestError) -> Self {
+        match failure {
+            RequestError::Rejected(BusError::NotFound { message }) if message.starts_with("User '") => {
+                PartnerApiError::UnknownUser(message)
+            }
+            RequestError::Rejected(BusError::NotFound { message }) => PartnerApiError::UnknownBot(message),
+            RequestError::Rejected(BusError::Invalid { message }) => PartnerApiError::Validation(message),
+            RequestError::Rejected(BusError::Conflict { message }) if message.contains(FOLLOWER_CONFLICT) => {
+                PartnerApiError::FollowerNotEditable(message)
+            }
+            RequestError::Rejected(BusError::Conflict { message }) => PartnerApiError::StateConflict(message),
+            RequestError::Rejected(BusError::Forbidden { message }) => PartnerApiError::ExchangeMismatch(message),
             RequestError::Rejected(BusError::IdempotencyKeyReused { message }) => {
                 PartnerApiError::IdempotencyKeyReused(message)
             }
@@ -220,6 +250,58 @@ mod tests {
         assert_eq!(PartnerApiError::from_backtest_request(timeout), PartnerApiError::Common(CommonError::Timeout));
         let gone = RequestError::NoResponders { subject: "s".into() };
         assert_eq!(PartnerApiError::from_backtest_request(gone), PartnerApiError::Common(CommonError::Unavailable));
+    }
+
+    #[test]
+    fn bot_request_refusals_map_to_bot_codes() {
+        use PartnerApiError as E;
+        let rejected = |error: BusError| RequestError::Rejected(error);
+        let conflict = |message: &str| rejected(BusError::Conflict { message: message.into() });
+        let bot = "7d7e643ac399492c8adf1add09316abb";
+        let cases = [
+            (rejected(BusError::not_found("User 'u' not found")), E::UnknownUser("User 'u' not found".into())),
+            (
+                rejected(BusError::not_found(format!("Bot '{bot}' not found"))),
+                E::UnknownBot(format!("Bot '{bot}' not found")),
+            ),
+            (rejected(BusError::not_found("Bot 'xyz' not found")), E::UnknownBot("Bot 'xyz' not found".into())),
+            (
+                rejected(BusError::invalid("settings.symbol: unknown market 'X'")),
+                E::Validation("settings.symbol: unknown market 'X'".into()),
+            ),
+            (
+                conflict(&format!("Bot '{bot}' follows a master bot and cannot be edited directly")),
+                E::FollowerNotEditable(format!("Bot '{bot}' follows a master bot and cannot be edited directly")),
+            ),
+            (
+                conflict(&format!("Bot '{bot}' is already running")),
+                E::StateConflict(format!("Bot '{bot}' is already running")),
+            ),
+            (
+                conflict(&format!("Bot '{bot}' is already stopped")),
+                E::StateConflict(format!("Bot '{bot}' is already stopped")),
+            ),
+            (
+                conflict("A request with this Idempotency-Key is in progress"),
+                E::StateConflict("A request with this Idempotency-Key is in progress".into()),
+            ),
+            (
+                rejected(BusError::Forbidden { message: "exchangeId 'BITMEX' is not the exchange of user 'u'".into() }),
+                E::ExchangeMismatch("exchangeId 'BITMEX' is not the exchange of user 'u'".into()),
+            ),
+            (
+                rejected(BusError::IdempotencyKeyReused { message: "reused".into() }),
+                E::IdempotencyKeyReused("reused".into()),
+            ),
+            (rejected(BusError::unavailable("db down")), E::Common(CommonError::Unavailable)),
+            (RequestError::Timeout { subject: "s".into(), timeout_ms: 1 }, E::Common(CommonError::Timeout)),
+            (RequestError::NoResponders { subject: "s".into() }, E::Common(CommonError::Unavailable)),
+            (RequestError::Codec { subject: "s".into(), reason: "x".into() }, E::Common(CommonError::Internal)),
+        ];
+        for (failure, expected) in cases {
+            let described = format!("{failure:?}");
+            assert_eq!(PartnerApiError::from_bot_request(failure), expected, "{described}");
+        }
     }
 
     #[test]

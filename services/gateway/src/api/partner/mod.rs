@@ -1,5 +1,5 @@
 //! The Partner API (`/partner/v1/...`, reference 003 and docs/api/partner.md): backtests,
-//! users, and the reference data (exchanges, markets, scripts).
+//! users, hosted bots, and the reference data (exchanges, markets, scripts).
 //!
 //! Every handler: authenticate the partner key with the ledger → check the request's shape →
 //! one request to the owning service → its reply in the `{isSuccess, code, message, data}`
@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod backtest;
+pub mod bots;
 pub mod docs;
 pub mod errors;
 pub mod paging;
@@ -26,6 +27,15 @@ pub(super) fn routes(router: &mut Router<'_>) {
         .route(Method::GET, "/partner/v1/bots/backtest/{id}/positions", backtest::positions)
         .route(Method::POST, "/partner/v1/bots/backtest/{id}/cancel", backtest::cancel)
         .route(Method::GET, "/partner/v1/bots/backtest/{id}/equity.svg", backtest::equity_svg)
+        .route(Method::POST, "/partner/v1/bots/list", bots::list)
+        .route(Method::POST, "/partner/v1/bots/user", bots::user)
+        .route(Method::POST, "/partner/v1/bots/get", bots::get)
+        .route(Method::POST, "/partner/v1/bots/create", bots::create)
+        .route(Method::POST, "/partner/v1/bots/edit", bots::edit)
+        .route(Method::POST, "/partner/v1/bots/copy", bots::copy)
+        .route(Method::POST, "/partner/v1/bots/start", bots::start)
+        .route(Method::POST, "/partner/v1/bots/stop", bots::stop)
+        .route(Method::POST, "/partner/v1/bots/delete", bots::delete)
         .route(Method::GET, "/partner/v1/exchanges", reference::exchanges)
         .route(Method::GET, "/partner/v1/markets", reference::markets)
         .route(Method::GET, "/partner/v1/scripts", reference::scripts)

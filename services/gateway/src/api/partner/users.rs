@@ -93,16 +93,18 @@ fn unknown_user(id: &str) -> PartnerApiError {
 }
 
 /// Reads `{userId}`: a required non-empty string; one that is not a UUID names no user (1001).
-pub fn parse_user_id(body: &[u8]) -> Result<UserId, PartnerApiError> {
+/// Returns the id and the text as sent (messages name the user as the client wrote it).
+pub fn parse_user_id(body: &[u8]) -> Result<(UserId, String), PartnerApiError> {
     let object = body_object(body, &["userId"])?;
-    let id = required_string(&object, "userId")?;
-    id.parse().map_err(|_| unknown_user(&id))
+    let sent = required_string(&object, "userId")?;
+    let id = sent.parse().map_err(|_| unknown_user(&sent))?;
+    Ok((id, sent))
 }
 
-/// A ledger refusal about user `id`: an unknown user is named by the id the client sent.
-fn user_failure(failure: RequestError, id: UserId) -> PartnerApiError {
+/// A ledger refusal about the user the client named `sent`: an unknown user is named as sent.
+fn user_failure(failure: RequestError, sent: &str) -> PartnerApiError {
     match PartnerApiError::from_user_request(failure) {
-        PartnerApiError::UnknownUser(_) => unknown_user(&id.to_string()),
+        PartnerApiError::UnknownUser(_) => unknown_user(sent),
         other => other,
     }
 }
@@ -144,11 +146,11 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
-    let user_id = parse_user_id(&body)?;
+    let (user_id, sent) = parse_user_id(&body)?;
     let query = GetPartnerUser { partner_id, user_id };
     let found = bus::request(&state.nats, &state.subjects.partner_user(), &query, state.backend_timeout())
         .await
-        .map_err(|failure| user_failure(failure, user_id))?;
+        .map_err(|failure| user_failure(failure, &sent))?;
     Ok(success(&to_json(&found.user)?))
 }
 
@@ -200,6 +202,10 @@ pub fn parse_create(body: &[u8]) -> Result<CreateUser, PartnerApiError> {
     if exchange_user_id.as_ref().is_some_and(|id| id.chars().count() > MAX_EXCHANGE_USER_ID_CHARS) {
         return Err(invalid(format!("exchangeUserId must be at most {MAX_EXCHANGE_USER_ID_CHARS} characters")));
     }
+    // It is stored as text, which cannot hold NUL, and shown back: no control characters.
+    if exchange_user_id.as_ref().is_some_and(|id| id.chars().any(char::is_control)) {
+        return Err(invalid("exchangeUserId must not contain control characters"));
+    }
     Ok(CreateUser {
         exchange_id,
         public_key: Secret::new(public_key),
@@ -235,16 +241,16 @@ pub fn broker_account_id(partner_id: PartnerId, idempotency: Option<&Idempotency
 
 /// A refusal of the fetcher's credential store. Its message is forwarded only when it quotes
 /// none of the keys.
-fn store_failure(failure: RequestError, user: &CreateUser) -> PartnerApiError {
+fn store_failure(failure: RequestError) -> PartnerApiError {
     match failure {
-        RequestError::Rejected(BusError::Invalid { message }) => {
-            let keys = [Some(&user.public_key), Some(&user.secret_key), user.extra_key.as_ref()];
-            let quotes_a_key = keys.into_iter().flatten().any(|key| message.contains(key.expose()));
-            if quotes_a_key {
-                invalid("publicKey, secretKey or extraKey was refused by the credential store")
-            } else {
-                invalid(message)
-            }
+        // The body was checked by the same rules before it was sent, so this is rare; the
+        // store's own words are not forwarded, since no one can promise they quote no key.
+        RequestError::Rejected(BusError::Invalid { .. }) => {
+            invalid("publicKey, secretKey or extraKey was refused by the credential store")
+        }
+        // A replay of a create whose user was deleted since: its keys are not stored again.
+        RequestError::Rejected(BusError::NotFound { .. }) => {
+            PartnerApiError::UnknownUser("The user this request created has been deleted".to_string())
         }
         other => PartnerApiError::common(other),
     }
@@ -289,7 +295,7 @@ pub async fn create(
         };
         bus::request(&state.nats, &state.subjects.store_exchange_credentials(), &store, state.backend_timeout())
             .await
-            .map_err(|failure| store_failure(failure, &user))?;
+            .map_err(store_failure)?;
     }
     let command = Command {
         idempotency,
@@ -323,13 +329,13 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
-    let user_id = parse_user_id(&body)?;
+    let (user_id, sent) = parse_user_id(&body)?;
     let idempotency = crate::api::bot::idempotency(&request, &body)
         .map_err(|_| invalid("Idempotency-Key must be 1 to 255 visible ASCII characters"))?;
     let command = Command { idempotency, command: DeletePartnerUser { partner_id, user_id } };
     let reply = bus::request(&state.nats, &state.subjects.delete_partner_user(), &command, state.backend_timeout())
         .await
-        .map_err(|failure| user_failure(failure, user_id))?;
+        .map_err(|failure| user_failure(failure, &sent))?;
     replayable(reply)
 }
 
@@ -347,7 +353,7 @@ mod tests {
     #[test]
     fn a_user_id_is_required_and_a_malformed_one_is_an_unknown_user() {
         let id = "696c712e-346b-4631-9df8-38fe59211493";
-        assert_eq!(parse_user_id(format!(r#"{{"userId": "{id}"}}"#).as_bytes()).unwrap().to_string(), id);
+        assert_eq!(parse_user_id(format!(r#"{{"userId": "{id}"}}"#).as_bytes()).unwrap().0.to_string(), id);
         assert_eq!(error(parse_user_id(b"{")), "Invalid JSON in request body");
         assert_eq!(error(parse_user_id(br#"{"userId": "x", "y": 1}"#)), "Unknown field 'y'");
         for bad in ["{}", r#"{"userId": ""}"#, r#"{"userId": null}"#, r#"{"userId": 5}"#] {
@@ -432,16 +438,26 @@ mod tests {
     }
 
     #[test]
+    fn an_exchange_user_id_holds_no_control_character() {
+        for id in [r"a\u0000b", r"a\nb", r"\u007f"] {
+            let body =
+                format!(r#"{{"exchangeId": "SIM", "publicKey": "sim", "secretKey": "x", "exchangeUserId": "{id}"}}"#);
+            assert_eq!(error(parse_create(body.as_bytes())), "exchangeUserId must not contain control characters");
+        }
+    }
+
+    #[test]
     fn no_message_or_debug_output_holds_a_key() {
         let secret = "s3cr3t-value-that-must-not-leak";
         let body = format!(r#"{{"exchangeId": "BITMEX", "publicKey": "{secret}", "secretKey": "{secret}"}}"#);
         let user = parse_create(body.as_bytes()).unwrap();
         assert!(!format!("{user:?}").contains(secret));
+        // The store's words are never forwarded, whatever they quote.
         let echoed = RequestError::Rejected(BusError::invalid(format!("bad key {secret}")));
-        let message = error(Err::<(), _>(store_failure(echoed, &user)));
-        assert!(!message.contains(secret), "{message}");
-        let plain = RequestError::Rejected(BusError::invalid("exchangeId: no credentials store for BITMEX"));
-        assert_eq!(error(Err::<(), _>(store_failure(plain, &user))), "exchangeId: no credentials store for BITMEX");
+        let message = error(Err::<(), _>(store_failure(echoed)));
+        assert_eq!(message, "publicKey, secretKey or extraKey was refused by the credential store");
+        let erased = RequestError::Rejected(BusError::not_found("The user of broker account x was deleted"));
+        assert!(matches!(store_failure(erased), PartnerApiError::UnknownUser(_)));
         let bad_long = with("secretKey", &format!("\"{}\"", "k".repeat(2000)));
         assert!(!error(parse_create(bad_long.as_bytes())).contains("kkkk"));
     }

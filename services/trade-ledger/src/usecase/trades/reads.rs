@@ -149,3 +149,26 @@ pub async fn list(pool: &PgPool, request: ListTrades) -> Result<TradesPage, BusE
     let next_cursor = trades.last().filter(|_| more).map(|last| cursor_after(last.created_at, last.id));
     Ok(TradesPage { success: true, trades, next_cursor })
 }
+
+/// Every trade of a bot, newest first, each with all its transactions: what
+/// `admin bot-trades` prints (hosted bots have no Bot API key to read them with). Read a
+/// page of 500 trades at a time.
+pub async fn all_of(connection: &mut AsyncPgConnection, bot_id: BotId) -> anyhow::Result<Vec<TradeView>> {
+    const PAGE: i64 = 500;
+    let mut views = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = trades::list_trades(connection, bot_id, None, None, after, PAGE).await?;
+        let ids: Vec<TradeId> = rows.iter().map(|trade| trade.id).collect();
+        let mut transactions = trades::transactions_of_many(connection, &ids).await?;
+        after = rows.last().map(|last| (last.created_at, last.id));
+        let full = rows.len() as i64 == PAGE;
+        for trade in rows {
+            let own: Vec<TransactionRow> = transactions.extract_if(.., |row| row.bot_trade_id == trade.id).collect();
+            views.push(trade_view(trade, Some(own), None).map_err(|error| anyhow::anyhow!("{error}"))?);
+        }
+        if !full {
+            return Ok(views);
+        }
+    }
+}

@@ -113,8 +113,9 @@ pub struct CreateUserBody {
     /// The passphrase some exchanges need (at most 1024 bytes).
     #[schema(max_length = 1024)]
     extra_key: Option<String>,
-    /// The partner's own id of the user on the exchange; empty is stored as absent.
-    #[schema(max_length = 128)]
+    /// The partner's own id of the user on the exchange; empty is stored as absent. No
+    /// control characters.
+    #[schema(max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     exchange_user_id: Option<String>,
 }
 

@@ -1,0 +1,385 @@
+//! Reading the bodies of the `bots/...` routes into the ledger's requests. The gateway checks
+//! only the shape, in the LIVE order (docs/live.md#partner-api): JSON → unknown fields → the
+//! required fields and their types in the reference's field order → `userId` (one that is not
+//! a UUID names no user: 1001). The rest (the bot, its state, the market, the settings) is the
+//! ledger's: bot ids travel as the strings the client sent, settings byte for byte.
+
+use crate::api::json::{self, Kind, Object};
+use crate::api::partner::errors::PartnerApiError;
+use crate::api::partner::paging::{self, PageRequest};
+use crate::api::partner::reference::TYPE_MESSAGE;
+use bus::messages::bot_api::paging::TimeCursor;
+use bus::messages::hosted::{
+    CopyHostedBot, CreateHostedBot, DeleteHostedBot, Desired, EditHostedBot, GetHostedBot, ListHostedBots,
+    SetHostedBotStatus,
+};
+use domain::{PartnerId, UserId};
+use engine::scripts::ScriptType;
+use serde_json::value::RawValue;
+
+/// The message of a missing or non-object `settings` (create, edit).
+pub const SETTINGS_MESSAGE: &str = "settings is required and must be an object";
+
+/// The message of a missing `settings` of a copy, or one that is neither an object nor null.
+pub const COPY_SETTINGS_MESSAGE: &str = "settings is required and must be an object or null";
+
+/// The message of a missing or non-boolean `followUpdates`.
+pub const FOLLOW_UPDATES_MESSAGE: &str = "followUpdates is required and must be a boolean";
+
+fn invalid(message: impl Into<String>) -> PartnerApiError {
+    PartnerApiError::Validation(message.into())
+}
+
+/// The body as an object of `known` fields: invalid JSON, another value or an unknown field
+/// is 1000.
+fn body_object(body: &[u8], known: &[&str]) -> Result<Object, PartnerApiError> {
+    let object = json::parse_body(body)
+        .map_err(|_| invalid("Invalid JSON in request body"))?
+        .ok_or_else(|| invalid("The request body must be a JSON object"))?;
+    match json::unknown_field(&object, known, "") {
+        Some(message) => Err(invalid(message)),
+        None => Ok(object),
+    }
+}
+
+/// A required non-empty string field.
+fn required_string(object: &Object, name: &str) -> Result<String, PartnerApiError> {
+    object
+        .get(name)
+        .and_then(|raw| json::as_string(raw))
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| invalid(format!("{name} is required and must be a non-empty string")))
+}
+
+/// A required JSON object, as it stood in the body.
+fn required_object(object: &Object, name: &str, message: &str) -> Result<Box<RawValue>, PartnerApiError> {
+    object.get(name).filter(|raw| json::kind(raw) == Kind::Object).cloned().ok_or_else(|| invalid(message))
+}
+
+/// A user id the client sent: one that is not a UUID names no user.
+fn user_id(id: &str) -> Result<UserId, PartnerApiError> {
+    id.parse().map_err(|_| PartnerApiError::UnknownUser(format!("User '{id}' not found")))
+}
+
+/// `bots/list`: `{limit?, nextPageId?}`.
+pub fn list(partner_id: PartnerId, body: &[u8]) -> Result<ListHostedBots, PartnerApiError> {
+    let PageRequest { limit, after } = paging::parse::<TimeCursor>(body)?;
+    Ok(ListHostedBots { partner_id, user_id: None, limit, after })
+}
+
+/// `bots/user`: `{userId, limit?, nextPageId?}`.
+pub fn user_list(partner_id: PartnerId, body: &[u8]) -> Result<ListHostedBots, PartnerApiError> {
+    let object = paging::object(body, &["userId"])?;
+    let id = required_string(&object, "userId")?;
+    let PageRequest { limit, after } = paging::page::<TimeCursor>(&object)?;
+    Ok(ListHostedBots { partner_id, user_id: Some(user_id(&id)?), limit, after })
+}
+
+/// `bots/get`: `{userId, botId}`.
+pub fn get(partner_id: PartnerId, body: &[u8]) -> Result<GetHostedBot, PartnerApiError> {
+    let object = body_object(body, &["userId", "botId"])?;
+    let id = required_string(&object, "userId")?;
+    let bot_id = required_string(&object, "botId")?;
+    Ok(GetHostedBot { partner_id, user_id: Some(user_id(&id)?), bot_id })
+}
+
+/// `bots/create`: `{userId, type, settings, masterBotId?}`. `type` must be one of the five
+/// script types (the message of `scripts/script`); `masterBotId` null or `""` is none.
+pub fn create(partner_id: PartnerId, body: &[u8]) -> Result<CreateHostedBot, PartnerApiError> {
+    let object = body_object(body, &["userId", "type", "settings", "masterBotId"])?;
+    let id = required_string(&object, "userId")?;
+    let script_type = object
+        .get("type")
+        .and_then(|raw| json::as_string(raw))
+        .filter(|name| ScriptType::ALL.iter().any(|script| script.as_str() == name))
+        .ok_or_else(|| invalid(TYPE_MESSAGE))?;
+    let settings = required_object(&object, "settings", SETTINGS_MESSAGE)?;
+    let master_bot_id = match object.get("masterBotId") {
+        None => None,
+        Some(raw) if json::kind(raw) == Kind::Null => None,
+        Some(raw) => Some(json::as_string(raw).ok_or_else(|| invalid("masterBotId must be a string or null"))?),
+    }
+    .filter(|id| !id.is_empty());
+    Ok(CreateHostedBot { partner_id, user_id: user_id(&id)?, script_type, settings, master_bot_id })
+}
+
+/// `bots/edit`: `{userId, botId, settings}`.
+pub fn edit(partner_id: PartnerId, body: &[u8]) -> Result<EditHostedBot, PartnerApiError> {
+    let object = body_object(body, &["userId", "botId", "settings"])?;
+    let id = required_string(&object, "userId")?;
+    let bot_id = required_string(&object, "botId")?;
+    let settings = required_object(&object, "settings", SETTINGS_MESSAGE)?;
+    Ok(EditHostedBot { partner_id, user_id: user_id(&id)?, bot_id, settings })
+}
+
+/// `bots/copy`: `{userId, botId, followUpdates, settings}`; `settings` must be there, an
+/// object (`{}` too) or null (none).
+pub fn copy(partner_id: PartnerId, body: &[u8]) -> Result<CopyHostedBot, PartnerApiError> {
+    let object = body_object(body, &["userId", "botId", "followUpdates", "settings"])?;
+    let id = required_string(&object, "userId")?;
+    let bot_id = required_string(&object, "botId")?;
+    let follow_updates = match object.get("followUpdates").map(|raw| raw.get()) {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(invalid(FOLLOW_UPDATES_MESSAGE)),
+    };
+    let settings = match object.get("settings") {
+        Some(raw) if json::kind(raw) == Kind::Null => None,
+        Some(raw) if json::kind(raw) == Kind::Object => Some(raw.clone()),
+        _ => return Err(invalid(COPY_SETTINGS_MESSAGE)),
+    };
+    Ok(CopyHostedBot { partner_id, user_id: user_id(&id)?, bot_id, follow_updates, settings })
+}
+
+/// `bots/start` (`desired` running) and `bots/stop` (stopped): `{botId}`.
+pub fn set_status(partner_id: PartnerId, body: &[u8], desired: Desired) -> Result<SetHostedBotStatus, PartnerApiError> {
+    let object = body_object(body, &["botId"])?;
+    Ok(SetHostedBotStatus { partner_id, bot_id: required_string(&object, "botId")?, desired })
+}
+
+/// `bots/delete`: `{botId}`.
+pub fn delete(partner_id: PartnerId, body: &[u8]) -> Result<DeleteHostedBot, PartnerApiError> {
+    let object = body_object(body, &["botId"])?;
+    Ok(DeleteHostedBot { partner_id, bot_id: required_string(&object, "botId")? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+    use serde_json::{Value, json};
+    use uuid::Uuid;
+
+    const USER: &str = "f873b314-f165-45a0-b658-d15ff37d529a";
+    const BOT: &str = "7d7e643ac399492c8adf1add09316abb";
+    const USER_MESSAGE: &str = "userId is required and must be a non-empty string";
+    const BOT_MESSAGE: &str = "botId is required and must be a non-empty string";
+
+    fn partner() -> PartnerId {
+        PartnerId::from_uuid(Uuid::from_u128(7))
+    }
+
+    fn user() -> UserId {
+        USER.parse().unwrap()
+    }
+
+    fn error<T: std::fmt::Debug>(result: Result<T, PartnerApiError>) -> String {
+        match result {
+            Err(PartnerApiError::Validation(message)) => message,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `base` with `field` set to the JSON `value`, or removed for `<absent>`.
+    fn with(base: &Value, field: &str, value: &str) -> String {
+        let mut body = base.clone();
+        match value {
+            "<absent>" => body.as_object_mut().unwrap().remove(field),
+            _ => body.as_object_mut().unwrap().insert(field.into(), serde_json::from_str(value).unwrap()),
+        };
+        body.to_string()
+    }
+
+    /// The checks every body with an object goes through first.
+    fn refuses_bad_json_and_unknown_fields<T: std::fmt::Debug>(parse: impl Fn(&[u8]) -> Result<T, PartnerApiError>) {
+        assert_eq!(error(parse(b"{")), "Invalid JSON in request body");
+        assert_eq!(error(parse(b"")), "Invalid JSON in request body");
+        assert_eq!(error(parse(b"[]")), "The request body must be a JSON object");
+        assert_eq!(error(parse(br#"{"nope": 1}"#)), "Unknown field 'nope'", "before any required field");
+    }
+
+    #[test]
+    fn the_partner_list_is_paged() {
+        assert_eq!(
+            list(partner(), b"").unwrap(),
+            ListHostedBots { partner_id: partner(), user_id: None, limit: 10_000, after: None }
+        );
+        let cursor = TimeCursor { created_at: DateTime::from_timestamp(1_766_069_766, 0).unwrap(), id: Uuid::nil() };
+        let body = format!(r#"{{"limit": 10, "nextPageId": "{}"}}"#, cursor.encode());
+        assert_eq!(
+            list(partner(), body.as_bytes()).unwrap(),
+            ListHostedBots { partner_id: partner(), user_id: None, limit: 10, after: Some(cursor) }
+        );
+        assert_eq!(list(partner(), br#"{"limit": 10, "nextPageId": ""}"#).unwrap().after, None);
+        assert_eq!(error(list(partner(), br#"{"userId": "x"}"#)), "Unknown field 'userId'");
+        assert_eq!(error(list(partner(), br#"{"limit": 0}"#)), paging::LIMIT_MESSAGE);
+    }
+
+    #[test]
+    fn a_users_list_needs_the_user_and_checks_the_page_before_the_id() {
+        let body = format!(r#"{{"userId": "{USER}", "limit": 10, "nextPageId": ""}}"#);
+        assert_eq!(
+            user_list(partner(), body.as_bytes()).unwrap(),
+            ListHostedBots { partner_id: partner(), user_id: Some(user()), limit: 10, after: None }
+        );
+        for bad in ["", "{}", r#"{"userId": ""}"#, r#"{"userId": 1}"#, r#"{"userId": null}"#] {
+            assert_eq!(error(user_list(partner(), bad.as_bytes())), USER_MESSAGE, "{bad}");
+        }
+        assert_eq!(error(user_list(partner(), br#"{"userId": "x", "botId": "y"}"#)), "Unknown field 'botId'");
+        assert_eq!(error(user_list(partner(), br#"{"userId": "x", "limit": 0}"#)), paging::LIMIT_MESSAGE);
+        assert_eq!(
+            user_list(partner(), br#"{"userId": "x"}"#),
+            Err(PartnerApiError::UnknownUser("User 'x' not found".into()))
+        );
+    }
+
+    #[test]
+    fn get_names_the_user_then_the_bot_and_keeps_the_bot_id_as_sent() {
+        let base = json!({"userId": USER, "botId": BOT});
+        assert_eq!(
+            get(partner(), base.to_string().as_bytes()).unwrap(),
+            GetHostedBot { partner_id: partner(), user_id: Some(user()), bot_id: BOT.into() }
+        );
+        refuses_bad_json_and_unknown_fields(|body| get(partner(), body));
+        for (field, message) in [("userId", USER_MESSAGE), ("botId", BOT_MESSAGE)] {
+            for bad in ["<absent>", r#""""#, "null", "5", "{}"] {
+                assert_eq!(error(get(partner(), with(&base, field, bad).as_bytes())), message, "{field} {bad}");
+            }
+        }
+        assert_eq!(error(get(partner(), b"{}")), USER_MESSAGE, "the reference's order");
+        assert_eq!(error(get(partner(), with(&base, "userId", r#""nope""#).replace(BOT, "").as_bytes())), BOT_MESSAGE);
+        // A malformed bot id is the ledger's to refuse (after the user): it travels as sent.
+        let dashed = "7d7e643a-c399-492c-8adf-1add09316abb";
+        assert_eq!(get(partner(), with(&base, "botId", &format!("\"{dashed}\"")).as_bytes()).unwrap().bot_id, dashed);
+        assert_eq!(get(partner(), with(&base, "botId", r#""zz""#).as_bytes()).unwrap().bot_id, "zz");
+        assert_eq!(
+            get(partner(), with(&base, "userId", r#""nope""#).as_bytes()),
+            Err(PartnerApiError::UnknownUser("User 'nope' not found".into()))
+        );
+    }
+
+    fn create_body() -> Value {
+        json!({"userId": USER, "type": "spot_grid", "settings": {"symbol": "SIM_BTC_USDT_", "gridCount": 30},
+               "masterBotId": null})
+    }
+
+    #[test]
+    fn create_forwards_the_settings_byte_for_byte() {
+        let body = format!(
+            r#"{{"userId": "{USER}", "type": "spot_grid", "settings": {{"lowerLimit": 28000.10, "upperLimit":3.1e4 }}}}"#
+        );
+        let command = create(partner(), body.as_bytes()).unwrap();
+        assert_eq!((command.partner_id, command.user_id), (partner(), user()));
+        assert_eq!(command.script_type, "spot_grid");
+        assert_eq!(command.settings.get(), r#"{"lowerLimit": 28000.10, "upperLimit":3.1e4 }"#);
+        assert_eq!(command.master_bot_id, None);
+        for script in ScriptType::ALL {
+            let body = with(&create_body(), "type", &format!("\"{}\"", script.as_str()));
+            assert_eq!(create(partner(), body.as_bytes()).unwrap().script_type, script.as_str());
+        }
+        for none in ["null", r#""""#, "<absent>"] {
+            let body = with(&create_body(), "masterBotId", none);
+            assert_eq!(create(partner(), body.as_bytes()).unwrap().master_bot_id, None, "{none}");
+        }
+        let body = with(&create_body(), "masterBotId", &format!("\"{BOT}\""));
+        assert_eq!(create(partner(), body.as_bytes()).unwrap().master_bot_id.as_deref(), Some(BOT));
+    }
+
+    #[test]
+    fn create_checks_in_the_reference_order() {
+        let base = create_body();
+        let create = |body: String| create(partner(), body.as_bytes());
+        refuses_bad_json_and_unknown_fields(|body| super::create(partner(), body));
+        assert_eq!(error(create(with(&base, "name", "1"))), "Unknown field 'name'");
+        for bad in ["<absent>", r#""""#, "null", "5"] {
+            assert_eq!(error(create(with(&base, "userId", bad))), USER_MESSAGE, "{bad}");
+        }
+        for bad in ["<absent>", "null", "1", r#""SPOT_GRID""#, r#""grid""#, r#""""#] {
+            assert_eq!(error(create(with(&base, "type", bad))), TYPE_MESSAGE, "{bad}");
+        }
+        for bad in ["<absent>", "null", "[]", r#""{}""#, "1"] {
+            assert_eq!(error(create(with(&base, "settings", bad))), SETTINGS_MESSAGE, "{bad}");
+        }
+        for bad in ["1", "{}", "true"] {
+            assert_eq!(error(create(with(&base, "masterBotId", bad))), "masterBotId must be a string or null");
+        }
+        assert_eq!(error(create("{}".into())), USER_MESSAGE);
+        assert_eq!(error(create(json!({"userId": "x", "settings": 1}).to_string())), TYPE_MESSAGE);
+        assert_eq!(
+            error(create(json!({"userId": "x", "type": "webhook", "masterBotId": 1}).to_string())),
+            SETTINGS_MESSAGE
+        );
+        // Every shape check comes before the user id.
+        assert_eq!(
+            error(create(json!({"userId": "x", "type": "webhook", "settings": {}, "masterBotId": 1}).to_string())),
+            "masterBotId must be a string or null"
+        );
+        assert_eq!(
+            create(with(&base, "userId", r#""x""#)).unwrap_err(),
+            PartnerApiError::UnknownUser("User 'x' not found".into())
+        );
+    }
+
+    #[test]
+    fn edit_needs_user_bot_and_an_object_of_settings() {
+        let base = json!({"userId": USER, "botId": BOT, "settings": {"stopValue": 55000}});
+        let command = edit(partner(), base.to_string().as_bytes()).unwrap();
+        assert_eq!((command.partner_id, command.user_id, command.bot_id.as_str()), (partner(), user(), BOT));
+        assert_eq!(command.settings.get(), r#"{"stopValue":55000}"#);
+        refuses_bad_json_and_unknown_fields(|body| edit(partner(), body));
+        assert_eq!(
+            error(edit(partner(), with(&base, "masterBotId", "null").as_bytes())),
+            "Unknown field 'masterBotId'"
+        );
+        for (field, message) in [("userId", USER_MESSAGE), ("botId", BOT_MESSAGE), ("settings", SETTINGS_MESSAGE)] {
+            for bad in ["<absent>", "null", "5"] {
+                assert_eq!(error(edit(partner(), with(&base, field, bad).as_bytes())), message, "{field} {bad}");
+            }
+        }
+        assert_eq!(error(edit(partner(), br#"{"settings": 1, "botId": 1}"#)), USER_MESSAGE);
+        assert!(matches!(
+            edit(partner(), with(&base, "userId", r#""x""#).as_bytes()),
+            Err(PartnerApiError::UnknownUser(_))
+        ));
+    }
+
+    #[test]
+    fn copy_needs_follow_updates_and_settings_that_may_be_null() {
+        let base = json!({"userId": USER, "botId": BOT, "followUpdates": true, "settings": {"investmentAmount": 5000}});
+        let command = copy(partner(), base.to_string().as_bytes()).unwrap();
+        assert_eq!((command.user_id, command.bot_id.as_str(), command.follow_updates), (user(), BOT, true));
+        assert_eq!(command.settings.as_ref().map(|raw| raw.get()), Some(r#"{"investmentAmount":5000}"#));
+        let plain = copy(partner(), with(&base, "followUpdates", "false").as_bytes()).unwrap();
+        assert!(!plain.follow_updates);
+        assert!(copy(partner(), with(&base, "settings", "null").as_bytes()).unwrap().settings.is_none());
+        let empty = copy(partner(), with(&base, "settings", "{}").as_bytes()).unwrap();
+        assert_eq!(empty.settings.as_ref().map(|raw| raw.get()), Some("{}"));
+        refuses_bad_json_and_unknown_fields(|body| copy(partner(), body));
+        for bad in ["<absent>", "null", "1", r#""true""#] {
+            let body = with(&base, "followUpdates", bad);
+            assert_eq!(error(copy(partner(), body.as_bytes())), FOLLOW_UPDATES_MESSAGE, "{bad}");
+        }
+        for bad in ["<absent>", "[]", "1", r#""{}""#] {
+            let body = with(&base, "settings", bad);
+            assert_eq!(error(copy(partner(), body.as_bytes())), COPY_SETTINGS_MESSAGE, "{bad}");
+        }
+        assert_eq!(error(copy(partner(), with(&base, "botId", "<absent>").as_bytes())), BOT_MESSAGE);
+        assert_eq!(error(copy(partner(), br#"{"followUpdates": 1}"#)), USER_MESSAGE);
+        assert!(matches!(
+            copy(partner(), with(&base, "userId", r#""x""#).as_bytes()),
+            Err(PartnerApiError::UnknownUser(_))
+        ));
+    }
+
+    #[test]
+    fn start_stop_and_delete_take_only_a_bot_id() {
+        let body = format!(r#"{{"botId": "{BOT}"}}"#);
+        for desired in [Desired::Running, Desired::Stopped] {
+            assert_eq!(
+                set_status(partner(), body.as_bytes(), desired).unwrap(),
+                SetHostedBotStatus { partner_id: partner(), bot_id: BOT.into(), desired }
+            );
+            refuses_bad_json_and_unknown_fields(|body| set_status(partner(), body, desired));
+            assert_eq!(error(set_status(partner(), br#"{"botId": ""}"#, desired)), BOT_MESSAGE);
+        }
+        assert_eq!(
+            delete(partner(), body.as_bytes()).unwrap(),
+            DeleteHostedBot { partner_id: partner(), bot_id: BOT.into() }
+        );
+        refuses_bad_json_and_unknown_fields(|body| delete(partner(), body));
+        assert_eq!(error(delete(partner(), br#"{"userId": "x", "botId": "y"}"#)), "Unknown field 'userId'");
+        for bad in ["{}", r#"{"botId": null}"#, r#"{"botId": 1}"#] {
+            assert_eq!(error(delete(partner(), bad.as_bytes())), BOT_MESSAGE, "{bad}");
+        }
+    }
+}

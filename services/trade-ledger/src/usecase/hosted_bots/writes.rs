@@ -1,0 +1,273 @@
+//! Create, edit, copy, start, stop and delete: each in the caller's transaction (the
+//! idempotency record's), each change with its `hosted_bot_changed` event (LIVE revisions
+//! table: counters alone emit nothing).
+
+use super::super::storage_error;
+use super::events::{desired, emit};
+use super::{find_bot, lock_user, view, wire_id};
+use crate::domain::hosted_settings::{self as settings, Settings};
+use crate::store::catalogue::{self, TradedMarket};
+use crate::store::hosted_bots::{self, HostedBotRow, NewHostedBot};
+use crate::store::records;
+use bus::BusError;
+use bus::messages::hosted::{
+    CopyHostedBot, CreateHostedBot, DeleteHostedBot, Desired, EditHostedBot, HostedBotView, SetHostedBotStatus,
+};
+use bus::subjects::Subjects;
+use diesel_async::AsyncPgConnection;
+use domain::{BotId, PartnerId, UserId};
+use engine::{ScriptType, script};
+
+/// The bot kind (engine family) of a script type.
+fn kind(script_type: ScriptType) -> &'static str {
+    match script_type {
+        ScriptType::SpotGrid | ScriptType::FuturesGrid => "grid",
+        ScriptType::SpotDca | ScriptType::FuturesDca => "dca",
+        ScriptType::Webhook => "webhook",
+    }
+}
+
+fn stored_type(row: &HostedBotRow) -> Result<ScriptType, BusError> {
+    settings::script_type(&row.script_type).map_err(storage_error)
+}
+
+fn stored_settings(row: &HostedBotRow) -> Result<Settings, BusError> {
+    settings::stored(&row.settings).map_err(storage_error)
+}
+
+fn mismatch(exchange: &str, user: UserId, owned: &[String]) -> BusError {
+    let owned = if owned.is_empty() { "none".to_string() } else { owned.join(", ") };
+    BusError::Forbidden {
+        message: format!(
+            "exchangeId '{exchange}' is not an exchange user '{user}' has an account on (the user's: {owned})"
+        ),
+    }
+}
+
+/// The market the merged settings name, checked in order: known (1000), on one of the user's
+/// exchanges (1004), with a trading adapter (1000).
+async fn market_for(
+    tx: &mut AsyncPgConnection,
+    merged: &Settings,
+    user: UserId,
+    owned: &[String],
+) -> Result<TradedMarket, BusError> {
+    let symbol = settings::symbol(merged).ok_or_else(|| BusError::invalid("settings.symbol is required"))?;
+    let market = catalogue::traded_market(tx, &symbol, true)
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| BusError::invalid(format!("settings.symbol: unknown market '{symbol}'")))?;
+    if !owned.contains(&market.exchange_id) {
+        return Err(mismatch(&market.exchange_id, user, owned));
+    }
+    if !market.has_adapter {
+        return Err(no_adapter(&market.exchange_id));
+    }
+    Ok(market)
+}
+
+fn no_adapter(exchange: &str) -> BusError {
+    BusError::invalid(format!("exchangeId: bots cannot run on exchange '{exchange}' (no trading adapter)"))
+}
+
+/// The sent settings checked and merged over `base`, then validated whole.
+fn settle(script_type: ScriptType, base: &Settings, sent: &Settings) -> Result<Settings, BusError> {
+    settings::check_keys(script_type, sent).map_err(BusError::invalid)?;
+    let merged = settings::merge(base, sent);
+    settings::validate(script_type, &merged).map_err(BusError::invalid)?;
+    Ok(merged)
+}
+
+/// Inserts a running bot, counts the start and emits it; answers the bot object.
+async fn insert_running(
+    tx: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    bot: NewHostedBot<'_>,
+) -> Result<HostedBotView, BusError> {
+    hosted_bots::insert(tx, &bot).await.map_err(storage_error)?;
+    hosted_bots::count_start(tx, bot.owner).await.map_err(storage_error)?;
+    emit(tx, subjects, bot.id, Desired::Running).await?;
+    view(&hosted_bots::find_any(tx, bot.id).await.map_err(storage_error)?)
+}
+
+/// `bots/create`: a running bot; with `masterBotId`, a follower of that bot's root master.
+pub async fn create(
+    tx: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    request: CreateHostedBot,
+) -> Result<HostedBotView, BusError> {
+    let (partner, user) = (request.partner_id, request.user_id);
+    lock_user(tx, partner, user).await?;
+    let script_type = settings::script_type(&request.script_type).map_err(BusError::invalid)?;
+    let master = match request.master_bot_id.as_deref().filter(|sent| !sent.is_empty()) {
+        Some(sent) => {
+            let master = find_bot(tx, partner, None, sent, false).await?;
+            Some(root_of(tx, partner, master).await?)
+        }
+        None => None,
+    };
+    let sent = settings::parse(&request.settings).map_err(BusError::invalid)?;
+    let owned = records::user_brokers(tx, user).await.map_err(storage_error)?;
+    let market = market_for(tx, &settings::merge(&settings::defaults(script_type), &sent), user, &owned).await?;
+    let merged = settle(script_type, &settings::defaults(script_type), &sent)?;
+    if let Some(master) = &master {
+        if master.script_type != script_type.as_str() {
+            return Err(BusError::invalid("masterBotId: type differs"));
+        }
+        if !owned.contains(&master.exchange_id) {
+            return Err(mismatch(&master.exchange_id, user, &owned));
+        }
+    }
+    let bot = NewHostedBot {
+        id: BotId::new(),
+        name: script(script_type).name,
+        kind: kind(script_type),
+        owner: user,
+        partner,
+        script_type: script_type.as_str(),
+        exchange_id: &market.exchange_id,
+        symbol: &market.symbol,
+        settings: &settings::to_text(&merged),
+        master: master.map(|master| master.id),
+    };
+    insert_running(tx, subjects, bot).await
+}
+
+/// The root master of `bot`: itself, or the master it follows (followers follow the root).
+async fn root_of(tx: &mut AsyncPgConnection, partner: PartnerId, bot: HostedBotRow) -> Result<HostedBotRow, BusError> {
+    match bot.master_bot_id {
+        None => Ok(bot),
+        Some(master) => hosted_bots::find(tx, partner, master, false)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| storage_error(format!("bot {} follows {master}, which is gone", bot.id))),
+    }
+}
+
+/// `bots/edit`: editable keys only; a master's edit reaches its followers (the same sent keys
+/// over each one's own settings), each with its own revision and event.
+pub async fn edit(tx: &mut AsyncPgConnection, subjects: &Subjects, request: EditHostedBot) -> Result<bool, BusError> {
+    lock_user(tx, request.partner_id, request.user_id).await?;
+    let bot = find_bot(tx, request.partner_id, Some(request.user_id), &request.bot_id, true).await?;
+    if bot.master_bot_id.is_some() {
+        return Err(BusError::Conflict {
+            message: format!("Bot '{}' follows a master bot and cannot be edited directly", wire_id(bot.id)),
+        });
+    }
+    let script_type = stored_type(&bot)?;
+    let sent = settings::parse(&request.settings).map_err(BusError::invalid)?;
+    settings::check_keys(script_type, &sent).map_err(BusError::invalid)?;
+    let stored = stored_settings(&bot)?;
+    settings::check_editable(script_type, &stored, &sent).map_err(BusError::invalid)?;
+    let merged = settle(script_type, &stored, &sent)?;
+    hosted_bots::set_settings(tx, bot.id, &settings::to_text(&merged)).await.map_err(storage_error)?;
+    emit(tx, subjects, bot.id, desired(&bot.status)).await?;
+    for follower in hosted_bots::followers(tx, bot.id).await.map_err(storage_error)? {
+        let merged = settle(script_type, &stored_settings(&follower)?, &sent).map_err(|refused| match refused {
+            BusError::Invalid { message } => {
+                BusError::invalid(format!("{message} (for follower '{}')", wire_id(follower.id)))
+            }
+            other => other,
+        })?;
+        hosted_bots::set_settings(tx, follower.id, &settings::to_text(&merged)).await.map_err(storage_error)?;
+        emit(tx, subjects, follower.id, desired(&follower.status)).await?;
+    }
+    Ok(true)
+}
+
+/// `bots/copy`: a running copy for another user on the same exchange, its settings merged over
+/// the source's; with `followUpdates`, a follower of the source's root master.
+pub async fn copy(
+    tx: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    request: CopyHostedBot,
+) -> Result<HostedBotView, BusError> {
+    let (partner, user) = (request.partner_id, request.user_id);
+    lock_user(tx, partner, user).await?;
+    let source = find_bot(tx, partner, None, &request.bot_id, true).await?;
+    let script_type = stored_type(&source)?;
+    let sent = match &request.settings {
+        Some(raw) => settings::parse(raw).map_err(BusError::invalid)?,
+        None => Settings::new(),
+    };
+    let base = stored_settings(&source)?;
+    let owned = records::user_brokers(tx, user).await.map_err(storage_error)?;
+    let market = market_for(tx, &settings::merge(&base, &sent), user, &owned).await?;
+    let merged = settle(script_type, &base, &sent)?;
+    let master = request.follow_updates.then(|| source.master_bot_id.unwrap_or(source.id));
+    hosted_bots::count_copy(tx, source.id).await.map_err(storage_error)?;
+    let bot = NewHostedBot {
+        id: BotId::new(),
+        name: script(script_type).name,
+        kind: kind(script_type),
+        owner: user,
+        partner,
+        script_type: script_type.as_str(),
+        exchange_id: &market.exchange_id,
+        symbol: &market.symbol,
+        settings: &settings::to_text(&merged),
+        master,
+    };
+    insert_running(tx, subjects, bot).await
+}
+
+/// `bots/start` and `bots/stop`: 1003 when the bot already is so.
+pub async fn set_status(
+    tx: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    request: SetHostedBotStatus,
+) -> Result<bool, BusError> {
+    let bot = find_bot(tx, request.partner_id, None, &request.bot_id, true).await?;
+    let (status, word) = match request.desired {
+        Desired::Running => ("running", "running"),
+        Desired::Stopped => ("stopped", "stopped"),
+        Desired::Deleted => return Err(BusError::invalid("desired: running or stopped (delete with bots/delete)")),
+    };
+    if bot.status == status {
+        return Err(BusError::Conflict { message: format!("Bot '{}' is already {word}", wire_id(bot.id)) });
+    }
+    if request.desired == Desired::Running {
+        let market = catalogue::traded_market(tx, &bot.symbol, false).await.map_err(storage_error)?;
+        if !market.is_some_and(|market| market.has_adapter) {
+            return Err(no_adapter(&bot.exchange_id));
+        }
+        hosted_bots::count_start(tx, bot.owner_user_id).await.map_err(storage_error)?;
+    }
+    hosted_bots::set_status(tx, bot.id, status).await.map_err(storage_error)?;
+    emit(tx, subjects, bot.id, request.desired).await?;
+    Ok(true)
+}
+
+/// `bots/delete`.
+pub async fn delete(
+    tx: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    request: DeleteHostedBot,
+) -> Result<bool, BusError> {
+    let bot = find_bot(tx, request.partner_id, None, &request.bot_id, true).await?;
+    delete_bot(tx, subjects, bot.id).await?;
+    Ok(true)
+}
+
+/// Deletes a bot (the runner stops and purges it) and makes its followers independent, each
+/// with its event.
+pub async fn delete_bot(tx: &mut AsyncPgConnection, subjects: &Subjects, id: BotId) -> Result<(), BusError> {
+    hosted_bots::soft_delete(tx, id).await.map_err(storage_error)?;
+    emit(tx, subjects, id, Desired::Deleted).await?;
+    for follower in hosted_bots::followers(tx, id).await.map_err(storage_error)? {
+        hosted_bots::clear_master(tx, follower.id).await.map_err(storage_error)?;
+        emit(tx, subjects, follower.id, desired(&follower.status)).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_script_runs_on_its_engine_family() {
+        let kinds: Vec<_> = ScriptType::ALL.into_iter().map(kind).collect();
+        assert_eq!(kinds, ["grid", "grid", "dca", "dca", "webhook"]);
+    }
+}
