@@ -284,6 +284,13 @@ pub fn catalogue() -> Catalogue {
         "Every live hosted bot's current revision, by bot id: what the runner reconciles against.",
     );
     catalogue.endpoint(
+        &subjects.hosted_bot_definitions(),
+        Kind::Query,
+        "live-session-runner",
+        ("GetHostedBotDefinitions", "HostedBotDefinitions"),
+        "The current definitions of some hosted bots (deleted ones as desired: deleted), as hosted_bot_changed carries them.",
+    );
+    catalogue.endpoint(
         &subjects.create_hosted_bot(),
         Kind::Command,
         "gateway",

@@ -12,6 +12,7 @@
 //! FETCHER_PARTICIPATION_CREATED  fetcher       ◄── <prefix>_ledger_events   participation_created
 //! EXECUTOR_BACKTEST_QUEUED       executor      ◄── <prefix>_backtest_events backtest_queued
 //! FETCHER_USER_DELETED           fetcher       ◄── <prefix>_ledger_events   user_deleted
+//! LIVE_HOSTED_BOTS               runner        ◄── <prefix>_ledger_events   hosted_bot_changed
 //! ```
 
 use crate::jetstream::ConsumerSpec;
@@ -129,9 +130,22 @@ pub const FETCHER_USER_DELETED: ConsumerDef = ConsumerDef {
     description: "Erases the credentials of a deleted partner user's broker accounts.",
 };
 
+/// The runner keeps each hosted bot's definition and desired state (a newer revision wins).
+pub const LIVE_HOSTED_BOTS: ConsumerDef = ConsumerDef {
+    durable: "live_hosted_bots",
+    consumer: ServiceName::LiveSessionRunner,
+    filter: Filter::Event(subjects::HOSTED_BOT_CHANGED),
+    description: "Keeps each hosted bot's run up to date with its definition and desired state (only a newer revision).",
+};
+
 /// Every durable consumer.
-pub const ALL: [ConsumerDef; 4] =
-    [LEDGER_FETCH_OUTCOMES, FETCHER_PARTICIPATION_CREATED, EXECUTOR_BACKTEST_QUEUED, FETCHER_USER_DELETED];
+pub const ALL: [ConsumerDef; 5] = [
+    LEDGER_FETCH_OUTCOMES,
+    FETCHER_PARTICIPATION_CREATED,
+    EXECUTOR_BACKTEST_QUEUED,
+    FETCHER_USER_DELETED,
+    LIVE_HOSTED_BOTS,
+];
 
 /// The consumers `service` runs.
 pub fn of(service: ServiceName) -> impl Iterator<Item = &'static ConsumerDef> {
@@ -169,6 +183,7 @@ mod tests {
             ("tb_ledger_events", "fetcher_participation_created", "tb.evt.ledger.participation_created.v1"),
             ("tb_backtest_events", "backtest_backtest_queued", "tb.evt.backtest.backtest_queued.v1"),
             ("tb_ledger_events", "fetcher_user_deleted", "tb.evt.ledger.user_deleted.v1"),
+            ("tb_ledger_events", "live_hosted_bots", "tb.evt.ledger.hosted_bot_changed.v1"),
         ];
         let expected: Vec<_> = expected.iter().map(|(s, d, f)| (s.to_string(), d.to_string(), f.to_string())).collect();
         assert_eq!(specs, expected);

@@ -295,7 +295,7 @@ mod tests {
         let runner = user("live-session-runner");
         let requests: Vec<_> =
             runner.publish.iter().filter(|s| s.starts_with("tb.qry.") || s.starts_with("tb.cmd.")).collect();
-        assert_eq!(requests, ["tb.qry.ledger.hosted_bot_revisions.v1"]);
+        assert_eq!(requests, ["tb.qry.ledger.hosted_bot_definitions.v1", "tb.qry.ledger.hosted_bot_revisions.v1"]);
         assert!(!user("trade-ledger").publish.iter().any(|s| s.starts_with("tb.qry.") || s.starts_with("tb.cmd.")));
     }
 

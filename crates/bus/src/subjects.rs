@@ -18,8 +18,9 @@ use crate::messages::bot_api::{
 use crate::messages::credentials::StoreExchangeCredentials;
 use crate::messages::fetch::{OrderFetchFailed, OrderFetched};
 use crate::messages::hosted::{
-    CopyHostedBot, CreateHostedBot, DeleteHostedBot, EditHostedBot, GetHostedBot, HostedBotChanged,
-    HostedBotRevisionsPage, HostedBotView, HostedBotsPage, ListHostedBotRevisions, ListHostedBots, SetHostedBotStatus,
+    CopyHostedBot, CreateHostedBot, DeleteHostedBot, EditHostedBot, GetHostedBot, GetHostedBotDefinitions,
+    HostedBotChanged, HostedBotRevisionsPage, HostedBotView, HostedBotsPage, ListHostedBotRevisions, ListHostedBots,
+    SetHostedBotStatus,
 };
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
@@ -257,6 +258,11 @@ impl Subjects {
     /// `qry.ledger.hosted_bot_revisions.v1`: every live hosted bot's current revision, paged.
     pub fn hosted_bot_revisions(&self) -> Endpoint<ListHostedBotRevisions, HostedBotRevisionsPage> {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "hosted_bot_revisions")
+    }
+
+    /// `qry.ledger.hosted_bot_definitions.v1`: the current definitions of some hosted bots.
+    pub fn hosted_bot_definitions(&self) -> Endpoint<GetHostedBotDefinitions, Vec<HostedBotChanged>> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "hosted_bot_definitions")
     }
 
     /// `cmd.ledger.create_hosted_bot.v1`: create and start a hosted bot.

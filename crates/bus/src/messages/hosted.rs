@@ -196,6 +196,18 @@ pub struct HostedBotRevisionsPage {
     pub next: Option<BotId>,
 }
 
+/// The current definitions of some hosted bots (deleted ones too, as `desired: deleted`): what
+/// the runner fetches for the revisions it lacks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GetHostedBotDefinitions {
+    /// At most [`MAX_DEFINITIONS`] bots; unknown ids are left out of the reply.
+    pub bot_ids: Vec<BotId>,
+}
+
+/// The most definitions one request may ask for (each is a few KiB at most).
+pub const MAX_DEFINITIONS: usize = 100;
+
 /// The market a hosted bot trades, with the field names of the engine's `MarketSpec` (so the
 /// runner reads it as one).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

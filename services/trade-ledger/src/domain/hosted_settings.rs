@@ -31,6 +31,10 @@ pub fn parse(sent: &RawValue) -> Result<Settings, String> {
     if sent.get().trim() == "null" {
         return Ok(Settings::new());
     }
+    // Stored as jsonb, whose text cannot hold NUL.
+    if sent.get().contains("\\u0000") {
+        return Err("settings must not contain the \\u0000 character".to_string());
+    }
     serde_json::from_str(sent.get()).map_err(|_| "settings must be an object".to_string())
 }
 
@@ -123,6 +127,14 @@ pub fn check_editable(script_type: ScriptType, stored: &Settings, sent: &Setting
         }
     }
     Ok(())
+}
+
+/// The keys of `sent` whose value differs from `stored` (by value: `1000` = `1000.0`).
+pub fn changed(stored: &Settings, sent: &Settings) -> Settings {
+    sent.iter()
+        .filter(|(key, value)| !stored.get(*key).is_some_and(|current| same_value(current, value)))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
 }
 
 /// Whether two JSON values are the same: numbers by value (`1000` = `1000.0` = `1e3`).
@@ -226,6 +238,21 @@ mod tests {
                 .is_ok()
         );
         assert!(check_editable(ScriptType::SpotGrid, &stored, &settings(r#"{"gridMode": "Geometric"}"#)).is_err());
+    }
+
+    #[test]
+    fn only_changed_keys_go_on_to_followers() {
+        let stored = merge(&defaults(ScriptType::SpotGrid), &settings(GRID));
+        let sent = settings(r#"{"lowerLimit": 28000.0, "stopValue": 55000, "stopExit": false}"#);
+        let changed = changed(&stored, &sent);
+        assert_eq!(changed.keys().collect::<Vec<_>>(), ["stopValue"]);
+        assert!(super::changed(&stored, &settings("{}")).is_empty());
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_before_it_reaches_jsonb() {
+        let raw = RawValue::from_string(r#"{"signalToken": "a\u0000b"}"#.to_string()).unwrap();
+        assert_eq!(parse(&raw).unwrap_err(), "settings must not contain the \\u0000 character");
     }
 
     #[test]

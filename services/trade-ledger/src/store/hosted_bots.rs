@@ -61,12 +61,15 @@ pub struct HostedBotRow {
     /// Its current revision.
     #[diesel(sql_type = BigInt)]
     pub revision: i64,
+    /// Whether it is deleted.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub deleted: bool,
 }
 
 const COLUMNS: &str = "b.id, b.owner_user_id, b.partner_id, b.status, b.master_bot_id, b.created_at, b.script_type, \
                        b.exchange_id, b.symbol, b.settings::text AS settings, b.profit, b.roi, b.cloned, \
                        (SELECT count(*) FROM bots f WHERE f.master_bot_id = b.id AND f.deleted_at IS NULL) AS followers, \
-                       b.revision";
+                       b.revision, b.deleted_at IS NOT NULL AS deleted";
 
 const LIVE_HOSTED: &str = "b.deleted_at IS NULL AND b.kind IN ('grid', 'dca', 'webhook')";
 
@@ -143,6 +146,16 @@ pub async fn find_any(connection: &mut AsyncPgConnection, id: BotId) -> QueryRes
         .await
 }
 
+/// The hosted bots (deleted ones too) among `ids`.
+pub async fn find_many(connection: &mut AsyncPgConnection, ids: &[BotId]) -> QueryResult<Vec<HostedBotRow>> {
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM bots b WHERE b.id = ANY($1) AND b.kind IN ('grid', 'dca', 'webhook') ORDER BY b.id"
+    ))
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+    .load(connection)
+    .await
+}
+
 /// Up to `limit` of the partner's (or one user's) live hosted bots, newest first, after
 /// `(created_at, id)` if given.
 pub async fn page(
@@ -168,22 +181,28 @@ pub async fn page(
     .await
 }
 
-/// The live followers of `master`, locked, oldest first.
+/// The live followers of `master`, locked in id order (see [`of_user_with_followers`]).
 pub async fn followers(connection: &mut AsyncPgConnection, master: BotId) -> QueryResult<Vec<HostedBotRow>> {
     diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM bots b WHERE b.master_bot_id = $1 AND {LIVE_HOSTED} \
-         ORDER BY b.created_at, b.id FOR UPDATE OF b"
+        "SELECT {COLUMNS} FROM bots b WHERE b.master_bot_id = $1 AND {LIVE_HOSTED} ORDER BY b.id FOR UPDATE OF b"
     ))
     .bind::<SqlUuid, _>(master)
     .load(connection)
     .await
 }
 
-/// The user's live hosted bots, locked, oldest first.
-pub async fn of_user(connection: &mut AsyncPgConnection, owner: UserId) -> QueryResult<Vec<HostedBotRow>> {
+/// The user's live hosted bots and the live followers of those bots (which deleting them
+/// touches), all locked in one pass in id order, like every other multi-bot lock: ids are
+/// time-ordered and a follower is always younger than its master, so masters are locked first
+/// everywhere and two such deletes cannot deadlock.
+pub async fn of_user_with_followers(
+    connection: &mut AsyncPgConnection,
+    owner: UserId,
+) -> QueryResult<Vec<HostedBotRow>> {
     diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM bots b WHERE b.owner_user_id = $1 AND {LIVE_HOSTED} \
-         ORDER BY b.created_at, b.id FOR UPDATE OF b"
+        "SELECT {COLUMNS} FROM bots b WHERE {LIVE_HOSTED} AND (b.owner_user_id = $1 OR b.master_bot_id IN \
+           (SELECT m.id FROM bots m WHERE m.owner_user_id = $1 AND m.deleted_at IS NULL)) \
+         ORDER BY b.id FOR UPDATE OF b"
     ))
     .bind::<SqlUuid, _>(owner)
     .load(connection)

@@ -102,14 +102,19 @@ pub async fn delete(
     if !partner_users::lock_live(tx, request.partner_id, request.user_id).await.map_err(storage_error)? {
         return Err(not_found(request.user_id));
     }
-    // The user's bots are locked before their state is read: a start cannot slip in between.
-    let bots = hosted_bots::of_user(tx, request.user_id).await.map_err(storage_error)?;
-    if bots.iter().any(|bot| bot.status == "running") {
+    // The user's bots (and their followers) are locked before their state is read: a start
+    // cannot slip in between.
+    let locked = hosted_bots::of_user_with_followers(tx, request.user_id).await.map_err(storage_error)?;
+    let mut own: Vec<_> = locked.into_iter().filter(|bot| bot.owner_user_id == request.user_id).collect();
+    if own.iter().any(|bot| bot.status == "running") {
         return Err(BusError::Conflict {
             message: format!("User '{}' has running bots: stop or delete them first", request.user_id),
         });
     }
-    for bot in bots {
+    // Followers first: a master deleted after them has none of them left to set free, so each
+    // bot gets one event.
+    own.sort_by_key(|bot| bot.master_bot_id.is_none());
+    for bot in own {
         delete_bot(tx, subjects, bot.id).await?;
     }
     partner_users::soft_delete(tx, request.user_id).await.map_err(storage_error)?;

@@ -2,12 +2,14 @@
 //! the change's transaction, so the runner hears of exactly the changes that committed.
 
 use super::super::storage_error;
+use crate::store::hosted_bots::HostedBotRow;
 use crate::store::{catalogue, hosted_bots};
 use bus::BusError;
-use bus::messages::hosted::{Desired, HostedBotChanged, MarketSpecMsg};
+use bus::messages::hosted::{Desired, GetHostedBotDefinitions, HostedBotChanged, MAX_DEFINITIONS, MarketSpecMsg};
 use bus::subjects::Subjects;
 use diesel_async::AsyncPgConnection;
 use domain::BotId;
+use platform::db::PgPool;
 use serde_json::value::RawValue;
 
 /// Emits the bot's definition as it now stands, with what the runner must make of it.
@@ -18,10 +20,22 @@ pub async fn emit(
     desired: Desired,
 ) -> Result<(), BusError> {
     let row = hosted_bots::find_any(tx, id).await.map_err(storage_error)?;
-    let market = catalogue::traded_market(tx, &row.symbol, false).await.map_err(storage_error)?.ok_or_else(|| {
-        storage_error(format!("hosted bot {id} trades {}, which is not in the catalogue", row.symbol))
-    })?;
-    let event = HostedBotChanged {
+    let event = definition(tx, row, desired).await?;
+    outbox::enqueue(tx, &subjects.hosted_bot_changed(), &event).await.map_err(storage_error)?;
+    Ok(())
+}
+
+/// A bot's whole definition, as the event carries it.
+pub async fn definition(
+    connection: &mut AsyncPgConnection,
+    row: HostedBotRow,
+    desired: Desired,
+) -> Result<HostedBotChanged, BusError> {
+    let market =
+        catalogue::traded_market(connection, &row.symbol, false).await.map_err(storage_error)?.ok_or_else(|| {
+            storage_error(format!("hosted bot {} trades {}, which is not in the catalogue", row.id, row.symbol))
+        })?;
+    Ok(HostedBotChanged {
         bot_id: row.id,
         partner_id: row.partner_id,
         user_id: row.owner_user_id,
@@ -38,9 +52,22 @@ pub async fn emit(
             minimum_trade_amount: market.min_amount.unwrap_or_default(),
         },
         exchange_id: row.exchange_id,
-    };
-    outbox::enqueue(tx, &subjects.hosted_bot_changed(), &event).await.map_err(storage_error)?;
-    Ok(())
+    })
+}
+
+/// The current definitions of the hosted bots among `ids` (a deleted one as `deleted`).
+pub async fn definitions(pool: &PgPool, request: GetHostedBotDefinitions) -> Result<Vec<HostedBotChanged>, BusError> {
+    if request.bot_ids.len() > MAX_DEFINITIONS {
+        return Err(BusError::invalid(format!("botIds: at most {MAX_DEFINITIONS} at once")));
+    }
+    let mut connection = pool.get().await.map_err(storage_error)?;
+    let rows = hosted_bots::find_many(&mut connection, &request.bot_ids).await.map_err(storage_error)?;
+    let mut definitions = Vec::with_capacity(rows.len());
+    for row in rows {
+        let desired = if row.deleted { Desired::Deleted } else { desired(&row.status) };
+        definitions.push(definition(&mut connection, row, desired).await?);
+    }
+    Ok(definitions)
 }
 
 /// The desired state a bot's `status` column means.

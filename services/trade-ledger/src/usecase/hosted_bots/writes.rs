@@ -100,8 +100,10 @@ pub async fn create(
     lock_user(tx, partner, user).await?;
     let script_type = settings::script_type(&request.script_type).map_err(BusError::invalid)?;
     let master = match request.master_bot_id.as_deref().filter(|sent| !sent.is_empty()) {
+        // Locked, so a concurrent delete of the master either comes first (1002 here) or
+        // waits and then sees this follower.
         Some(sent) => {
-            let master = find_bot(tx, partner, None, sent, false).await?;
+            let master = find_bot(tx, partner, None, sent, true).await?;
             Some(root_of(tx, partner, master).await?)
         }
         None => None,
@@ -137,7 +139,7 @@ pub async fn create(
 async fn root_of(tx: &mut AsyncPgConnection, partner: PartnerId, bot: HostedBotRow) -> Result<HostedBotRow, BusError> {
     match bot.master_bot_id {
         None => Ok(bot),
-        Some(master) => hosted_bots::find(tx, partner, master, false)
+        Some(master) => hosted_bots::find(tx, partner, master, true)
             .await
             .map_err(storage_error)?
             .ok_or_else(|| storage_error(format!("bot {} follows {master}, which is gone", bot.id))),
@@ -159,11 +161,22 @@ pub async fn edit(tx: &mut AsyncPgConnection, subjects: &Subjects, request: Edit
     settings::check_keys(script_type, &sent).map_err(BusError::invalid)?;
     let stored = stored_settings(&bot)?;
     settings::check_editable(script_type, &stored, &sent).map_err(BusError::invalid)?;
-    let merged = settle(script_type, &stored, &sent)?;
+    // Only what this edit changes goes on: a client may send the whole object back, and a
+    // follower keeps its own values of everything the master's edit does not change.
+    let changed = settings::changed(&stored, &sent);
+    if changed.is_empty() {
+        return Ok(true);
+    }
+    let merged = settle(script_type, &stored, &changed)?;
     hosted_bots::set_settings(tx, bot.id, &settings::to_text(&merged)).await.map_err(storage_error)?;
     emit(tx, subjects, bot.id, desired(&bot.status)).await?;
     for follower in hosted_bots::followers(tx, bot.id).await.map_err(storage_error)? {
-        let merged = settle(script_type, &stored_settings(&follower)?, &sent).map_err(|refused| match refused {
+        let own = stored_settings(&follower)?;
+        let changed = settings::changed(&own, &changed);
+        if changed.is_empty() {
+            continue;
+        }
+        let merged = settle(script_type, &own, &changed).map_err(|refused| match refused {
             BusError::Invalid { message } => {
                 BusError::invalid(format!("{message} (for follower '{}')", wire_id(follower.id)))
             }
@@ -184,7 +197,16 @@ pub async fn copy(
 ) -> Result<HostedBotView, BusError> {
     let (partner, user) = (request.partner_id, request.user_id);
     lock_user(tx, partner, user).await?;
-    let source = find_bot(tx, partner, None, &request.bot_id, true).await?;
+    // A master is locked before its followers everywhere (edit, delete): a copy of a follower
+    // that will follow the root locks the root first, then the source again.
+    let source = find_bot(tx, partner, None, &request.bot_id, false).await?;
+    let source = match (request.follow_updates, source.master_bot_id) {
+        (true, Some(root)) => {
+            hosted_bots::find(tx, partner, root, true).await.map_err(storage_error)?;
+            find_bot(tx, partner, None, &request.bot_id, true).await?
+        }
+        _ => find_bot(tx, partner, None, &request.bot_id, true).await?,
+    };
     let script_type = stored_type(&source)?;
     let sent = match &request.settings {
         Some(raw) => settings::parse(raw).map_err(BusError::invalid)?,
@@ -193,6 +215,9 @@ pub async fn copy(
     let base = stored_settings(&source)?;
     let owned = records::user_brokers(tx, user).await.map_err(storage_error)?;
     let market = market_for(tx, &settings::merge(&base, &sent), user, &owned).await?;
+    if market.exchange_id != source.exchange_id {
+        return Err(mismatch(&market.exchange_id, user, std::slice::from_ref(&source.exchange_id)));
+    }
     let merged = settle(script_type, &base, &sent)?;
     let master = request.follow_updates.then(|| source.master_bot_id.unwrap_or(source.id));
     hosted_bots::count_copy(tx, source.id).await.map_err(storage_error)?;
@@ -217,6 +242,9 @@ pub async fn set_status(
     subjects: &Subjects,
     request: SetHostedBotStatus,
 ) -> Result<bool, BusError> {
+    // The owner's row before the bot's, as users/delete takes them.
+    let bot = find_bot(tx, request.partner_id, None, &request.bot_id, false).await?;
+    lock_user(tx, request.partner_id, bot.owner_user_id).await.map_err(|_| super::unknown_bot(&request.bot_id))?;
     let bot = find_bot(tx, request.partner_id, None, &request.bot_id, true).await?;
     let (status, word) = match request.desired {
         Desired::Running => ("running", "running"),
@@ -227,7 +255,7 @@ pub async fn set_status(
         return Err(BusError::Conflict { message: format!("Bot '{}' is already {word}", wire_id(bot.id)) });
     }
     if request.desired == Desired::Running {
-        let market = catalogue::traded_market(tx, &bot.symbol, false).await.map_err(storage_error)?;
+        let market = catalogue::traded_market(tx, &bot.symbol, true).await.map_err(storage_error)?;
         if !market.is_some_and(|market| market.has_adapter) {
             return Err(no_adapter(&bot.exchange_id));
         }
