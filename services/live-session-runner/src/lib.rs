@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod app;
+pub mod bus;
 pub mod settings;
+pub mod store;
+pub mod usecase;
 
 pub use app::App;
 pub use settings::Settings;

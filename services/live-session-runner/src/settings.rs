@@ -1,9 +1,32 @@
-//! The service's settings: the backend sections of `platform::settings` (its own sections come
-//! with the live sessions).
+//! The service's settings: the backend sections of `platform::settings` plus its own `live`
+//! section (which grows with the engines, leases and sessions).
 
 use platform::BackendSettings;
-use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, SettingsError};
+use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, SettingsError, positive};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How the runner keeps its runs in step with the ledger.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveSettings {
+    /// How often the runs are reconciled with the ledger's hosted bot revisions (also once at
+    /// start-up): the bound on how long a lost `hosted bot changed` goes unnoticed.
+    pub reconcile_secs: u64,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self { reconcile_secs: 300 }
+    }
+}
+
+impl LiveSettings {
+    /// [`Self::reconcile_secs`] as a duration.
+    pub fn reconcile_interval(&self) -> Duration {
+        Duration::from_secs(self.reconcile_secs)
+    }
+}
 
 /// Everything the runner reads at start-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -17,6 +40,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The runner's own settings.
+    pub live: LiveSettings,
 }
 
 impl Default for Settings {
@@ -29,7 +54,13 @@ impl Default for Settings {
 impl Settings {
     /// The given backend sections with the runner's own defaults (tests use it).
     pub fn with_backend(backend: BackendSettings) -> Self {
-        Self { http: backend.http, nats: backend.nats, database: backend.database, log: backend.log }
+        Self {
+            http: backend.http,
+            nats: backend.nats,
+            database: backend.database,
+            log: backend.log,
+            live: LiveSettings::default(),
+        }
     }
 
     /// The sections the shared backend host needs.
@@ -49,7 +80,24 @@ impl platform::Settings for Settings {
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
-        self.backend().validate()
+        self.backend().validate()?;
+        positive("live.reconcile_secs", self.live.reconcile_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::Settings as _;
+
+    #[test]
+    fn reconciles_every_five_minutes_by_default_and_never_every_zero_seconds() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.live.reconcile_interval(), Duration::from_secs(300));
+        assert!(settings.validate().is_ok());
+        settings.live.reconcile_secs = 0;
+        let error = settings.validate().expect_err("0 is refused");
+        assert!(error.to_string().contains("live.reconcile_secs"), "{error}");
     }
 }
 

@@ -12,6 +12,7 @@ mod leaks;
 mod partner;
 mod partner_reference;
 mod partner_users;
+mod runner_runs;
 mod status;
 mod system;
 mod timeouts;

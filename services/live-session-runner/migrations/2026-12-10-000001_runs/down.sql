@@ -1,0 +1,2 @@
+DROP SEQUENCE runs_lease_tokens;
+DROP TABLE runs;

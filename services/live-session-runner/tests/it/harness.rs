@@ -1,0 +1,157 @@
+//! One runner under test: its own database and subject prefix, helpers to publish what the
+//! ledger would and to read the runs.
+
+use async_nats::jetstream;
+use bus::messages::hosted::{Desired, HostedBotChanged, MarketSpecMsg};
+use bus::{Event, Topic};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use domain::{BotId, EventId, PartnerId, ServiceName, UserId};
+use live_session_runner::settings::Settings;
+use live_session_runner::store::runs::{self, HostedRun};
+use live_session_runner::{App, MIGRATIONS};
+use outbox::schema::processed_messages;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::path::Path;
+use std::time::Duration;
+use test_support::{TestDb, TestNats, backend_settings};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How long a test waits for the runner to catch up.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub struct Harness {
+    pub db: TestDb,
+    pub nats: TestNats,
+    pub js: jetstream::Context,
+    running: Option<(CancellationToken, JoinHandle<()>)>,
+}
+
+impl Harness {
+    /// A database and a prefix, the runner not started yet (to seed its runs first).
+    pub async fn new() -> Self {
+        test_support::init_logging();
+        let db = TestDb::new(
+            ServiceName::LiveSessionRunner.context(),
+            MIGRATIONS,
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+        )
+        .await;
+        let nats = TestNats::new();
+        let js = jetstream::new(nats.client().await);
+        Self { db, nats, js, running: None }
+    }
+
+    /// A running runner with default settings.
+    pub async fn started() -> Self {
+        let mut harness = Self::new().await;
+        harness.start(|_| {}).await;
+        harness
+    }
+
+    /// Starts the runner with its settings changed by `tweak`.
+    pub async fn start(&mut self, tweak: impl FnOnce(&mut Settings)) {
+        let mut settings = Settings::with_backend(backend_settings(&self.db, &self.nats));
+        tweak(&mut settings);
+        let app = App::build(settings).await.expect("the runner starts");
+        let shutdown = CancellationToken::new();
+        self.running = Some((shutdown.clone(), tokio::spawn(app.run_until_stopped(shutdown))));
+    }
+
+    /// Publishes `changed` as the ledger's relay would: in its envelope, on the ledger's
+    /// stream, with message id `<event id>[.n]`.
+    pub async fn publish(&self, event_id: EventId, changed: &HostedBotChanged, republish: u32) {
+        self.publish_on(&self.nats.subjects().hosted_bot_changed(), event_id, changed, republish).await;
+    }
+
+    async fn publish_on<T: Serialize + Clone>(&self, topic: &Topic<T>, event_id: EventId, data: &T, republish: u32) {
+        let event = Event {
+            id: event_id,
+            event_type: topic.event_type().to_string(),
+            occurred_at: Utc::now(),
+            data: data.clone(),
+        };
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(serde_json::to_vec(&event).unwrap().into())
+            .message_id(bus::envelope::message_id(event_id, republish));
+        self.js.send_publish(topic.subject().to_string(), publish).await.unwrap().await.unwrap();
+    }
+
+    /// The run of `bot`, if any.
+    pub async fn run(&self, bot: BotId) -> Option<HostedRun> {
+        let mut connection = self.db.connect().await;
+        runs::find_hosted(&mut connection, bot).await.unwrap()
+    }
+
+    /// Waits until the run of `bot` holds `revision`; returns it.
+    pub async fn wait_revision(&self, bot: BotId, revision: i64) -> HostedRun {
+        test_support::eventually(&format!("bot {bot} at revision {revision}"), PATIENCE, || async {
+            self.run(bot).await.filter(|run| run.revision == revision)
+        })
+        .await
+    }
+
+    /// Waits until the consumer has applied event `id` (its inbox row committed).
+    pub async fn wait_processed(&self, id: EventId) {
+        test_support::eventually(&format!("event {id} processed"), PATIENCE, || async {
+            let mut connection = self.db.connect().await;
+            let rows: i64 = processed_messages::table
+                .filter(processed_messages::event_id.eq(id))
+                .count()
+                .get_result(&mut connection)
+                .await
+                .unwrap();
+            (rows == 1).then_some(())
+        })
+        .await;
+    }
+
+    /// Writes `changed` into the runs directly (the newer-revision rule applies).
+    pub async fn seed(&self, changed: &HostedBotChanged) -> bool {
+        let mut connection = self.db.connect().await;
+        runs::upsert_hosted(&mut connection, changed).await.unwrap()
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some((shutdown, _)) = self.running.take() {
+            shutdown.cancel();
+        }
+    }
+}
+
+/// One partner for every test bot.
+pub fn partner() -> PartnerId {
+    "00000000-0000-0000-0000-000000000007".parse().unwrap()
+}
+
+/// A spot grid on `SIM_BTC_USDT_` at `revision`, with `upperLimit` = `upper` (so that each
+/// revision can carry different settings).
+pub fn grid(bot: BotId, user: UserId, revision: i64, desired: Desired, upper: &str) -> HostedBotChanged {
+    let settings = format!(
+        r#"{{"symbol":"SIM_BTC_USDT_","lowerLimit":28000,"upperLimit":{upper},"gridCount":30,"investmentAmount":9900.125}}"#
+    );
+    HostedBotChanged {
+        bot_id: bot,
+        partner_id: partner(),
+        user_id: user,
+        revision,
+        desired,
+        script_type: "spot_grid".into(),
+        settings: RawValue::from_string(settings).unwrap(),
+        market: MarketSpecMsg {
+            symbol: "SIM_BTC_USDT_".into(),
+            base_currency: "BTC".into(),
+            quote_currency: "USDT".into(),
+            price_decimals: 2,
+            amount_decimals: 5,
+            minimum_trade_amount: Decimal::new(1, 5),
+        },
+        exchange_id: "SIM".into(),
+    }
+}
