@@ -10,6 +10,7 @@ pub mod backtest;
 pub mod bots;
 pub mod docs;
 pub mod errors;
+pub mod fields;
 pub mod paging;
 pub mod reference;
 pub mod svg;

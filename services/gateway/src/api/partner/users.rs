@@ -5,9 +5,9 @@
 use super::auth::authenticate;
 use super::docs::users as docs;
 use super::errors::{PartnerApiError, success};
+use super::fields::{body_object, invalid, optional_string, required_string};
 use super::paging;
 use crate::api::errors::CommonError;
-use crate::api::json::{self, Kind, Object};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bus::messages::bot_api::paging::TimeCursor;
@@ -38,10 +38,6 @@ const BROKER_ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x5d1f_4c8e_9a0b_4e2f_8c6
 
 const CREATE_FIELDS: [&str; 5] = ["exchangeId", "publicKey", "secretKey", "extraKey", "exchangeUserId"];
 
-fn invalid(message: impl Into<String>) -> PartnerApiError {
-    PartnerApiError::Validation(message.into())
-}
-
 fn internal() -> PartnerApiError {
     PartnerApiError::Common(CommonError::Internal)
 }
@@ -55,36 +51,6 @@ fn replayable<T: Serialize>(reply: Replayable<T>) -> Result<HttpResponse, Partne
     match reply {
         Replayable::Fresh(value) => Ok(success(&to_json(&value)?)),
         Replayable::Replayed(raw) => Ok(success(raw.get())),
-    }
-}
-
-/// The body as an object of `known` fields: invalid JSON, another value or an unknown field
-/// is 1000.
-fn body_object(body: &[u8], known: &[&str]) -> Result<Object, PartnerApiError> {
-    let object = json::parse_body(body)
-        .map_err(|_| invalid("Invalid JSON in request body"))?
-        .ok_or_else(|| invalid("The request body must be a JSON object"))?;
-    match json::unknown_field(&object, known, "") {
-        Some(message) => Err(invalid(message)),
-        None => Ok(object),
-    }
-}
-
-/// A required non-empty string field.
-fn required_string(object: &Object, name: &str) -> Result<String, PartnerApiError> {
-    object
-        .get(name)
-        .and_then(|raw| json::as_string(raw))
-        .filter(|value| !value.is_empty())
-        .ok_or_else(|| invalid(format!("{name} is required and must be a non-empty string")))
-}
-
-/// An optional field that is a string or null.
-fn optional_string(object: &Object, name: &str) -> Result<Option<String>, PartnerApiError> {
-    match object.get(name) {
-        None => Ok(None),
-        Some(raw) if json::kind(raw) == Kind::Null => Ok(None),
-        Some(raw) => json::as_string(raw).map(Some).ok_or_else(|| invalid(format!("{name} must be a string or null"))),
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::api::json::{self, Kind, Object};
 use crate::api::partner::errors::PartnerApiError;
+use crate::api::partner::fields::{body_object, invalid, required_string};
 use crate::api::partner::paging::{self, PageRequest};
 use crate::api::partner::reference::TYPE_MESSAGE;
 use bus::messages::bot_api::paging::TimeCursor;
@@ -25,31 +26,6 @@ pub const COPY_SETTINGS_MESSAGE: &str = "settings is required and must be an obj
 
 /// The message of a missing or non-boolean `followUpdates`.
 pub const FOLLOW_UPDATES_MESSAGE: &str = "followUpdates is required and must be a boolean";
-
-fn invalid(message: impl Into<String>) -> PartnerApiError {
-    PartnerApiError::Validation(message.into())
-}
-
-/// The body as an object of `known` fields: invalid JSON, another value or an unknown field
-/// is 1000.
-fn body_object(body: &[u8], known: &[&str]) -> Result<Object, PartnerApiError> {
-    let object = json::parse_body(body)
-        .map_err(|_| invalid("Invalid JSON in request body"))?
-        .ok_or_else(|| invalid("The request body must be a JSON object"))?;
-    match json::unknown_field(&object, known, "") {
-        Some(message) => Err(invalid(message)),
-        None => Ok(object),
-    }
-}
-
-/// A required non-empty string field.
-fn required_string(object: &Object, name: &str) -> Result<String, PartnerApiError> {
-    object
-        .get(name)
-        .and_then(|raw| json::as_string(raw))
-        .filter(|value| !value.is_empty())
-        .ok_or_else(|| invalid(format!("{name} is required and must be a non-empty string")))
-}
 
 /// A required JSON object, as it stood in the body.
 fn required_object(object: &Object, name: &str, message: &str) -> Result<Box<RawValue>, PartnerApiError> {
