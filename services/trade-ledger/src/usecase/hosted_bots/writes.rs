@@ -244,7 +244,11 @@ pub async fn set_status(
 ) -> Result<bool, BusError> {
     // The owner's row before the bot's, as users/delete takes them.
     let bot = find_bot(tx, request.partner_id, None, &request.bot_id, false).await?;
-    lock_user(tx, request.partner_id, bot.owner_user_id).await.map_err(|_| super::unknown_bot(&request.bot_id))?;
+    // A user deleted meanwhile took the bot with them: the bot is what the client named.
+    lock_user(tx, request.partner_id, bot.owner_user_id).await.map_err(|refused| match refused {
+        BusError::NotFound { .. } => super::unknown_bot(&request.bot_id),
+        other => other,
+    })?;
     let bot = find_bot(tx, request.partner_id, None, &request.bot_id, true).await?;
     let (status, word) = match request.desired {
         Desired::Running => ("running", "running"),
