@@ -96,8 +96,7 @@ pub async fn start(
     let partner = authenticate(&request, &state).await?;
     let command = parse_start(&body, partner)?;
     check_user(&state, &command).await?;
-    let idempotency = crate::api::bot::idempotency(&request, &body)
-        .map_err(|_| PartnerApiError::Validation("Idempotency-Key must be 1 to 255 visible ASCII characters".into()))?;
+    let idempotency = super::errors::idempotency(&request, &body)?;
     let command = Command { idempotency, command };
     let reply = bus::request(&state.nats, &state.subjects.start_backtest(), &command, state.backend_timeout())
         .await

@@ -8,35 +8,17 @@ pub mod parse;
 
 use super::auth::authenticate;
 use super::docs::bots as docs;
-use super::errors::{PartnerApiError, success};
-use crate::api::errors::CommonError;
+use super::errors::{PartnerApiError, idempotency, replayable, success};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bus::messages::hosted::Desired;
-use bus::messages::idempotency::{Command, IdempotencyKey, Replayable};
-use serde::Serialize;
+use bus::messages::idempotency::Command;
 
-/// The `Idempotency-Key` of a write, with the hash of its request.
-fn idempotency(request: &HttpRequest, body: &[u8]) -> Result<Option<IdempotencyKey>, PartnerApiError> {
-    crate::api::bot::idempotency(request, body)
-        .map_err(|_| PartnerApiError::Validation("Idempotency-Key must be 1 to 255 visible ASCII characters".into()))
-}
-
-/// A write's reply in the envelope: computed now, or the first request's stored reply as it was.
-///
-/// Create and copy forward their reply raw instead (`request_raw`): a `Replayable` is untagged
-/// on the wire, so a fresh bot and a replayed one are the same JSON, and a
-/// `Replayable<HostedBotView>` cannot be decoded at all (the bot's `settings` is a `RawValue`,
-/// which serde cannot read from the buffered content an untagged enum tries its variants on).
-fn replayable<T: Serialize>(reply: Replayable<T>) -> Result<HttpResponse, PartnerApiError> {
-    match reply {
-        Replayable::Fresh(value) => {
-            let json = serde_json::to_string(&value).map_err(|_| PartnerApiError::Common(CommonError::Internal))?;
-            Ok(success(&json))
-        }
-        Replayable::Replayed(raw) => Ok(success(raw.get())),
-    }
-}
+// Create and copy forward their reply raw (`request_raw`) rather than through `replayable`:
+// a `Replayable` is untagged on the wire, so a fresh bot and a replayed one are the same JSON,
+// and a `Replayable<HostedBotView>` cannot be decoded at all (the bot's `settings` is a
+// `RawValue`, which serde cannot read from the buffered content an untagged enum tries its
+// variants on).
 
 /// A page of the partner's hosted bots, newest first: `data` is `{items, nextPageId}`.
 #[utoipa::path(post, path = "/partner/v1/bots/list", tag = "partner-api",

@@ -195,6 +195,33 @@ pub fn success(data: &str) -> HttpResponse {
         .body(format!(r#"{{"isSuccess":true,"code":0,"message":"","data":{data}}}"#))
 }
 
+/// A success envelope around `data` serialised here.
+pub fn success_of<T: serde::Serialize>(data: &T) -> Result<HttpResponse, PartnerApiError> {
+    let json = serde_json::to_string(data).map_err(|_| PartnerApiError::Common(CommonError::Internal))?;
+    Ok(success(&json))
+}
+
+/// A write's reply in the envelope: computed now, or the first request's stored reply as it
+/// was (byte for byte).
+pub fn replayable<T: serde::Serialize>(
+    reply: bus::messages::idempotency::Replayable<T>,
+) -> Result<HttpResponse, PartnerApiError> {
+    match reply {
+        bus::messages::idempotency::Replayable::Fresh(value) => success_of(&value),
+        bus::messages::idempotency::Replayable::Replayed(raw) => Ok(success(raw.get())),
+    }
+}
+
+/// The `Idempotency-Key` of a partner write, with the hash of its request; a malformed key is
+/// 1000.
+pub fn idempotency(
+    request: &actix_web::HttpRequest,
+    body: &[u8],
+) -> Result<Option<bus::messages::idempotency::IdempotencyKey>, PartnerApiError> {
+    crate::api::bot::idempotency(request, body)
+        .map_err(|_| PartnerApiError::Validation("Idempotency-Key must be 1 to 255 visible ASCII characters".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,7 @@
 
 use super::auth::authenticate;
 use super::docs::reference as docs;
-use super::errors::{PartnerApiError, success};
-use crate::api::errors::CommonError;
+use super::errors::{PartnerApiError, success, success_of};
 use crate::api::json;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -48,10 +47,6 @@ pub async fn markets(request: HttpRequest, state: web::Data<AppState>) -> Result
     Ok(success(markets.get()))
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, PartnerApiError> {
-    serde_json::to_string(value).map_err(|_| PartnerApiError::Common(CommonError::Internal))
-}
-
 /// The hosted bot types with their settings metadata: `data` is the array of the five scripts.
 #[utoipa::path(get, path = "/partner/v1/scripts", tag = "partner-api",
     params(("x-api-key" = String, Header, description = "The partner's key")),
@@ -61,7 +56,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, PartnerApiError> {
         docs::ReferenceErrors))]
 pub async fn scripts(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PartnerApiError> {
     authenticate(&request, &state).await?;
-    Ok(success(&to_json(&engine::scripts::scripts())?))
+    success_of(&engine::scripts::scripts())
 }
 
 /// Reads the body of `scripts/script`: `{"type": "<script type>"}`.
@@ -92,7 +87,7 @@ pub async fn script(
 ) -> Result<HttpResponse, PartnerApiError> {
     authenticate(&request, &state).await?;
     let script_type = parse_script(&body)?;
-    Ok(success(&to_json(&engine::scripts::script(script_type))?))
+    success_of(&engine::scripts::script(script_type))
 }
 
 #[cfg(test)]
@@ -122,7 +117,7 @@ mod tests {
 
     #[test]
     fn scripts_serialize_as_the_reference_shows_them() {
-        let scripts: serde_json::Value = serde_json::from_str(&to_json(&engine::scripts::scripts()).unwrap()).unwrap();
+        let scripts: serde_json::Value = serde_json::to_value(engine::scripts::scripts()).unwrap();
         let scripts = scripts.as_array().unwrap();
         let types: Vec<_> = scripts.iter().map(|script| script["type"].as_str().unwrap()).collect();
         assert_eq!(types, ScriptType::ALL.map(ScriptType::as_str));

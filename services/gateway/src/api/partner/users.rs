@@ -4,20 +4,18 @@
 
 use super::auth::authenticate;
 use super::docs::users as docs;
-use super::errors::{PartnerApiError, success};
+use super::errors::{PartnerApiError, idempotency, replayable, success, success_of};
 use super::fields::{body_object, invalid, optional_string, required_string};
 use super::paging;
-use crate::api::errors::CommonError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bus::messages::bot_api::paging::TimeCursor;
 use bus::messages::credentials::StoreExchangeCredentials;
-use bus::messages::idempotency::{Command, IdempotencyKey, Replayable};
+use bus::messages::idempotency::{Command, IdempotencyKey};
 use bus::messages::partner::reference::ListExchanges;
 use bus::messages::partner::{CreatePartnerUser, DeletePartnerUser, GetPartnerUser, ListPartnerUsers};
 use bus::{BusError, RequestError};
 use domain::{BrokerAccountId, PartnerId, Secret, UserId};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -37,22 +35,6 @@ pub const PAPER_PUBLIC_KEY: &str = "sim";
 const BROKER_ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x5d1f_4c8e_9a0b_4e2f_8c61_3b7a_d2e9_f014);
 
 const CREATE_FIELDS: [&str; 5] = ["exchangeId", "publicKey", "secretKey", "extraKey", "exchangeUserId"];
-
-fn internal() -> PartnerApiError {
-    PartnerApiError::Common(CommonError::Internal)
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, PartnerApiError> {
-    serde_json::to_string(value).map_err(|_| internal())
-}
-
-/// A write's reply in the envelope: computed now, or the first request's stored reply as it was.
-fn replayable<T: Serialize>(reply: Replayable<T>) -> Result<HttpResponse, PartnerApiError> {
-    match reply {
-        Replayable::Fresh(value) => Ok(success(&to_json(&value)?)),
-        Replayable::Replayed(raw) => Ok(success(raw.get())),
-    }
-}
 
 fn unknown_user(id: &str) -> PartnerApiError {
     PartnerApiError::UnknownUser(format!("User '{id}' not found"))
@@ -117,7 +99,7 @@ pub async fn get(
     let found = bus::request(&state.nats, &state.subjects.partner_user(), &query, state.backend_timeout())
         .await
         .map_err(|failure| user_failure(failure, &sent))?;
-    Ok(success(&to_json(&found.user)?))
+    success_of(&found.user)
 }
 
 /// The body of `users/create`, checked. The keys are [`Secret`]s from here on: their `Debug`
@@ -241,8 +223,7 @@ pub async fn create(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
     let user = parse_create(&body)?;
-    let idempotency = crate::api::bot::idempotency(&request, &body)
-        .map_err(|_| invalid("Idempotency-Key must be 1 to 255 visible ASCII characters"))?;
+    let idempotency = idempotency(&request, &body)?;
     let exchanges = bus::request(&state.nats, &state.subjects.exchanges(), &ListExchanges {}, state.backend_timeout())
         .await
         .map_err(PartnerApiError::common)?;
@@ -296,8 +277,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
     let (user_id, sent) = parse_user_id(&body)?;
-    let idempotency = crate::api::bot::idempotency(&request, &body)
-        .map_err(|_| invalid("Idempotency-Key must be 1 to 255 visible ASCII characters"))?;
+    let idempotency = idempotency(&request, &body)?;
     let command = Command { idempotency, command: DeletePartnerUser { partner_id, user_id } };
     let reply = bus::request(&state.nats, &state.subjects.delete_partner_user(), &command, state.backend_timeout())
         .await
