@@ -78,12 +78,36 @@ fn settle(script_type: ScriptType, base: &Settings, sent: &Settings) -> Result<S
     Ok(merged)
 }
 
+/// What a new bot is made of: its owner and partner, its type, market and settings, and the
+/// root master it follows.
+struct Definition<'a> {
+    owner: UserId,
+    partner: PartnerId,
+    script_type: ScriptType,
+    market: &'a TradedMarket,
+    settings: &'a Settings,
+    master: Option<BotId>,
+}
+
 /// Inserts a running bot, counts the start and emits it; answers the bot object.
 async fn insert_running(
     tx: &mut AsyncPgConnection,
     subjects: &Subjects,
-    bot: NewHostedBot<'_>,
+    definition: Definition<'_>,
 ) -> Result<HostedBotView, BusError> {
+    let settings = settings::to_text(definition.settings);
+    let bot = NewHostedBot {
+        id: BotId::new(),
+        name: script(definition.script_type).name,
+        kind: kind(definition.script_type),
+        owner: definition.owner,
+        partner: definition.partner,
+        script_type: definition.script_type.as_str(),
+        exchange_id: &definition.market.exchange_id,
+        symbol: &definition.market.symbol,
+        settings: &settings,
+        master: definition.master,
+    };
     hosted_bots::insert(tx, &bot).await.map_err(storage_error)?;
     hosted_bots::count_start(tx, bot.owner).await.map_err(storage_error)?;
     emit(tx, subjects, bot.id, Desired::Running).await?;
@@ -120,19 +144,9 @@ pub async fn create(
             return Err(mismatch(&master.exchange_id, user, &owned));
         }
     }
-    let bot = NewHostedBot {
-        id: BotId::new(),
-        name: script(script_type).name,
-        kind: kind(script_type),
-        owner: user,
-        partner,
-        script_type: script_type.as_str(),
-        exchange_id: &market.exchange_id,
-        symbol: &market.symbol,
-        settings: &settings::to_text(&merged),
-        master: master.map(|master| master.id),
-    };
-    insert_running(tx, subjects, bot).await
+    let master = master.map(|master| master.id);
+    let definition = Definition { owner: user, partner, script_type, market: &market, settings: &merged, master };
+    insert_running(tx, subjects, definition).await
 }
 
 /// The root master of `bot`: itself, or the master it follows (followers follow the root).
@@ -221,19 +235,8 @@ pub async fn copy(
     let merged = settle(script_type, &base, &sent)?;
     let master = request.follow_updates.then(|| source.master_bot_id.unwrap_or(source.id));
     hosted_bots::count_copy(tx, source.id).await.map_err(storage_error)?;
-    let bot = NewHostedBot {
-        id: BotId::new(),
-        name: script(script_type).name,
-        kind: kind(script_type),
-        owner: user,
-        partner,
-        script_type: script_type.as_str(),
-        exchange_id: &market.exchange_id,
-        symbol: &market.symbol,
-        settings: &settings::to_text(&merged),
-        master,
-    };
-    insert_running(tx, subjects, bot).await
+    let definition = Definition { owner: user, partner, script_type, market: &market, settings: &merged, master };
+    insert_running(tx, subjects, definition).await
 }
 
 /// `bots/start` and `bots/stop`: 1003 when the bot already is so.
