@@ -6,7 +6,7 @@ mod db;
 mod nats;
 
 pub use db::TestDb;
-pub use nats::{PrivateNats, TEST_USER, TestNats, sync};
+pub use nats::{PrivateNats, TEST_USER, TestNats, publish_event, sync};
 
 use platform::settings::{BackendSettings, DatabaseSettings, HttpSettings, LogSettings};
 use std::future::Future;

@@ -248,3 +248,25 @@ fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("its address").port()
 }
+
+/// Publishes `data` as an event of `topic`, in its envelope, the way the producer's outbox
+/// relay does: on the producer's stream, with message id `<event id>[.n]` (`republish` = n),
+/// and waits for the stream's acknowledgement.
+pub async fn publish_event<T: serde::Serialize>(
+    js: &async_nats::jetstream::Context,
+    topic: &bus::Topic<T>,
+    event_id: domain::EventId,
+    data: &T,
+    republish: u32,
+) {
+    let event =
+        bus::Event { id: event_id, event_type: topic.event_type().to_string(), occurred_at: chrono::Utc::now(), data };
+    let publish = async_nats::jetstream::message::PublishMessage::build()
+        .payload(serde_json::to_vec(&event).expect("an event serialises").into())
+        .message_id(bus::envelope::message_id(event_id, republish));
+    js.send_publish(topic.subject().to_string(), publish)
+        .await
+        .expect("the publish is sent")
+        .await
+        .expect("the stream acknowledges the event");
+}

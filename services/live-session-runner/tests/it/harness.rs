@@ -2,9 +2,8 @@
 //! ledger would and to read the runs.
 
 use async_nats::jetstream;
+use bus::Topic;
 use bus::messages::hosted::{Desired, HostedBotChanged, MarketSpecMsg};
-use bus::{Event, Topic};
-use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use domain::{BotId, EventId, PartnerId, ServiceName, UserId};
@@ -68,17 +67,8 @@ impl Harness {
         self.publish_on(&self.nats.subjects().hosted_bot_changed(), event_id, changed, republish).await;
     }
 
-    async fn publish_on<T: Serialize + Clone>(&self, topic: &Topic<T>, event_id: EventId, data: &T, republish: u32) {
-        let event = Event {
-            id: event_id,
-            event_type: topic.event_type().to_string(),
-            occurred_at: Utc::now(),
-            data: data.clone(),
-        };
-        let publish = jetstream::message::PublishMessage::build()
-            .payload(serde_json::to_vec(&event).unwrap().into())
-            .message_id(bus::envelope::message_id(event_id, republish));
-        self.js.send_publish(topic.subject().to_string(), publish).await.unwrap().await.unwrap();
+    async fn publish_on<T: Serialize>(&self, topic: &Topic<T>, event_id: EventId, data: &T, republish: u32) {
+        test_support::publish_event(&self.js, topic, event_id, data, republish).await;
     }
 
     /// The run of `bot`, if any.

@@ -4,7 +4,6 @@
 use async_nats::jetstream;
 use bus::messages::ParticipationCreated;
 use bus::{Event, Topic};
-use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use domain::{BotId, BrokerAccountId, EventId, ParticipationId, ServiceName, TradeId, UserId};
@@ -186,23 +185,8 @@ impl Harness {
 
     /// Publishes `data` as an event of `topic` (in its envelope, as the producer's relay would)
     /// with message id `<event id>[.n]`.
-    pub async fn publish_on<T: Serialize + Clone>(
-        &self,
-        topic: &Topic<T>,
-        event_id: EventId,
-        data: &T,
-        republish: u32,
-    ) {
-        let event = Event {
-            id: event_id,
-            event_type: topic.event_type().to_string(),
-            occurred_at: Utc::now(),
-            data: data.clone(),
-        };
-        let publish = jetstream::message::PublishMessage::build()
-            .payload(serde_json::to_vec(&event).unwrap().into())
-            .message_id(bus::envelope::message_id(event_id, republish));
-        self.js.send_publish(topic.subject().to_string(), publish).await.unwrap().await.unwrap();
+    pub async fn publish_on<T: Serialize>(&self, topic: &Topic<T>, event_id: EventId, data: &T, republish: u32) {
+        test_support::publish_event(&self.js, topic, event_id, data, republish).await;
     }
 
     /// Publishes a fresh request and returns it.
