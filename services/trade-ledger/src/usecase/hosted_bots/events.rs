@@ -12,17 +12,18 @@ use domain::BotId;
 use platform::db::PgPool;
 use serde_json::value::RawValue;
 
-/// Emits the bot's definition as it now stands, with what the runner must make of it.
+/// Emits the bot's definition as it now stands, with what the runner must make of it; answers
+/// the row it read (a caller that shows the bot needs no second read).
 pub async fn emit(
     tx: &mut AsyncPgConnection,
     subjects: &Subjects,
     id: BotId,
     desired: Desired,
-) -> Result<(), BusError> {
+) -> Result<HostedBotRow, BusError> {
     let row = hosted_bots::find_any(tx, id).await.map_err(storage_error)?;
-    let event = definition(tx, row, desired).await?;
+    let event = definition(tx, row.clone(), desired).await?;
     outbox::enqueue(tx, &subjects.hosted_bot_changed(), &event).await.map_err(storage_error)?;
-    Ok(())
+    Ok(row)
 }
 
 /// A bot's whole definition, as the event carries it.

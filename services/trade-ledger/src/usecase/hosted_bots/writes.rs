@@ -110,8 +110,7 @@ async fn insert_running(
     };
     hosted_bots::insert(tx, &bot).await.map_err(storage_error)?;
     hosted_bots::count_start(tx, bot.owner).await.map_err(storage_error)?;
-    emit(tx, subjects, bot.id, Desired::Running).await?;
-    view(&hosted_bots::find_any(tx, bot.id).await.map_err(storage_error)?)
+    view(&emit(tx, subjects, bot.id, Desired::Running).await?)
 }
 
 /// `bots/create`: a running bot; with `masterBotId`, a follower of that bot's root master.
