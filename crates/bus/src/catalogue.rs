@@ -291,6 +291,20 @@ pub fn catalogue() -> Catalogue {
         "The current definitions of some hosted bots (deleted ones as desired: deleted), as hosted_bot_changed carries them.",
     );
     catalogue.endpoint(
+        &subjects.bot_orders(),
+        Kind::Query,
+        "gateway",
+        ("GetBotOrders", "BotOrders"),
+        "A hosted bot's open orders, oldest first (not found: the runner does not know the bot or purged it).",
+    );
+    catalogue.endpoint(
+        &subjects.bot_logs(),
+        Kind::Query,
+        "gateway",
+        ("GetBotLogs", "BotLogPage"),
+        "A page of a hosted bot's log from a line on, oldest first (at most `limit` lines and about 256 KiB).",
+    );
+    catalogue.endpoint(
         &subjects.create_hosted_bot(),
         Kind::Command,
         "gateway",

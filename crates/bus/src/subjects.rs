@@ -24,6 +24,7 @@ use crate::messages::hosted::{
 };
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
+use crate::messages::live::{BotLogPage, BotOrder, GetBotLogs, GetBotOrders};
 use crate::messages::market::{MarketSymbol, QuoteMsg};
 use crate::messages::partner::reference::{ExchangeView, ListExchanges, ListMarkets, MarketView};
 use crate::messages::partner::{
@@ -365,6 +366,17 @@ impl Subjects {
     /// `cmd.backtest.cancel_backtest.v1`: stop a backtest (a finished one stays as it is).
     pub fn cancel_backtest(&self) -> Endpoint<BacktestRef, bool> {
         self.endpoint(Kind::Command, ServiceName::BacktestExecutor, "cancel_backtest")
+    }
+
+    /// `qry.live.bot_orders.v1`: a hosted bot's open orders, oldest first (not-found for a bot
+    /// the runner does not know or has purged).
+    pub fn bot_orders(&self) -> Endpoint<GetBotOrders, Vec<BotOrder>> {
+        self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "bot_orders")
+    }
+
+    /// `qry.live.bot_logs.v1`: a page of a hosted bot's log, oldest line first.
+    pub fn bot_logs(&self) -> Endpoint<GetBotLogs, BotLogPage> {
+        self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "bot_logs")
     }
 
     /// `md.feed.quote.v1.<symbol>`: one market's quotes, published by the market feed.

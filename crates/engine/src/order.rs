@@ -84,4 +84,8 @@ pub struct Order {
     pub leverage: u32,
     /// The position its fill went to.
     pub position_id: Option<u32>,
+    /// The open position a closing order reduces (a grid sell, a take-profit), known before
+    /// it fills; absent for an opening order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_position: Option<u32>,
 }

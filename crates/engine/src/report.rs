@@ -7,7 +7,7 @@ use crate::equity::{EquityPoint, EquityTracker};
 use crate::exchange::Exchange;
 use crate::log::{LogLine, secs};
 use crate::metrics;
-use crate::order::Order;
+use crate::order::{Order, Target};
 use crate::position::{PosFill, Position, PositionFill};
 use crate::price::{Price, Qty};
 use crate::vocabulary::{OrderId, OrderStatus, PosId, PositionStatus};
@@ -161,6 +161,10 @@ impl Exchange {
             closed_at: o.closed.map(secs),
             leverage: o.venue.leverage(),
             position_id: o.position,
+            closes_position: match o.target {
+                Target::Reduce(position) => Some(position),
+                Target::New(_) | Target::Add(_) | Target::Net => None,
+            },
         }
     }
 

@@ -37,6 +37,7 @@ impl App {
             subjects,
             limits: settings.gateway.clone(),
             auth_cache: Default::default(),
+            hosted_bot_cache: Default::default(),
             openapi_json: crate::openapi::document_json()?.into(),
         });
         let limit = settings.gateway.body_limit_bytes;

@@ -3,6 +3,7 @@
 
 use crate::api::bot::docs::TransactionRules;
 use crate::api::common_responses::CommonResponses;
+use crate::api::partner::docs::bots::LogsBodyRules;
 use crate::api::{bot, common_responses, docs, ops, partner};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::{Content, ResponseBuilder};
@@ -55,6 +56,8 @@ use utoipa::{Modify, OpenApi};
         partner::bots::start,
         partner::bots::stop,
         partner::bots::delete,
+        partner::bots::runtime::orders,
+        partner::bots::runtime::logs,
         partner::reference::exchanges,
         partner::reference::markets,
         partner::reference::scripts,
@@ -114,9 +117,15 @@ use utoipa::{Modify, OpenApi};
         partner::docs::bots::PartnerHostedBot,
         partner::docs::bots::PartnerHostedBotsPage,
         partner::docs::bots::BotsPageEnvelope,
-        partner::docs::bots::BotEnvelope
+        partner::docs::bots::BotEnvelope,
+        partner::docs::bots::BotLogsBody,
+        partner::docs::bots::PartnerBotOrder,
+        partner::docs::bots::BotOrdersEnvelope,
+        partner::docs::bots::PartnerBotLogLine,
+        partner::docs::bots::PartnerBotLogsPage,
+        partner::docs::bots::BotLogsEnvelope
     )),
-    modifiers(&DocsAssets, &CommonResponses, &TransactionRules),
+    modifiers(&DocsAssets, &CommonResponses, &TransactionRules, &LogsBodyRules),
     tags(
         (name = "operations", description = "Health, readiness, service status and documentation"),
         (name = "bot-api", description = "External bots report trades, participations and state (`x-api-key`: the bot's key)"),

@@ -1,7 +1,7 @@
-//! What every handler shares: the NATS client, subjects, limits, the bot key cache and the
-//! OpenAPI document.
+//! What every handler shares: the NATS client, subjects, limits, the caches of the ledger's
+//! answers and the OpenAPI document.
 
-use crate::auth_cache::AuthCache;
+use crate::auth_cache::{AuthCache, HostedBotCache};
 use crate::settings::GatewayLimits;
 use actix_web::web::Bytes;
 use bus::Subjects;
@@ -18,6 +18,8 @@ pub struct AppState {
     pub limits: GatewayLimits,
     /// Recent positive bot authentications.
     pub auth_cache: std::sync::Arc<AuthCache>,
+    /// Recent answers that a hosted bot is a partner's (`bots/orders`, `bots/logs`).
+    pub hosted_bot_cache: std::sync::Arc<HostedBotCache>,
     /// The OpenAPI document as JSON, serialized once at start; `/openapi.json` serves it.
     pub openapi_json: Bytes,
 }

@@ -1,46 +1,73 @@
 //! The running service: built from settings, run until the shutdown token fires. Tests build
-//! the same `App` in-process.
+//! the same `App` in-process, with a clock of their own, and may drop one without a graceful
+//! stop to see a killed replica's runs taken over.
 //!
 //! ```text
-//!  JetStream: hosted bot changed ─► the bot's run, newer revision only (+ inbox, one tx)
-//!  every live.reconcile_secs: ledger revisions ─► missing / outdated definitions ─► same upsert
+//!  JetStream: hosted bot changed ─► the bot's run, newer revision only (+ inbox, one tx) ─┐
+//!  every live.reconcile_secs: ledger revisions ─► missing / outdated definitions ─► same ─┤ wake
+//!  engine room: claim / renew runs ◄──────────────────────────────────────────────────────┘
+//!               quotes ─► one task per market ─► engines ─► fenced commits
+//!  qry.live.bot_orders / bot_logs ─► what the runs committed
 //! ```
 
+use crate::clock::{SharedClock, SystemClock};
+use crate::live::{EngineRoom, Latency, RoomParts};
 use crate::settings::Settings;
 use crate::usecase::reconcile::{self, Ledger};
 use domain::ServiceName;
 use platform::Backend;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// The live-session-runner service.
 pub struct App {
     backend: Backend,
+    room: EngineRoom,
 }
 
 impl App {
-    /// Connects and starts serving; returns once the service answers.
+    /// Connects and starts serving, on the wall clock; returns once the service answers.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Arc::new(SystemClock), Latency::default()).await
+    }
+
+    /// Like [`App::build`], with the runner's clock and latency recorder given (tests and
+    /// benchmarks).
+    pub async fn build_with(settings: Settings, clock: SharedClock, latency: Latency) -> anyhow::Result<Self> {
         let retention = settings.database.retention.clone();
         let backend = Backend::start(ServiceName::LiveSessionRunner, settings.backend()).await?;
-        crate::bus::start(&backend);
+        let changed = Arc::new(Notify::new());
+        crate::bus::start(&backend, changed.clone());
         backend.spawn("reconciliation", {
-            let (pool, shutdown, interval) =
-                (backend.pool.clone(), backend.shutdown(), settings.live.reconcile_interval());
+            let (pool, shutdown, interval, changed) =
+                (backend.pool.clone(), backend.shutdown(), settings.live.reconcile_interval(), changed.clone());
             let ledger = Ledger {
                 client: backend.nats.clone(),
                 subjects: backend.subjects.clone(),
                 timeout: Duration::from_millis(settings.nats.request_timeout_ms),
             };
-            move || reconcile::run(pool.clone(), ledger.clone(), interval, shutdown.clone())
+            move || reconcile::run(pool.clone(), ledger.clone(), interval, changed.clone(), shutdown.clone())
         });
         backend.spawn("pruner", {
             let (pool, shutdown) = (backend.pool.clone(), backend.shutdown());
             let jobs = outbox::prune::jobs(&retention);
             move || platform::prune::run(pool.clone(), jobs.clone(), retention.clone(), shutdown.clone())
         });
-        Ok(Self { backend })
+        let room = EngineRoom::start(RoomParts {
+            pool: backend.pool.clone(),
+            nats: backend.nats.clone(),
+            subjects: backend.subjects.clone(),
+            owner: backend.instance.clone(),
+            clock,
+            live: settings.live.clone(),
+            wake: changed,
+            latency,
+        })
+        .await?;
+        Ok(Self { backend, room })
     }
 
     /// Where `/health` and `/ready` are served.
@@ -48,8 +75,21 @@ impl App {
         self.backend.health_addr()
     }
 
-    /// Runs until `shutdown` fires, then drains.
+    /// This replica's name: the owner its leases name.
+    pub fn instance(&self) -> &str {
+        &self.backend.instance
+    }
+
+    /// Runs until `shutdown` fires (or a loop fails), then stops gracefully: every run is
+    /// checkpointed and given back, then the consumers and responders drain.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) {
-        self.backend.run_until_stopped(shutdown).await;
+        let Self { backend, room } = self;
+        let own = backend.shutdown();
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = own.cancelled() => {}
+        }
+        room.stop().await;
+        backend.run_until_stopped(shutdown).await;
     }
 }

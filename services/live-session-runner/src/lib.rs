@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod bus;
+pub mod clock;
+pub mod live;
 pub mod settings;
 pub mod store;
 pub mod usecase;

@@ -3,21 +3,43 @@
 
 use platform::BackendSettings;
 use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, SettingsError, positive};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How the runner keeps its runs in step with the ledger.
+/// How the runner keeps its runs in step with the ledger, holds them, and watches the feed.
+/// Every time constant of the runner is here, so tests can shorten them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct LiveSettings {
     /// How often the runs are reconciled with the ledger's hosted bot revisions (also once at
     /// start-up): the bound on how long a lost `hosted bot changed` goes unnoticed.
     pub reconcile_secs: u64,
+    /// How long a replica's claim on a run lasts unless renewed (renewed every third of it):
+    /// how long a run waits after its replica died before another takes it over.
+    pub lease_secs: u64,
+    /// The longest a run's checkpoint lags behind quotes that changed nothing but its
+    /// indicators (inputs with effects are checkpointed with them, at once).
+    pub checkpoint_secs: u64,
+    /// No quote on a market for this long: its bots' logs say the market data is stale.
+    pub stale_after_ms: i64,
+    /// How often each market's task looks at the clock (stale feed, checkpoints, RSI bars
+    /// ending without a quote).
+    pub tick_ms: u64,
+    /// The paper balance a hosted bot starts with, in the quote currency.
+    pub sim_starting_quote: Decimal,
 }
 
 impl Default for LiveSettings {
     fn default() -> Self {
-        Self { reconcile_secs: 300 }
+        Self {
+            reconcile_secs: 300,
+            lease_secs: 10,
+            checkpoint_secs: 5,
+            stale_after_ms: 10_000,
+            tick_ms: 250,
+            sim_starting_quote: Decimal::from(10_000),
+        }
     }
 }
 
@@ -25,6 +47,28 @@ impl LiveSettings {
     /// [`Self::reconcile_secs`] as a duration.
     pub fn reconcile_interval(&self) -> Duration {
         Duration::from_secs(self.reconcile_secs)
+    }
+
+    /// [`Self::lease_secs`] as a duration.
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+
+    /// [`Self::tick_ms`] as a duration.
+    pub fn tick(&self) -> Duration {
+        Duration::from_millis(self.tick_ms)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        positive("live.reconcile_secs", self.reconcile_secs)?;
+        positive("live.lease_secs", self.lease_secs)?;
+        positive("live.checkpoint_secs", self.checkpoint_secs)?;
+        positive("live.stale_after_ms", u64::try_from(self.stale_after_ms).unwrap_or(0))?;
+        positive("live.tick_ms", self.tick_ms)?;
+        if self.sim_starting_quote <= Decimal::ZERO {
+            return Err(SettingsError::invalid("live.sim_starting_quote", "must be greater than 0"));
+        }
+        Ok(())
     }
 }
 
@@ -81,7 +125,7 @@ impl platform::Settings for Settings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         self.backend().validate()?;
-        positive("live.reconcile_secs", self.live.reconcile_secs)
+        self.live.validate()
     }
 }
 

@@ -63,6 +63,7 @@ pub mod fetch;
 pub mod hosted;
 pub mod idempotency;
 pub mod ledger_auth;
+pub mod live;
 pub mod market;
 pub mod partner;
 pub mod trades;

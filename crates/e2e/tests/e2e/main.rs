@@ -8,6 +8,7 @@ mod backtest_routes;
 mod bot_api;
 mod bus_security;
 mod hosted_bots;
+mod hosted_trading;
 mod leaks;
 mod partner;
 mod partner_reference;

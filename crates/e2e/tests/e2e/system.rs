@@ -1,10 +1,14 @@
 //! The whole system, started in-process for one test, with a local Tradier server behind the
-//! fetcher.
+//! fetcher and the market feed (no replayed markets: tests push their own quotes). The runner
+//! runs on the test's clock ([`System::clock`]); tests stamp their quotes from it, and can kill
+//! the runner (its `App` dropped without a graceful stop) and start another.
 
 use domain::ServiceName;
+use live_session_runner::clock::ManualClock;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use test_support::{TestDb, TestNats, backend_settings_as};
 use tokio::task::JoinHandle;
@@ -25,6 +29,10 @@ pub struct System {
     pub gateway: SocketAddr,
     /// The Tradier-compatible server the fetcher talks to.
     pub tradier: TradierSim,
+    /// The market feed; tests push quotes through its control endpoint.
+    pub feed: market_feed::Feed,
+    /// The runner's clock: it moves only when the test moves it.
+    pub clock: ManualClock,
     backends: BTreeMap<ServiceName, Running>,
     dbs: BTreeMap<ServiceName, TestDb>,
     gateway_shutdown: CancellationToken,
@@ -49,6 +57,20 @@ fn fetcher_settings(db: &TestDb, nats: &TestNats, tradier: &TradierSim) -> outbo
     settings.fetch.backoff_cap_ms = 200;
     settings.fetch.max_failures = 3;
     settings.fetch.poll_interval_ms = 50;
+    settings
+}
+
+/// The runner with every time constant short enough for a test: a killed runner's runs are
+/// taken over within about a second.
+pub fn runner_settings(db: &TestDb, nats: &TestNats) -> live_session_runner::Settings {
+    let mut settings = live_session_runner::Settings::with_backend(backend_settings_as(
+        db,
+        nats,
+        ServiceName::LiveSessionRunner.as_str(),
+    ));
+    settings.live.lease_secs = 1;
+    settings.live.tick_ms = 50;
+    settings.live.checkpoint_secs = 1;
     settings
 }
 
@@ -97,7 +119,7 @@ impl System {
         ]);
         let settings = |service: ServiceName| backend_settings_as(&dbs[&service], &nats, service.as_str());
         let executor_settings = |service| backtest_executor::Settings::with_backend(settings(service));
-        let runner_settings = |service| live_session_runner::Settings::with_backend(settings(service));
+        let clock = ManualClock::starting_now();
         let backends = BTreeMap::from([
             (
                 ServiceName::TradeLedger,
@@ -125,13 +147,16 @@ impl System {
             ),
             (
                 ServiceName::LiveSessionRunner,
-                start_backend!(
-                    live_session_runner,
-                    ServiceName::LiveSessionRunner,
-                    runner_settings(ServiceName::LiveSessionRunner)
-                ),
+                start_runner(runner_settings(&dbs[&ServiceName::LiveSessionRunner], &nats), &clock).await?,
             ),
         ]);
+        let mut feed_settings = market_feed::FeedSettings {
+            http: platform::settings::HttpSettings { port: 0, ..platform::settings::HttpSettings::local(0) },
+            nats: nats.settings_as(bus::permissions::MARKET_FEED_USER),
+            ..market_feed::FeedSettings::default()
+        };
+        feed_settings.feed.markets.clear();
+        let feed = market_feed::Feed::start(feed_settings, CancellationToken::new()).await?;
         let gateway_shutdown = CancellationToken::new();
         let settings = gateway::Settings {
             http: platform::settings::HttpSettings {
@@ -145,7 +170,7 @@ impl System {
         let gateway = gateway::App::build(settings).await?;
         let addr = gateway.addr();
         tokio::spawn(gateway.run_until_stopped(gateway_shutdown.clone()));
-        Ok(Self { gateway: addr, tradier, backends, dbs, gateway_shutdown, nats })
+        Ok(Self { gateway: addr, tradier, feed, clock, backends, dbs, gateway_shutdown, nats })
     }
 
     /// The database of a backend service.
@@ -199,6 +224,39 @@ impl System {
         serde_json::to_value(report).expect("the report is JSON")
     }
 
+    /// Kills the runner: its `App` is dropped without a graceful stop, so nothing more is
+    /// written and its runs stay leased until their leases run out (as a killed process).
+    pub async fn kill_runner(&mut self) {
+        if let Some(running) = self.backends.remove(&ServiceName::LiveSessionRunner) {
+            running.task.abort();
+            let ended = tokio::time::timeout(Duration::from_secs(15), running.task).await;
+            assert!(ended.is_ok(), "the killed runner's task ends");
+        }
+    }
+
+    /// Starts a runner (after [`Self::kill_runner`] or [`Self::stop`]) on the same database,
+    /// prefix and clock.
+    pub async fn start_runner(&mut self) -> anyhow::Result<()> {
+        let settings = runner_settings(self.db(ServiceName::LiveSessionRunner), &self.nats);
+        let running = start_runner(settings, &self.clock).await?;
+        self.backends.insert(ServiceName::LiveSessionRunner, running);
+        Ok(())
+    }
+
+    /// Pushes a quote of `symbol` through the feed, stamped with the runner's clock now.
+    pub async fn push_quote(&self, symbol: &str, bid: &str, ask: &str, last: &str) -> serde_json::Value {
+        let now = live_session_runner::clock::Clock::now_ms(&self.clock);
+        let body = serde_json::json!({"symbol": symbol, "bid": bid, "ask": ask, "last": last, "timeMs": now});
+        let reply = reqwest::Client::new()
+            .post(format!("{}/_feed/quotes", self.feed.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("the feed answers");
+        assert!(reply.status().is_success(), "the feed took the quote: {}", reply.status());
+        reply.json().await.expect("the published quote")
+    }
+
     /// Restarts the backtest-executor with these worker settings and test hooks (e.g. the
     /// pause hook); the handle releases paused workers. Its responders subscribe in the
     /// background: callers wait until it answers.
@@ -229,6 +287,18 @@ impl System {
         self.backends.insert(ServiceName::OutboxBrokerFetcher, running);
         Ok(())
     }
+}
+
+/// Starts a runner on `clock`.
+async fn start_runner(settings: live_session_runner::Settings, clock: &ManualClock) -> anyhow::Result<Running> {
+    let shutdown = CancellationToken::new();
+    let app = live_session_runner::App::build_with(
+        settings,
+        Arc::new(clock.clone()),
+        live_session_runner::live::Latency::default(),
+    )
+    .await?;
+    Ok(Running { task: tokio::spawn(app.run_until_stopped(shutdown.clone())), shutdown })
 }
 
 async fn db(service: ServiceName, migrations: diesel_migrations::EmbeddedMigrations, crate_dir: &str) -> TestDb {

@@ -25,5 +25,52 @@ diesel::table! {
         last_quote_ms -> Nullable<Int8>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        failed_revision -> Nullable<Int8>,
     }
 }
+
+diesel::table! {
+    run_fills (run_id, seq) {
+        run_id -> Uuid,
+        seq -> Int8,
+        order_id -> Int8,
+        position_id -> Int8,
+        body -> Jsonb,
+    }
+}
+
+diesel::table! {
+    run_log_lines (run_id, line_number) {
+        run_id -> Uuid,
+        line_number -> Int8,
+        time -> Int8,
+        severity -> Text,
+        message -> Text,
+    }
+}
+
+diesel::table! {
+    run_orders (run_id, order_id) {
+        run_id -> Uuid,
+        order_id -> Int8,
+        status -> Text,
+        placed_at -> Int8,
+        body -> Jsonb,
+    }
+}
+
+diesel::table! {
+    run_positions (run_id, position_id) {
+        run_id -> Uuid,
+        position_id -> Int8,
+        status -> Text,
+        body -> Jsonb,
+    }
+}
+
+diesel::joinable!(run_fills -> runs (run_id));
+diesel::joinable!(run_log_lines -> runs (run_id));
+diesel::joinable!(run_orders -> runs (run_id));
+diesel::joinable!(run_positions -> runs (run_id));
+
+diesel::allow_tables_to_appear_in_same_query!(run_fills, run_log_lines, run_orders, run_positions, runs,);

@@ -1,5 +1,6 @@
 //! Orchestration: the ledger's hosted bot changes become runs, and runs are reconciled with
-//! the ledger's revisions.
+//! the ledger's revisions; the runtime queries read what the runs did.
 
 pub mod hosted_bots;
+pub mod queries;
 pub mod reconcile;

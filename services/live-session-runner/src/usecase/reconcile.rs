@@ -23,7 +23,9 @@ use diesel_async::AsyncConnection;
 use domain::BotId;
 use platform::db::PgPool;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -55,8 +57,14 @@ pub struct Report {
 }
 
 /// Runs a round at once and then every `interval` until `shutdown`; a failed round is logged
-/// and the next one tries again.
-pub async fn run(pool: PgPool, ledger: Ledger, interval: Duration, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// and the next one tries again. A round that changed runs wakes their owners (`changed`).
+pub async fn run(
+    pool: PgPool,
+    ledger: Ledger,
+    interval: Duration,
+    changed: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -64,7 +72,11 @@ pub async fn run(pool: PgPool, ledger: Ledger, interval: Duration, shutdown: Can
             () = shutdown.cancelled() => return Ok(()),
             _ = ticks.tick() => {}
         }
-        match once(&pool, &ledger, &shutdown).await {
+        let round = once(&pool, &ledger, &shutdown).await;
+        if round.as_ref().is_ok_and(|report| report.changed > 0) {
+            changed.notify_one();
+        }
+        match round {
             Ok(report) if report.wanted > 0 || report.unknown > 0 => info!(
                 listed = report.listed,
                 wanted = report.wanted,

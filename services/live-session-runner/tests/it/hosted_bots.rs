@@ -5,6 +5,7 @@
 use crate::harness::{Harness, grid, partner};
 use bus::messages::hosted::Desired;
 use domain::{BotId, EventId, UserId};
+use live_session_runner::store::runs::HostedRun;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -12,10 +13,10 @@ async fn a_newer_revision_wins_and_nothing_else_changes_the_run() {
     let harness = Harness::started().await;
     let (bot, user) = (BotId::new(), UserId::new());
 
-    // Revision 1 creates the run: the whole definition, nothing run yet.
+    // Revision 1 creates the run: the whole definition (the engine room then claims and runs it).
     harness.publish(EventId::new(), &grid(bot, user, 1, Desired::Running, "31000"), 0).await;
     let created = harness.wait_revision(bot, 1).await;
-    assert_eq!((created.desired.as_str(), created.state.as_str()), ("running", "stopped"));
+    assert_eq!(created.desired.as_str(), "running");
     assert_eq!((created.partner_id, created.user_id), (Some(partner()), user));
     assert_eq!((created.script_type.as_str(), created.exchange_id.as_str()), ("spot_grid", "SIM"));
     assert_eq!(
@@ -40,7 +41,11 @@ async fn a_newer_revision_wins_and_nothing_else_changes_the_run() {
     let second = EventId::new();
     harness.publish(second, &grid(bot, user, 2, Desired::Running, "32000"), 0).await;
     harness.wait_processed(second).await;
-    assert_eq!(harness.run(bot).await.unwrap(), updated, "an older revision changes nothing");
+    assert_eq!(
+        definition(harness.run(bot).await.unwrap()),
+        definition(updated.clone()),
+        "an older revision changes nothing"
+    );
 
     // The same event again (re-published with a fresh message id, so the stream keeps it),
     // then another bot's: once the other bot's run exists, the repeat was handled too.
@@ -48,7 +53,11 @@ async fn a_newer_revision_wins_and_nothing_else_changes_the_run() {
     let other = BotId::new();
     harness.publish(EventId::new(), &grid(other, user, 1, Desired::Running, "31000"), 0).await;
     harness.wait_revision(other, 1).await;
-    assert_eq!(harness.run(bot).await.unwrap(), updated, "the same event again changes nothing");
+    assert_eq!(
+        definition(harness.run(bot).await.unwrap()),
+        definition(updated),
+        "the same event again changes nothing"
+    );
 
     // Deleted is kept: a later older event does not bring the bot back.
     harness.publish(EventId::new(), &grid(bot, user, 4, Desired::Deleted, "33000"), 0).await;
@@ -57,7 +66,14 @@ async fn a_newer_revision_wins_and_nothing_else_changes_the_run() {
     let late = EventId::new();
     harness.publish(late, &grid(bot, user, 3, Desired::Running, "33000"), 0).await;
     harness.wait_processed(late).await;
-    assert_eq!(harness.run(bot).await.unwrap(), deleted, "deleted stays deleted");
+    assert_eq!(definition(harness.run(bot).await.unwrap()), definition(deleted), "deleted stays deleted");
+}
+
+/// What the ledger's events write of a run: everything but the state, which the engine room
+/// moves on its own meanwhile.
+fn definition(mut run: HostedRun) -> HostedRun {
+    run.state.clear();
+    run
 }
 
 #[tokio::test(flavor = "multi_thread")]

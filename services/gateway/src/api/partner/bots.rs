@@ -2,9 +2,11 @@
 //! get, create, edit, copy, start, stop, delete. The ledger keeps the definitions and desired
 //! states and does every record check (user → bot → state → market → exchange → settings),
 //! answering typed refusals whose messages are client-ready; the gateway checks the request's
-//! shape ([`parse`]) and forwards it.
+//! shape ([`parse`]) and forwards it. A bot's open orders and log are the runner's
+//! ([`runtime`]).
 
 pub mod parse;
+pub mod runtime;
 
 use super::auth::authenticate;
 use super::docs::bots as docs;

@@ -107,6 +107,20 @@ impl PartnerApiError {
         }
     }
 
+    /// Maps a failed runner request about a hosted bot's runtime (`bots/orders`, `bots/logs`),
+    /// asked once the ledger said the bot is the partner's. The runner's not found (it does not
+    /// know the bot, or purged it) → 1002 worded as the ledger words it for the id as `sent`;
+    /// the rest the common mapping (the gateway checked the request, so a refusal of its shape
+    /// is the gateway's fault: 9000).
+    pub fn from_runtime_request(failure: RequestError, sent: &str) -> Self {
+        match failure {
+            RequestError::Rejected(BusError::NotFound { .. }) => {
+                PartnerApiError::UnknownBot(format!("Bot '{sent}' not found"))
+            }
+            other => Self::common(other),
+        }
+    }
+
     /// The shared mapping: unavailable → 9503, timed out → 9504, anything else → 9000
     /// (logged here, once).
     pub fn common(failure: RequestError) -> Self {
@@ -329,6 +343,21 @@ mod tests {
             let described = format!("{failure:?}");
             assert_eq!(PartnerApiError::from_bot_request(failure), expected, "{described}");
         }
+    }
+
+    #[test]
+    fn runtime_request_refusals_name_the_bot_as_the_ledger_does() {
+        use PartnerApiError as E;
+        let map = |failure: RequestError| PartnerApiError::from_runtime_request(failure, "7D7E643A");
+        assert_eq!(
+            map(RequestError::Rejected(BusError::not_found("Bot 7d7e643a-... is not known here"))),
+            E::UnknownBot("Bot '7D7E643A' not found".into())
+        );
+        assert_eq!(map(RequestError::Rejected(BusError::unavailable("db down"))), E::Common(CommonError::Unavailable));
+        assert_eq!(map(RequestError::Rejected(BusError::invalid("limit"))), E::Common(CommonError::Internal));
+        let timeout = RequestError::Timeout { subject: "s".into(), timeout_ms: 1 };
+        assert_eq!(map(timeout), E::Common(CommonError::Timeout));
+        assert_eq!(map(RequestError::NoResponders { subject: "s".into() }), E::Common(CommonError::Unavailable));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The paging of every partner list route (`users/list`, and the bot lists and logs to come):
+//! The paging of every partner list route (`users/list`, `bots/list`, `bots/user`, `bots/logs`):
 //! `limit` and `nextPageId` in a JSON body, answered as `{items, nextPageId}`
 //! (docs/api/partner.md#paging).
 //!
@@ -13,6 +13,8 @@
 
 use super::errors::PartnerApiError;
 use crate::api::json::{self, Kind, Object};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bus::messages::bot_api::paging::TimeCursor;
 use bus::messages::partner::MAX_PAGE_LIMIT;
 use rust_decimal::prelude::ToPrimitive;
@@ -36,6 +38,31 @@ pub trait PageCursor: Sized {
 impl PageCursor for TimeCursor {
     fn decode(token: &str) -> Option<Self> {
         TimeCursor::decode(token)
+    }
+}
+
+/// A position in a bot's log (`bots/logs`): the number of the last line a page showed. Its
+/// token is the number in decimal, base64url-encoded like [`TimeCursor`]'s text, so clients
+/// treat it as opaque.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineCursor {
+    /// The last line shown (line numbers start at 1).
+    pub line: i64,
+}
+
+impl LineCursor {
+    /// The opaque text.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.line.to_string())
+    }
+}
+
+impl PageCursor for LineCursor {
+    fn decode(token: &str) -> Option<Self> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+        let cursor = LineCursor { line: text.parse().ok().filter(|line| *line >= 1)? };
+        // Only the one spelling this API writes: no sign, no leading zero, no stray bits.
+        (cursor.encode() == token).then_some(cursor)
     }
 }
 
@@ -173,6 +200,27 @@ mod tests {
         for bad in [r#""N8AoR5407j""#, r#""not base64!""#, "5", "true", "[]", "{}"] {
             assert_eq!(error(&format!(r#"{{"nextPageId": {bad}}}"#)), TOKEN_MESSAGE, "nextPageId {bad}");
         }
+    }
+
+    #[test]
+    fn a_line_cursor_is_the_line_number_in_base64url() {
+        for line in [1, 5, 10_000, 2_000_000_005, i64::MAX] {
+            let token = LineCursor { line }.encode();
+            assert_eq!(<LineCursor as PageCursor>::decode(&token), Some(LineCursor { line }), "{token}");
+        }
+        assert_eq!(LineCursor { line: 5 }.encode(), "NQ");
+        // The reference's example token, a line number too.
+        assert_eq!(LineCursor { line: 2_000_000_005 }.encode(), "MjAwMDAwMDAwNQ");
+        let read = page::<LineCursor>(&object(br#"{"limit": 5, "nextPageId": "NDI"}"#, &[]).unwrap()).unwrap();
+        assert_eq!(read, PageRequest { limit: 5, after: Some(LineCursor { line: 42 }) });
+        // Not a number, 0, negative, signed, leading zeros, out of range, stray bits, padding,
+        // the standard alphabet, a length no encoding has, another cursor's token.
+        let time = cursor().encode();
+        for bad in ["eA", "MA", "LTE", "KzU", "MDU", "OTk5OTk5OTk5OTk5OTk5OTk5OQ", "NR", "NQ==", "N", "N/", &time] {
+            assert_eq!(<LineCursor as PageCursor>::decode(bad), None, "{bad}");
+        }
+        let bad = page::<LineCursor>(&object(br#"{"nextPageId": "MA"}"#, &[]).unwrap());
+        assert_eq!(bad, Err(PartnerApiError::Validation(TOKEN_MESSAGE.into())));
     }
 
     #[test]

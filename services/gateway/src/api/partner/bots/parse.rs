@@ -7,7 +7,7 @@
 use crate::api::json::{self, Kind, Object};
 use crate::api::partner::errors::PartnerApiError;
 use crate::api::partner::fields::{body_object, invalid, required_string};
-use crate::api::partner::paging::{self, PageRequest};
+use crate::api::partner::paging::{self, LineCursor, PageRequest};
 use crate::api::partner::reference::TYPE_MESSAGE;
 use bus::messages::bot_api::paging::TimeCursor;
 use bus::messages::hosted::{
@@ -16,6 +16,7 @@ use bus::messages::hosted::{
 };
 use domain::{PartnerId, UserId};
 use engine::scripts::ScriptType;
+use rust_decimal::prelude::ToPrimitive;
 use serde_json::value::RawValue;
 
 /// The message of a missing or non-object `settings` (create, edit).
@@ -26,6 +27,12 @@ pub const COPY_SETTINGS_MESSAGE: &str = "settings is required and must be an obj
 
 /// The message of a missing or non-boolean `followUpdates`.
 pub const FOLLOW_UPDATES_MESSAGE: &str = "followUpdates is required and must be a boolean";
+
+/// The message of an `offset` of `bots/logs` that is not an integer from 0 (int32).
+pub const OFFSET_MESSAGE: &str = "offset must be an integer between 0 and 2147483647";
+
+/// The message of a non-zero `offset` of `bots/logs` sent with a `nextPageId`.
+pub const OFFSET_WITH_CURSOR_MESSAGE: &str = "offset must be 0 when nextPageId is given";
 
 /// A required JSON object, as it stood in the body.
 fn required_object(object: &Object, name: &str, message: &str) -> Result<Box<RawValue>, PartnerApiError> {
@@ -117,6 +124,47 @@ pub fn set_status(partner_id: PartnerId, body: &[u8], desired: Desired) -> Resul
 pub fn delete(partner_id: PartnerId, body: &[u8]) -> Result<DeleteHostedBot, PartnerApiError> {
     let object = body_object(body, &["botId"])?;
     Ok(DeleteHostedBot { partner_id, bot_id: required_string(&object, "botId")? })
+}
+
+/// `bots/orders`: `{botId}`, read into the ledger's ownership question.
+pub fn orders(partner_id: PartnerId, body: &[u8]) -> Result<GetHostedBot, PartnerApiError> {
+    let object = body_object(body, &["botId"])?;
+    Ok(GetHostedBot { partner_id, user_id: None, bot_id: required_string(&object, "botId")? })
+}
+
+/// What a `bots/logs` body asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogsQuery {
+    /// The ledger's ownership question.
+    pub bot: GetHostedBot,
+    /// The page starts at line `after_line + 1`.
+    pub after_line: i64,
+    /// At most this many lines.
+    pub limit: u32,
+}
+
+/// `bots/logs`: `{botId, limit?, nextPageId?, offset?}`. Without a cursor the page starts at
+/// line `offset + 1`; with one, after the cursor's line, and `offset` must then be 0 (absent
+/// counts as 0).
+pub fn logs(partner_id: PartnerId, body: &[u8]) -> Result<LogsQuery, PartnerApiError> {
+    let object = paging::object(body, &["botId", "offset"])?;
+    let bot_id = required_string(&object, "botId")?;
+    let PageRequest { limit, after } = paging::page::<LineCursor>(&object)?;
+    let offset = match object.get("offset") {
+        None => 0,
+        // An integer by value, as JSON Schema counts one (`5`, `5.0`); int32 like the reference.
+        Some(raw) => json::as_decimal(raw)
+            .filter(|value| value.fract().is_zero())
+            .and_then(|value| value.to_i32())
+            .filter(|offset| *offset >= 0)
+            .ok_or_else(|| invalid(OFFSET_MESSAGE))?,
+    };
+    let after_line = match after {
+        None => i64::from(offset),
+        Some(_) if offset != 0 => return Err(invalid(OFFSET_WITH_CURSOR_MESSAGE)),
+        Some(cursor) => cursor.line,
+    };
+    Ok(LogsQuery { bot: GetHostedBot { partner_id, user_id: None, bot_id }, after_line, limit })
 }
 
 #[cfg(test)]
@@ -357,5 +405,79 @@ mod tests {
         for bad in ["{}", r#"{"botId": null}"#, r#"{"botId": 1}"#] {
             assert_eq!(error(delete(partner(), bad.as_bytes())), BOT_MESSAGE, "{bad}");
         }
+    }
+
+    fn hosted(bot_id: &str) -> GetHostedBot {
+        GetHostedBot { partner_id: partner(), user_id: None, bot_id: bot_id.into() }
+    }
+
+    #[test]
+    fn orders_take_only_a_bot_id_kept_as_sent() {
+        assert_eq!(orders(partner(), format!(r#"{{"botId": "{BOT}"}}"#).as_bytes()).unwrap(), hosted(BOT));
+        assert_eq!(orders(partner(), br#"{"botId": "zz"}"#).unwrap(), hosted("zz"), "the ledger judges the id");
+        refuses_bad_json_and_unknown_fields(|body| orders(partner(), body));
+        assert_eq!(error(orders(partner(), br#"{"botId": "x", "limit": 5}"#)), "Unknown field 'limit'");
+        for bad in ["{}", r#"{"botId": ""}"#, r#"{"botId": null}"#, r#"{"botId": 1}"#] {
+            assert_eq!(error(orders(partner(), bad.as_bytes())), BOT_MESSAGE, "{bad}");
+        }
+    }
+
+    #[test]
+    fn logs_start_after_the_offset_or_the_cursor() {
+        let logs = |body: &str| logs(partner(), body.as_bytes());
+        let query = |after_line, limit| LogsQuery { bot: hosted(BOT), after_line, limit };
+        let base = json!({"botId": BOT, "limit": 100, "nextPageId": "", "offset": 0});
+        assert_eq!(logs(&base.to_string()).unwrap(), query(0, 100), "the reference's example");
+        assert_eq!(logs(&format!(r#"{{"botId": "{BOT}"}}"#)).unwrap(), query(0, 10_000));
+        assert_eq!(logs(&with(&base, "offset", "250")).unwrap(), query(250, 100));
+        assert_eq!(logs(&with(&base, "offset", "3.0")).unwrap(), query(3, 100), "an integer by value");
+        assert_eq!(logs(&with(&base, "offset", "2147483647")).unwrap(), query(2_147_483_647, 100));
+        assert_eq!(logs(&with(&base, "limit", "-1")).unwrap(), query(0, 10_000));
+        let token = LineCursor { line: 42 }.encode();
+        let next = with(&base, "nextPageId", &format!("\"{token}\""));
+        assert_eq!(logs(&next).unwrap(), query(42, 100));
+        let next_only = format!(r#"{{"botId": "{BOT}", "nextPageId": "{token}"}}"#);
+        assert_eq!(logs(&next_only).unwrap(), query(42, 10_000), "no offset is offset 0");
+        let seventh = parsed(&with(&base, "offset", "7"));
+        for none in ["null", r#""""#, "<absent>"] {
+            assert_eq!(logs(&with(&seventh, "nextPageId", none)).unwrap(), query(7, 100), "nextPageId {none}");
+        }
+    }
+
+    fn parsed(body: &str) -> Value {
+        serde_json::from_str(body).unwrap()
+    }
+
+    #[test]
+    fn logs_refuse_a_bad_page_in_the_reference_order() {
+        let logs = |body: &str| logs(partner(), body.as_bytes());
+        let base = json!({"botId": BOT, "limit": 100, "nextPageId": "", "offset": 0});
+        assert_eq!(error(logs("{")), "Invalid JSON in request body");
+        assert_eq!(error(logs("[]")), "The request body must be a JSON object");
+        for empty in ["", "null", "{}"] {
+            assert_eq!(error(logs(empty)), BOT_MESSAGE, "{empty:?}");
+        }
+        assert_eq!(error(logs(&with(&base, "userId", r#""x""#))), "Unknown field 'userId'");
+        for bad in ["<absent>", r#""""#, "null", "5"] {
+            assert_eq!(error(logs(&with(&base, "botId", bad))), BOT_MESSAGE, "botId {bad}");
+        }
+        for bad in ["0", "10001", "-2", "1.5", r#""5""#, "null"] {
+            assert_eq!(error(logs(&with(&base, "limit", bad))), paging::LIMIT_MESSAGE, "limit {bad}");
+        }
+        for bad in [r#""bad""#, r#""MA""#, "5", "{}"] {
+            assert_eq!(error(logs(&with(&base, "nextPageId", bad))), paging::TOKEN_MESSAGE, "nextPageId {bad}");
+        }
+        for bad in ["-1", "1.5", "2147483648", r#""0""#, "null", "true", "[]"] {
+            assert_eq!(error(logs(&with(&base, "offset", bad))), OFFSET_MESSAGE, "offset {bad}");
+        }
+        let next = parsed(&with(&base, "nextPageId", &format!("\"{}\"", LineCursor { line: 42 }.encode())));
+        assert_eq!(error(logs(&with(&next, "offset", "5"))), OFFSET_WITH_CURSOR_MESSAGE);
+        // Each field in turn: the bot first, then the page, then the offset.
+        let all_bad = json!({"botId": 1, "limit": 0, "nextPageId": 5, "offset": -1}).to_string();
+        assert_eq!(error(logs(&all_bad)), BOT_MESSAGE);
+        assert_eq!(error(logs(&all_bad.replace(r#""botId":1"#, r#""botId":"b""#))), paging::LIMIT_MESSAGE);
+        let bad_token = parsed(&with(&base, "nextPageId", "5"));
+        assert_eq!(error(logs(&with(&bad_token, "offset", "-1"))), paging::TOKEN_MESSAGE);
+        assert_eq!(error(logs(&with(&next, "offset", "-1"))), OFFSET_MESSAGE, "a bad offset before the pairing");
     }
 }

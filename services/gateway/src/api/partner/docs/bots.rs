@@ -1,13 +1,14 @@
 //! Shapes of the hosted bot routes (`bots/list`, `bots/user`, `bots/get`, `bots/create`,
-//! `bots/edit`, `bots/copy`, `bots/start`, `bots/stop`, `bots/delete`) for the OpenAPI
-//! document. Requests are parsed field by field (`bots::parse`) and the ledger writes the
-//! bots, so these types only describe them.
+//! `bots/edit`, `bots/copy`, `bots/start`, `bots/stop`, `bots/delete`, `bots/orders`,
+//! `bots/logs`) for the OpenAPI document. Requests are parsed field by field (`bots::parse`),
+//! the ledger writes the bots and the runner their orders and logs, so these types only
+//! describe them.
 
 use super::{ScriptType, described, errors};
 use std::collections::BTreeMap;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, Response};
-use utoipa::{IntoResponses, ToSchema};
+use utoipa::{IntoResponses, Modify, ToSchema};
 
 /// `POST /bots/list` (reference 003). The body may be empty (or `null`): the first page of
 /// 10,000.
@@ -117,7 +118,8 @@ pub struct CopyBotBody {
     settings: Option<String>,
 }
 
-/// `POST /bots/start`, `POST /bots/stop` and `POST /bots/delete` (reference 003).
+/// `POST /bots/start`, `POST /bots/stop`, `POST /bots/delete` and `POST /bots/orders`
+/// (reference 003).
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BotIdBody {
@@ -125,6 +127,150 @@ pub struct BotIdBody {
     /// answers 404, code 1002.
     #[schema(min_length = 1)]
     bot_id: String,
+}
+
+/// `POST /bots/logs` (reference 003). Without `nextPageId` the page starts at line
+/// `offset + 1`; with one, after the last line of the page it came with, and `offset` must then
+/// be 0 (else 400, code 1000, `offset must be 0 when nextPageId is given`).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BotLogsBody {
+    /// One of the partner's bots: 32 hex digits (dashed accepted); a malformed or unknown id
+    /// answers 404, code 1002.
+    #[schema(min_length = 1)]
+    bot_id: String,
+    /// Lines in one page: -1 (the default) means 10,000, else 1 to 10,000 (0 is refused). A
+    /// page also ends near 256 KiB, so it may hold fewer.
+    #[schema(schema_with = page_limit)]
+    limit: Option<i32>,
+    /// The `nextPageId` of the previous page, as it came; absent, null or empty for the first.
+    next_page_id: Option<String>,
+    /// Lines to skip from the first (the page starts at line `offset + 1`; 0 when absent); 0
+    /// when `nextPageId` is given.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 2147483647, format = Int32)]
+    offset: i32,
+}
+
+/// An open order of a hosted bot (reference 003).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerBotOrder {
+    /// The runner's id of the order.
+    order_id: String,
+    /// The exchange's id (on `SIM`, the same as `orderId`).
+    exchange_order_id: String,
+    /// The position a closing order closes; `""` for an opening order.
+    position_id: String,
+    /// `OPEN`.
+    #[schema(pattern = "^OPEN$")]
+    status: String,
+    /// When it was placed, unix seconds.
+    timestamp: i64,
+    /// `BUY` or `SELL`.
+    #[schema(pattern = "^(BUY|SELL)$")]
+    direction: String,
+    /// `Limit` or `Market`.
+    #[schema(pattern = "^(Limit|Market)$")]
+    order_type: String,
+    /// The order's price, quote.
+    price: f64,
+    /// 0 (no stop orders).
+    trigger_price: f64,
+    /// The average fill price if any, else `price`.
+    trade_price: f64,
+    /// The amount ordered, base.
+    amount: f64,
+    /// The amount filled, base: 0 while open (fills are whole).
+    amount_filled: f64,
+    /// Fees paid so far, in `feeCurrency`.
+    fee_costs: f64,
+    /// The quote currency.
+    fee_currency: String,
+    /// 0 for an open order.
+    gross_profit: f64,
+    /// 0 for an open order.
+    roi: f64,
+    /// The market's symbol.
+    market: String,
+    /// 1 on spot.
+    leverage: u32,
+    /// What the order is for: `Grid buy #5`, `Grid sell #5`, `Take profit`, `Signal #3`, ...
+    note: String,
+}
+
+/// Success envelope of `bots/orders`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct BotOrdersEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// The open orders, oldest first.
+    data: Vec<PartnerBotOrder>,
+}
+
+/// One line of a hosted bot's log (reference 003).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerBotLogLine {
+    /// 1, 2, 3, ... per bot, without gaps.
+    #[schema(minimum = 1)]
+    line_number: i64,
+    /// When it was written, unix seconds.
+    timestamp: i64,
+    /// The level.
+    severity: crate::api::partner::backtest::schemas::LogSeverity,
+    /// `rgba(r, g, b, a)` for a `custom` line, else null.
+    #[schema(example = "rgba(128, 128, 128, 1.00)")]
+    color: Option<String>,
+    /// The text.
+    message: String,
+}
+
+/// `data` of `bots/logs`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerBotLogsPage {
+    /// The lines, oldest first.
+    items: Vec<PartnerBotLogLine>,
+    /// The token of the next page, to pass back as `nextPageId`; null on the last page.
+    next_page_id: Option<String>,
+}
+
+/// Success envelope of `bots/logs`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct BotLogsEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// One page.
+    data: PartnerBotLogsPage,
+}
+
+/// The rule of `bots/logs` that ties two fields, which the derive cannot write: with a
+/// non-empty `nextPageId`, `offset` is absent or 0.
+pub struct LogsBodyRules;
+
+impl Modify for LogsBodyRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(schemas) = openapi.components.as_mut().map(|components| &mut components.schemas) else { return };
+        let Some(RefOr::T(Schema::Object(mut body))) = schemas.get("BotLogsBody").cloned() else { return };
+        let rule = serde_json::json!({
+            "if": {"properties": {"nextPageId": {"type": "string", "minLength": 1}}, "required": ["nextPageId"]},
+            "then": {"properties": {"offset": {"const": 0}}}
+        });
+        // `if` / `then` are keywords utoipa's model has no field for (as in `TransactionRules`).
+        body.extensions.get_or_insert_with(Default::default).insert("allOf".into(), serde_json::json!([rule]));
+        schemas.insert("BotLogsBody".into(), RefOr::T(Schema::Object(body)));
+    }
 }
 
 /// A hosted bot's desired state.
@@ -257,6 +403,39 @@ pub fn copy_example() -> serde_json::Value {
 pub fn bots_page_example() -> serde_json::Value {
     serde_json::json!({"isSuccess": true, "code": 0, "message": "",
         "data": {"items": [bot()], "nextPageId": "MTc2NjA3MDAwMDAwMDAwMF83ZDdlNjQzYS1jMzk5LTQ5MmMtOGFkZi0xYWRkMDkzMTZhYmI"}})
+}
+
+/// A reply of `bots/orders`: a grid's buy below the price and, for a filled one, its sell.
+pub fn orders_example() -> serde_json::Value {
+    serde_json::json!({"isSuccess": true, "code": 0, "message": "", "data": [
+        {"orderId": "0190d5f0a1b27c3d8e4f5a6b7c8d9e0f", "exchangeOrderId": "0190d5f0a1b27c3d8e4f5a6b7c8d9e0f",
+         "positionId": "", "status": "OPEN", "timestamp": 1766070000, "direction": "BUY", "orderType": "Limit",
+         "price": 42500.5, "triggerPrice": 0, "tradePrice": 42500.5, "amount": 0.1, "amountFilled": 0,
+         "feeCosts": 0, "feeCurrency": "USDT", "grossProfit": 0, "roi": 0, "market": "SIM_BTC_USDT_", "leverage": 1,
+         "note": "Grid buy #5"},
+        {"orderId": "0190d5f8c3e47a1b9c2d3e4f5a6b7c8d", "exchangeOrderId": "0190d5f8c3e47a1b9c2d3e4f5a6b7c8d",
+         "positionId": "0190d5f4b2c36d7e8f9a0b1c2d3e4f5a", "status": "OPEN", "timestamp": 1766073600,
+         "direction": "SELL", "orderType": "Limit", "price": 43000, "triggerPrice": 0, "tradePrice": 43000,
+         "amount": 0.05, "amountFilled": 0, "feeCosts": 0, "feeCurrency": "USDT", "grossProfit": 0, "roi": 0,
+         "market": "SIM_BTC_USDT_", "leverage": 1, "note": "Grid sell #5"}
+    ]})
+}
+
+/// A reply of `bots/logs` with `limit` 5, more lines remaining.
+pub fn logs_example() -> serde_json::Value {
+    let line = |number: i64, timestamp: i64, severity: &str, message: &str| {
+        serde_json::json!({"lineNumber": number, "timestamp": timestamp, "severity": severity, "color": null,
+            "message": message})
+    };
+    let mut custom = line(5, 1766070125, "custom", "Round initialized.");
+    custom["color"] = "rgba(128, 128, 128, 1.00)".into();
+    serde_json::json!({"isSuccess": true, "code": 0, "message": "", "data": {"items": [
+        line(1, 1766070000, "info", "Bot created"),
+        line(2, 1766070000, "info", "Bot started"),
+        line(3, 1766070060, "trade", "Placed BUY order at 42500.50 for 0.1 BTC"),
+        line(4, 1766070120, "warning", "No quotes for SIM_BTC_USDT_ for 10 s: market data is stale"),
+        custom,
+    ], "nextPageId": "NQ"}})
 }
 
 /// The shared part: 401, 413, 500, 503 (the ledger), 504, and the route's own.
@@ -461,6 +640,47 @@ impl IntoResponses for StopErrors {
             ("404", unknown_bot()),
             ("409", in_progress("`Bot '<id>' is already stopped`; ")),
             ("422", reused()),
+        ])
+    }
+}
+
+/// 503 of the routes that ask the ledger, then the runner.
+fn runtime_unavailable() -> RefOr<Response> {
+    described("Code 9503: the ledger or the live-session-runner is unavailable", &[9503])
+}
+
+/// Errors of `bots/orders`.
+pub struct OrdersErrors;
+
+impl IntoResponses for OrdersErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        bot_errors(&[
+            ("400", shape("`botId` missing or not a string")),
+            ("404", unknown_bot()),
+            ("503", runtime_unavailable()),
+        ])
+    }
+}
+
+/// Errors of `bots/logs`.
+pub struct LogsErrors;
+
+impl IntoResponses for LogsErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        bot_errors(&[
+            (
+                "400",
+                described(
+                    "Code 1000: invalid JSON, an unknown field, `botId` missing or not a string, a `limit` that is \
+                     not -1 or 1 to 10000 (`limit must be -1 or between 1 and 10000`), a `nextPageId` that is not a \
+                     token the API handed out (`nextPageId is not a valid page token`), an `offset` that is not an \
+                     integer from 0 (`offset must be an integer between 0 and 2147483647`), or a non-zero `offset` \
+                     with a `nextPageId` (`offset must be 0 when nextPageId is given`)",
+                    &[1000],
+                ),
+            ),
+            ("404", unknown_bot()),
+            ("503", runtime_unavailable()),
         ])
     }
 }

@@ -1,0 +1,233 @@
+//! Hosted bots trade on live quotes (real gateway, ledger, runner, feed, Postgres and NATS):
+//! quotes are pushed through the feed on a market of the test's own, stamped from the runner's
+//! clock, and what the bot does is read through `bots/orders` and `bots/logs`.
+
+use crate::partner::{call, partner_key};
+use crate::system::System;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use domain::ServiceName;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use trade_ledger::admin::AdminCommand;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+async fn post(system: &System, key: &str, route: &str, body: Value) -> (u16, Value) {
+    call(system, key, "POST", &format!("/partner/v1/{route}"), Some(body)).await
+}
+
+/// `route` that must answer 200 with `isSuccess`: its `data`.
+async fn ok(system: &System, key: &str, route: &str, body: Value) -> Value {
+    let (status, reply) = post(system, key, route, body).await;
+    assert_eq!((status, reply["isSuccess"].clone()), (200, json!(true)), "{route}: {reply}");
+    reply["data"].clone()
+}
+
+/// A partner, a user on SIM, a market of the test's own and a spot grid on it: 30 levels
+/// 100 apart from 28,000, 330 USDT each.
+struct GridBot {
+    key: String,
+    user: Value,
+    bot: String,
+    symbol: String,
+}
+
+async fn grid_bot(system: &System) -> GridBot {
+    let key = partner_key(system, "Trading Partner").await;
+    let symbol = format!("SIM_T{}_USDT_", &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase());
+    system
+        .admin(AdminCommand::CreateTicker {
+            symbol: symbol.clone(),
+            asset_type: "crypto".into(),
+            exchange: Some("SIM".into()),
+            price_decimals: 2,
+            amount_decimals: 5,
+            min_amount: Some("0.00001".parse().unwrap()),
+        })
+        .await;
+    let user =
+        ok(system, &key, "users/create", json!({"exchangeId": "SIM", "publicKey": "sim", "secretKey": "x"})).await;
+    let settings = json!({"symbol": symbol, "lowerLimit": 28000, "upperLimit": 31000, "gridCount": 30,
+        "investmentAsset": "Quote", "investmentAmount": 9900});
+    let created =
+        ok(system, &key, "bots/create", json!({"userId": user.clone(), "type": "spot_grid", "settings": settings}))
+            .await;
+    GridBot { key, user, bot: created["botId"].as_str().unwrap().to_string(), symbol }
+}
+
+impl GridBot {
+    async fn orders(&self, system: &System) -> (u16, Value) {
+        post(system, &self.key, "bots/orders", json!({"botId": self.bot})).await
+    }
+
+    /// The open orders once some are there, pushing a quote at `last` while there are none
+    /// (the first quotes may come before the runner holds the bot).
+    async fn orders_after_quotes(&self, system: &System, last: &str) -> Vec<Value> {
+        test_support::eventually("open orders", PATIENCE, || async {
+            let (status, reply) = self.orders(system).await;
+            let orders = reply["data"].as_array().cloned().unwrap_or_default();
+            if status == 200 && !orders.is_empty() {
+                return Some(orders);
+            }
+            system.push_quote(&self.symbol, last, last, last).await;
+            None
+        })
+        .await
+    }
+
+    async fn log(&self, system: &System) -> Vec<Value> {
+        ok(system, &self.key, "bots/logs", json!({"botId": self.bot})).await["items"].as_array().unwrap().clone()
+    }
+
+    /// The log once a line says `message` (the lines are numbered 1, 2, … without gaps).
+    async fn log_with(&self, system: &System, message: &str) -> Vec<Value> {
+        let log = test_support::eventually(&format!("a log line {message:?}"), PATIENCE, || async {
+            let log = self.log(system).await;
+            log.iter().any(|line| line["message"].as_str().unwrap_or_default().starts_with(message)).then_some(log)
+        })
+        .await;
+        let numbers: Vec<i64> = log.iter().map(|line| line["lineNumber"].as_i64().unwrap()).collect();
+        assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>(), "gap-free: {log:?}");
+        log
+    }
+}
+
+fn ids(orders: &[Value]) -> BTreeSet<String> {
+    orders.iter().map(|order| order["orderId"].as_str().unwrap().to_string()).collect()
+}
+
+/// Every order the runner ever wrote for `bot` (open or not).
+async fn orders_written(system: &System, bot: &str) -> i64 {
+    use live_session_runner::store::schema::{run_orders, runs};
+    let mut connection = system.db(ServiceName::LiveSessionRunner).connect().await;
+    let bot: domain::BotId = bot.parse().unwrap();
+    run_orders::table
+        .inner_join(runs::table)
+        .filter(runs::bot_id.eq(bot))
+        .count()
+        .get_result(&mut connection)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grid_bot_rests_its_buys_stops_starts_and_takes_edits_live() {
+    let system = System::start().await.expect("the system starts");
+    let grid = grid_bot(&system).await;
+
+    // Levels 28,000 + 100·i; the buys rest at every level below the quote's last (29,050),
+    // placed from the nearest down (oldest first: 29,000 … 28,000), each for 330 USDT rounded
+    // down to the lot (5 decimals).
+    let orders = grid.orders_after_quotes(&system, "29050").await;
+    let prices: Vec<Value> = orders.iter().map(|order| order["price"].clone()).collect();
+    let expected: Vec<Value> = (0..=10).rev().map(|i| json!(28000 + 100 * i)).collect();
+    assert_eq!(prices, expected, "{orders:?}");
+    for order in &orders {
+        let price: rust_decimal::Decimal = order["price"].to_string().parse().unwrap();
+        let amount = (rust_decimal::Decimal::from(330) / price)
+            .round_dp_with_strategy(5, rust_decimal::RoundingStrategy::ToZero)
+            .normalize();
+        assert_eq!(order["amount"].to_string(), amount.to_string(), "{order}");
+        assert_eq!(
+            (order["status"].clone(), order["direction"].clone(), order["orderType"].clone()),
+            (json!("OPEN"), json!("BUY"), json!("Limit"))
+        );
+        assert_eq!((order["market"].clone(), order["positionId"].clone()), (json!(grid.symbol), json!("")));
+        assert_eq!((order["feeCurrency"].clone(), order["leverage"].clone()), (json!("USDT"), json!(1)));
+        assert_eq!(order["exchangeOrderId"], order["orderId"]);
+        let level = (order["price"].as_i64().unwrap() - 28000) / 100;
+        assert_eq!(order["note"], format!("Grid buy #{level}"));
+    }
+
+    // The log starts with "Bot created", then the engine's start; it pages.
+    let log = grid.log_with(&system, "Bot started with equity").await;
+    assert_eq!(log[0]["message"], "Bot created");
+    assert_eq!((log[0]["severity"].clone(), log[0]["color"].clone()), (json!("info"), Value::Null));
+    let first = ok(&system, &grid.key, "bots/logs", json!({"botId": grid.bot, "limit": 2})).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let token = first["nextPageId"].as_str().expect("more lines remain").to_string();
+    let next = ok(&system, &grid.key, "bots/logs", json!({"botId": grid.bot, "limit": 2, "nextPageId": token})).await;
+    assert_eq!(next["items"][0]["lineNumber"], 3);
+    let skipped = ok(&system, &grid.key, "bots/logs", json!({"botId": grid.bot, "limit": 1, "offset": 1})).await;
+    assert_eq!(skipped["items"][0], log[1]);
+
+    // Stop: every order cancelled, the log says so; start: the buys come back.
+    assert_eq!(ok(&system, &grid.key, "bots/stop", json!({"botId": grid.bot})).await, json!(true));
+    test_support::eventually("no open orders", PATIENCE, || async {
+        (grid.orders(&system).await.1["data"] == json!([])).then_some(())
+    })
+    .await;
+    grid.log_with(&system, "Bot stopped: stop requested").await;
+    assert_eq!(ok(&system, &grid.key, "bots/start", json!({"botId": grid.bot})).await, json!(true));
+    let again = grid.orders_after_quotes(&system, "29050").await;
+    let prices_again: Vec<Value> = again.iter().map(|order| order["price"].clone()).collect();
+    assert_eq!(prices_again, expected);
+    assert!(ids(&again).is_disjoint(&ids(&orders)), "new orders, new ids");
+    grid.log_with(&system, "Bot started").await;
+
+    // An edit of the stop value is applied live.
+    let edit = json!({"userId": grid.user, "botId": grid.bot, "settings": {"stopValue": 55000}});
+    let (status, reply) = post(&system, &grid.key, "bots/edit", edit).await;
+    assert_eq!(status, 200, "{reply}");
+    grid.log_with(&system, "Settings updated: stopValue 0 → 55000").await;
+
+    // Delete: the runner purges the bot's rows; its orders are not found (once the gateway's
+    // ownership cache and the runner have caught up).
+    assert_eq!(ok(&system, &grid.key, "bots/delete", json!({"botId": grid.bot})).await, json!(true));
+    let reply = test_support::eventually("bots/orders answers 1002", PATIENCE, || async {
+        let (status, reply) = grid.orders(&system).await;
+        (status == 404).then_some(reply)
+    })
+    .await;
+    assert_eq!(reply["code"], 1002, "{reply}");
+    test_support::eventually("the runner's rows purged", PATIENCE, || async {
+        (orders_written(&system, &grid.bot).await == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quiet_feed_is_logged_once_and_its_return_too() {
+    let system = System::start().await.expect("the system starts");
+    let grid = grid_bot(&system).await;
+    grid.orders_after_quotes(&system, "29050").await;
+
+    system.clock.advance(11_000);
+    let stale = format!("No quotes for {} for 11 s: market data is stale", grid.symbol);
+    grid.log_with(&system, &stale).await;
+    system.push_quote(&grid.symbol, "29050", "29050", "29050").await;
+    let log = grid.log_with(&system, "Market data resumed").await;
+    let warnings: Vec<&Value> = log.iter().filter(|line| line["message"] == json!(stale)).collect();
+    assert_eq!(warnings.len(), 1, "one warning per episode: {log:?}");
+    assert_eq!(warnings[0]["severity"], "warning");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_runner_is_taken_over_without_a_doubled_order() {
+    let mut system = System::start().await.expect("the system starts");
+    let grid = grid_bot(&system).await;
+    let before = grid.orders_after_quotes(&system, "29050").await;
+    let written = orders_written(&system, &grid.bot).await;
+    let lines = grid.log_with(&system, "Bot started with equity").await.len();
+
+    // Killed mid-run: nothing more is written; a new runner takes the run over once its lease
+    // runs out, from the committed checkpoint.
+    system.kill_runner().await;
+    system.clock.advance(15_000);
+    system.start_runner().await.expect("a new runner starts");
+    let log = test_support::eventually("the new runner trades the bot", PATIENCE, || async {
+        system.push_quote(&grid.symbol, "29060", "29060", "29060").await;
+        let log = grid.log(&system).await;
+        log.iter().any(|line| line["message"] == "Resumed after 15 s without quotes").then_some(log)
+    })
+    .await;
+    let after = grid.orders(&system).await.1["data"].as_array().cloned().unwrap();
+    assert_eq!(ids(&after), ids(&before), "the same open orders");
+    assert_eq!(after, before, "unchanged");
+    assert_eq!(orders_written(&system, &grid.bot).await, written, "no order placed twice");
+    let numbers: Vec<i64> = log.iter().map(|line| line["lineNumber"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>(), "the log continues gap-free");
+    assert!(log.len() > lines);
+}

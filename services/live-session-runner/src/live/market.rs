@@ -1,0 +1,266 @@
+//! One market's task: it holds the engines of the runs this replica owns on that market,
+//! feeds them the market's quotes and the clock's ticks, and commits what they did.
+//!
+//! ```text
+//!  quotes (bounded; dropped when the task falls behind: missed quotes are not replayed)
+//!  inputs (adopt a claimed run, apply a newer definition, drop a lost run)
+//!  tick every live.tick_ms ─► stale-feed watchdog, RSI bars, checkpoints due
+//!      │
+//!      ▼
+//!  engines ─► writes of the runs with effects ─► one fenced commit ─► runs whose claim did
+//!                                                                    not hold are dropped
+//! ```
+//!
+//! Inputs with effects are committed before the next input is taken: a committed batch is
+//! each engine's consistent prefix (its checkpoint after the input, its effects up to it). A
+//! run whose input had no effects is only marked dirty and checkpointed within
+//! `live.checkpoint_secs`, batched with the market's other dirty runs.
+
+use super::lines;
+use super::run::{Adoption, Applied, LiveRun};
+use super::{Context, MarketInput};
+use crate::store::runtime::{self, HeldDefinition, RunWrite};
+use bus::messages::market::QuoteMsg;
+use domain::LiveRunId;
+use engine::{LogLevel, Quote};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn};
+
+/// One market's runs and feed state.
+pub struct MarketTask {
+    symbol: String,
+    context: Arc<Context>,
+    runs: BTreeMap<LiveRunId, LiveRun>,
+    /// The time of the latest quote, or when the task began (the watchdog's reference).
+    last_quote_ms: i64,
+    /// In a stale episode: its warning is written, "Market data resumed" is due.
+    stale: bool,
+    /// When the dirty runs were last checkpointed (the runner's clock).
+    last_checkpoint_ms: i64,
+}
+
+impl MarketTask {
+    /// A task for `symbol` with no runs yet.
+    pub fn new(symbol: String, context: Arc<Context>) -> Self {
+        let now = context.clock.now_ms();
+        Self { symbol, context, runs: BTreeMap::new(), last_quote_ms: now, stale: false, last_checkpoint_ms: now }
+    }
+
+    /// Runs until `stop` fires, then checkpoints its dirty runs and gives every run back.
+    /// Aborting the task instead (a killed process) leaves the leases to run out: what was
+    /// committed is all another replica restores.
+    pub async fn run(
+        mut self,
+        mut inputs: mpsc::UnboundedReceiver<MarketInput>,
+        mut quotes: mpsc::Receiver<QuoteMsg>,
+        stop: CancellationToken,
+    ) {
+        let mut ticks = tokio::time::interval(self.context.live.tick());
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                Some(input) = inputs.recv() => self.on_input(input).await,
+                Some(quote) = quotes.recv() => self.on_quote(&quote).await,
+                _ = ticks.tick() => self.on_tick().await,
+            }
+        }
+        self.shut_down().await;
+    }
+
+    async fn on_input(&mut self, input: MarketInput) {
+        let now = self.context.clock.now_ms();
+        match input {
+            MarketInput::Adopt(row) => {
+                // A run claimed again after this replica's own lease ran out: the claim just
+                // made is the one that holds; the engine in memory may be ahead of what was
+                // committed, so it is rebuilt from the checkpoint.
+                self.runs.remove(&row.id);
+                match LiveRun::adopt(*row, &self.context.defaults, now) {
+                    Adoption::Run(run) => {
+                        info!(run.id = %run.id, bot.id = %run.bot_id, market = %self.symbol, "run adopted");
+                        self.runs.insert(run.id, *run);
+                    }
+                    Adoption::Purge(held) => self.purge(LiveRunId::from_uuid(held.id), held).await,
+                    Adoption::Failed(write) => {
+                        warn!(run.id = %write.held.id, "run cannot be run at this revision");
+                        self.commit(vec![*write]).await;
+                    }
+                }
+            }
+            MarketInput::Apply(definition) => self.apply(&definition, now).await,
+            MarketInput::Lost(run) => {
+                if self.runs.remove(&run).is_some() {
+                    warn!(run.id = %run, "lease lost: the run is dropped here");
+                }
+                self.context.forget(run);
+            }
+        }
+        self.write(false).await;
+    }
+
+    async fn apply(&mut self, definition: &HeldDefinition, now: i64) {
+        let Some(run) = self.runs.get_mut(&definition.id) else { return };
+        match run.apply(definition, now) {
+            Applied::Keep => self.context.applied(run.id, run.revision),
+            Applied::Purge => {
+                let held = run.held;
+                self.purge(definition.id, held).await;
+            }
+        }
+    }
+
+    async fn purge(&mut self, run: LiveRunId, held: lease::Claim) {
+        self.runs.remove(&run);
+        self.context.forget(run);
+        let purged = async {
+            let mut connection = self.context.pool.get().await?;
+            anyhow::Ok(runtime::purge(&mut connection, held).await?)
+        };
+        match purged.await {
+            Ok(true) => info!(run.id = %run, "deleted bot's run purged"),
+            Ok(false) => warn!(run.id = %run, "lease lost before the purge; its new holder purges it"),
+            Err(error) => {
+                error!(run.id = %run, error = format!("{error:#}"), "purge failed; retried once the lease runs out")
+            }
+        }
+    }
+
+    async fn on_quote(&mut self, quote: &QuoteMsg) {
+        let now = self.context.clock.now_ms();
+        if self.stale {
+            self.stale = false;
+            for run in self.runs.values_mut() {
+                run.note(now, LogLevel::Info, lines::MARKET_DATA_RESUMED.to_string());
+            }
+        }
+        self.last_quote_ms = self.last_quote_ms.max(quote.time_ms);
+        let stale_after = self.context.live.stale_after_ms;
+        let started = Instant::now();
+        for run in self.runs.values_mut() {
+            let converted = Quote::from_decimals(run.market(), quote.time_ms, quote.bid, quote.ask, quote.last);
+            let Ok(converted) = converted else {
+                debug!(run.id = %run.id, "quote does not fit the run's market; skipped");
+                continue;
+            };
+            if let Some(before) = run.take_quiet_since().filter(|before| quote.time_ms - before > stale_after) {
+                run.note(now, LogLevel::Warning, lines::resumed_after(quote.time_ms - before));
+            }
+            run.on_quote(&converted);
+        }
+        self.context.latency.decided(started.elapsed(), self.runs.len());
+        self.write(false).await;
+        self.context.latency.persisted(started.elapsed());
+        self.checkpoint_if_due(now).await;
+    }
+
+    async fn on_tick(&mut self) {
+        let now = self.context.clock.now_ms();
+        let quiet = now - self.last_quote_ms;
+        if !self.stale && !self.runs.is_empty() && quiet > self.context.live.stale_after_ms {
+            self.stale = true;
+            let line = lines::market_data_stale(&self.symbol, quiet);
+            for run in self.runs.values_mut() {
+                run.note(now, LogLevel::Warning, line.clone());
+            }
+        }
+        for run in self.runs.values_mut() {
+            run.on_tick(now);
+        }
+        self.write(false).await;
+        self.checkpoint_if_due(now).await;
+    }
+
+    async fn checkpoint_if_due(&mut self, now: i64) {
+        let every = i64::try_from(self.context.live.checkpoint_secs).unwrap_or(i64::MAX).saturating_mul(1000);
+        if now - self.last_checkpoint_ms < every {
+            return;
+        }
+        self.last_checkpoint_ms = now;
+        self.write(true).await;
+    }
+
+    /// Commits what the runs did since their last write; with `checkpoint`, also the
+    /// checkpoints of runs that only processed inputs without effects.
+    async fn write(&mut self, checkpoint: bool) {
+        let mut writes = Vec::new();
+        let mut broken = Vec::new();
+        for (id, run) in &mut self.runs {
+            match run.take_write(checkpoint && run.is_dirty()) {
+                Ok(Some(write)) => writes.push(write),
+                Ok(None) => {}
+                Err(error) => {
+                    error!(run.id = %id, error = %error, "run state could not be serialised; dropped");
+                    broken.push(*id);
+                }
+            }
+        }
+        for id in broken {
+            self.runs.remove(&id);
+            self.context.forget(id);
+        }
+        self.commit(writes).await;
+    }
+
+    /// Commits `writes` in one transaction; drops the runs whose claim did not hold and those
+    /// given back. If the commit fails, every run of the batch is dropped from memory: what
+    /// is committed is what another claim restores once their leases run out.
+    async fn commit(&mut self, writes: Vec<RunWrite>) {
+        if writes.is_empty() {
+            return;
+        }
+        let committed = async {
+            let mut connection = self.context.pool.get().await?;
+            anyhow::Ok(runtime::commit(&mut connection, &writes).await?)
+        };
+        match committed.await {
+            Ok(applied) => {
+                for write in &writes {
+                    let id = LiveRunId::from_uuid(write.held.id);
+                    if !applied.contains(&id) {
+                        warn!(run.id = %id, "lease lost: the run is dropped here");
+                        self.drop_run(id);
+                    } else if write.release {
+                        debug!(run.id = %id, state = write.state.as_str(), "run finished; given back");
+                        self.drop_run(id);
+                    }
+                }
+            }
+            Err(error) => {
+                error!(market = %self.symbol, runs = writes.len(), error = format!("{error:#}"), "commit failed; runs dropped until their leases run out");
+                for write in &writes {
+                    self.drop_run(LiveRunId::from_uuid(write.held.id));
+                }
+            }
+        }
+    }
+
+    fn drop_run(&mut self, run: LiveRunId) {
+        self.runs.remove(&run);
+        self.context.forget(run);
+    }
+
+    /// A graceful stop: the dirty runs are checkpointed, then every run is given back.
+    async fn shut_down(&mut self) {
+        self.write(true).await;
+        let held: Vec<lease::Claim> = self.runs.values().map(|run| run.held).collect();
+        let released = async {
+            let mut connection = self.context.pool.get().await?;
+            anyhow::Ok(runtime::release(&mut connection, &held).await?)
+        };
+        match released.await {
+            Ok(count) => debug!(market = %self.symbol, runs = count, "runs given back"),
+            Err(error) => {
+                warn!(market = %self.symbol, error = format!("{error:#}"), "runs not given back; their leases run out")
+            }
+        }
+        for id in self.runs.keys().copied().collect::<Vec<_>>() {
+            self.drop_run(id);
+        }
+    }
+}

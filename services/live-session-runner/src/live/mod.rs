@@ -1,0 +1,353 @@
+//! The engine room: the runs this replica holds, trading on live quotes.
+//!
+//! ```text
+//!  supervisor ── every lease/3, or woken by a change ──┐
+//!     renew the held runs' leases ─► newer definition ─► Apply ─┐
+//!                                 └► not held any more ─► Lost ─┤
+//!     claim runs that need an owner ───────────────────► Adopt ─┤
+//!                                                               ▼
+//!  quote listener ── <p>.md.feed.quote.v1.* (once) ──────► market task (one per symbol):
+//!                                                          engines, fenced commits
+//! ```
+//!
+//! A graceful stop checkpoints every run and gives it back at once; dropping the room without
+//! one (a killed process) aborts every task, and the runs wait for their leases to run out
+//! before another replica restores them from what was committed.
+
+mod lines;
+mod market;
+pub mod run;
+
+use crate::clock::SharedClock;
+use crate::settings::LiveSettings;
+use crate::store::runtime::{self, ClaimedRun, HeldDefinition};
+use bus::Subjects;
+use bus::messages::market::QuoteMsg;
+use domain::LiveRunId;
+use futures::StreamExt;
+use lease::Claim;
+use market::MarketTask;
+use platform::db::PgPool;
+use run::RunDefaults;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, error, info, warn};
+
+/// The most runs claimed in one statement (a replica claims again at once while it gets this
+/// many).
+const CLAIM_BATCH: i64 = 500;
+
+/// Quotes waiting for one market's task; beyond this the task is behind and quotes are dropped
+/// (missed quotes are never replayed).
+const QUOTE_BACKLOG: usize = 1024;
+
+/// What a market task is told besides quotes.
+pub enum MarketInput {
+    /// A run this replica just claimed.
+    Adopt(Box<ClaimedRun>),
+    /// A held run's row holds a newer definition.
+    Apply(HeldDefinition),
+    /// A held run was taken over or finished elsewhere.
+    Lost(LiveRunId),
+}
+
+/// What the renewal knows of a held run.
+#[derive(Clone, Debug)]
+struct HeldRun {
+    claim: Claim,
+    revision: i64,
+    /// Its market (a run keeps its market for life: the symbol is not editable).
+    symbol: Arc<str>,
+}
+
+/// Quote → decision and quote → persisted latencies, recorded only when asked for
+/// (`just bench live`).
+#[derive(Clone, Debug, Default)]
+pub struct Latency {
+    samples: Option<Arc<Mutex<LatencySamples>>>,
+}
+
+/// The samples of a [`Latency`] recorder.
+#[derive(Clone, Debug, Default)]
+pub struct LatencySamples {
+    /// Around the engine calls of one quote on one market (every run of it), no database.
+    pub decided: Vec<Duration>,
+    /// From the quote's arrival at its market's task until its effects were committed.
+    pub persisted: Vec<Duration>,
+}
+
+impl Latency {
+    /// A recorder that keeps its samples.
+    pub fn recording() -> Self {
+        Self { samples: Some(Arc::default()) }
+    }
+
+    /// The samples so far, taken.
+    pub fn take(&self) -> LatencySamples {
+        self.samples
+            .as_ref()
+            .map(|samples| std::mem::take(&mut *samples.lock().unwrap_or_else(PoisonError::into_inner)))
+            .unwrap_or_default()
+    }
+
+    fn decided(&self, took: Duration, runs: usize) {
+        if let (Some(samples), true) = (&self.samples, runs > 0) {
+            samples.lock().unwrap_or_else(PoisonError::into_inner).decided.push(took);
+        }
+    }
+
+    fn persisted(&self, took: Duration) {
+        if let Some(samples) = &self.samples {
+            samples.lock().unwrap_or_else(PoisonError::into_inner).persisted.push(took);
+        }
+    }
+}
+
+/// What every part of the room shares.
+pub struct Context {
+    pool: PgPool,
+    clock: SharedClock,
+    live: LiveSettings,
+    defaults: RunDefaults,
+    latency: Latency,
+    held: Mutex<HashMap<LiveRunId, HeldRun>>,
+}
+
+impl Context {
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<LiveRunId, HeldRun>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A market task no longer holds `run`.
+    fn forget(&self, run: LiveRunId) {
+        self.held().remove(&run);
+    }
+
+    /// A market task applied `revision` of `run`.
+    fn applied(&self, run: LiveRunId, revision: i64) {
+        if let Some(held) = self.held().get_mut(&run) {
+            held.revision = held.revision.max(revision);
+        }
+    }
+}
+
+/// One market task's queues.
+#[derive(Clone)]
+struct MarketHandle {
+    inputs: mpsc::UnboundedSender<MarketInput>,
+    quotes: mpsc::Sender<QuoteMsg>,
+}
+
+/// What the room needs to start.
+pub struct RoomParts {
+    /// The runner's database.
+    pub pool: PgPool,
+    /// NATS, for the quotes.
+    pub nats: async_nats::Client,
+    /// The prefix's subjects.
+    pub subjects: Subjects,
+    /// This replica's name: the lease owner.
+    pub owner: String,
+    /// The runner's clock.
+    pub clock: SharedClock,
+    /// The `live` settings.
+    pub live: LiveSettings,
+    /// Woken when a run's row changed (the consumer, the reconciliation).
+    pub wake: Arc<Notify>,
+    /// Latency recording (off unless benchmarking).
+    pub latency: Latency,
+}
+
+/// The running engine room.
+pub struct EngineRoom {
+    stop: CancellationToken,
+    tasks: TaskTracker,
+    aborts: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+/// Spawns tasks on the room's tracker, remembering how to abort them.
+#[derive(Clone)]
+struct Spawner {
+    tasks: TaskTracker,
+    aborts: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl Spawner {
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let handle = self.tasks.spawn(task);
+        self.aborts.lock().unwrap_or_else(PoisonError::into_inner).push(handle.abort_handle());
+    }
+}
+
+impl EngineRoom {
+    /// Starts the quote listener and the supervisor (which starts market tasks as it claims
+    /// runs on them).
+    pub async fn start(parts: RoomParts) -> anyhow::Result<Self> {
+        let RoomParts { pool, nats, subjects, owner, clock, live, wake, latency } = parts;
+        let stop = CancellationToken::new();
+        let spawner = Spawner { tasks: TaskTracker::new(), aborts: Arc::default() };
+        let context = Arc::new(Context {
+            pool,
+            clock,
+            defaults: RunDefaults { starting_quote: live.sim_starting_quote },
+            live,
+            latency,
+            held: Mutex::default(),
+        });
+        let markets: Markets = Arc::default();
+        // Subscribed before anything is claimed, so a claimed run's market is already heard.
+        let subscription = nats.subscribe(subjects.quotes().subject().to_string()).await?;
+        nats.flush().await?;
+        spawner.spawn(listen(subscription, markets.clone(), stop.clone()));
+        let supervisor = Supervisor { context, owner, markets, wake, stop: stop.clone(), spawner: spawner.clone() };
+        spawner.spawn(supervisor.run());
+        Ok(Self { stop, tasks: spawner.tasks, aborts: spawner.aborts })
+    }
+
+    /// A graceful stop: every market task checkpoints its runs and gives them back.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+}
+
+impl Drop for EngineRoom {
+    /// Without [`EngineRoom::stop`], every task is aborted: nothing more is written, and the
+    /// leases run out (as when the process is killed).
+    fn drop(&mut self) {
+        for handle in self.aborts.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+            handle.abort();
+        }
+    }
+}
+
+type Markets = Arc<RwLock<HashMap<String, MarketHandle>>>;
+
+/// Hands each quote to its market's task, if this replica holds runs on it.
+async fn listen(mut subscription: async_nats::Subscriber, markets: Markets, stop: CancellationToken) {
+    loop {
+        let message = tokio::select! {
+            () = stop.cancelled() => return,
+            message = subscription.next() => message,
+        };
+        let Some(message) = message else {
+            warn!("quote subscription ended");
+            return;
+        };
+        let quote: QuoteMsg = match serde_json::from_slice(&message.payload) {
+            Ok(quote) => quote,
+            Err(error) => {
+                warn!(subject = %message.subject, error = %error, "undecodable quote dropped");
+                continue;
+            }
+        };
+        if let Err(error) = quote.check() {
+            warn!(subject = %message.subject, error = %error, "invalid quote dropped");
+            continue;
+        }
+        let handle = markets.read().unwrap_or_else(PoisonError::into_inner).get(quote.symbol.as_str()).cloned();
+        if let Some(handle) = handle
+            && let Err(mpsc::error::TrySendError::Full(quote)) = handle.quotes.try_send(quote)
+        {
+            debug!(market = %quote.symbol, "market task behind; quote dropped");
+        }
+    }
+}
+
+/// Claims runs, renews their leases, and tells the market tasks.
+struct Supervisor {
+    context: Arc<Context>,
+    owner: String,
+    markets: Markets,
+    wake: Arc<Notify>,
+    stop: CancellationToken,
+    spawner: Spawner,
+}
+
+impl Supervisor {
+    async fn run(self) {
+        let every = (self.context.live.lease() / 3).max(Duration::from_millis(10));
+        loop {
+            if let Err(error) = self.round().await {
+                error!(error = format!("{error:#}"), "claiming or renewing runs failed; retrying");
+            }
+            tokio::select! {
+                () = self.stop.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+
+    async fn round(&self) -> anyhow::Result<()> {
+        let mut connection = self.context.pool.get().await?;
+        self.renew(&mut connection).await?;
+        loop {
+            let claimed = runtime::claim(&mut connection, &self.owner, self.context.live.lease(), CLAIM_BATCH).await?;
+            let count = claimed.len();
+            for run in claimed {
+                self.adopt(run);
+            }
+            if count < usize::try_from(CLAIM_BATCH).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn renew(&self, connection: &mut diesel_async::AsyncPgConnection) -> anyhow::Result<()> {
+        let held: Vec<(LiveRunId, HeldRun)> =
+            self.context.held().iter().map(|(id, held)| (*id, held.clone())).collect();
+        if held.is_empty() {
+            return Ok(());
+        }
+        let claims: Vec<Claim> = held.iter().map(|(_, held)| held.claim).collect();
+        let renewed = runtime::renew(connection, &claims, self.context.live.lease()).await?;
+        let still: HashMap<LiveRunId, &HeldDefinition> = renewed.iter().map(|row| (row.id, row)).collect();
+        for (id, run) in held {
+            let input = match still.get(&id) {
+                None => MarketInput::Lost(id),
+                Some(definition) if definition.revision > run.revision => MarketInput::Apply((*definition).clone()),
+                Some(_) => continue,
+            };
+            self.send(&run.symbol, input);
+        }
+        Ok(())
+    }
+
+    fn adopt(&self, run: ClaimedRun) {
+        let symbol = serde_json::from_str::<serde_json::Value>(&run.market)
+            .ok()
+            .and_then(|market| market["symbol"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let held = HeldRun { claim: run.claim(), revision: run.revision, symbol: Arc::from(symbol.as_str()) };
+        self.context.held().insert(run.id, held);
+        info!(run.id = %run.id, bot.id = %run.bot_id, revision = run.revision, market = %symbol, "run claimed");
+        self.send(&symbol, MarketInput::Adopt(Box::new(run)));
+    }
+
+    /// Sends `input` to `symbol`'s task, starting the task if it has none yet.
+    fn send(&self, symbol: &str, input: MarketInput) {
+        let handle = self.markets.read().unwrap_or_else(PoisonError::into_inner).get(symbol).cloned();
+        let handle = handle.unwrap_or_else(|| self.start_market(symbol));
+        if handle.inputs.send(input).is_err() {
+            warn!(market = %symbol, "market task gone; input dropped");
+        }
+    }
+
+    fn start_market(&self, symbol: &str) -> MarketHandle {
+        let (inputs, input_rx) = mpsc::unbounded_channel();
+        let (quotes, quote_rx) = mpsc::channel(QUOTE_BACKLOG);
+        let handle = MarketHandle { inputs, quotes };
+        self.markets.write().unwrap_or_else(PoisonError::into_inner).insert(symbol.to_string(), handle.clone());
+        let task = MarketTask::new(symbol.to_string(), self.context.clone());
+        self.spawner.spawn(task.run(input_rx, quote_rx, self.stop.clone()));
+        info!(market = %symbol, "market task started");
+        handle
+    }
+}

@@ -1,0 +1,396 @@
+//! One hosted bot's run in memory: its engine, the claim it is held by, and the runner's own
+//! lines of its log. It turns the runner's inputs (a claim, a newer definition, quotes, clock
+//! ticks) into engine calls, and what the engine did into one [`RunWrite`].
+//!
+//! ```text
+//!  claimed row ─► adopt ─┬─ desired deleted ───────────────► purge
+//!                        ├─ engine cannot be built ────────► "Bot stopped: <why>", failed revision
+//!                        └─ engine (restored or fresh) ─┬─ stopped → running: "Bot started", resume
+//!                                                       ├─ running → stopped: "Bot stopped: …", stop
+//!                                                       └─ running → running: an owner died; carry on
+//!  newer definition ─► apply: settings edited live ("Settings updated: …"), then start / stop
+//!  quote, tick ─► engine ─► take_write: drain ─► effects + checkpoint (one fenced commit)
+//! ```
+//!
+//! Nothing here touches the database: the market task commits the writes and drops a run
+//! whose claim did not hold.
+
+use crate::live::lines;
+use crate::store::runs::parse_desired;
+use crate::store::runtime::{
+    CHECKPOINT_FORMAT, ClaimedRun, Effects, FillRow, HeldDefinition, LineRow, OrderRow, PositionRow, RunState, RunWrite,
+};
+use bus::messages::hosted::Desired;
+use domain::{BotId, LiveRunId};
+use engine::{
+    BotSettings, Engine, EngineEvent, EngineState, EventKind, LiveConfig, LogLevel, MarketSpec, OrderStatus,
+    PositionStatus, Quote, RunConfig,
+};
+use lease::Claim;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// A line of the runner's own, waiting for the next write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Note {
+    time: i64,
+    level: LogLevel,
+    message: String,
+}
+
+/// A hosted bot's run held by this replica.
+pub struct LiveRun {
+    /// The run.
+    pub id: LiveRunId,
+    /// The hosted bot.
+    pub bot_id: BotId,
+    /// The claim every write names.
+    pub held: Claim,
+    /// The ledger's revision applied.
+    pub revision: i64,
+    desired: Desired,
+    state: RunState,
+    script_type: String,
+    market: MarketSpec,
+    engine: Engine,
+    next_log_line: i64,
+    last_quote_ms: Option<i64>,
+    notes: Vec<Note>,
+    /// The row changed (state, revision applied) since the last write.
+    changed: bool,
+    /// Inputs were processed since the last checkpoint.
+    dirty: bool,
+    /// Restored after its owner died: the time of the last quote it saw then, to say how long
+    /// it went without at the first quote.
+    quiet_since: Option<i64>,
+}
+
+/// What a claim becomes.
+pub enum Adoption {
+    /// A run to keep in memory (its first write is due at once).
+    Run(Box<LiveRun>),
+    /// A deleted bot: purge its rows.
+    Purge(Claim),
+    /// A run that cannot be run at this revision: write this and give it back.
+    Failed(Box<RunWrite>),
+}
+
+/// What a newer definition asks of a held run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Keep the run (its next write says what changed).
+    Keep,
+    /// The bot was deleted: purge its rows.
+    Purge,
+}
+
+/// What every run of this runner is built with.
+#[derive(Clone, Debug)]
+pub struct RunDefaults {
+    /// A new bot's paper balance, quote currency.
+    pub starting_quote: Decimal,
+}
+
+/// The settings of a definition, tagged with its script type, as the engine reads them.
+pub fn bot_settings(script_type: &str, settings: &str) -> Result<BotSettings, String> {
+    let script_type = serde_json::to_string(script_type).map_err(|error| error.to_string())?;
+    let tagged = format!("{{\"type\":{script_type},\"settings\":{settings}}}");
+    serde_json::from_str(&tagged).map_err(|error| format!("settings: {error}"))
+}
+
+impl LiveRun {
+    /// Builds a just-claimed run: restores its engine from the checkpoint (or starts a fresh
+    /// one) and brings it to the desired state.
+    pub fn adopt(row: ClaimedRun, defaults: &RunDefaults, now_ms: i64) -> Adoption {
+        let held = row.claim();
+        let (Some(desired), Some(state)) = (parse_desired(&row.desired), RunState::parse(&row.state)) else {
+            return Adoption::Failed(Box::new(failed(
+                &row,
+                format!("unknown state {}/{}", row.desired, row.state),
+                now_ms,
+            )));
+        };
+        if desired == Desired::Deleted || state == RunState::Deleted {
+            return Adoption::Purge(held);
+        }
+        let built = build_engine(&row, defaults);
+        let (engine, settings, market, restored) = match built {
+            Ok(built) => built,
+            Err(reason) => return Adoption::Failed(Box::new(failed(&row, reason, now_ms))),
+        };
+        let mut run = LiveRun {
+            id: row.id,
+            bot_id: row.bot_id,
+            held,
+            revision: row.revision,
+            desired,
+            state,
+            script_type: row.script_type.clone(),
+            market,
+            engine,
+            next_log_line: row.next_log_line,
+            last_quote_ms: row.last_quote_ms,
+            notes: Vec::new(),
+            changed: true,
+            dirty: false,
+            quiet_since: None,
+        };
+        if row.next_log_line == 0 {
+            run.note(row.created_at.timestamp_millis(), LogLevel::Info, "Bot created".to_string());
+        }
+        if restored {
+            run.update_settings(settings, now_ms);
+        }
+        match (desired, state) {
+            (Desired::Running, RunState::Running) => run.quiet_since = row.last_quote_ms,
+            (Desired::Running, _) => run.start(restored, now_ms),
+            (_, RunState::Running) => run.stop(now_ms),
+            _ => {}
+        }
+        Adoption::Run(Box::new(run))
+    }
+
+    /// Applies a newer definition: the edited settings, then a start or a stop. An older or
+    /// equal revision changes nothing.
+    pub fn apply(&mut self, definition: &HeldDefinition, now_ms: i64) -> Applied {
+        if definition.revision <= self.revision {
+            return Applied::Keep;
+        }
+        self.revision = definition.revision;
+        self.changed = true;
+        let Some(desired) = parse_desired(&definition.desired) else {
+            self.note(now_ms, LogLevel::Error, format!("Unknown desired state {}", definition.desired));
+            return Applied::Keep;
+        };
+        if desired == Desired::Deleted {
+            return Applied::Purge;
+        }
+        match bot_settings(&self.script_type, &definition.settings) {
+            Ok(settings) => self.update_settings(settings, now_ms),
+            Err(error) => self.note(now_ms, LogLevel::Error, format!("Settings not applied: {error}")),
+        }
+        self.desired = desired;
+        match (desired, self.state) {
+            (Desired::Running, RunState::Stopped) => self.start(true, now_ms),
+            (Desired::Stopped, RunState::Running) => self.stop(now_ms),
+            _ => {}
+        }
+        Applied::Keep
+    }
+
+    fn update_settings(&mut self, settings: BotSettings, now_ms: i64) {
+        if &settings == self.engine.settings() {
+            return;
+        }
+        let changes = lines::settings_changes(self.engine.settings(), &settings);
+        match self.engine.update_settings(settings) {
+            Ok(()) => self.note(now_ms, LogLevel::Info, format!("Settings updated: {changes}")),
+            Err(error) => self.note(now_ms, LogLevel::Error, format!("Settings not applied: {error}")),
+        }
+    }
+
+    fn start(&mut self, resume: bool, now_ms: i64) {
+        if resume {
+            self.note(now_ms, LogLevel::Info, "Bot started".to_string());
+            self.engine.resume();
+        }
+        self.state = RunState::Running;
+    }
+
+    fn stop(&mut self, now_ms: i64) {
+        self.note(now_ms, LogLevel::Info, lines::STOPPED_BY_REQUEST.to_string());
+        self.engine.stop(false);
+        self.state = RunState::Stopped;
+    }
+
+    /// The market the run trades.
+    pub fn market(&self) -> &MarketSpec {
+        &self.market
+    }
+
+    /// Whether the engine trades (a stopped run is given back after its write).
+    pub fn is_running(&self) -> bool {
+        self.state == RunState::Running
+    }
+
+    /// Whether the run needs no owner after its next write (stopped as desired).
+    pub fn is_finished(&self) -> bool {
+        self.state != RunState::Running && self.desired != Desired::Running
+    }
+
+    /// Restored after its owner died: the time of the last quote it had seen (taken once).
+    pub fn take_quiet_since(&mut self) -> Option<i64> {
+        self.quiet_since.take()
+    }
+
+    /// Feeds a quote to the engine.
+    pub fn on_quote(&mut self, quote: &Quote) {
+        self.engine.on_quote(quote);
+        self.last_quote_ms = Some(quote.time_ms);
+        self.dirty = true;
+    }
+
+    /// The clock reached `now_ms`: closes an RSI bar that ended without a quote.
+    pub fn on_tick(&mut self, now_ms: i64) {
+        self.engine.on_tick(now_ms);
+    }
+
+    /// Adds a line of the runner's own to the log (written with the next write, before the
+    /// engine's lines of the same input).
+    pub fn note(&mut self, now_ms: i64, level: LogLevel, message: String) {
+        self.notes.push(Note { time: now_ms.div_euclid(1000), level, message });
+    }
+
+    /// Whether inputs were processed since the last checkpoint.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// What the inputs since the last write did, with the checkpoint after them: `None` when
+    /// they did nothing to write, unless `checkpoint` asks for the checkpoint anyway.
+    pub fn take_write(&mut self, checkpoint: bool) -> Result<Option<RunWrite>, serde_json::Error> {
+        let events = self.engine.drain();
+        if events.is_empty() && self.notes.is_empty() && !self.changed && !checkpoint {
+            return Ok(None);
+        }
+        let effects = self.effects(events)?;
+        self.engine.compact();
+        let state = serde_json::to_vec(&self.engine.checkpoint())?;
+        self.changed = false;
+        self.dirty = false;
+        Ok(Some(RunWrite {
+            held: self.held,
+            state: self.state,
+            checkpoint: Some(state),
+            next_log_line: self.next_log_line,
+            last_quote_ms: self.last_quote_ms,
+            failed_revision: None,
+            release: self.is_finished(),
+            effects,
+        }))
+    }
+
+    /// The rows of the runner's notes and the engine's events, lines numbered on.
+    fn effects(&mut self, events: Vec<EngineEvent>) -> Result<Effects, serde_json::Error> {
+        let mut effects = Effects::default();
+        let mut orders = BTreeMap::new();
+        let mut positions = BTreeMap::new();
+        for note in std::mem::take(&mut self.notes) {
+            self.next_log_line += 1;
+            effects.lines.push(line(self.next_log_line, note.time, note.level, note.message));
+        }
+        for event in events {
+            match event.kind {
+                EventKind::OrderPlaced { order } | EventKind::OrderCancelled { order, .. } => {
+                    orders.insert(order.id, order_row(&order)?);
+                }
+                EventKind::OrderReplaced { old, new } => {
+                    orders.insert(old.id, order_row(&old)?);
+                    orders.insert(new.id, order_row(&new)?);
+                }
+                EventKind::OrderFilled { order, fill, position } => {
+                    orders.insert(order.id, order_row(&order)?);
+                    effects.fills.push(FillRow {
+                        seq: i64::try_from(event.seq).unwrap_or(i64::MAX),
+                        order_id: i64::from(fill.order_id),
+                        position_id: i64::from(fill.position_id),
+                        body: serde_json::to_string(&fill)?,
+                    });
+                    positions.insert(position.id, position_row(&position)?);
+                }
+                EventKind::PositionOpened { position }
+                | EventKind::PositionChanged { position }
+                | EventKind::PositionClosed { position, .. } => {
+                    positions.insert(position.id, position_row(&position)?);
+                }
+                EventKind::Log { time, level, message } => {
+                    self.next_log_line += 1;
+                    effects.lines.push(line(self.next_log_line, time, level, message));
+                }
+                // Decisions feed the sessions' decision log, signal outcomes the signals, and a
+                // self-deactivation is logged by the engine itself; none has a row of a hosted
+                // bot's own yet.
+                EventKind::Decision(_)
+                | EventKind::BotDeactivated { .. }
+                | EventKind::Halted { .. }
+                | EventKind::Paused { .. }
+                | EventKind::SignalOutcome { .. } => {}
+            }
+        }
+        effects.orders = orders.into_values().collect();
+        effects.positions = positions.into_values().collect();
+        Ok(effects)
+    }
+}
+
+fn line(line_number: i64, time: i64, level: LogLevel, message: String) -> LineRow {
+    LineRow { line_number, time, severity: level.name(), message }
+}
+
+fn order_row(order: &engine::Order) -> Result<OrderRow, serde_json::Error> {
+    let status = match order.status {
+        OrderStatus::Open => "OPEN",
+        OrderStatus::Filled => "FILLED",
+        OrderStatus::Cancelled => "CANCELLED",
+    };
+    Ok(OrderRow {
+        order_id: i64::from(order.id),
+        status,
+        placed_at: order.created_at,
+        body: serde_json::to_string(order)?,
+    })
+}
+
+fn position_row(position: &engine::Position) -> Result<PositionRow, serde_json::Error> {
+    let status = match position.status {
+        PositionStatus::Open => "OPEN",
+        PositionStatus::Closed => "CLOSED",
+    };
+    Ok(PositionRow { position_id: i64::from(position.id), status, body: serde_json::to_string(position)? })
+}
+
+fn engine_market(row: &ClaimedRun) -> Result<MarketSpec, String> {
+    serde_json::from_str(&row.market).map_err(|error| format!("market: {error}"))
+}
+
+/// The engine of a claimed run, the settings of its definition, its market, and whether the
+/// engine was restored.
+fn build_engine(row: &ClaimedRun, defaults: &RunDefaults) -> Result<(Engine, BotSettings, MarketSpec, bool), String> {
+    let settings = bot_settings(&row.script_type, &row.settings)?;
+    let market = engine_market(row)?;
+    match (&row.checkpoint, row.checkpoint_format) {
+        (Some(bytes), Some(CHECKPOINT_FORMAT)) => {
+            let state: EngineState =
+                serde_json::from_slice(bytes).map_err(|error| format!("its saved state is unreadable: {error}"))?;
+            let engine =
+                Engine::restore(state).map_err(|error| format!("its saved state cannot be restored: {error}"))?;
+            Ok((engine, settings, market, true))
+        }
+        (Some(_), format) => Err(format!("its saved state has an unknown format {format:?}")),
+        (None, _) => {
+            let config = RunConfig { starting_quote: defaults.starting_quote, ..RunConfig::default() };
+            let engine = Engine::live(settings.clone(), market.clone(), config, LiveConfig::default())
+                .map_err(|error| error.to_string())?;
+            Ok((engine, settings, market, false))
+        }
+    }
+}
+
+/// The write of a run that cannot run at this revision: the reason in its log, its revision
+/// marked failed (not claimed again until a newer one), given back.
+fn failed(row: &ClaimedRun, reason: String, now_ms: i64) -> RunWrite {
+    let line_number = row.next_log_line + 1;
+    RunWrite {
+        held: row.claim(),
+        state: RunState::parse(&row.state).filter(|s| *s != RunState::Running).unwrap_or(RunState::Stopped),
+        checkpoint: None,
+        next_log_line: line_number,
+        last_quote_ms: None,
+        failed_revision: Some(row.revision),
+        release: true,
+        effects: Effects {
+            lines: vec![line(line_number, now_ms.div_euclid(1000), LogLevel::Error, format!("Bot stopped: {reason}"))],
+            ..Effects::default()
+        },
+    }
+}
