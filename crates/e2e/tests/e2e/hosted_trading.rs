@@ -214,9 +214,10 @@ async fn a_killed_runner_is_taken_over_without_a_doubled_order() {
 
     // Killed mid-run: nothing more is written; a new runner takes the run over once its lease
     // runs out, from the committed checkpoint.
-    system.kill_runner().await;
+    let killed = holder(&system, &grid.bot).await.expect("the run is held");
+    system.kill_runner(&killed).await;
     system.clock.advance(15_000);
-    system.start_runner().await.expect("a new runner starts");
+    let new = system.start_runner().await.expect("a new runner starts");
     let log = test_support::eventually("the new runner trades the bot", PATIENCE, || async {
         system.push_quote(&grid.symbol, "29060", "29060", "29060").await;
         let log = grid.log(&system).await;
@@ -230,4 +231,61 @@ async fn a_killed_runner_is_taken_over_without_a_doubled_order() {
     let numbers: Vec<i64> = log.iter().map(|line| line["lineNumber"].as_i64().unwrap()).collect();
     assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>(), "the log continues gap-free");
     assert!(log.len() > lines);
+    assert_eq!(holder(&system, &grid.bot).await, Some(new), "the new runner holds the run");
+}
+
+/// The replica holding `bot`'s run now, if any.
+async fn holder(system: &System, bot: &str) -> Option<String> {
+    use live_session_runner::store::schema::runs;
+    let mut connection = system.db(ServiceName::LiveSessionRunner).connect().await;
+    let bot: domain::BotId = bot.parse().unwrap();
+    runs::table
+        .filter(runs::bot_id.eq(bot))
+        .filter(runs::lease_until.gt(diesel::dsl::now))
+        .select(runs::lease_owner)
+        .first::<Option<String>>(&mut connection)
+        .await
+        .optional()
+        .unwrap()
+        .flatten()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runners_share_the_work_and_one_takes_over_when_the_other_dies() {
+    let mut system = System::start().await.expect("the system starts");
+    let second = system.start_runner().await.expect("a second runner starts");
+    let grid = grid_bot(&system).await;
+    let before = grid.orders_after_quotes(&system, "29050").await;
+    let written = orders_written(&system, &grid.bot).await;
+
+    // One runner holds the run; the other has it when the holder is killed.
+    let names = system.runner_names();
+    assert!(names.contains(&second), "{names:?}");
+    let first_holder = holder(&system, &grid.bot).await.expect("the run is held");
+    system.kill_runner(&first_holder).await;
+    let survivor = names.into_iter().find(|name| *name != first_holder).unwrap();
+    test_support::eventually("the survivor takes the run over", PATIENCE, || async {
+        system.push_quote(&grid.symbol, "29070", "29070", "29070").await;
+        (holder(&system, &grid.bot).await.as_ref() == Some(&survivor)).then_some(())
+    })
+    .await;
+    let after = grid.orders(&system).await.1["data"].as_array().cloned().unwrap();
+    assert_eq!(after, before, "the same open orders");
+    assert_eq!(orders_written(&system, &grid.bot).await, written, "no order placed twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runner_stopped_gracefully_gives_its_runs_back_at_once() {
+    let mut system = System::start().await.expect("the system starts");
+    let grid = grid_bot(&system).await;
+    let before = grid.orders_after_quotes(&system, "29050").await;
+    system.stop(ServiceName::LiveSessionRunner).await;
+    assert_eq!(holder(&system, &grid.bot).await, None, "given back, not left to run out");
+    let new = system.start_runner().await.expect("a new runner starts");
+    test_support::eventually("the new runner holds the run", PATIENCE, || async {
+        (holder(&system, &grid.bot).await.as_ref() == Some(&new)).then_some(())
+    })
+    .await;
+    system.push_quote(&grid.symbol, "29050", "29050", "29050").await;
+    assert_eq!(grid.orders(&system).await.1["data"].as_array().cloned().unwrap(), before);
 }

@@ -34,6 +34,10 @@ pub struct System {
     /// The runner's clock: it moves only when the test moves it.
     pub clock: ManualClock,
     backends: BTreeMap<ServiceName, Running>,
+    /// Runners besides the first, by replica name (two replicas on one database and prefix).
+    more_runners: BTreeMap<String, Running>,
+    /// The first runner's replica name.
+    runner_name: String,
     dbs: BTreeMap<ServiceName, TestDb>,
     gateway_shutdown: CancellationToken,
     nats: TestNats,
@@ -120,6 +124,8 @@ impl System {
         let settings = |service: ServiceName| backend_settings_as(&dbs[&service], &nats, service.as_str());
         let executor_settings = |service| backtest_executor::Settings::with_backend(settings(service));
         let clock = ManualClock::starting_now();
+        let (runner_name, runner) =
+            start_runner(runner_settings(&dbs[&ServiceName::LiveSessionRunner], &nats), &clock).await?;
         let backends = BTreeMap::from([
             (
                 ServiceName::TradeLedger,
@@ -145,10 +151,7 @@ impl System {
                     executor_settings(ServiceName::BacktestExecutor)
                 ),
             ),
-            (
-                ServiceName::LiveSessionRunner,
-                start_runner(runner_settings(&dbs[&ServiceName::LiveSessionRunner], &nats), &clock).await?,
-            ),
+            (ServiceName::LiveSessionRunner, runner),
         ]);
         let mut feed_settings = market_feed::FeedSettings {
             http: platform::settings::HttpSettings { port: 0, ..platform::settings::HttpSettings::local(0) },
@@ -170,7 +173,18 @@ impl System {
         let gateway = gateway::App::build(settings).await?;
         let addr = gateway.addr();
         tokio::spawn(gateway.run_until_stopped(gateway_shutdown.clone()));
-        Ok(Self { gateway: addr, tradier, feed, clock, backends, dbs, gateway_shutdown, nats })
+        Ok(Self {
+            gateway: addr,
+            tradier,
+            feed,
+            clock,
+            backends,
+            more_runners: BTreeMap::new(),
+            runner_name,
+            dbs,
+            gateway_shutdown,
+            nats,
+        })
     }
 
     /// The database of a backend service.
@@ -224,23 +238,34 @@ impl System {
         serde_json::to_value(report).expect("the report is JSON")
     }
 
-    /// Kills the runner: its `App` is dropped without a graceful stop, so nothing more is
-    /// written and its runs stay leased until their leases run out (as a killed process).
-    pub async fn kill_runner(&mut self) {
-        if let Some(running) = self.backends.remove(&ServiceName::LiveSessionRunner) {
-            running.task.abort();
-            let ended = tokio::time::timeout(Duration::from_secs(15), running.task).await;
-            assert!(ended.is_ok(), "the killed runner's task ends");
-        }
+    /// Kills the runner named `name` (see [`Self::runner_names`]): its `App` is dropped without
+    /// a graceful stop, so nothing more is written and its runs stay leased until their leases
+    /// run out (as a killed process).
+    pub async fn kill_runner(&mut self, name: &str) {
+        let running = if name == self.runner_name {
+            self.backends.remove(&ServiceName::LiveSessionRunner)
+        } else {
+            self.more_runners.remove(name)
+        };
+        let running = running.expect("a runner of that name runs");
+        running.task.abort();
+        let ended = tokio::time::timeout(Duration::from_secs(15), running.task).await;
+        assert!(ended.is_ok(), "the killed runner's task ends");
     }
 
-    /// Starts a runner (after [`Self::kill_runner`] or [`Self::stop`]) on the same database,
-    /// prefix and clock.
-    pub async fn start_runner(&mut self) -> anyhow::Result<()> {
+    /// The replica names of the runners running: the first one's first.
+    pub fn runner_names(&self) -> Vec<String> {
+        let first = self.backends.contains_key(&ServiceName::LiveSessionRunner).then(|| self.runner_name.clone());
+        first.into_iter().chain(self.more_runners.keys().cloned()).collect()
+    }
+
+    /// Starts one more runner on the same database, prefix and clock (after a kill, or beside
+    /// the ones running); returns its replica name.
+    pub async fn start_runner(&mut self) -> anyhow::Result<String> {
         let settings = runner_settings(self.db(ServiceName::LiveSessionRunner), &self.nats);
-        let running = start_runner(settings, &self.clock).await?;
-        self.backends.insert(ServiceName::LiveSessionRunner, running);
-        Ok(())
+        let (name, running) = start_runner(settings, &self.clock).await?;
+        self.more_runners.insert(name.clone(), running);
+        Ok(name)
     }
 
     /// Pushes a quote of `symbol` through the feed, stamped with the runner's clock now.
@@ -289,8 +314,11 @@ impl System {
     }
 }
 
-/// Starts a runner on `clock`.
-async fn start_runner(settings: live_session_runner::Settings, clock: &ManualClock) -> anyhow::Result<Running> {
+/// Starts a runner on `clock`; returns its replica name (the owner its leases name).
+async fn start_runner(
+    settings: live_session_runner::Settings,
+    clock: &ManualClock,
+) -> anyhow::Result<(String, Running)> {
     let shutdown = CancellationToken::new();
     let app = live_session_runner::App::build_with(
         settings,
@@ -298,7 +326,8 @@ async fn start_runner(settings: live_session_runner::Settings, clock: &ManualClo
         live_session_runner::live::Latency::default(),
     )
     .await?;
-    Ok(Running { task: tokio::spawn(app.run_until_stopped(shutdown.clone())), shutdown })
+    let name = app.instance().to_string();
+    Ok((name, Running { task: tokio::spawn(app.run_until_stopped(shutdown.clone())), shutdown }))
 }
 
 async fn db(service: ServiceName, migrations: diesel_migrations::EmbeddedMigrations, crate_dir: &str) -> TestDb {
@@ -308,7 +337,7 @@ async fn db(service: ServiceName, migrations: diesel_migrations::EmbeddedMigrati
 impl Drop for System {
     fn drop(&mut self) {
         self.gateway_shutdown.cancel();
-        for running in self.backends.values() {
+        for running in self.backends.values().chain(self.more_runners.values()) {
             running.shutdown.cancel();
         }
     }
