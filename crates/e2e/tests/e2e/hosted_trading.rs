@@ -251,7 +251,7 @@ async fn holder(system: &System, bot: &str) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn two_runners_share_the_work_and_one_takes_over_when_the_other_dies() {
+async fn with_two_runners_the_survivor_takes_over_when_the_holder_dies() {
     let mut system = System::start().await.expect("the system starts");
     let second = system.start_runner().await.expect("a second runner starts");
     let grid = grid_bot(&system).await;

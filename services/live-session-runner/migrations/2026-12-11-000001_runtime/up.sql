@@ -11,6 +11,10 @@ ALTER TABLE runs ADD CONSTRAINT runs_state CHECK (state IN ('running', 'stopped'
 -- claimed again until the ledger sends a newer revision.
 ALTER TABLE runs ADD COLUMN failed_revision bigint;
 
+-- The revision whose settings the checkpointed engine was given (applied, or refused and
+-- logged): a restore applies only a newer one, so nothing is logged twice.
+ALTER TABLE runs ADD COLUMN applied_revision bigint;
+
 -- The claim looks only at runs that need an owner: a running bot, or one whose stop or delete
 -- is not finished yet.
 CREATE INDEX runs_needing_an_owner ON runs (id) WHERE desired = 'running' OR state <> desired;

@@ -30,6 +30,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
+/// The most inputs (claims, definitions) taken before their writes are committed together.
+const INPUT_BATCH: usize = 1000;
+
 /// One market's runs and feed state.
 pub struct MarketTask {
     symbol: String,
@@ -65,7 +68,16 @@ impl MarketTask {
             tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
-                Some(input) = inputs.recv() => self.on_input(input).await,
+                Some(input) = inputs.recv() => {
+                    // Inputs come in bursts (a claim of hundreds of runs): all that are
+                    // waiting are taken, then written in one commit.
+                    self.on_input(input).await;
+                    for _ in 1..INPUT_BATCH {
+                        let Ok(input) = inputs.try_recv() else { break };
+                        self.on_input(input).await;
+                    }
+                    self.write(false).await;
+                }
                 Some(quote) = quotes.recv() => self.on_quote(&quote).await,
                 _ = ticks.tick() => self.on_tick().await,
             }
@@ -94,14 +106,15 @@ impl MarketTask {
                 }
             }
             MarketInput::Apply(definition) => self.apply(&definition, now).await,
-            MarketInput::Lost(run) => {
-                if self.runs.remove(&run).is_some() {
+            MarketInput::Lost(held) => {
+                let run = LiveRunId::from_uuid(held.id);
+                if self.runs.get(&run).is_some_and(|live| live.held == held) {
                     warn!(run.id = %run, "lease lost: the run is dropped here");
+                    self.runs.remove(&run);
                 }
-                self.context.forget(run);
+                self.context.forget(run, held);
             }
         }
-        self.write(false).await;
     }
 
     async fn apply(&mut self, definition: &HeldDefinition, now: i64) {
@@ -117,7 +130,7 @@ impl MarketTask {
 
     async fn purge(&mut self, run: LiveRunId, held: lease::Claim) {
         self.runs.remove(&run);
-        self.context.forget(run);
+        self.context.forget(run, held);
         let purged = async {
             let mut connection = self.context.pool.get().await?;
             anyhow::Ok(runtime::purge(&mut connection, held).await?)
@@ -139,7 +152,9 @@ impl MarketTask {
                 run.note(now, LogLevel::Info, lines::MARKET_DATA_RESUMED.to_string());
             }
         }
-        self.last_quote_ms = self.last_quote_ms.max(quote.time_ms);
+        // A quote stamped ahead of the clock counts as now: one stamped far in the future must
+        // not silence the watchdog until then.
+        self.last_quote_ms = self.last_quote_ms.max(quote.time_ms.min(now));
         let stale_after = self.context.live.stale_after_ms;
         let started = Instant::now();
         for run in self.runs.values_mut() {
@@ -154,8 +169,9 @@ impl MarketTask {
             run.on_quote(&converted);
         }
         self.context.latency.decided(started.elapsed(), self.runs.len());
-        self.write(false).await;
-        self.context.latency.persisted(started.elapsed());
+        if self.write(false).await {
+            self.context.latency.persisted(started.elapsed());
+        }
         self.checkpoint_if_due(now).await;
     }
 
@@ -186,8 +202,9 @@ impl MarketTask {
     }
 
     /// Commits what the runs did since their last write; with `checkpoint`, also the
-    /// checkpoints of runs that only processed inputs without effects.
-    async fn write(&mut self, checkpoint: bool) {
+    /// checkpoints of runs that only processed inputs without effects. Returns whether a
+    /// commit was made.
+    async fn write(&mut self, checkpoint: bool) -> bool {
         let mut writes = Vec::new();
         let mut broken = Vec::new();
         for (id, run) in &mut self.runs {
@@ -201,48 +218,61 @@ impl MarketTask {
             }
         }
         for id in broken {
-            self.runs.remove(&id);
-            self.context.forget(id);
+            if let Some(run) = self.runs.remove(&id) {
+                self.context.forget(id, run.held);
+            }
         }
+        let wrote = !writes.is_empty();
         self.commit(writes).await;
+        wrote
     }
 
-    /// Commits `writes` in one transaction; drops the runs whose claim did not hold and those
-    /// given back. If the commit fails, every run of the batch is dropped from memory: what
-    /// is committed is what another claim restores once their leases run out.
+    /// Commits `writes` in one transaction (tried twice: a transaction that failed wrote
+    /// nothing, so it can be replayed); drops the runs whose claim did not hold and those given
+    /// back. If both tries fail, every run of the batch is dropped from memory: what is
+    /// committed is what another claim restores once their leases run out.
     async fn commit(&mut self, writes: Vec<RunWrite>) {
         if writes.is_empty() {
             return;
         }
-        let committed = async {
-            let mut connection = self.context.pool.get().await?;
-            anyhow::Ok(runtime::commit(&mut connection, &writes).await?)
-        };
-        match committed.await {
+        let mut outcome = self.try_commit(&writes).await;
+        if let Err(error) = &outcome {
+            warn!(market = %self.symbol, runs = writes.len(), error = format!("{error:#}"), "commit failed; trying once more");
+            outcome = self.try_commit(&writes).await;
+        }
+        match outcome {
             Ok(applied) => {
                 for write in &writes {
                     let id = LiveRunId::from_uuid(write.held.id);
                     if !applied.contains(&id) {
                         warn!(run.id = %id, "lease lost: the run is dropped here");
-                        self.drop_run(id);
+                        self.drop_run(id, write.held);
                     } else if write.release {
                         debug!(run.id = %id, state = write.state.as_str(), "run finished; given back");
-                        self.drop_run(id);
+                        self.drop_run(id, write.held);
                     }
                 }
             }
             Err(error) => {
                 error!(market = %self.symbol, runs = writes.len(), error = format!("{error:#}"), "commit failed; runs dropped until their leases run out");
                 for write in &writes {
-                    self.drop_run(LiveRunId::from_uuid(write.held.id));
+                    self.drop_run(LiveRunId::from_uuid(write.held.id), write.held);
                 }
             }
         }
     }
 
-    fn drop_run(&mut self, run: LiveRunId) {
-        self.runs.remove(&run);
-        self.context.forget(run);
+    async fn try_commit(&self, writes: &[RunWrite]) -> anyhow::Result<std::collections::HashSet<LiveRunId>> {
+        let mut connection = self.context.pool.get().await?;
+        Ok(runtime::commit(&mut connection, writes).await?)
+    }
+
+    /// Drops a run held by `held` (a newer claim of the same run, adopted meanwhile, stays).
+    fn drop_run(&mut self, run: LiveRunId, held: lease::Claim) {
+        if self.runs.get(&run).is_some_and(|live| live.held == held) {
+            self.runs.remove(&run);
+        }
+        self.context.forget(run, held);
     }
 
     /// A graceful stop: the dirty runs are checkpointed, then every run is given back.
@@ -259,8 +289,8 @@ impl MarketTask {
                 warn!(market = %self.symbol, error = format!("{error:#}"), "runs not given back; their leases run out")
             }
         }
-        for id in self.runs.keys().copied().collect::<Vec<_>>() {
-            self.drop_run(id);
+        for (id, held) in self.runs.values().map(|run| (run.id, run.held)).collect::<Vec<_>>() {
+            self.drop_run(id, held);
         }
     }
 }

@@ -24,12 +24,13 @@ use crate::store::runtime::{self, ClaimedRun, HeldDefinition};
 use bus::Subjects;
 use bus::messages::market::QuoteMsg;
 use domain::LiveRunId;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use lease::Claim;
 use market::MarketTask;
 use platform::db::PgPool;
 use run::RunDefaults;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
@@ -52,8 +53,8 @@ pub enum MarketInput {
     Adopt(Box<ClaimedRun>),
     /// A held run's row holds a newer definition.
     Apply(HeldDefinition),
-    /// A held run was taken over or finished elsewhere.
-    Lost(LiveRunId),
+    /// A held run (by this claim) was taken over or finished elsewhere.
+    Lost(Claim),
 }
 
 /// What the renewal knows of a held run.
@@ -123,9 +124,12 @@ impl Context {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A market task no longer holds `run`.
-    fn forget(&self, run: LiveRunId) {
-        self.held().remove(&run);
+    /// A market task no longer holds `run` by `claim` (a newer claim of it stays).
+    fn forget(&self, run: LiveRunId, claim: Claim) {
+        let mut held = self.held();
+        if held.get(&run).is_some_and(|entry| entry.claim == claim) {
+            held.remove(&run);
+        }
     }
 
     /// A market task applied `revision` of `run`.
@@ -165,6 +169,11 @@ pub struct RoomParts {
 
 /// The running engine room.
 pub struct EngineRoom {
+    /// Stops the supervisor: no more claims, renewals or inputs.
+    stop_claims: CancellationToken,
+    /// The supervisor's task.
+    claims: TaskTracker,
+    /// Stops the listener and the market tasks, once the supervisor has stopped.
     stop: CancellationToken,
     tasks: TaskTracker,
     aborts: Arc<Mutex<Vec<AbortHandle>>>,
@@ -204,13 +213,28 @@ impl EngineRoom {
         let subscription = nats.subscribe(subjects.quotes().subject().to_string()).await?;
         nats.flush().await?;
         spawner.spawn(listen(subscription, markets.clone(), stop.clone()));
-        let supervisor = Supervisor { context, owner, markets, wake, stop: stop.clone(), spawner: spawner.clone() };
-        spawner.spawn(supervisor.run());
-        Ok(Self { stop, tasks: spawner.tasks, aborts: spawner.aborts })
+        let stop_claims = CancellationToken::new();
+        let supervisor = Supervisor {
+            context,
+            owner,
+            markets,
+            wake,
+            stop_claims: stop_claims.clone(),
+            stop_markets: stop.clone(),
+            spawner: spawner.clone(),
+        };
+        let claims = TaskTracker::new();
+        let handle = claims.spawn(supervisor.run());
+        spawner.aborts.lock().unwrap_or_else(PoisonError::into_inner).push(handle.abort_handle());
+        Ok(Self { stop_claims, claims, stop, tasks: spawner.tasks, aborts: spawner.aborts })
     }
 
-    /// A graceful stop: every market task checkpoints its runs and gives them back.
+    /// A graceful stop: the supervisor first (nothing more is claimed), then every market task
+    /// checkpoints its runs and gives them back.
     pub async fn stop(self) {
+        self.stop_claims.cancel();
+        self.claims.close();
+        self.claims.wait().await;
         self.stop.cancel();
         self.tasks.close();
         self.tasks.wait().await;
@@ -266,7 +290,9 @@ struct Supervisor {
     owner: String,
     markets: Markets,
     wake: Arc<Notify>,
-    stop: CancellationToken,
+    stop_claims: CancellationToken,
+    /// What the market tasks it starts stop on.
+    stop_markets: CancellationToken,
     spawner: Spawner,
 }
 
@@ -278,7 +304,7 @@ impl Supervisor {
                 error!(error = format!("{error:#}"), "claiming or renewing runs failed; retrying");
             }
             tokio::select! {
-                () = self.stop.cancelled() => return,
+                () = self.stop_claims.cancelled() => return,
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(every) => {}
             }
@@ -311,7 +337,7 @@ impl Supervisor {
         let still: HashMap<LiveRunId, &HeldDefinition> = renewed.iter().map(|row| (row.id, row)).collect();
         for (id, run) in held {
             let input = match still.get(&id) {
-                None => MarketInput::Lost(id),
+                None => MarketInput::Lost(run.claim),
                 Some(definition) if definition.revision > run.revision => MarketInput::Apply((*definition).clone()),
                 Some(_) => continue,
             };
@@ -346,7 +372,18 @@ impl Supervisor {
         let handle = MarketHandle { inputs, quotes };
         self.markets.write().unwrap_or_else(PoisonError::into_inner).insert(symbol.to_string(), handle.clone());
         let task = MarketTask::new(symbol.to_string(), self.context.clone());
-        self.spawner.spawn(task.run(input_rx, quote_rx, self.stop.clone()));
+        let (context, markets, symbol_owned) = (self.context.clone(), self.markets.clone(), symbol.to_string());
+        let run = AssertUnwindSafe(task.run(input_rx, quote_rx, self.stop_markets.clone())).catch_unwind();
+        self.spawner.spawn(async move {
+            if run.await.is_err() {
+                // A bug met some input. The engines in memory are gone: the task's runs are let
+                // go (no more renewals), so once their leases run out they are claimed again and
+                // restored from what was committed, in a new task for the market.
+                error!(market = %symbol_owned, "market task panicked; its runs are taken over once their leases run out");
+                markets.write().unwrap_or_else(PoisonError::into_inner).remove(&symbol_owned);
+                context.held().retain(|_, held| *held.symbol != *symbol_owned);
+            }
+        });
         info!(market = %symbol, "market task started");
         handle
     }

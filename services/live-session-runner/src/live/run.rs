@@ -63,6 +63,9 @@ pub struct LiveRun {
     /// Restored after its owner died: the time of the last quote it saw then, to say how long
     /// it went without at the first quote.
     quiet_since: Option<i64>,
+    /// The revision cannot run: the run stops and is given back, not claimed again until a
+    /// newer revision.
+    failed_revision: Option<i64>,
 }
 
 /// What a claim becomes.
@@ -104,19 +107,28 @@ impl LiveRun {
     pub fn adopt(row: ClaimedRun, defaults: &RunDefaults, now_ms: i64) -> Adoption {
         let held = row.claim();
         let (Some(desired), Some(state)) = (parse_desired(&row.desired), RunState::parse(&row.state)) else {
-            return Adoption::Failed(Box::new(failed(
-                &row,
-                format!("unknown state {}/{}", row.desired, row.state),
-                now_ms,
-            )));
+            let reason = format!("unknown state {}/{}", row.desired, row.state);
+            return Adoption::Failed(Box::new(failed(&row, reason, false, now_ms)));
         };
         if desired == Desired::Deleted || state == RunState::Deleted {
             return Adoption::Purge(held);
         }
-        let built = build_engine(&row, defaults);
-        let (engine, settings, market, restored) = match built {
-            Ok(built) => built,
-            Err(reason) => return Adoption::Failed(Box::new(failed(&row, reason, now_ms))),
+        let market = match engine_market(&row) {
+            Ok(market) => market,
+            Err(reason) => return Adoption::Failed(Box::new(failed(&row, reason, false, now_ms))),
+        };
+        let restored = match restore(&row) {
+            Ok(restored) => restored,
+            Err(reason) => return Adoption::Failed(Box::new(failed(&row, reason, true, now_ms))),
+        };
+        let settings = bot_settings(&row.script_type, &row.settings);
+        let (engine, was_restored) = match (restored, &settings) {
+            (Some(engine), _) => (engine, true),
+            (None, Ok(settings)) => match fresh_engine(settings, &market, defaults) {
+                Ok(engine) => (engine, false),
+                Err(reason) => return Adoption::Failed(Box::new(failed(&row, reason, false, now_ms))),
+            },
+            (None, Err(reason)) => return Adoption::Failed(Box::new(failed(&row, reason.clone(), false, now_ms))),
         };
         let mut run = LiveRun {
             id: row.id,
@@ -134,20 +146,43 @@ impl LiveRun {
             changed: true,
             dirty: false,
             quiet_since: None,
+            failed_revision: None,
         };
         if row.next_log_line == 0 {
             run.note(row.created_at.timestamp_millis(), LogLevel::Info, "Bot created".to_string());
         }
-        if restored {
+        let settings = match settings {
+            Ok(settings) => settings,
+            // The saved engine is fine but this revision's settings are not: it stops (its
+            // orders cancelled, positions kept) until the ledger sends a newer revision.
+            Err(reason) => {
+                run.fail(reason, now_ms);
+                return Adoption::Run(Box::new(run));
+            }
+        };
+        // An edit made while nobody held the run; one already applied (or refused) by the
+        // engine that was saved is not applied again.
+        if was_restored && row.applied_revision != Some(row.revision) {
             run.update_settings(settings, now_ms);
         }
         match (desired, state) {
             (Desired::Running, RunState::Running) => run.quiet_since = row.last_quote_ms,
-            (Desired::Running, _) => run.start(restored, now_ms),
+            (Desired::Running, _) => run.start(was_restored, now_ms),
             (_, RunState::Running) => run.stop(now_ms),
             _ => {}
         }
         Adoption::Run(Box::new(run))
+    }
+
+    /// This revision cannot run: the reason in the log, the engine stopped (orders cancelled,
+    /// positions kept), the revision marked failed and the run given back.
+    fn fail(&mut self, reason: String, now_ms: i64) {
+        self.note(now_ms, LogLevel::Error, format!("Bot stopped: {reason}"));
+        if !self.engine.is_stopped() {
+            self.engine.stop(false);
+        }
+        self.state = RunState::Stopped;
+        self.failed_revision = Some(self.revision);
     }
 
     /// Applies a newer definition: the edited settings, then a start or a stop. An older or
@@ -189,8 +224,10 @@ impl LiveRun {
         }
     }
 
-    fn start(&mut self, resume: bool, now_ms: i64) {
-        if resume {
+    /// Starts the engine: a restored one resumes ("Bot started"); a fresh one starts at its
+    /// first quote and says so itself.
+    fn start(&mut self, restored: bool, now_ms: i64) {
+        if restored {
             self.note(now_ms, LogLevel::Info, "Bot started".to_string());
             self.engine.resume();
         }
@@ -215,7 +252,7 @@ impl LiveRun {
 
     /// Whether the run needs no owner after its next write (stopped as desired).
     pub fn is_finished(&self) -> bool {
-        self.state != RunState::Running && self.desired != Desired::Running
+        self.failed_revision.is_some() || (self.state != RunState::Running && self.desired != Desired::Running)
     }
 
     /// Restored after its owner died: the time of the last quote it had seen (taken once).
@@ -264,8 +301,10 @@ impl LiveRun {
             checkpoint: Some(state),
             next_log_line: self.next_log_line,
             last_quote_ms: self.last_quote_ms,
-            failed_revision: None,
+            applied_revision: self.revision,
+            failed_revision: self.failed_revision,
             release: self.is_finished(),
+            abandon: false,
             effects,
         }))
     }
@@ -353,44 +392,53 @@ fn engine_market(row: &ClaimedRun) -> Result<MarketSpec, String> {
     serde_json::from_str(&row.market).map_err(|error| format!("market: {error}"))
 }
 
-/// The engine of a claimed run, the settings of its definition, its market, and whether the
-/// engine was restored.
-fn build_engine(row: &ClaimedRun, defaults: &RunDefaults) -> Result<(Engine, BotSettings, MarketSpec, bool), String> {
-    let settings = bot_settings(&row.script_type, &row.settings)?;
-    let market = engine_market(row)?;
+/// The engine saved in a claimed run's checkpoint, if it has one.
+fn restore(row: &ClaimedRun) -> Result<Option<Engine>, String> {
     match (&row.checkpoint, row.checkpoint_format) {
+        (None, _) => Ok(None),
         (Some(bytes), Some(CHECKPOINT_FORMAT)) => {
             let state: EngineState =
                 serde_json::from_slice(bytes).map_err(|error| format!("its saved state is unreadable: {error}"))?;
-            let engine =
-                Engine::restore(state).map_err(|error| format!("its saved state cannot be restored: {error}"))?;
-            Ok((engine, settings, market, true))
+            Engine::restore(state).map(Some).map_err(|error| format!("its saved state cannot be restored: {error}"))
         }
         (Some(_), format) => Err(format!("its saved state has an unknown format {format:?}")),
-        (None, _) => {
-            let config = RunConfig { starting_quote: defaults.starting_quote, ..RunConfig::default() };
-            let engine = Engine::live(settings.clone(), market.clone(), config, LiveConfig::default())
-                .map_err(|error| error.to_string())?;
-            Ok((engine, settings, market, false))
-        }
     }
 }
 
-/// The write of a run that cannot run at this revision: the reason in its log, its revision
-/// marked failed (not claimed again until a newer one), given back.
-fn failed(row: &ClaimedRun, reason: String, now_ms: i64) -> RunWrite {
-    let line_number = row.next_log_line + 1;
+/// A new engine with the paper balance.
+fn fresh_engine(settings: &BotSettings, market: &MarketSpec, defaults: &RunDefaults) -> Result<Engine, String> {
+    let config = RunConfig { starting_quote: defaults.starting_quote, ..RunConfig::default() };
+    Engine::live(settings.clone(), market.clone(), config, LiveConfig::default()).map_err(|error| error.to_string())
+}
+
+/// The write of a run that cannot run at this revision and has no engine to stop (its market or
+/// saved state is unreadable, or a new bot's settings are refused): the reason in its log (after
+/// "Bot created" for a new bot), its revision marked failed (not claimed again until a newer
+/// one), given back. With `abandon` (the saved state cannot be read) the saved state goes and
+/// its open orders are cancelled with it, so nothing resting survives a state that cannot be
+/// restored.
+fn failed(row: &ClaimedRun, reason: String, abandon: bool, now_ms: i64) -> RunWrite {
+    let mut lines = Vec::new();
+    let mut next = row.next_log_line;
+    if next == 0 {
+        next += 1;
+        lines.push(line(next, row.created_at.timestamp(), LogLevel::Info, "Bot created".to_string()));
+    }
+    next += 1;
+    lines.push(line(next, now_ms.div_euclid(1000), LogLevel::Error, format!("Bot stopped: {reason}")));
     RunWrite {
         held: row.claim(),
         state: RunState::parse(&row.state).filter(|s| *s != RunState::Running).unwrap_or(RunState::Stopped),
         checkpoint: None,
-        next_log_line: line_number,
+        next_log_line: next,
         last_quote_ms: None,
+        applied_revision: row.revision,
         failed_revision: Some(row.revision),
         release: true,
-        effects: Effects {
-            lines: vec![line(line_number, now_ms.div_euclid(1000), LogLevel::Error, format!("Bot stopped: {reason}"))],
-            ..Effects::default()
-        },
+        abandon,
+        effects: Effects { lines, ..Effects::default() },
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -86,6 +86,9 @@ pub struct ClaimedRun {
     /// When the runner first heard of the bot.
     #[diesel(sql_type = Timestamptz)]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The revision whose settings the checkpointed engine was given (applied or refused).
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub applied_revision: Option<i64>,
 }
 
 impl ClaimedRun {
@@ -104,7 +107,7 @@ pub async fn claim(
 ) -> QueryResult<Vec<ClaimedRun>> {
     const RETURNING: &str = "id, lease_token, bot_id, revision, desired, state, script_type, \
                              settings::text AS settings, market::text AS market, checkpoint, checkpoint_format, \
-                             next_log_line, last_quote_ms, created_at";
+                             next_log_line, last_quote_ms, created_at, applied_revision";
     RUNS.claim_query(&CLAIMING, RETURNING, lease, limit).bind::<Text, _>(owner.to_string()).load(connection).await
 }
 
@@ -126,7 +129,8 @@ pub struct HeldDefinition {
 }
 
 /// Extends the leases of `held` to `lease` from now. Returns the definition of every run still
-/// held (a run missing from the answer was taken over or finished: drop it).
+/// held (a run missing from the answer was taken over or finished: drop it). Rows are locked in
+/// id order, as the commit locks them, so the two never deadlock.
 pub async fn renew(
     connection: &mut AsyncPgConnection,
     held: &[Claim],
@@ -136,9 +140,12 @@ pub async fn renew(
         return Ok(Vec::new());
     }
     diesel::sql_query(
-        "UPDATE runs SET lease_until = now() + make_interval(secs => $3) \
-         WHERE (id, lease_token) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[])) \
-           AND (desired = 'running' OR state <> desired) \
+        "WITH locked AS (SELECT id FROM runs \
+                         WHERE (id, lease_token) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[])) \
+                           AND (desired = 'running' OR state <> desired) \
+                         ORDER BY id FOR UPDATE) \
+         UPDATE runs SET lease_until = now() + make_interval(secs => $3) \
+         WHERE id IN (SELECT id FROM locked) \
          RETURNING id, revision, desired, settings::text AS settings",
     )
     .bind::<Array<SqlUuid>, _>(held.iter().map(|claim| claim.id).collect::<Vec<_>>())
@@ -151,17 +158,7 @@ pub async fn renew(
 /// Gives runs back at once (a graceful stop), so another replica takes them without waiting
 /// for their leases to run out. Returns how many were still held.
 pub async fn release(connection: &mut AsyncPgConnection, held: &[Claim]) -> QueryResult<usize> {
-    if held.is_empty() {
-        return Ok(0);
-    }
-    diesel::sql_query(
-        "UPDATE runs SET lease_owner = NULL, lease_token = NULL, lease_until = NULL \
-         WHERE (id, lease_token) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))",
-    )
-    .bind::<Array<SqlUuid>, _>(held.iter().map(|claim| claim.id).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(held.iter().map(|claim| claim.token).collect::<Vec<_>>())
-    .execute(connection)
-    .await
+    RUNS.release_many(connection, held).await
 }
 
 /// What the runner has made of a run.
@@ -279,16 +276,21 @@ pub struct RunWrite {
     pub next_log_line: i64,
     /// The time of the last quote the engine saw.
     pub last_quote_ms: Option<i64>,
+    /// The revision whose settings the engine was given.
+    pub applied_revision: i64,
     /// A revision that cannot run: not claimed again until a newer one.
     pub failed_revision: Option<i64>,
     /// Give the run back with this write (it needs no owner any more).
     pub release: bool,
+    /// The saved engine cannot be restored: forget the checkpoint and cancel the open orders
+    /// it held.
+    pub abandon: bool,
     /// What the engine did.
     pub effects: Effects,
 }
 
-/// Writes a batch of runs in one transaction: each run's row only while its claim holds, and
-/// the effects of those runs only. Returns the runs whose claim held (the others were taken
+/// Writes a batch of runs in one transaction: each run's row only while its claim holds (rows
+/// locked in id order), and the effects of those runs only. Returns the runs whose claim held (the others were taken
 /// over: their effects are not written, and the caller drops them).
 pub async fn commit(connection: &mut AsyncPgConnection, writes: &[RunWrite]) -> QueryResult<HashSet<LiveRunId>> {
     if writes.is_empty() {
@@ -299,6 +301,7 @@ pub async fn commit(connection: &mut AsyncPgConnection, writes: &[RunWrite]) -> 
             let applied: HashSet<LiveRunId> = fence(tx, writes).await?.into_iter().collect();
             let kept: Vec<&RunWrite> =
                 writes.iter().filter(|w| applied.contains(&LiveRunId::from_uuid(w.held.id))).collect();
+            cancel_abandoned_orders(tx, &kept).await?;
             write_orders(tx, &kept).await?;
             write_positions(tx, &kept).await?;
             write_fills(tx, &kept).await?;
@@ -316,21 +319,28 @@ async fn fence(tx: &mut AsyncPgConnection, writes: &[RunWrite]) -> QueryResult<V
         id: LiveRunId,
     }
     let rows: Vec<Applied> = diesel::sql_query(
-        "UPDATE runs AS r SET \
+        "WITH w AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[], \
+                                         $6::bigint[], $7::bool[], $8::bigint[], $9::bigint[], $10::bool[]) \
+                    AS w(id, token, state, checkpoint, next_line, last_quote_ms, release, failed_revision, \
+                         applied_revision, abandon)), \
+              locked AS (SELECT r.id FROM runs r JOIN w ON r.id = w.id ORDER BY r.id FOR UPDATE OF r) \
+         UPDATE runs AS r SET \
              state = w.state, \
-             checkpoint = COALESCE(w.checkpoint, r.checkpoint), \
-             checkpoint_format = CASE WHEN w.checkpoint IS NULL THEN r.checkpoint_format ELSE $9 END, \
-             checkpoint_at = CASE WHEN w.checkpoint IS NULL THEN r.checkpoint_at ELSE now() END, \
+             checkpoint = CASE WHEN w.abandon THEN NULL ELSE COALESCE(w.checkpoint, r.checkpoint) END, \
+             checkpoint_format = CASE WHEN w.abandon THEN NULL WHEN w.checkpoint IS NULL THEN r.checkpoint_format \
+                                      ELSE $11 END, \
+             checkpoint_at = CASE WHEN w.abandon THEN NULL WHEN w.checkpoint IS NULL THEN r.checkpoint_at \
+                                  ELSE now() END, \
              next_log_line = w.next_line, \
              last_quote_ms = COALESCE(w.last_quote_ms, r.last_quote_ms), \
              failed_revision = COALESCE(w.failed_revision, r.failed_revision), \
+             applied_revision = w.applied_revision, \
              lease_owner = CASE WHEN w.release THEN NULL ELSE r.lease_owner END, \
              lease_token = CASE WHEN w.release THEN NULL ELSE r.lease_token END, \
              lease_until = CASE WHEN w.release THEN NULL ELSE r.lease_until END \
-         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[], $6::bigint[], \
-                     $7::bool[], $8::bigint[]) \
-              AS w(id, token, state, checkpoint, next_line, last_quote_ms, release, failed_revision) \
-         WHERE r.id = w.id AND r.lease_token = w.token AND (r.desired = 'running' OR r.state <> r.desired) \
+         FROM w \
+         WHERE r.id = w.id AND r.id IN (SELECT id FROM locked) AND r.lease_token = w.token \
+           AND (r.desired = 'running' OR r.state <> r.desired) \
          RETURNING r.id",
     )
     .bind::<Array<SqlUuid>, _>(writes.iter().map(|w| w.held.id).collect::<Vec<_>>())
@@ -341,10 +351,28 @@ async fn fence(tx: &mut AsyncPgConnection, writes: &[RunWrite]) -> QueryResult<V
     .bind::<Array<Nullable<BigInt>>, _>(writes.iter().map(|w| w.last_quote_ms).collect::<Vec<_>>())
     .bind::<Array<Bool>, _>(writes.iter().map(|w| w.release).collect::<Vec<_>>())
     .bind::<Array<Nullable<BigInt>>, _>(writes.iter().map(|w| w.failed_revision).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(writes.iter().map(|w| w.applied_revision).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(writes.iter().map(|w| w.abandon).collect::<Vec<_>>())
     .bind::<Int4, _>(CHECKPOINT_FORMAT)
     .load(tx)
     .await?;
     Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
+/// The open orders of runs whose saved engine was abandoned: nothing can fill them any more.
+async fn cancel_abandoned_orders(tx: &mut AsyncPgConnection, writes: &[&RunWrite]) -> QueryResult<()> {
+    let abandoned: Vec<uuid::Uuid> = writes.iter().filter(|w| w.abandon).map(|w| w.held.id).collect();
+    if abandoned.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "UPDATE run_orders SET status = 'CANCELLED', body = jsonb_set(body, '{status}', '\"CANCELLED\"') \
+         WHERE run_id = ANY($1) AND status = 'OPEN'",
+    )
+    .bind::<Array<SqlUuid>, _>(abandoned)
+    .execute(tx)
+    .await
+    .map(drop)
 }
 
 async fn write_orders(tx: &mut AsyncPgConnection, writes: &[&RunWrite]) -> QueryResult<()> {

@@ -26,6 +26,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         failed_revision -> Nullable<Int8>,
+        applied_revision -> Nullable<Int8>,
     }
 }
 

@@ -11,6 +11,7 @@ use domain::{BotId, LiveRunId};
 use engine::{Order, OrderStatus};
 use platform::db::PgPool;
 use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
 
 /// A page of log lines ends near this many bytes of JSON, even before `limit` lines.
 const PAGE_BYTES: usize = 256 * 1024;
@@ -18,10 +19,25 @@ const PAGE_BYTES: usize = 256 * 1024;
 /// The grey of `custom` lines.
 const CUSTOM_COLOR: &str = "rgba(128, 128, 128, 1.00)";
 
-/// The id a hosted bot's order or position is shown with: unique across bots (the bot's id,
-/// then the engine's number, which is never reused within a bot).
-pub fn runtime_id(bot: BotId, number: u32) -> String {
-    format!("{}-{number}", bot.as_uuid().simple())
+/// What a runtime id names: an order or a position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// An order.
+    Order,
+    /// A position.
+    Position,
+}
+
+/// The id a hosted bot's order or position is shown with: 32 lowercase hex digits, opaque,
+/// derived from the bot, the kind and the engine's number (never reused within a bot), so it
+/// is the same on every read and unique across bots (the first 128 bits of a SHA-256).
+pub fn runtime_id(bot: BotId, kind: RuntimeKind, number: u32) -> String {
+    let kind = match kind {
+        RuntimeKind::Order => "order",
+        RuntimeKind::Position => "position",
+    };
+    let digest = Sha256::digest(format!("{}:{kind}:{number}", bot.as_uuid().simple()));
+    digest[..16].iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// `qry.live.bot_orders.v1`: the bot's open orders, oldest first.
@@ -42,12 +58,16 @@ pub async fn bot_orders(pool: &PgPool, request: GetBotOrders) -> Result<Vec<BotO
 
 /// An open order as reference 003 shows it.
 fn order_view(bot: BotId, symbol: &str, order: Order) -> BotOrder {
-    let id = runtime_id(bot, order.id);
+    let id = runtime_id(bot, RuntimeKind::Order, order.id);
     let zero = JsonDecimal(Decimal::ZERO);
     BotOrder {
         exchange_order_id: id.clone(),
         order_id: id,
-        position_id: order.closes_position.or(order.position_id).map(|p| runtime_id(bot, p)).unwrap_or_default(),
+        position_id: order
+            .closes_position
+            .or(order.position_id)
+            .map(|p| runtime_id(bot, RuntimeKind::Position, p))
+            .unwrap_or_default(),
         status: match order.status {
             OrderStatus::Open => "OPEN",
             OrderStatus::Filled => "FILLED",
@@ -129,4 +149,25 @@ async fn known(connection: &mut AsyncPgConnection, bot: BotId) -> Result<(LiveRu
 
 fn storage(error: diesel::result::Error) -> BusError {
     BusError::unavailable(format!("database error: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_ids_are_32_hex_stable_and_distinct_per_bot_kind_and_number() {
+        let (bot, other) = (BotId::new(), BotId::new());
+        let id = runtime_id(bot, RuntimeKind::Order, 7);
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
+        assert_eq!(id, runtime_id(bot, RuntimeKind::Order, 7), "the same on every read");
+        for different in [
+            runtime_id(bot, RuntimeKind::Order, 8),
+            runtime_id(bot, RuntimeKind::Position, 7),
+            runtime_id(other, RuntimeKind::Order, 7),
+        ] {
+            assert_ne!(id, different);
+        }
+    }
 }
