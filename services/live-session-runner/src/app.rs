@@ -64,6 +64,7 @@ impl App {
             clock,
             live: settings.live.clone(),
             wake: changed,
+            database_url: settings.database.url.clone(),
             latency,
         })
         .await?;

@@ -1,7 +1,7 @@
 //! The engine room: the runs this replica holds, trading on live quotes.
 //!
 //! ```text
-//!  supervisor ── every lease/3, or woken by a change ──┐
+//!  supervisor ── every lease/3, or woken by a change (NOTIFY runs_changed, any replica) ──┐
 //!     renew the held runs' leases ─► newer definition ─► Apply ─┐
 //!                                 └► not held any more ─► Lost ─┤
 //!     claim runs that need an owner ───────────────────► Adopt ─┤
@@ -20,9 +20,11 @@ pub mod run;
 
 use crate::clock::SharedClock;
 use crate::settings::LiveSettings;
+use crate::store::runs::RUNS_CHANGED;
 use crate::store::runtime::{self, ClaimedRun, HeldDefinition};
 use bus::Subjects;
 use bus::messages::market::QuoteMsg;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::LiveRunId;
 use futures::{FutureExt, StreamExt};
 use lease::Claim;
@@ -163,6 +165,8 @@ pub struct RoomParts {
     pub live: LiveSettings,
     /// Woken when a run's row changed (the consumer, the reconciliation).
     pub wake: Arc<Notify>,
+    /// The database, for the connection that listens to run changes of every replica.
+    pub database_url: String,
     /// Latency recording (off unless benchmarking).
     pub latency: Latency,
 }
@@ -197,7 +201,7 @@ impl EngineRoom {
     /// Starts the quote listener and the supervisor (which starts market tasks as it claims
     /// runs on them).
     pub async fn start(parts: RoomParts) -> anyhow::Result<Self> {
-        let RoomParts { pool, nats, subjects, owner, clock, live, wake, latency } = parts;
+        let RoomParts { pool, nats, subjects, owner, clock, live, wake, database_url, latency } = parts;
         let stop = CancellationToken::new();
         let spawner = Spawner { tasks: TaskTracker::new(), aborts: Arc::default() };
         let context = Arc::new(Context {
@@ -213,6 +217,7 @@ impl EngineRoom {
         let subscription = nats.subscribe(subjects.quotes().subject().to_string()).await?;
         nats.flush().await?;
         spawner.spawn(listen(subscription, markets.clone(), stop.clone()));
+        spawner.spawn(hear_changes(database_url, wake.clone(), stop.clone()));
         let stop_claims = CancellationToken::new();
         let supervisor = Supervisor {
             context,
@@ -280,6 +285,36 @@ async fn listen(mut subscription: async_nats::Subscriber, markets: Markets, stop
             && let Err(mpsc::error::TrySendError::Full(quote)) = handle.quotes.try_send(quote)
         {
             debug!(market = %quote.symbol, "market task behind; quote dropped");
+        }
+    }
+}
+
+/// Wakes the supervisor whenever any replica changed a run (`NOTIFY runs_changed` in the
+/// transaction of the change), on a connection of its own outside the pool; reconnects after a
+/// second when it is lost. Without it the holder would learn of a change at its next renewal.
+async fn hear_changes(database_url: String, wake: Arc<Notify>, stop: CancellationToken) {
+    loop {
+        let heard = async {
+            let mut connection = AsyncPgConnection::establish(&database_url).await?;
+            diesel::sql_query(format!("LISTEN {RUNS_CHANGED}")).execute(&mut connection).await?;
+            // Changes made while no connection listened are caught by this first wake.
+            wake.notify_one();
+            let mut notifications = std::pin::pin!(connection.notifications_stream());
+            while let Some(notification) = notifications.next().await {
+                notification?;
+                wake.notify_one();
+            }
+            anyhow::Ok(())
+        };
+        tokio::select! {
+            () = stop.cancelled() => return,
+            outcome = heard => if let Err(error) = outcome {
+                warn!(error = format!("{error:#}"), "listening to run changes failed; reconnecting");
+            },
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
 }

@@ -15,6 +15,11 @@ use std::collections::BTreeMap;
 /// `kind` of a hosted bot's run.
 pub const HOSTED: &str = "hosted";
 
+/// The Postgres channel notified when a run's definition or desired state changed: every
+/// replica listens, so the one holding the run acts at once (the consumer that applied the
+/// change may run on another).
+pub const RUNS_CHANGED: &str = "runs_changed";
+
 /// `desired` as the table spells it.
 pub fn desired_name(desired: Desired) -> &'static str {
     match desired {
@@ -40,7 +45,7 @@ pub fn parse_desired(name: &str) -> Option<Desired> {
 ///
 /// One statement, so two writers of the same bot (the consumer on two replicas, the
 /// reconciliation) cannot interleave: the second waits for the first's row and compares with
-/// what the first wrote. The settings are stored as the ledger sent them (the JSON text cast to
+/// what the first wrote. A change notifies [`RUNS_CHANGED`]. The settings are stored as the ledger sent them (the JSON text cast to
 /// `jsonb`), so their numbers stay exact. Only the ledger's fields change: the state, lease and
 /// checkpoint are the runner's own.
 pub async fn upsert_hosted(connection: &mut AsyncPgConnection, changed: &HostedBotChanged) -> QueryResult<bool> {
@@ -68,6 +73,10 @@ pub async fn upsert_hosted(connection: &mut AsyncPgConnection, changed: &HostedB
     .bind::<Text, _>(&changed.exchange_id)
     .execute(connection)
     .await?;
+    if written == 1 {
+        // Delivered when (and only if) the surrounding transaction commits.
+        diesel::sql_query(format!("NOTIFY {RUNS_CHANGED}")).execute(connection).await?;
+    }
     Ok(written == 1)
 }
 

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod engine_room;
 mod foundation;
 mod harness;
 mod hosted_bots;
