@@ -367,7 +367,7 @@ impl Supervisor {
         if held.is_empty() {
             return Ok(());
         }
-        let claims: Vec<Claim> = held.iter().map(|(_, held)| held.claim).collect();
+        let claims: Vec<(Claim, i64)> = held.iter().map(|(_, held)| (held.claim, held.revision)).collect();
         let renewed = runtime::renew(connection, &claims, self.context.live.lease()).await?;
         let still: HashMap<LiveRunId, &HeldDefinition> = renewed.iter().map(|row| (row.id, row)).collect();
         for (id, run) in held {

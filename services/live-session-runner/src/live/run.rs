@@ -405,9 +405,15 @@ fn restore(row: &ClaimedRun) -> Result<Option<Engine>, String> {
     }
 }
 
-/// A new engine with the paper balance.
+/// The fewest points an engine's equity curve keeps.
+const EQUITY_POINTS: usize = 2;
+
+/// A new engine with the paper balance. Its equity curve is a backtest report's: a live run
+/// never reports one (its profit and drawdown are tracked without it), so it keeps the fewest
+/// points, which keeps the checkpoint small (2,000 points would be ~120 KB of every one).
 fn fresh_engine(settings: &BotSettings, market: &MarketSpec, defaults: &RunDefaults) -> Result<Engine, String> {
-    let config = RunConfig { starting_quote: defaults.starting_quote, ..RunConfig::default() };
+    let config =
+        RunConfig { starting_quote: defaults.starting_quote, equity_points: EQUITY_POINTS, ..RunConfig::default() };
     Engine::live(settings.clone(), market.clone(), config, LiveConfig::default()).map_err(|error| error.to_string())
 }
 

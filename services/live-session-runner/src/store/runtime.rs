@@ -128,28 +128,33 @@ pub struct HeldDefinition {
     pub settings: String,
 }
 
-/// Extends the leases of `held` to `lease` from now. Returns the definition of every run still
-/// held (a run missing from the answer was taken over or finished: drop it). Rows are locked in
-/// id order, as the commit locks them, so the two never deadlock.
+/// Extends the leases of `held` (each claim with the revision its holder applied) to `lease`
+/// from now. Returns every run still held with the revision and desired state its row holds,
+/// and its settings when that revision is newer than the holder's (`""` otherwise: thousands
+/// of runs renew every few seconds, their settings only matter when they changed). A run
+/// missing from the answer was taken over or finished: drop it. Rows are locked in id order,
+/// as the commit locks them, so the two never deadlock.
 pub async fn renew(
     connection: &mut AsyncPgConnection,
-    held: &[Claim],
+    held: &[(Claim, i64)],
     lease: Duration,
 ) -> QueryResult<Vec<HeldDefinition>> {
     if held.is_empty() {
         return Ok(Vec::new());
     }
     diesel::sql_query(
-        "WITH locked AS (SELECT id FROM runs \
-                         WHERE (id, lease_token) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[])) \
-                           AND (desired = 'running' OR state <> desired) \
-                         ORDER BY id FOR UPDATE) \
-         UPDATE runs SET lease_until = now() + make_interval(secs => $3) \
-         WHERE id IN (SELECT id FROM locked) \
-         RETURNING id, revision, desired, settings::text AS settings",
+        "WITH h AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS h(id, token, known)), \
+              locked AS (SELECT r.id, h.known FROM runs r JOIN h ON r.id = h.id AND r.lease_token = h.token \
+                         WHERE r.desired = 'running' OR r.state <> r.desired \
+                         ORDER BY r.id FOR UPDATE OF r) \
+         UPDATE runs SET lease_until = now() + make_interval(secs => $4) \
+         FROM locked WHERE runs.id = locked.id \
+         RETURNING runs.id, runs.revision, runs.desired, \
+                   CASE WHEN runs.revision > locked.known THEN runs.settings::text ELSE '' END AS settings",
     )
-    .bind::<Array<SqlUuid>, _>(held.iter().map(|claim| claim.id).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(held.iter().map(|claim| claim.token).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(held.iter().map(|(claim, _)| claim.id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(held.iter().map(|(claim, _)| claim.token).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(held.iter().map(|(_, known)| *known).collect::<Vec<_>>())
     .bind::<Double, _>(lease.as_secs_f64())
     .load(connection)
     .await
