@@ -305,6 +305,20 @@ pub fn catalogue() -> Catalogue {
         "A page of a hosted bot's log from a line on, oldest first (at most `limit` lines and about 256 KiB).",
     );
     catalogue.endpoint(
+        &subjects.bot_positions(),
+        Kind::Query,
+        "gateway",
+        ("GetBotPositions", "BotPositionsPage"),
+        "A hosted bot's open positions (oldest first), or a page of its closed ones (newest first, at most `limit` and about 256 KiB).",
+    );
+    catalogue.endpoint(
+        &subjects.position_orders(),
+        Kind::Query,
+        "gateway",
+        ("GetPositionOrders", "PositionOrdersReply"),
+        "The entry and exit fills of one of a hosted bot's positions (null: no such position).",
+    );
+    catalogue.endpoint(
         &subjects.create_hosted_bot(),
         Kind::Command,
         "gateway",

@@ -24,7 +24,10 @@ use crate::messages::hosted::{
 };
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
-use crate::messages::live::{BotLogPage, BotOrder, GetBotLogs, GetBotOrders};
+use crate::messages::live::{
+    BotLogPage, BotOrder, BotPositionsPage, GetBotLogs, GetBotOrders, GetBotPositions, GetPositionOrders,
+    PositionOrders,
+};
 use crate::messages::market::{MarketSymbol, QuoteMsg};
 use crate::messages::partner::reference::{ExchangeView, ListExchanges, ListMarkets, MarketView};
 use crate::messages::partner::{
@@ -377,6 +380,17 @@ impl Subjects {
     /// `qry.live.bot_logs.v1`: a page of a hosted bot's log, oldest line first.
     pub fn bot_logs(&self) -> Endpoint<GetBotLogs, BotLogPage> {
         self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "bot_logs")
+    }
+
+    /// `qry.live.bot_positions.v1`: a hosted bot's open positions, or a page of its closed ones.
+    pub fn bot_positions(&self) -> Endpoint<GetBotPositions, BotPositionsPage> {
+        self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "bot_positions")
+    }
+
+    /// `qry.live.position_orders.v1`: the entry and exit fills of one of a hosted bot's
+    /// positions (`None`: no such position).
+    pub fn position_orders(&self) -> Endpoint<GetPositionOrders, Option<PositionOrders>> {
+        self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "position_orders")
     }
 
     /// `md.feed.quote.v1.<symbol>`: one market's quotes, published by the market feed.

@@ -7,11 +7,11 @@
 //!  every live.reconcile_secs: ledger revisions ─► missing / outdated definitions ─► same ─┤ wake
 //!  engine room: claim / renew runs ◄──────────────────────────────────────────────────────┘
 //!               quotes ─► one task per market ─► engines ─► fenced commits
-//!  qry.live.bot_orders / bot_logs ─► what the runs committed
+//!  qry.live.bot_orders / bot_logs / bot_positions / position_orders ─► what the runs committed
 //! ```
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::live::{EngineRoom, Latency, RoomParts};
+use crate::live::{EngineRoom, LastQuotes, Latency, RoomParts};
 use crate::settings::Settings;
 use crate::usecase::reconcile::{self, Ledger};
 use domain::ServiceName;
@@ -40,7 +40,8 @@ impl App {
         let retention = settings.database.retention.clone();
         let backend = Backend::start(ServiceName::LiveSessionRunner, settings.backend()).await?;
         let changed = Arc::new(Notify::new());
-        crate::bus::start(&backend, changed.clone());
+        let last_quotes = LastQuotes::default();
+        crate::bus::start(&backend, changed.clone(), last_quotes.clone());
         backend.spawn("reconciliation", {
             let (pool, shutdown, interval, changed) =
                 (backend.pool.clone(), backend.shutdown(), settings.live.reconcile_interval(), changed.clone());
@@ -65,6 +66,7 @@ impl App {
             live: settings.live.clone(),
             wake: changed,
             database_url: settings.database.url.clone(),
+            last_quotes,
             latency,
         })
         .await?;

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod bus;
 pub mod clock;
+pub mod ids;
 pub mod live;
 pub mod settings;
 pub mod store;

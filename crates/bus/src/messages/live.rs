@@ -97,3 +97,130 @@ pub struct BotLogPage {
     /// Whether lines after the last one exist.
     pub more: bool,
 }
+
+/// A hosted bot's open positions (all, oldest first), or a page of its closed ones (newest
+/// first).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GetBotPositions {
+    /// The bot (its ownership already checked by the caller).
+    pub bot_id: BotId,
+    /// Closed positions (paged) rather than open ones (all).
+    pub closed: bool,
+    /// Closed only: the page continues after this position.
+    pub after: Option<ClosedPositionCursor>,
+    /// Closed only: at most this many (1 to 10,000); a page also ends near 256 KiB.
+    pub limit: u32,
+}
+
+/// Where a page of closed positions ended: the last one shown, by close time then number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClosedPositionCursor {
+    /// Its close time, Unix seconds.
+    pub close_time: i64,
+    /// The engine's number of the position.
+    pub position: i64,
+}
+
+/// Positions of a hosted bot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BotPositionsPage {
+    /// Open positions oldest first, or closed ones newest first.
+    pub items: Vec<BotPosition>,
+    /// Closed only: where the next page starts, while more remain.
+    pub next: Option<ClosedPositionCursor>,
+}
+
+/// A position of a hosted bot, as reference 003 shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BotPosition {
+    /// 32 hex digits, opaque.
+    pub position_id: String,
+    /// `OPEN` or `CLOSED`.
+    pub status: String,
+    /// Its open time, Unix seconds.
+    pub timestamp: i64,
+    /// `LONG` or `SHORT`.
+    pub direction: String,
+    /// Average entry price.
+    pub enter_price: JsonDecimal,
+    /// Average exit price, null before any exit.
+    pub exit_price: Option<JsonDecimal>,
+    /// The open amount while open; the amount entered once closed (base).
+    pub amount: JsonDecimal,
+    /// `amount` and the base currency: `0.01137 BTC`.
+    pub amount_label: String,
+    /// Profit of the open amount at the runner's latest price; 0 once closed.
+    pub unrealized_profit: JsonDecimal,
+    /// Profit of the exits before fees (fees are in `feeCosts`).
+    pub realized_profit: JsonDecimal,
+    /// `realizedProfit` at the quote currency's display decimals: `50.00 USDT`.
+    pub profit_label: String,
+    /// `realizedProfit` over the entry notional / leverage × 100, 2 decimals.
+    pub roi: JsonDecimal,
+    /// Fees of its fills, quote currency.
+    pub fee_costs: JsonDecimal,
+    /// The market symbol.
+    pub market: String,
+    /// 1 on spot.
+    pub leverage: u32,
+    /// Unix seconds.
+    pub open_time: i64,
+    /// Unix seconds; 0 while open.
+    pub close_time: i64,
+    /// Its filled orders.
+    pub order_count: u32,
+}
+
+/// The entry and exit orders of one of a hosted bot's positions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GetPositionOrders {
+    /// The bot (its ownership already checked by the caller).
+    pub bot_id: BotId,
+    /// The position's id as the client sent it.
+    pub position_id: String,
+}
+
+/// A position's fills: `None` in the reply when the bot has no such position.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PositionOrders {
+    /// The position.
+    pub position_id: String,
+    /// Its entry fills, in order.
+    pub enter_orders: Vec<PositionOrder>,
+    /// Its exit fills, in order.
+    pub exit_orders: Vec<PositionOrder>,
+}
+
+/// One fill of a position, as reference 003 shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PositionOrder {
+    /// The order's id (as `bots/orders` shows it).
+    pub order_id: String,
+    /// Fill time, Unix seconds.
+    pub timestamp: i64,
+    /// `BUY` or `SELL`.
+    pub direction: String,
+    /// `Limit` or `Market`.
+    pub order_type: String,
+    /// Fill price.
+    pub price: JsonDecimal,
+    /// The amount that went to this position (base).
+    pub amount: JsonDecimal,
+    /// Its fee.
+    pub fee_costs: JsonDecimal,
+    /// The quote currency.
+    pub fee_currency: String,
+    /// 0 on an entry; on an exit, the gross profit of its share.
+    pub profit: JsonDecimal,
+    /// 0 on an entry; on an exit, that profit over its share's entry notional × 100.
+    pub roi: JsonDecimal,
+    /// The order's note, e.g. `Grid sell #5`.
+    pub note: String,
+}

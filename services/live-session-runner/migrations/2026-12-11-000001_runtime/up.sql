@@ -32,13 +32,21 @@ CREATE TABLE run_orders (
 CREATE INDEX run_orders_open ON run_orders (run_id, order_id) WHERE status = 'OPEN';
 
 -- Every position the engine opened, as of its last event (the engine's position object).
+-- Open ones are read oldest first; closed ones newest first, paged by (close time, number);
+-- one is found by the id the API shows (`public_id`, 32 hex).
 CREATE TABLE run_positions (
     run_id      uuid    NOT NULL REFERENCES runs (id),
     position_id bigint  NOT NULL,
+    public_id   text    NOT NULL,
     status      text    NOT NULL CHECK (status IN ('OPEN', 'CLOSED')),
+    close_time  bigint,                          -- unix seconds, once closed
     body        jsonb   NOT NULL,
-    PRIMARY KEY (run_id, position_id)
+    PRIMARY KEY (run_id, position_id),
+    CHECK ((status = 'CLOSED') = (close_time IS NOT NULL))
 );
+CREATE UNIQUE INDEX run_positions_public_id ON run_positions (run_id, public_id);
+CREATE INDEX run_positions_closed ON run_positions (run_id, close_time DESC, position_id DESC)
+    WHERE status = 'CLOSED';
 
 -- Every fill, by the engine's event sequence number.
 CREATE TABLE run_fills (

@@ -3,12 +3,14 @@
 //! - `hosted bot changed`, through the durable consumer `bus::consumers::LIVE_HOSTED_BOTS`, to
 //!   the runs of hosted bots (a newer revision only); the runs' owners are woken after each
 //!   batch;
-//! - `qry.live.bot_orders.v1` and `qry.live.bot_logs.v1`: a hosted bot's open orders and log.
+//! - `qry.live.bot_orders.v1`, `bot_logs.v1`, `bot_positions.v1` and `position_orders.v1`: a
+//!   hosted bot's open orders, log and positions (marked at the latest quotes).
 //!
 //! Its requests to the ledger (the reconciliation's `hosted_bot_revisions` and
 //! `hosted_bot_definitions`) are in `usecase::reconcile`; the quotes it hears are in `live`.
 
-use crate::usecase::{hosted_bots, queries};
+use crate::live::LastQuotes;
+use crate::usecase::{hosted_bots, positions, queries};
 use bus::consumers::LIVE_HOSTED_BOTS;
 use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
@@ -17,13 +19,20 @@ use tokio::sync::Notify;
 
 /// Starts the consumers and the responders; each finishes what it has in hand on shutdown.
 /// `changed` is woken whenever runs were written.
-pub fn start(backend: &Backend, changed: Arc<Notify>) {
+pub fn start(backend: &Backend, changed: Arc<Notify>, last_quotes: LastQuotes) {
     consume_hosted_bot_changes(backend, changed);
     backend.respond("bot orders responder", backend.subjects.bot_orders(), |pool, request| async move {
         queries::bot_orders(&pool, request).await
     });
     backend.respond("bot logs responder", backend.subjects.bot_logs(), |pool, request| async move {
         queries::bot_logs(&pool, request).await
+    });
+    backend.respond("bot positions responder", backend.subjects.bot_positions(), move |pool, request| {
+        let last_quotes = last_quotes.clone();
+        async move { positions::bot_positions(&pool, &last_quotes, request).await }
+    });
+    backend.respond("position orders responder", backend.subjects.position_orders(), |pool, request| async move {
+        positions::position_orders(&pool, request).await
     });
 }
 

@@ -167,6 +167,8 @@ pub struct RoomParts {
     pub wake: Arc<Notify>,
     /// The database, for the connection that listens to run changes of every replica.
     pub database_url: String,
+    /// Where the latest quote of each market is kept.
+    pub last_quotes: LastQuotes,
     /// Latency recording (off unless benchmarking).
     pub latency: Latency,
 }
@@ -201,7 +203,7 @@ impl EngineRoom {
     /// Starts the quote listener and the supervisor (which starts market tasks as it claims
     /// runs on them).
     pub async fn start(parts: RoomParts) -> anyhow::Result<Self> {
-        let RoomParts { pool, nats, subjects, owner, clock, live, wake, database_url, latency } = parts;
+        let RoomParts { pool, nats, subjects, owner, clock, live, wake, database_url, last_quotes, latency } = parts;
         let stop = CancellationToken::new();
         let spawner = Spawner { tasks: TaskTracker::new(), aborts: Arc::default() };
         let context = Arc::new(Context {
@@ -216,7 +218,7 @@ impl EngineRoom {
         // Subscribed before anything is claimed, so a claimed run's market is already heard.
         let subscription = nats.subscribe(subjects.quotes().subject().to_string()).await?;
         nats.flush().await?;
-        spawner.spawn(listen(subscription, markets.clone(), stop.clone()));
+        spawner.spawn(listen(subscription, markets.clone(), last_quotes, stop.clone()));
         spawner.spawn(hear_changes(database_url, wake.clone(), stop.clone()));
         let stop_claims = CancellationToken::new();
         let supervisor = Supervisor {
@@ -258,8 +260,18 @@ impl Drop for EngineRoom {
 
 type Markets = Arc<RwLock<HashMap<String, MarketHandle>>>;
 
-/// Hands each quote to its market's task, if this replica holds runs on it.
-async fn listen(mut subscription: async_nats::Subscriber, markets: Markets, stop: CancellationToken) {
+/// The latest quote heard on each market, by symbol (every replica hears every market): what
+/// open positions are marked at.
+pub type LastQuotes = Arc<RwLock<HashMap<String, QuoteMsg>>>;
+
+/// Keeps each market's latest quote and hands the quote to its market's task, if this replica
+/// holds runs on it.
+async fn listen(
+    mut subscription: async_nats::Subscriber,
+    markets: Markets,
+    last_quotes: LastQuotes,
+    stop: CancellationToken,
+) {
     loop {
         let message = tokio::select! {
             () = stop.cancelled() => return,
@@ -280,6 +292,7 @@ async fn listen(mut subscription: async_nats::Subscriber, markets: Markets, stop
             warn!(subject = %message.subject, error = %error, "invalid quote dropped");
             continue;
         }
+        last_quotes.write().unwrap_or_else(PoisonError::into_inner).insert(quote.symbol.to_string(), quote.clone());
         let handle = markets.read().unwrap_or_else(PoisonError::into_inner).get(quote.symbol.as_str()).cloned();
         if let Some(handle) = handle
             && let Err(mpsc::error::TrySendError::Full(quote)) = handle.quotes.try_send(quote)

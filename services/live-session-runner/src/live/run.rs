@@ -15,6 +15,7 @@
 //! Nothing here touches the database: the market task commits the writes and drops a run
 //! whose claim did not hold.
 
+use crate::ids::{RuntimeKind, runtime_id};
 use crate::live::lines;
 use crate::store::runs::parse_desired;
 use crate::store::runtime::{
@@ -335,12 +336,12 @@ impl LiveRun {
                         position_id: i64::from(fill.position_id),
                         body: serde_json::to_string(&fill)?,
                     });
-                    positions.insert(position.id, position_row(&position)?);
+                    positions.insert(position.id, position_row(self.bot_id, &position)?);
                 }
                 EventKind::PositionOpened { position }
                 | EventKind::PositionChanged { position }
                 | EventKind::PositionClosed { position, .. } => {
-                    positions.insert(position.id, position_row(&position)?);
+                    positions.insert(position.id, position_row(self.bot_id, &position)?);
                 }
                 EventKind::Log { time, level, message } => {
                     self.next_log_line += 1;
@@ -380,12 +381,18 @@ fn order_row(order: &engine::Order) -> Result<OrderRow, serde_json::Error> {
     })
 }
 
-fn position_row(position: &engine::Position) -> Result<PositionRow, serde_json::Error> {
-    let status = match position.status {
-        PositionStatus::Open => "OPEN",
-        PositionStatus::Closed => "CLOSED",
+fn position_row(bot: BotId, position: &engine::Position) -> Result<PositionRow, serde_json::Error> {
+    let (status, close_time) = match position.status {
+        PositionStatus::Open => ("OPEN", None),
+        PositionStatus::Closed => ("CLOSED", Some(position.close_time.unwrap_or_default())),
     };
-    Ok(PositionRow { position_id: i64::from(position.id), status, body: serde_json::to_string(position)? })
+    Ok(PositionRow {
+        position_id: i64::from(position.id),
+        public_id: runtime_id(bot, RuntimeKind::Position, position.id),
+        status,
+        close_time,
+        body: serde_json::to_string(position)?,
+    })
 }
 
 fn engine_market(row: &ClaimedRun) -> Result<MarketSpec, String> {

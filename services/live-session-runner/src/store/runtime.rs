@@ -216,8 +216,12 @@ pub struct OrderRow {
 pub struct PositionRow {
     /// The engine's id.
     pub position_id: i64,
+    /// The id the API shows (`crate::ids::runtime_id`).
+    pub public_id: String,
     /// `OPEN` or `CLOSED`.
     pub status: &'static str,
+    /// Unix seconds, once closed.
+    pub close_time: Option<i64>,
     /// The engine's position object, JSON.
     pub body: String,
 }
@@ -410,14 +414,18 @@ async fn write_positions(tx: &mut AsyncPgConnection, writes: &[&RunWrite]) -> Qu
         return Ok(());
     }
     diesel::sql_query(
-        "INSERT INTO run_positions (run_id, position_id, status, body) \
-         SELECT run_id, position_id, status, body::jsonb \
-         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[]) AS t(run_id, position_id, status, body) \
-         ON CONFLICT (run_id, position_id) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body",
+        "INSERT INTO run_positions (run_id, position_id, public_id, status, close_time, body) \
+         SELECT run_id, position_id, public_id, status, close_time, body::jsonb \
+         FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) \
+              AS t(run_id, position_id, public_id, status, close_time, body) \
+         ON CONFLICT (run_id, position_id) DO UPDATE \
+             SET status = EXCLUDED.status, close_time = EXCLUDED.close_time, body = EXCLUDED.body",
     )
     .bind::<Array<SqlUuid>, _>(rows.iter().map(|(run, _)| *run).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(rows.iter().map(|(_, row)| row.position_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|(_, row)| row.public_id.as_str()).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(rows.iter().map(|(_, row)| row.status).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(rows.iter().map(|(_, row)| row.close_time).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(rows.iter().map(|(_, row)| row.body.as_str()).collect::<Vec<_>>())
     .execute(tx)
     .await

@@ -64,7 +64,9 @@ diesel::table! {
     run_positions (run_id, position_id) {
         run_id -> Uuid,
         position_id -> Int8,
+        public_id -> Text,
         status -> Text,
+        close_time -> Nullable<Int8>,
         body -> Jsonb,
     }
 }

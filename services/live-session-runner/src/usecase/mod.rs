@@ -2,5 +2,6 @@
 //! the ledger's revisions; the runtime queries read what the runs did.
 
 pub mod hosted_bots;
+pub mod positions;
 pub mod queries;
 pub mod reconcile;

@@ -2,6 +2,7 @@
 //! has checked with the ledger that the bot is the partner's; a bot the runner does not know,
 //! or whose rows it purged, is not found.
 
+use crate::ids::{RuntimeKind, runtime_id};
 use crate::store::reads;
 use bus::BusError;
 use bus::messages::live::{BotLogLine, BotLogPage, BotOrder, GetBotLogs, GetBotOrders};
@@ -11,34 +12,12 @@ use domain::{BotId, LiveRunId};
 use engine::{Order, OrderStatus};
 use platform::db::PgPool;
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 
 /// A page of log lines ends near this many bytes of JSON, even before `limit` lines.
 const PAGE_BYTES: usize = 256 * 1024;
 
 /// The grey of `custom` lines.
 const CUSTOM_COLOR: &str = "rgba(128, 128, 128, 1.00)";
-
-/// What a runtime id names: an order or a position.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuntimeKind {
-    /// An order.
-    Order,
-    /// A position.
-    Position,
-}
-
-/// The id a hosted bot's order or position is shown with: 32 lowercase hex digits, opaque,
-/// derived from the bot, the kind and the engine's number (never reused within a bot), so it
-/// is the same on every read and unique across bots (the first 128 bits of a SHA-256).
-pub fn runtime_id(bot: BotId, kind: RuntimeKind, number: u32) -> String {
-    let kind = match kind {
-        RuntimeKind::Order => "order",
-        RuntimeKind::Position => "position",
-    };
-    let digest = Sha256::digest(format!("{}:{kind}:{number}", bot.as_uuid().simple()));
-    digest[..16].iter().map(|byte| format!("{byte:02x}")).collect()
-}
 
 /// `qry.live.bot_orders.v1`: the bot's open orders, oldest first.
 pub async fn bot_orders(pool: &PgPool, request: GetBotOrders) -> Result<Vec<BotOrder>, BusError> {
@@ -134,40 +113,22 @@ pub async fn bot_logs(pool: &PgPool, request: GetBotLogs) -> Result<BotLogPage, 
     Ok(BotLogPage { items, more })
 }
 
-async fn connect(
+pub(super) async fn connect(
     pool: &PgPool,
 ) -> Result<diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>, BusError> {
     pool.get().await.map_err(|error| BusError::unavailable(format!("database unavailable: {error}")))
 }
 
-async fn known(connection: &mut AsyncPgConnection, bot: BotId) -> Result<(LiveRunId, serde_json::Value), BusError> {
+pub(super) async fn known(
+    connection: &mut AsyncPgConnection,
+    bot: BotId,
+) -> Result<(LiveRunId, serde_json::Value), BusError> {
     reads::known_hosted_run(connection, bot)
         .await
         .map_err(storage)?
         .ok_or_else(|| BusError::not_found(format!("Bot {} not found", bot.as_uuid().simple())))
 }
 
-fn storage(error: diesel::result::Error) -> BusError {
+pub(super) fn storage(error: diesel::result::Error) -> BusError {
     BusError::unavailable(format!("database error: {error}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn runtime_ids_are_32_hex_stable_and_distinct_per_bot_kind_and_number() {
-        let (bot, other) = (BotId::new(), BotId::new());
-        let id = runtime_id(bot, RuntimeKind::Order, 7);
-        assert_eq!(id.len(), 32);
-        assert!(id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
-        assert_eq!(id, runtime_id(bot, RuntimeKind::Order, 7), "the same on every read");
-        for different in [
-            runtime_id(bot, RuntimeKind::Order, 8),
-            runtime_id(bot, RuntimeKind::Position, 7),
-            runtime_id(other, RuntimeKind::Order, 7),
-        ] {
-            assert_ne!(id, different);
-        }
-    }
 }
