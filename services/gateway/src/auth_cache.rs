@@ -1,6 +1,7 @@
 //! Recent positive answers of the ledger, so a busy client does not cost a NATS round trip per
 //! request: bot authentications (Bot API; keyed by a hash of slug and key, never the key
-//! itself) and which partner a hosted bot is (the Partner API's `bots/orders` and `bots/logs`).
+//! itself) and which partner a hosted bot is (the Partner API's `bots/orders`, `bots/logs` and
+//! `bots/positions/...`).
 //!
 //! Only positive answers are kept: a refusal is asked again every time, so a new key or a new
 //! bot works at once, and an answer outlives a revocation or a deletion by at most [`CACHE_TTL`].

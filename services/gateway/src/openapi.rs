@@ -58,6 +58,9 @@ use utoipa::{Modify, OpenApi};
         partner::bots::delete,
         partner::bots::runtime::orders,
         partner::bots::runtime::logs,
+        partner::bots::runtime::open_positions,
+        partner::bots::runtime::closed_positions,
+        partner::bots::runtime::position_orders,
         partner::reference::exchanges,
         partner::reference::markets,
         partner::reference::scripts,
@@ -123,7 +126,16 @@ use utoipa::{Modify, OpenApi};
         partner::docs::bots::BotOrdersEnvelope,
         partner::docs::bots::PartnerBotLogLine,
         partner::docs::bots::PartnerBotLogsPage,
-        partner::docs::bots::BotLogsEnvelope
+        partner::docs::bots::BotLogsEnvelope,
+        partner::docs::bots::ClosedPositionsBody,
+        partner::docs::bots::PositionOrdersBody,
+        partner::docs::bots::PartnerBotPosition,
+        partner::docs::bots::OpenPositionsEnvelope,
+        partner::docs::bots::PartnerClosedPositionsPage,
+        partner::docs::bots::ClosedPositionsEnvelope,
+        partner::docs::bots::PartnerPositionOrder,
+        partner::docs::bots::PartnerPositionOrders,
+        partner::docs::bots::PositionOrdersEnvelope
     )),
     modifiers(&DocsAssets, &CommonResponses, &TransactionRules, &LogsBodyRules),
     tags(

@@ -18,7 +18,8 @@ pub struct AppState {
     pub limits: GatewayLimits,
     /// Recent positive bot authentications.
     pub auth_cache: std::sync::Arc<AuthCache>,
-    /// Recent answers that a hosted bot is a partner's (`bots/orders`, `bots/logs`).
+    /// Recent answers that a hosted bot is a partner's (`bots/orders`, `bots/logs`,
+    /// `bots/positions/...`).
     pub hosted_bot_cache: std::sync::Arc<HostedBotCache>,
     /// The OpenAPI document as JSON, serialized once at start; `/openapi.json` serves it.
     pub openapi_json: Bytes,

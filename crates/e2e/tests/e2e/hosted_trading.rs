@@ -289,3 +289,69 @@ async fn a_runner_stopped_gracefully_gives_its_runs_back_at_once() {
     system.push_quote(&grid.symbol, "29050", "29050", "29050").await;
     assert_eq!(grid.orders(&system).await.1["data"].as_array().cloned().unwrap(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grid_round_trip_shows_its_position_open_then_closed_with_its_gross_profit() {
+    let system = System::start().await.expect("the system starts");
+    let grid = grid_bot(&system).await;
+    grid.orders_after_quotes(&system, "29050").await;
+    let positions = |route: &'static str| {
+        let body = json!({"botId": grid.bot});
+        let (system, key) = (&system, grid.key.clone());
+        async move { ok(system, &key, route, body).await }
+    };
+
+    // Down through level 10 (29,000): its buy of 0.01137 fills and a LONG opens there.
+    system.push_quote(&grid.symbol, "28999", "29000", "28999.5").await;
+    let open = test_support::eventually("an open position", PATIENCE, || async {
+        let open = positions("bots/positions/open").await;
+        (open.as_array().is_some_and(|items| items.len() == 1)).then_some(open)
+    })
+    .await;
+    let long = &open[0];
+    assert_eq!((long["status"].clone(), long["direction"].clone()), (json!("OPEN"), json!("LONG")));
+    assert_eq!((long["enterPrice"].clone(), long["amount"].clone()), (json!(29000), json!(0.01137)));
+    let base = grid.symbol.split('_').nth(1).unwrap();
+    assert_eq!(
+        (long["amountLabel"].clone(), long["exitPrice"].clone()),
+        (json!(format!("0.01137 {base}")), Value::Null)
+    );
+    assert_eq!((long["realizedProfit"].clone(), long["profitLabel"].clone()), (json!(0), json!("0.00 USDT")));
+    // Marked at the latest last, 28,999.5: (28,999.5 − 29,000) × 0.01137.
+    assert_eq!(long["unrealizedProfit"], json!(-0.005685));
+    assert_eq!((long["closeTime"].clone(), long["orderCount"].clone()), (json!(0), json!(1)));
+
+    // Up through level 11 (29,100): the sell fills; the position is closed with its gross profit
+    // (29,100 − 29,000) × 0.01137 = 1.137 and roi 1.137 / 329.73 × 100 = 0.34.
+    system.push_quote(&grid.symbol, "29100", "29101", "29100.5").await;
+    let closed = test_support::eventually("a closed position", PATIENCE, || async {
+        let closed = positions("bots/positions/closed").await;
+        (closed["items"].as_array().is_some_and(|items| items.len() == 1)).then_some(closed)
+    })
+    .await;
+    assert_eq!(closed["nextPageId"], Value::Null);
+    let done = &closed["items"][0];
+    assert_eq!(done["positionId"], long["positionId"]);
+    assert_eq!((done["status"].clone(), done["exitPrice"].clone()), (json!("CLOSED"), json!(29100)));
+    assert_eq!((done["realizedProfit"].clone(), done["roi"].clone()), (json!(1.137), json!(0.34)));
+    assert_eq!((done["profitLabel"].clone(), done["unrealizedProfit"].clone()), (json!("1.14 USDT"), json!(0)));
+    assert_eq!((done["amount"].clone(), done["orderCount"].clone()), (json!(0.01137), json!(2)));
+    assert!(done["closeTime"].as_i64().unwrap() >= done["openTime"].as_i64().unwrap());
+    // Fees: 0.1 % of each fill's notional, 0.32973 + 0.330867.
+    assert_eq!(done["feeCosts"], json!(0.660597));
+    assert_eq!(positions("bots/positions/open").await, json!([]));
+
+    let fills =
+        ok(&system, &grid.key, "bots/positions/orders", json!({"botId": grid.bot, "positionId": done["positionId"]}))
+            .await;
+    let (entries, exits) = (fills["enterOrders"].as_array().unwrap(), fills["exitOrders"].as_array().unwrap());
+    assert_eq!((entries.len(), exits.len()), (1, 1), "{fills}");
+    assert_eq!((entries[0]["direction"].clone(), entries[0]["price"].clone()), (json!("BUY"), json!(29000)));
+    assert_eq!((entries[0]["profit"].clone(), entries[0]["note"].clone()), (json!(0), json!("Grid buy #10")));
+    assert_eq!((exits[0]["direction"].clone(), exits[0]["price"].clone()), (json!("SELL"), json!(29100)));
+    assert_eq!((exits[0]["profit"].clone(), exits[0]["roi"].clone()), (json!(1.137), json!(0.34)));
+    let unknown =
+        post(&system, &grid.key, "bots/positions/orders", json!({"botId": grid.bot, "positionId": "0".repeat(32)}))
+            .await;
+    assert_eq!((unknown.0, unknown.1["code"].clone()), (404, json!(1012)), "{unknown:?}");
+}

@@ -19,7 +19,7 @@ use bus::messages::partner::reference::JsonDecimal;
 use domain::BotId;
 use engine::{Direction, MarketSpec, Position, PositionFill, PositionStatus};
 use platform::db::PgPool;
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use std::sync::PoisonError;
 
 /// A page of closed positions ends near this many bytes of JSON, even before `limit` items.
@@ -114,7 +114,7 @@ pub fn position_view(bot: BotId, market: &MarketSpec, position: &Position, last:
         amount_label: format!("{} {}", amount.normalize(), market.base_currency),
         unrealized_profit: JsonDecimal(unrealized),
         realized_profit: JsonDecimal(realized),
-        profit_label: format!("{:.*} {}", display_decimals(market), realized, market.quote_currency),
+        profit_label: profit_label(realized, market),
         roi: JsonDecimal(roi(realized, notional, position.leverage)),
         fee_costs: JsonDecimal(position.fee_costs),
         market: market.symbol.clone(),
@@ -168,12 +168,20 @@ fn direction_sign(direction: Direction) -> Decimal {
     }
 }
 
+/// `realizedProfit` rounded (half away from zero) to the quote's display decimals, with the
+/// currency: `1.14 USDT` for 1.137.
+fn profit_label(realized: Decimal, market: &MarketSpec) -> String {
+    let decimals = display_decimals(market);
+    let rounded = realized.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
+    format!("{rounded:.prec$} {}", market.quote_currency, prec = decimals as usize)
+}
+
 /// How many decimals a profit label shows: 2 for fiat and stablecoin quotes, the market's
 /// price decimals otherwise.
-fn display_decimals(market: &MarketSpec) -> usize {
+fn display_decimals(market: &MarketSpec) -> u32 {
     match market.quote_currency.as_str() {
         "USD" | "USDT" | "USDC" | "EUR" | "GBP" | "BUSD" | "DAI" => 2,
-        _ => usize::try_from(market.price_decimals).unwrap_or(2),
+        _ => market.price_decimals,
     }
 }
 
@@ -225,6 +233,9 @@ mod tests {
         // Reference 003's closed example: 42000 → 42500 × 0.1 = 50 gross, 50 / 4200 = 1.19 %.
         assert_eq!((view.realized_profit, view.roi), (JsonDecimal(dec!(50)), JsonDecimal(dec!(1.19))));
         assert_eq!(view.profit_label, "50.00 USDT");
+        let mut odd = closed_long();
+        odd.gross_profit = dec!(1.137);
+        assert_eq!(position_view(bot, &market, &odd, None).profit_label, "1.14 USDT", "rounded, not cut");
         assert_eq!((view.amount, view.amount_label.as_str()), (JsonDecimal(dec!(0.1)), "0.1 BTC"));
         assert_eq!((view.unrealized_profit, view.exit_price), (JsonDecimal(dec!(0)), Some(JsonDecimal(dec!(42500)))));
         assert_eq!((view.open_time, view.close_time, view.order_count), (1_704_024_000, 1_704_067_200, 2));

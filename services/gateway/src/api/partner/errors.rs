@@ -107,8 +107,8 @@ impl PartnerApiError {
         }
     }
 
-    /// Maps a failed runner request about a hosted bot's runtime (`bots/orders`, `bots/logs`),
-    /// asked once the ledger said the bot is the partner's. The runner's not found (it does not
+    /// Maps a failed runner request about a hosted bot's runtime (`bots/orders`, `bots/logs`,
+    /// `bots/positions/...`), asked once the ledger said the bot is the partner's. The runner's not found (it does not
     /// know the bot, or purged it) → 1002 worded as the ledger words it for the id as `sent`;
     /// the rest the common mapping (the gateway checked the request, so a refusal of its shape
     /// is the gateway's fault: 9000).

@@ -1,5 +1,6 @@
-//! The paging of every partner list route (`users/list`, `bots/list`, `bots/user`, `bots/logs`):
-//! `limit` and `nextPageId` in a JSON body, answered as `{items, nextPageId}`
+//! The paging of every partner list route (`users/list`, `bots/list`, `bots/user`, `bots/logs`,
+//! `bots/positions/closed`): `limit` and `nextPageId` in a JSON body, answered as
+//! `{items, nextPageId}`
 //! (docs/api/partner.md#paging).
 //!
 //! - The body may be empty, `null`, `{}` or an object; other fields than `limit`, `nextPageId` and the
@@ -63,6 +64,48 @@ impl PageCursor for LineCursor {
         let cursor = LineCursor { line: text.parse().ok().filter(|line| *line >= 1)? };
         // Only the one spelling this API writes: no sign, no leading zero, no stray bits.
         (cursor.encode() == token).then_some(cursor)
+    }
+}
+
+/// A position in a bot's closed positions (`bots/positions/closed`, newest first): the close
+/// time and the engine's number of the last position a page showed, as the runner's
+/// [`bus::messages::live::ClosedPositionCursor`]. Its token is `<closeTime>.<position>` in
+/// decimal, base64url-encoded like [`LineCursor`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClosedPositionCursor {
+    /// The last position's close time, unix seconds (from 0).
+    pub close_time: i64,
+    /// The last position's number (from 0).
+    pub position: i64,
+}
+
+impl ClosedPositionCursor {
+    /// The opaque text.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}.{}", self.close_time, self.position))
+    }
+}
+
+impl PageCursor for ClosedPositionCursor {
+    fn decode(token: &str) -> Option<Self> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+        let (close_time, position) = text.split_once('.')?;
+        let number = |digits: &str| digits.parse::<i64>().ok().filter(|value| *value >= 0);
+        let cursor = ClosedPositionCursor { close_time: number(close_time)?, position: number(position)? };
+        // Only the one spelling this API writes: no sign, no leading zero, no stray bits.
+        (cursor.encode() == token).then_some(cursor)
+    }
+}
+
+impl From<bus::messages::live::ClosedPositionCursor> for ClosedPositionCursor {
+    fn from(cursor: bus::messages::live::ClosedPositionCursor) -> Self {
+        ClosedPositionCursor { close_time: cursor.close_time, position: cursor.position }
+    }
+}
+
+impl From<ClosedPositionCursor> for bus::messages::live::ClosedPositionCursor {
+    fn from(cursor: ClosedPositionCursor) -> Self {
+        bus::messages::live::ClosedPositionCursor { close_time: cursor.close_time, position: cursor.position }
     }
 }
 
@@ -220,6 +263,63 @@ mod tests {
             assert_eq!(<LineCursor as PageCursor>::decode(bad), None, "{bad}");
         }
         let bad = page::<LineCursor>(&object(br#"{"nextPageId": "MA"}"#, &[]).unwrap());
+        assert_eq!(bad, Err(PartnerApiError::Validation(TOKEN_MESSAGE.into())));
+    }
+
+    #[test]
+    fn a_closed_position_cursor_is_close_time_and_number_in_base64url() {
+        let decode = <ClosedPositionCursor as PageCursor>::decode;
+        let time = cursor().encode();
+        for (close_time, position) in [(0, 0), (1_766_073_600, 7), (1_766_073_600, 0), (i64::MAX, i64::MAX)] {
+            let closed = ClosedPositionCursor { close_time, position };
+            assert_eq!(decode(&closed.encode()), Some(closed), "{closed:?}");
+        }
+        let closed = ClosedPositionCursor { close_time: 1_766_073_600, position: 7 };
+        assert_eq!(closed.encode(), URL_SAFE_NO_PAD.encode("1766073600.7"));
+        let bus = bus::messages::live::ClosedPositionCursor { close_time: 1_766_073_600, position: 7 };
+        assert_eq!(ClosedPositionCursor::from(bus), closed);
+        assert_eq!(bus::messages::live::ClosedPositionCursor::from(closed), bus);
+        let read = page::<ClosedPositionCursor>(
+            &object(format!(r#"{{"nextPageId": "{}"}}"#, closed.encode()).as_bytes(), &[]).unwrap(),
+        );
+        assert_eq!(read.unwrap(), PageRequest { limit: MAX_PAGE_LIMIT, after: Some(closed) });
+        // Only the one spelling: no sign, no leading zero, no blank, no other separator, two
+        // parts, each in range.
+        let spelled = |text: &str| URL_SAFE_NO_PAD.encode(text);
+        for bad in [
+            "+1766073600.7",
+            "1766073600.+7",
+            "-1.7",
+            "1766073600.-7",
+            "01766073600.7",
+            "1766073600.07",
+            "00.0",
+            " 1766073600.7",
+            "1766073600.7 ",
+            "1766073600_7",
+            "1766073600,7",
+            "1766073600.7.1",
+            "1766073600.",
+            ".7",
+            "1766073600",
+            "9223372036854775808.0",
+            "0.9223372036854775808",
+            "1e3.7",
+        ] {
+            assert_eq!(decode(&spelled(bad)), None, "{bad:?}");
+        }
+        let token = closed.encode();
+        assert_eq!(ClosedPositionCursor { close_time: 1, position: 10 }.encode(), "MS4xMA");
+        // Stray bits ("MS4xMB" reads as "1.10" too), padding, a cut token, not base64url, the
+        // other cursors' tokens.
+        let line = LineCursor { line: 5 }.encode();
+        for bad in ["MS4xMB", "MS4xMA==", "MC4w=", &token[1..], "MC4+", "", "!", &line, &time] {
+            assert_eq!(decode(bad), None, "{bad:?}");
+        }
+        // And the other cursors refuse its token.
+        assert_eq!(<LineCursor as PageCursor>::decode(&token), None);
+        assert_eq!(<TimeCursor as PageCursor>::decode(&token), None);
+        let bad = page::<ClosedPositionCursor>(&object(br#"{"nextPageId": "NQ"}"#, &[]).unwrap());
         assert_eq!(bad, Err(PartnerApiError::Validation(TOKEN_MESSAGE.into())));
     }
 

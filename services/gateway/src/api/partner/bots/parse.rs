@@ -7,13 +7,14 @@
 use crate::api::json::{self, Kind, Object};
 use crate::api::partner::errors::PartnerApiError;
 use crate::api::partner::fields::{body_object, invalid, required_string};
-use crate::api::partner::paging::{self, LineCursor, PageRequest};
+use crate::api::partner::paging::{self, ClosedPositionCursor, LineCursor, PageRequest};
 use crate::api::partner::reference::TYPE_MESSAGE;
 use bus::messages::bot_api::paging::TimeCursor;
 use bus::messages::hosted::{
     CopyHostedBot, CreateHostedBot, DeleteHostedBot, Desired, EditHostedBot, GetHostedBot, ListHostedBots,
     SetHostedBotStatus,
 };
+use bus::messages::live;
 use domain::{PartnerId, UserId};
 use engine::scripts::ScriptType;
 use rust_decimal::prelude::ToPrimitive;
@@ -126,10 +127,51 @@ pub fn delete(partner_id: PartnerId, body: &[u8]) -> Result<DeleteHostedBot, Par
     Ok(DeleteHostedBot { partner_id, bot_id: required_string(&object, "botId")? })
 }
 
-/// `bots/orders`: `{botId}`, read into the ledger's ownership question.
+/// `bots/orders` and `bots/positions/open`: `{botId}`, read into the ledger's ownership
+/// question.
 pub fn orders(partner_id: PartnerId, body: &[u8]) -> Result<GetHostedBot, PartnerApiError> {
     let object = body_object(body, &["botId"])?;
     Ok(GetHostedBot { partner_id, user_id: None, bot_id: required_string(&object, "botId")? })
+}
+
+/// What a `bots/positions/closed` body asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosedPositionsQuery {
+    /// The ledger's ownership question.
+    pub bot: GetHostedBot,
+    /// The page continues after this position (newest first); `None` for the first page.
+    pub after: Option<live::ClosedPositionCursor>,
+    /// At most this many positions.
+    pub limit: u32,
+}
+
+/// `bots/positions/closed`: `{botId, limit?, nextPageId?}`.
+pub fn closed_positions(partner_id: PartnerId, body: &[u8]) -> Result<ClosedPositionsQuery, PartnerApiError> {
+    let object = paging::object(body, &["botId"])?;
+    let bot_id = required_string(&object, "botId")?;
+    let PageRequest { limit, after } = paging::page::<ClosedPositionCursor>(&object)?;
+    Ok(ClosedPositionsQuery {
+        bot: GetHostedBot { partner_id, user_id: None, bot_id },
+        after: after.map(Into::into),
+        limit,
+    })
+}
+
+/// What a `bots/positions/orders` body asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PositionOrdersQuery {
+    /// The ledger's ownership question.
+    pub bot: GetHostedBot,
+    /// The position as sent: the runner judges it (a malformed id names no position: 1012).
+    pub position_id: String,
+}
+
+/// `bots/positions/orders`: `{botId, positionId}`.
+pub fn position_orders(partner_id: PartnerId, body: &[u8]) -> Result<PositionOrdersQuery, PartnerApiError> {
+    let object = body_object(body, &["botId", "positionId"])?;
+    let bot_id = required_string(&object, "botId")?;
+    let position_id = required_string(&object, "positionId")?;
+    Ok(PositionOrdersQuery { bot: GetHostedBot { partner_id, user_id: None, bot_id }, position_id })
 }
 
 /// What a `bots/logs` body asks for.
@@ -178,6 +220,7 @@ mod tests {
     const BOT: &str = "7d7e643ac399492c8adf1add09316abb";
     const USER_MESSAGE: &str = "userId is required and must be a non-empty string";
     const BOT_MESSAGE: &str = "botId is required and must be a non-empty string";
+    const POSITION_MESSAGE: &str = "positionId is required and must be a non-empty string";
 
     fn partner() -> PartnerId {
         PartnerId::from_uuid(Uuid::from_u128(7))
@@ -412,7 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn orders_take_only_a_bot_id_kept_as_sent() {
+    fn orders_and_open_positions_take_only_a_bot_id_kept_as_sent() {
         assert_eq!(orders(partner(), format!(r#"{{"botId": "{BOT}"}}"#).as_bytes()).unwrap(), hosted(BOT));
         assert_eq!(orders(partner(), br#"{"botId": "zz"}"#).unwrap(), hosted("zz"), "the ledger judges the id");
         refuses_bad_json_and_unknown_fields(|body| orders(partner(), body));
@@ -442,6 +485,75 @@ mod tests {
         for none in ["null", r#""""#, "<absent>"] {
             assert_eq!(logs(&with(&seventh, "nextPageId", none)).unwrap(), query(7, 100), "nextPageId {none}");
         }
+    }
+
+    #[test]
+    fn closed_positions_are_paged_by_their_own_cursor() {
+        let closed = |body: &str| closed_positions(partner(), body.as_bytes());
+        let query = |after, limit| ClosedPositionsQuery { bot: hosted(BOT), after, limit };
+        let base = json!({"botId": BOT, "limit": 50, "nextPageId": ""});
+        assert_eq!(closed(&base.to_string()).unwrap(), query(None, 50), "the reference's example");
+        assert_eq!(closed(&format!(r#"{{"botId": "{BOT}"}}"#)).unwrap(), query(None, 10_000));
+        assert_eq!(closed(&with(&base, "limit", "-1")).unwrap(), query(None, 10_000));
+        assert_eq!(closed(r#"{"botId": "zz"}"#).unwrap().bot, hosted("zz"), "the ledger judges the id");
+        let cursor = ClosedPositionCursor { close_time: 1_766_073_600, position: 7 };
+        let next = with(&base, "nextPageId", &format!("\"{}\"", cursor.encode()));
+        let after = live::ClosedPositionCursor { close_time: 1_766_073_600, position: 7 };
+        assert_eq!(closed(&next).unwrap(), query(Some(after), 50));
+        for none in ["null", r#""""#, "<absent>"] {
+            assert_eq!(closed(&with(&base, "nextPageId", none)).unwrap(), query(None, 50), "nextPageId {none}");
+        }
+    }
+
+    #[test]
+    fn closed_positions_refuse_a_bad_page_in_the_reference_order() {
+        let closed = |body: &str| closed_positions(partner(), body.as_bytes());
+        let base = json!({"botId": BOT, "limit": 50, "nextPageId": ""});
+        assert_eq!(error(closed("{")), "Invalid JSON in request body");
+        assert_eq!(error(closed("[]")), "The request body must be a JSON object");
+        for empty in ["", "null", "{}"] {
+            assert_eq!(error(closed(empty)), BOT_MESSAGE, "{empty:?}");
+        }
+        assert_eq!(error(closed(&with(&base, "offset", "0"))), "Unknown field 'offset'");
+        for bad in ["<absent>", r#""""#, "null", "5"] {
+            assert_eq!(error(closed(&with(&base, "botId", bad))), BOT_MESSAGE, "botId {bad}");
+        }
+        for bad in ["0", "10001", "-2", "1.5", r#""5""#, "null"] {
+            assert_eq!(error(closed(&with(&base, "limit", bad))), paging::LIMIT_MESSAGE, "limit {bad}");
+        }
+        // Not a token, and the tokens of the other lists.
+        let line = format!("\"{}\"", LineCursor { line: 5 }.encode());
+        let time = TimeCursor { created_at: DateTime::from_timestamp(1_766_069_766, 0).unwrap(), id: Uuid::nil() };
+        let time = format!("\"{}\"", time.encode());
+        for bad in [r#""bad""#, r#""MC4""#, "5", "{}", &line, &time] {
+            assert_eq!(error(closed(&with(&base, "nextPageId", bad))), paging::TOKEN_MESSAGE, "nextPageId {bad}");
+        }
+        let all_bad = json!({"botId": 1, "limit": 0, "nextPageId": 5}).to_string();
+        assert_eq!(error(closed(&all_bad)), BOT_MESSAGE);
+        assert_eq!(error(closed(&all_bad.replace(r#""botId":1"#, r#""botId":"b""#))), paging::LIMIT_MESSAGE);
+    }
+
+    #[test]
+    fn position_orders_need_the_bot_then_the_position_kept_as_sent() {
+        let orders = |body: &str| position_orders(partner(), body.as_bytes());
+        let position = "0190d5f4b2c36d7e8f9a0b1c2d3e4f5a";
+        let base = json!({"botId": BOT, "positionId": position});
+        assert_eq!(
+            orders(&base.to_string()).unwrap(),
+            PositionOrdersQuery { bot: hosted(BOT), position_id: position.into() }
+        );
+        // A malformed position id is the runner's to refuse (1012): it travels as sent.
+        let odd = with(&base, "positionId", r#""pos_abc123xyz789""#);
+        assert_eq!(orders(&odd).unwrap().position_id, "pos_abc123xyz789");
+        refuses_bad_json_and_unknown_fields(|body| position_orders(partner(), body));
+        assert_eq!(error(orders(&with(&base, "limit", "5"))), "Unknown field 'limit'");
+        for (field, message) in [("botId", BOT_MESSAGE), ("positionId", POSITION_MESSAGE)] {
+            for bad in ["<absent>", r#""""#, "null", "5", "{}"] {
+                assert_eq!(error(orders(&with(&base, field, bad))), message, "{field} {bad}");
+            }
+        }
+        assert_eq!(error(orders("{}")), BOT_MESSAGE, "the reference's order");
+        assert_eq!(error(orders(r#"{"positionId": 1, "botId": 1}"#)), BOT_MESSAGE);
     }
 
     fn parsed(body: &str) -> Value {

@@ -1,8 +1,8 @@
 //! Shapes of the hosted bot routes (`bots/list`, `bots/user`, `bots/get`, `bots/create`,
 //! `bots/edit`, `bots/copy`, `bots/start`, `bots/stop`, `bots/delete`, `bots/orders`,
-//! `bots/logs`) for the OpenAPI document. Requests are parsed field by field (`bots::parse`),
-//! the ledger writes the bots and the runner their orders and logs, so these types only
-//! describe them.
+//! `bots/logs`, `bots/positions/open`, `bots/positions/closed`, `bots/positions/orders`) for the
+//! OpenAPI document. Requests are parsed field by field (`bots::parse`), the ledger writes the
+//! bots and the runner their orders, positions and logs, so these types only describe them.
 
 use super::{ScriptType, described, errors};
 use std::collections::BTreeMap;
@@ -118,8 +118,8 @@ pub struct CopyBotBody {
     settings: Option<String>,
 }
 
-/// `POST /bots/start`, `POST /bots/stop`, `POST /bots/delete` and `POST /bots/orders`
-/// (reference 003).
+/// `POST /bots/start`, `POST /bots/stop`, `POST /bots/delete`, `POST /bots/orders` and
+/// `POST /bots/positions/open` (reference 003).
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BotIdBody {
@@ -271,6 +271,179 @@ impl Modify for LogsBodyRules {
         body.extensions.get_or_insert_with(Default::default).insert("allOf".into(), serde_json::json!([rule]));
         schemas.insert("BotLogsBody".into(), RefOr::T(Schema::Object(body)));
     }
+}
+
+/// `POST /bots/positions/closed` (reference 003).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClosedPositionsBody {
+    /// One of the partner's bots: 32 hex digits (dashed accepted); a malformed or unknown id
+    /// answers 404, code 1002.
+    #[schema(min_length = 1)]
+    bot_id: String,
+    /// Positions in one page: -1 (the default) means 10,000, else 1 to 10,000 (0 is refused). A
+    /// page also ends near 256 KiB, so it may hold fewer.
+    #[schema(schema_with = page_limit)]
+    limit: Option<i32>,
+    /// The `nextPageId` of the previous page, as it came; absent, null or empty for the first.
+    next_page_id: Option<String>,
+}
+
+/// `POST /bots/positions/orders` (reference 003).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PositionOrdersBody {
+    /// One of the partner's bots: 32 hex digits (dashed accepted); a malformed or unknown id
+    /// answers 404, code 1002.
+    #[schema(min_length = 1)]
+    bot_id: String,
+    /// One of the bot's positions, as `bots/positions/open` or `.../closed` show it (32 hex
+    /// digits); an id that names none of the bot's positions, a malformed one too, answers 404,
+    /// code 1012.
+    #[schema(min_length = 1)]
+    position_id: String,
+}
+
+/// A position of a hosted bot (reference 003), open or closed.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerBotPosition {
+    /// The position's id: 32 hex digits, opaque.
+    position_id: String,
+    /// `OPEN` or `CLOSED`.
+    #[schema(pattern = "^(OPEN|CLOSED)$")]
+    status: String,
+    /// When it was opened, unix seconds (as `openTime`).
+    timestamp: i64,
+    /// `LONG` or `SHORT` (on spot, `LONG`).
+    #[schema(pattern = "^(LONG|SHORT)$")]
+    direction: String,
+    /// The average entry price, quote.
+    enter_price: f64,
+    /// The average exit price, quote; null before any exit.
+    #[schema(required = true)]
+    exit_price: Option<f64>,
+    /// While open, the amount still open; once closed, the amount entered (base).
+    amount: f64,
+    /// `amount` and the base currency: `0.05 BTC`.
+    amount_label: String,
+    /// The profit of the open amount at the runner's latest price, quote; 0 once closed.
+    unrealized_profit: f64,
+    /// GROSS realized profit, quote: `(exit − entry) × amount exited` (the opposite for a
+    /// short), before fees, which are in `feeCosts`. Unlike the bot's `profit` (net of fees) and
+    /// a backtest position's `rp`.
+    realized_profit: f64,
+    /// `realizedProfit` at the quote currency's display decimals and the quote: `50.00 USDT`,
+    /// `0.00 USDT` before any exit.
+    profit_label: String,
+    /// `realizedProfit` over the entry notional / leverage, in percent, 2 decimals.
+    roi: f64,
+    /// The fees of the position's fills, quote.
+    fee_costs: f64,
+    /// The market's symbol.
+    market: String,
+    /// 1 on spot.
+    leverage: u32,
+    /// When it was opened, unix seconds.
+    open_time: i64,
+    /// When it was closed, unix seconds; 0 while open.
+    close_time: i64,
+    /// Its filled orders.
+    order_count: u32,
+}
+
+/// Success envelope of `bots/positions/open`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct OpenPositionsEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// The open positions, oldest first.
+    data: Vec<PartnerBotPosition>,
+}
+
+/// `data` of `bots/positions/closed`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerClosedPositionsPage {
+    /// The closed positions, newest first.
+    items: Vec<PartnerBotPosition>,
+    /// The token of the next page, to pass back as `nextPageId`; null on the last page.
+    next_page_id: Option<String>,
+}
+
+/// Success envelope of `bots/positions/closed`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ClosedPositionsEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// One page.
+    data: PartnerClosedPositionsPage,
+}
+
+/// A fill of a position (reference 003): an entry or an exit.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerPositionOrder {
+    /// The order's id (as `bots/orders` showed it while open).
+    order_id: String,
+    /// When it was filled, unix seconds.
+    timestamp: i64,
+    /// `BUY` or `SELL`.
+    #[schema(pattern = "^(BUY|SELL)$")]
+    direction: String,
+    /// `Limit` or `Market`.
+    #[schema(pattern = "^(Limit|Market)$")]
+    order_type: String,
+    /// The fill price, quote.
+    price: f64,
+    /// The amount that went to this position, base.
+    amount: f64,
+    /// Its fee, in `feeCurrency`.
+    fee_costs: f64,
+    /// The quote currency.
+    fee_currency: String,
+    /// 0 on an entry; on an exit, the GROSS profit of its share (before fees), quote.
+    profit: f64,
+    /// 0 on an entry; on an exit, `profit` over its share's entry notional, in percent.
+    roi: f64,
+    /// What the order was for: `Grid buy #5`, `Grid sell #5`, `Take profit`, `Signal #3`, ...
+    note: String,
+}
+
+/// `data` of `bots/positions/orders`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerPositionOrders {
+    /// The position.
+    position_id: String,
+    /// Its entry fills, in order.
+    enter_orders: Vec<PartnerPositionOrder>,
+    /// Its exit fills, in order (`[]` before any exit).
+    exit_orders: Vec<PartnerPositionOrder>,
+}
+
+/// Success envelope of `bots/positions/orders`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PositionOrdersEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// The position's fills.
+    data: PartnerPositionOrders,
 }
 
 /// A hosted bot's desired state.
@@ -436,6 +609,55 @@ pub fn logs_example() -> serde_json::Value {
         line(4, 1766070120, "warning", "No quotes for SIM_BTC_USDT_ for 10 s: market data is stale"),
         custom,
     ], "nextPageId": "NQ"}})
+}
+
+/// A reply of `bots/positions/open`: two positions on `SIM_BTC_USDT_` at a latest price of
+/// 42800.5 (the first is the one the `bots/orders` example's sell closes; fees 0.1 %).
+pub fn open_positions_example() -> serde_json::Value {
+    serde_json::json!({"isSuccess": true, "code": 0, "message": "", "data": [
+        {"positionId": "0190d5f4b2c36d7e8f9a0b1c2d3e4f5a", "status": "OPEN", "timestamp": 1766070000,
+         "direction": "LONG", "enterPrice": 42500.5, "exitPrice": null, "amount": 0.05, "amountLabel": "0.05 BTC",
+         "unrealizedProfit": 15, "realizedProfit": 0, "profitLabel": "0.00 USDT", "roi": 0, "feeCosts": 2.125025,
+         "market": "SIM_BTC_USDT_", "leverage": 1, "openTime": 1766070000, "closeTime": 0, "orderCount": 1},
+        {"positionId": "0190d5f6d4e58f9a0b1c2d3e4f5a6b7c", "status": "OPEN", "timestamp": 1766073600,
+         "direction": "LONG", "enterPrice": 43000, "exitPrice": null, "amount": 0.03, "amountLabel": "0.03 BTC",
+         "unrealizedProfit": -5.985, "realizedProfit": 0, "profitLabel": "0.00 USDT", "roi": 0, "feeCosts": 1.29,
+         "market": "SIM_BTC_USDT_", "leverage": 1, "openTime": 1766073600, "closeTime": 0, "orderCount": 1}
+    ]})
+}
+
+/// A reply of `bots/positions/closed` with `limit` 2, more positions remaining: `nextPageId`
+/// points after the last one (closed at 1766024000, the engine's position 3).
+pub fn closed_positions_example() -> serde_json::Value {
+    let next = crate::api::partner::paging::ClosedPositionCursor { close_time: 1766024000, position: 3 }.encode();
+    serde_json::json!({"isSuccess": true, "code": 0, "message": "", "data": {"items": [
+        {"positionId": "0190d5e2a1b2c3d4e5f60718293a4b5c", "status": "CLOSED", "timestamp": 1766024000,
+         "direction": "LONG", "enterPrice": 42000, "exitPrice": 42500, "amount": 0.1, "amountLabel": "0.1 BTC",
+         "unrealizedProfit": 0, "realizedProfit": 50, "profitLabel": "50.00 USDT", "roi": 1.19, "feeCosts": 8.45,
+         "market": "SIM_BTC_USDT_", "leverage": 1, "openTime": 1766024000, "closeTime": 1766067200, "orderCount": 2},
+        {"positionId": "0190d5d8f0e1d2c3b4a5968778695a4b", "status": "CLOSED", "timestamp": 1765980800,
+         "direction": "LONG", "enterPrice": 42700, "exitPrice": 43000, "amount": 0.05, "amountLabel": "0.05 BTC",
+         "unrealizedProfit": 0, "realizedProfit": 15, "profitLabel": "15.00 USDT", "roi": 0.7, "feeCosts": 4.285,
+         "market": "SIM_BTC_USDT_", "leverage": 1, "openTime": 1765980800, "closeTime": 1766024000, "orderCount": 2}
+    ], "nextPageId": next}})
+}
+
+/// A reply of `bots/positions/orders` for the first position of the closed example: its gross
+/// profit of 50 USDT is the exit's; the fees, 4.2 + 4.25, are the position's `feeCosts`.
+pub fn position_orders_example() -> serde_json::Value {
+    serde_json::json!({"isSuccess": true, "code": 0, "message": "", "data": {
+        "positionId": "0190d5e2a1b2c3d4e5f60718293a4b5c",
+        "enterOrders": [
+            {"orderId": "0190d5e2a0f1e2d3c4b5a69788796a5b", "timestamp": 1766024000, "direction": "BUY",
+             "orderType": "Limit", "price": 42000, "amount": 0.1, "feeCosts": 4.2, "feeCurrency": "USDT", "profit": 0,
+             "roi": 0, "note": "Grid buy #3"}
+        ],
+        "exitOrders": [
+            {"orderId": "0190d5e4c3d2e1f0a9b8c7d6e5f4a3b2", "timestamp": 1766067200, "direction": "SELL",
+             "orderType": "Limit", "price": 42500, "amount": 0.1, "feeCosts": 4.25, "feeCurrency": "USDT",
+             "profit": 50, "roi": 1.19, "note": "Grid sell #3"}
+        ]
+    }})
 }
 
 /// The shared part: 401, 413, 500, 503 (the ledger), 504, and the route's own.
@@ -680,6 +902,61 @@ impl IntoResponses for LogsErrors {
                 ),
             ),
             ("404", unknown_bot()),
+            ("503", runtime_unavailable()),
+        ])
+    }
+}
+
+/// Errors of `bots/positions/open`.
+pub struct OpenPositionsErrors;
+
+impl IntoResponses for OpenPositionsErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        bot_errors(&[
+            ("400", shape("`botId` missing or not a string")),
+            ("404", unknown_bot()),
+            ("503", runtime_unavailable()),
+        ])
+    }
+}
+
+/// Errors of `bots/positions/closed`.
+pub struct ClosedPositionsErrors;
+
+impl IntoResponses for ClosedPositionsErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        bot_errors(&[
+            (
+                "400",
+                described(
+                    "Code 1000: invalid JSON, an unknown field, `botId` missing or not a string, a `limit` that is \
+                     not -1 or 1 to 10000 (`limit must be -1 or between 1 and 10000`), or a `nextPageId` that is \
+                     not a token this route handed out (`nextPageId is not a valid page token`)",
+                    &[1000],
+                ),
+            ),
+            ("404", unknown_bot()),
+            ("503", runtime_unavailable()),
+        ])
+    }
+}
+
+/// Errors of `bots/positions/orders`.
+pub struct PositionOrdersErrors;
+
+impl IntoResponses for PositionOrdersErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        bot_errors(&[
+            ("400", shape("`botId` or `positionId` missing or not a string")),
+            (
+                "404",
+                described(
+                    "Code 1002: unknown bot (another partner's, or a malformed id, too), `Bot '<id>' not found`, \
+                     checked first; code 1012: unknown position (not one of the bot's, or a malformed id, too), \
+                     `Position '<id>' not found`",
+                    &[1002, 1012],
+                ),
+            ),
             ("503", runtime_unavailable()),
         ])
     }
