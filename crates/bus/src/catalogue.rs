@@ -390,6 +390,20 @@ pub fn catalogue() -> Catalogue {
     );
     catalogue.topic(
         &subjects,
+        &subjects.fill_recorded(),
+        subjects::FILL_RECORDED,
+        "FillRecorded",
+        "A hosted bot's (or a session's) order filled: the ledger records it as a transaction of the position's bot trade.",
+    );
+    catalogue.topic(
+        &subjects,
+        &subjects.bot_stopped(),
+        subjects::BOT_STOPPED,
+        "BotStopped",
+        "The engine stopped a hosted bot itself (or the runner could not run it): the ledger sets it stopped unless it changed since.",
+    );
+    catalogue.topic(
+        &subjects,
         &subjects.backtest_queued(),
         subjects::BACKTEST_QUEUED,
         "BacktestQueued",

@@ -13,6 +13,7 @@
 //! EXECUTOR_BACKTEST_QUEUED       executor      ◄── <prefix>_backtest_events backtest_queued
 //! FETCHER_USER_DELETED           fetcher       ◄── <prefix>_ledger_events   user_deleted
 //! LIVE_HOSTED_BOTS               runner        ◄── <prefix>_ledger_events   hosted_bot_changed
+//! LEDGER_LIVE_EVENTS             trade-ledger  ◄── <prefix>_live_events     <prefix>.evt.live.>
 //! ```
 
 use crate::jetstream::ConsumerSpec;
@@ -138,13 +139,24 @@ pub const LIVE_HOSTED_BOTS: ConsumerDef = ConsumerDef {
     description: "Keeps each hosted bot's run up to date with its definition and desired state (only a newer revision).",
 };
 
+/// The ledger's consumer of the runner's events: fills become bot trades and transactions, a
+/// bot the engine stopped becomes `stopped`. One stream, both events, in the runner's order.
+/// (LIVE.md calls it `live_events`; durable names start with their consumer's context.)
+pub const LEDGER_LIVE_EVENTS: ConsumerDef = ConsumerDef {
+    durable: "ledger_live_events",
+    consumer: ServiceName::TradeLedger,
+    filter: Filter::AllEventsOf(ServiceName::LiveSessionRunner),
+    description: "Records each live fill as a transaction of its position's bot trade (with the bot's profit and roi), and sets a bot the engine stopped to stopped.",
+};
+
 /// Every durable consumer.
-pub const ALL: [ConsumerDef; 5] = [
+pub const ALL: [ConsumerDef; 6] = [
     LEDGER_FETCH_OUTCOMES,
     FETCHER_PARTICIPATION_CREATED,
     EXECUTOR_BACKTEST_QUEUED,
     FETCHER_USER_DELETED,
     LIVE_HOSTED_BOTS,
+    LEDGER_LIVE_EVENTS,
 ];
 
 /// The consumers `service` runs.
@@ -184,6 +196,7 @@ mod tests {
             ("tb_backtest_events", "backtest_backtest_queued", "tb.evt.backtest.backtest_queued.v1"),
             ("tb_ledger_events", "fetcher_user_deleted", "tb.evt.ledger.user_deleted.v1"),
             ("tb_ledger_events", "live_hosted_bots", "tb.evt.ledger.hosted_bot_changed.v1"),
+            ("tb_live_events", "ledger_live_events", "tb.evt.live.>"),
         ];
         let expected: Vec<_> = expected.iter().map(|(s, d, f)| (s.to_string(), d.to_string(), f.to_string())).collect();
         assert_eq!(specs, expected);

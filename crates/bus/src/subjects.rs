@@ -25,8 +25,8 @@ use crate::messages::hosted::{
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
 use crate::messages::live::{
-    BotLogPage, BotOrder, BotPositionsPage, GetBotLogs, GetBotOrders, GetBotPositions, GetPositionOrders,
-    PositionOrders,
+    BotLogPage, BotOrder, BotPositionsPage, BotStopped, FillRecorded, GetBotLogs, GetBotOrders, GetBotPositions,
+    GetPositionOrders, PositionOrders,
 };
 use crate::messages::market::{MarketSymbol, QuoteMsg};
 use crate::messages::partner::reference::{ExchangeView, ListExchanges, ListMarkets, MarketView};
@@ -93,6 +93,10 @@ pub const ORDER_FETCH_FAILED: EventName =
 pub const USER_DELETED: EventName = EventName { producer: ServiceName::TradeLedger, name: "user_deleted" };
 /// `evt.ledger.hosted_bot_changed.v1`: see [`Subjects::hosted_bot_changed`].
 pub const HOSTED_BOT_CHANGED: EventName = EventName { producer: ServiceName::TradeLedger, name: "hosted_bot_changed" };
+/// `evt.live.fill_recorded.v1`: see [`Subjects::fill_recorded`].
+pub const FILL_RECORDED: EventName = EventName { producer: ServiceName::LiveSessionRunner, name: "fill_recorded" };
+/// `evt.live.bot_stopped.v1`: see [`Subjects::bot_stopped`].
+pub const BOT_STOPPED: EventName = EventName { producer: ServiceName::LiveSessionRunner, name: "bot_stopped" };
 /// `evt.backtest.backtest_queued.v1`: see [`Subjects::backtest_queued`].
 pub const BACKTEST_QUEUED: EventName = EventName { producer: ServiceName::BacktestExecutor, name: "backtest_queued" };
 
@@ -299,6 +303,18 @@ impl Subjects {
     /// (state-carrying, revisioned).
     pub fn hosted_bot_changed(&self) -> Topic<HostedBotChanged> {
         self.topic(HOSTED_BOT_CHANGED)
+    }
+
+    /// `evt.live.fill_recorded.v1`: a hosted bot's or a session's order filled; the ledger
+    /// records it as a transaction of the position's bot trade.
+    pub fn fill_recorded(&self) -> Topic<FillRecorded> {
+        self.topic(FILL_RECORDED)
+    }
+
+    /// `evt.live.bot_stopped.v1`: the engine stopped a hosted bot itself (or the runner could
+    /// not run it); the ledger sets it stopped unless it changed since.
+    pub fn bot_stopped(&self) -> Topic<BotStopped> {
+        self.topic(BOT_STOPPED)
     }
 
     /// `evt.ledger.user_deleted.v1`: a partner's user was deleted; the fetcher erases the

@@ -4,7 +4,8 @@
 //! know or has purged.
 
 use crate::messages::partner::reference::JsonDecimal;
-use domain::BotId;
+use domain::{BotId, SessionId};
+use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -223,4 +224,98 @@ pub struct PositionOrder {
     pub roi: JsonDecimal,
     /// The order's note, e.g. `Grid sell #5`.
     pub note: String,
+}
+
+/// `evt.live.fill_recorded.v1`: a hosted bot's (or a session's) order filled, written in the
+/// fill's own transaction. The ledger turns each position into one bot trade and each fill
+/// into one filled transaction of it (LIVE.md §1.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FillRecorded {
+    /// The bot (a hosted bot, or a session's strategy bot).
+    pub bot_id: BotId,
+    /// The session, for a strategy bot's fill.
+    pub session_id: Option<SessionId>,
+    /// Per bot, monotonic (the engine's event sequence): orders the fills and the bot's totals.
+    pub seq: i64,
+    /// The position the fill entered or exited, after the fill.
+    pub position: FilledPosition,
+    /// The fill.
+    pub fill: FillMsg,
+    /// The bot's totals after the fill.
+    pub bot_totals: BotTotals,
+}
+
+/// A position as a fill left it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FilledPosition {
+    /// 32 hex digits, as `bots/positions/*` shows it: the ledger's `source_position_id`.
+    pub id: String,
+    /// `LONG` or `SHORT`.
+    pub direction: String,
+    /// The market symbol.
+    pub symbol: String,
+    /// Its first entry, Unix seconds.
+    pub opened_at: i64,
+    /// Entirely exited.
+    pub closed: bool,
+    /// Profit of its exits before fees, quote currency.
+    pub gross_profit: Decimal,
+    /// Fees of all its fills, quote currency.
+    pub fees: Decimal,
+}
+
+/// One fill of an order into one position.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FillMsg {
+    /// 32 hex digits, as `bots/orders` shows it: the transaction's `brokerOrderId`.
+    pub order_id: String,
+    /// It entered the position (else it exited it).
+    pub entry: bool,
+    /// `BUY` or `SELL`.
+    pub side: String,
+    /// `Limit` or `Market`.
+    pub order_type: String,
+    /// What the order was for, the engine's role: `gridBuy`, `gridSell`, `gridFill`,
+    /// `gridExit`, `dcaBase`, `dcaSafety`, `dcaTakeProfit`, `signal`, `liquidation`,
+    /// `closeOut`, `flatten` (the ledger's exit type follows from it).
+    pub role: String,
+    /// The order's note, e.g. `Grid sell #5`.
+    pub note: String,
+    /// Amount filled into the position, base.
+    pub quantity: Decimal,
+    /// Fill price.
+    pub price: Decimal,
+    /// Its fee.
+    pub fee: Decimal,
+    /// The fee's currency (the quote).
+    pub fee_currency: String,
+    /// Unix seconds.
+    pub time: i64,
+}
+
+/// A bot's totals after a fill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BotTotals {
+    /// Realized profit net of every fee so far, quote currency.
+    pub profit: Decimal,
+    /// `profit` over the starting equity × 100.
+    pub roi: Decimal,
+}
+
+/// `evt.live.bot_stopped.v1`: the engine stopped a hosted bot itself (a stop condition,
+/// `maxWin` / `maxLoss`) or the runner could not run it; the ledger sets it `stopped` unless
+/// it changed since the revision the runner saw (LIVE.md §1.4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BotStopped {
+    /// The hosted bot.
+    pub bot_id: BotId,
+    /// The revision of its definition the runner was running.
+    pub revision: i64,
+    /// Why, as the bot's log says it.
+    pub reason: String,
 }
