@@ -26,6 +26,7 @@ use crate::order::Target;
 use crate::price::Qty;
 use crate::settings::BotSettings;
 use crate::vocabulary::{OrderRole, OrderStatus};
+use rust_decimal::Decimal;
 
 impl Engine {
     /// Whether this is a live run ([`Engine::live`]).
@@ -161,6 +162,15 @@ impl Engine {
             unrealized: s.ticklots_dec(unrealized),
             equity: s.money_dec(self.ex.equity(last)),
         }
+    }
+
+    /// Realized profit net of every fee so far, and that over the starting equity × 100: the
+    /// backtest summary's `realizedProfit` and `roi`, so a live bot and its backtest compare.
+    pub fn realized(&self) -> (Decimal, Decimal) {
+        let s = self.ex.p.scales;
+        let realized = s.ticklots_dec(self.ex.gross_total) - s.money_dec(self.ex.fees_total);
+        let start = self.eq.as_ref().map_or(self.starting_quote, |eq| eq.stats().start);
+        (realized, crate::metrics::roi(realized, s.money_dec(start)))
     }
 
     /// What happened since the last call, in order, each event with its sequence number

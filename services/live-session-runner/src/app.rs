@@ -8,6 +8,7 @@
 //!  engine room: claim / renew runs ◄──────────────────────────────────────────────────────┘
 //!               quotes ─► one task per market ─► engines ─► fenced commits
 //!  qry.live.bot_orders / bot_logs / bot_positions / position_orders ─► what the runs committed
+//!  outbox relay: evt.live.fill_recorded / bot_stopped (written in the commits) ─► the ledger
 //! ```
 
 use crate::clock::{SharedClock, SystemClock};
@@ -15,6 +16,7 @@ use crate::live::{EngineRoom, LastQuotes, Latency, RoomParts};
 use crate::settings::Settings;
 use crate::usecase::reconcile::{self, Ledger};
 use domain::ServiceName;
+use outbox::Relay;
 use platform::Backend;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,6 +53,18 @@ impl App {
                 timeout: Duration::from_millis(settings.nats.request_timeout_ms),
             };
             move || reconcile::run(pool.clone(), ledger.clone(), interval, changed.clone(), shutdown.clone())
+        });
+        // Fills and stops reach the ledger through the outbox: written with the commit that made
+        // them, published by the relay.
+        let relay = Relay::new(
+            backend.pool.clone(),
+            settings.database.url.clone(),
+            backend.jetstream.clone(),
+            settings.outbox.relay_config(),
+        );
+        backend.spawn("outbox relay", {
+            let shutdown = backend.shutdown();
+            move || relay.clone().run(shutdown.clone())
         });
         backend.spawn("pruner", {
             let (pool, shutdown) = (backend.pool.clone(), backend.shutdown());

@@ -1,6 +1,7 @@
 //! The service's settings: the backend sections of `platform::settings` plus its own `live`
 //! section (which grows with the engines, leases and sessions).
 
+use outbox::OutboxSettings;
 use platform::BackendSettings;
 use platform::settings::{DatabaseSettings, HttpSettings, LogSettings, NatsSettings, SettingsError, positive};
 use rust_decimal::Decimal;
@@ -86,6 +87,9 @@ pub struct Settings {
     pub log: LogSettings,
     /// The runner's own settings.
     pub live: LiveSettings,
+    /// The outbox relay (fills and stops for the ledger).
+    #[serde(default)]
+    pub outbox: OutboxSettings,
 }
 
 impl Default for Settings {
@@ -104,6 +108,7 @@ impl Settings {
             database: backend.database,
             log: backend.log,
             live: LiveSettings::default(),
+            outbox: OutboxSettings::default(),
         }
     }
 
@@ -125,6 +130,7 @@ impl platform::Settings for Settings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         self.backend().validate()?;
+        self.outbox.validate()?;
         self.live.validate()
     }
 }

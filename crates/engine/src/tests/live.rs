@@ -115,6 +115,8 @@ fn drain_gives_every_event_in_order_with_a_gap_free_sequence() {
     assert!(e.drain().is_empty());
     let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=all.len() as u64).collect::<Vec<_>>());
+    // Net of every fee: 45.4545 − 1.0454535 (the level's new buy has not filled), over 10,000.
+    assert_eq!(e.realized(), (dec!(44.4090465), dec!(0.444090465)));
 }
 
 #[test]

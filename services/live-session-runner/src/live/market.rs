@@ -264,7 +264,7 @@ impl MarketTask {
 
     async fn try_commit(&self, writes: &[RunWrite]) -> anyhow::Result<std::collections::HashSet<LiveRunId>> {
         let mut connection = self.context.pool.get().await?;
-        Ok(runtime::commit(&mut connection, writes).await?)
+        Ok(runtime::commit(&mut connection, &self.context.subjects, writes).await?)
     }
 
     /// Drops a run held by `held` (a newer claim of the same run, adopted meanwhile, stays).

@@ -114,6 +114,8 @@ impl Latency {
 /// What every part of the room shares.
 pub struct Context {
     pool: PgPool,
+    /// The prefix's subjects, for the events written with the commits.
+    subjects: Subjects,
     clock: SharedClock,
     live: LiveSettings,
     defaults: RunDefaults,
@@ -208,6 +210,7 @@ impl EngineRoom {
         let spawner = Spawner { tasks: TaskTracker::new(), aborts: Arc::default() };
         let context = Arc::new(Context {
             pool,
+            subjects: subjects.clone(),
             clock,
             defaults: RunDefaults { starting_quote: live.sim_starting_quote },
             live,

@@ -19,12 +19,14 @@ use crate::ids::{RuntimeKind, runtime_id};
 use crate::live::lines;
 use crate::store::runs::parse_desired;
 use crate::store::runtime::{
-    CHECKPOINT_FORMAT, ClaimedRun, Effects, FillRow, HeldDefinition, LineRow, OrderRow, PositionRow, RunState, RunWrite,
+    CHECKPOINT_FORMAT, ClaimedRun, Effects, FillRow, HeldDefinition, LineRow, LiveEvents, OrderRow, PositionRow,
+    RunState, RunWrite,
 };
 use bus::messages::hosted::Desired;
+use bus::messages::live::{BotStopped, BotTotals, FillMsg, FillRecorded, FilledPosition};
 use domain::{BotId, LiveRunId};
 use engine::{
-    BotSettings, Engine, EngineEvent, EngineState, EventKind, LiveConfig, LogLevel, MarketSpec, OrderStatus,
+    BotSettings, Engine, EngineEvent, EngineState, EventKind, Fill, LiveConfig, LogLevel, MarketSpec, OrderStatus,
     PositionStatus, Quote, RunConfig,
 };
 use lease::Claim;
@@ -67,6 +69,10 @@ pub struct LiveRun {
     /// The revision cannot run: the run stops and is given back, not claimed again until a
     /// newer revision.
     failed_revision: Option<i64>,
+    /// The bot stopped itself (or cannot run): the ledger is told with the next write.
+    stopped_event: Option<String>,
+    /// The engine deactivated the bot; the ledger's stop that follows is not logged again.
+    self_stopped: bool,
 }
 
 /// What a claim becomes.
@@ -148,6 +154,8 @@ impl LiveRun {
             dirty: false,
             quiet_since: None,
             failed_revision: None,
+            stopped_event: None,
+            self_stopped: false,
         };
         if row.next_log_line == 0 {
             run.note(row.created_at.timestamp_millis(), LogLevel::Info, "Bot created".to_string());
@@ -179,6 +187,7 @@ impl LiveRun {
     /// positions kept), the revision marked failed and the run given back.
     fn fail(&mut self, reason: String, now_ms: i64) {
         self.note(now_ms, LogLevel::Error, format!("Bot stopped: {reason}"));
+        self.stopped_event = Some(reason.clone());
         if !self.engine.is_stopped() {
             self.engine.stop(false);
         }
@@ -228,6 +237,7 @@ impl LiveRun {
     /// Starts the engine: a restored one resumes ("Bot started"); a fresh one starts at its
     /// first quote and says so itself.
     fn start(&mut self, restored: bool, now_ms: i64) {
+        self.self_stopped = false;
         if restored {
             self.note(now_ms, LogLevel::Info, "Bot started".to_string());
             self.engine.resume();
@@ -236,7 +246,11 @@ impl LiveRun {
     }
 
     fn stop(&mut self, now_ms: i64) {
-        self.note(now_ms, LogLevel::Info, lines::STOPPED_BY_REQUEST.to_string());
+        // The ledger's stop after the engine stopped the bot itself: its reason is logged
+        // already.
+        if !std::mem::take(&mut self.self_stopped) {
+            self.note(now_ms, LogLevel::Info, lines::STOPPED_BY_REQUEST.to_string());
+        }
         self.engine.stop(false);
         self.state = RunState::Stopped;
     }
@@ -291,7 +305,7 @@ impl LiveRun {
         if events.is_empty() && self.notes.is_empty() && !self.changed && !checkpoint {
             return Ok(None);
         }
-        let effects = self.effects(events)?;
+        let (effects, events) = self.effects(events)?;
         self.engine.compact();
         let state = serde_json::to_vec(&self.engine.checkpoint())?;
         self.changed = false;
@@ -307,12 +321,15 @@ impl LiveRun {
             release: self.is_finished(),
             abandon: false,
             effects,
+            events,
         }))
     }
 
-    /// The rows of the runner's notes and the engine's events, lines numbered on.
-    fn effects(&mut self, events: Vec<EngineEvent>) -> Result<Effects, serde_json::Error> {
+    /// The rows of the runner's notes and the engine's events (lines numbered on), and the
+    /// events the ledger is told of: each fill, and a stop the engine decided.
+    fn effects(&mut self, events: Vec<EngineEvent>) -> Result<(Effects, LiveEvents), serde_json::Error> {
         let mut effects = Effects::default();
+        let mut live = LiveEvents::default();
         let mut orders = BTreeMap::new();
         let mut positions = BTreeMap::new();
         for note in std::mem::take(&mut self.notes) {
@@ -329,6 +346,7 @@ impl LiveRun {
                     orders.insert(new.id, order_row(&new)?);
                 }
                 EventKind::OrderFilled { order, fill, position } => {
+                    live.fills.push(self.fill_recorded(event.seq, &fill, &position));
                     orders.insert(order.id, order_row(&order)?);
                     effects.fills.push(FillRow {
                         seq: i64::try_from(event.seq).unwrap_or(i64::MAX),
@@ -347,11 +365,23 @@ impl LiveRun {
                     self.next_log_line += 1;
                     effects.lines.push(line(self.next_log_line, time, level, message));
                 }
-                // Decisions feed the sessions' decision log, signal outcomes the signals, and a
-                // self-deactivation is logged by the engine itself; none has a row of a hosted
-                // bot's own yet.
+                // The engine stopped the bot (a stop condition, maxWin / maxLoss): the reason
+                // goes to the log and to the ledger, which sets the bot stopped.
+                EventKind::BotDeactivated { reason } => {
+                    self.next_log_line += 1;
+                    let time = event.time_ms.div_euclid(1000);
+                    effects.lines.push(line(
+                        self.next_log_line,
+                        time,
+                        LogLevel::Info,
+                        format!("Bot stopped: {reason}"),
+                    ));
+                    self.self_stopped = true;
+                    self.stopped_event = Some(reason);
+                }
+                // Decisions feed the sessions' decision log, signal outcomes the signals; neither
+                // has a row of a hosted bot's own yet.
                 EventKind::Decision(_)
-                | EventKind::BotDeactivated { .. }
                 | EventKind::Halted { .. }
                 | EventKind::Paused { .. }
                 | EventKind::SignalOutcome { .. } => {}
@@ -359,8 +389,53 @@ impl LiveRun {
         }
         effects.orders = orders.into_values().collect();
         effects.positions = positions.into_values().collect();
-        Ok(effects)
+        // Every fill of the input carries the totals after it: the ledger keeps those of the
+        // latest sequence number.
+        let (profit, roi) = self.engine.realized();
+        for fill in &mut live.fills {
+            fill.bot_totals = BotTotals { profit, roi };
+        }
+        live.stopped =
+            self.stopped_event.take().map(|reason| BotStopped { bot_id: self.bot_id, revision: self.revision, reason });
+        Ok((effects, live))
     }
+
+    /// The ledger's event of one fill (its totals are set once the input's fills are known).
+    fn fill_recorded(&self, seq: u64, fill: &Fill, position: &engine::Position) -> FillRecorded {
+        FillRecorded {
+            bot_id: self.bot_id,
+            session_id: None,
+            seq: i64::try_from(seq).unwrap_or(i64::MAX),
+            position: FilledPosition {
+                id: runtime_id(self.bot_id, RuntimeKind::Position, position.id),
+                direction: wire_name(&position.direction),
+                symbol: self.market.symbol.clone(),
+                opened_at: position.open_time,
+                closed: position.status == PositionStatus::Closed,
+                gross_profit: position.gross_profit,
+                fees: position.fee_costs,
+            },
+            fill: FillMsg {
+                order_id: runtime_id(self.bot_id, RuntimeKind::Order, fill.order_id),
+                entry: fill.entry,
+                side: wire_name(&fill.side),
+                order_type: wire_name(&fill.order_type),
+                role: wire_name(&fill.role),
+                note: fill.note.clone(),
+                quantity: fill.amount,
+                price: fill.price,
+                fee: fill.fee,
+                fee_currency: fill.fee_currency.clone(),
+                time: fill.time,
+            },
+            bot_totals: BotTotals { profit: Decimal::ZERO, roi: Decimal::ZERO },
+        }
+    }
+}
+
+/// An engine enum as its JSON spells it (`LONG`, `BUY`, `Limit`, `gridSell`).
+fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn line(line_number: i64, time: i64, level: LogLevel, message: String) -> LineRow {
@@ -450,6 +525,10 @@ fn failed(row: &ClaimedRun, reason: String, abandon: bool, now_ms: i64) -> RunWr
         release: true,
         abandon,
         effects: Effects { lines, ..Effects::default() },
+        events: LiveEvents {
+            fills: Vec::new(),
+            stopped: Some(BotStopped { bot_id: row.bot_id, revision: row.revision, reason }),
+        },
     }
 }
 

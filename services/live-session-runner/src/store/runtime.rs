@@ -15,10 +15,12 @@
 //! replica holds the run now: the caller drops it at once.
 
 use super::schema::{run_fills, run_log_lines, run_orders, run_positions, runs};
+use bus::messages::live::{BotStopped, FillRecorded};
+use bus::{Subjects, Topic};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Bytea, Double, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::{BotId, LiveRunId};
+use domain::{BotId, EventId, LiveRunId};
 use lease::{Claim, Claiming, LeaseTable, Token};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -296,12 +298,28 @@ pub struct RunWrite {
     pub abandon: bool,
     /// What the engine did.
     pub effects: Effects,
+    /// Events for the ledger, written to the outbox in the same transaction.
+    pub events: LiveEvents,
+}
+
+/// A run's events for the ledger (LIVE.md §1.3, §1.4).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveEvents {
+    /// Its fills, in order.
+    pub fills: Vec<FillRecorded>,
+    /// The bot stopped itself, or cannot run.
+    pub stopped: Option<BotStopped>,
 }
 
 /// Writes a batch of runs in one transaction: each run's row only while its claim holds (rows
-/// locked in id order), and the effects of those runs only. Returns the runs whose claim held (the others were taken
-/// over: their effects are not written, and the caller drops them).
-pub async fn commit(connection: &mut AsyncPgConnection, writes: &[RunWrite]) -> QueryResult<HashSet<LiveRunId>> {
+/// locked in id order), and the effects and outbox events of those runs only. Returns the runs
+/// whose claim held (the others were taken over: nothing of theirs is written, and the caller
+/// drops them).
+pub async fn commit(
+    connection: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    writes: &[RunWrite],
+) -> QueryResult<HashSet<LiveRunId>> {
     if writes.is_empty() {
         return Ok(HashSet::new());
     }
@@ -315,9 +333,23 @@ pub async fn commit(connection: &mut AsyncPgConnection, writes: &[RunWrite]) -> 
             write_positions(tx, &kept).await?;
             write_fills(tx, &kept).await?;
             write_lines(tx, &kept).await?;
+            let fills: Vec<&FillRecorded> = kept.iter().flat_map(|w| &w.events.fills).collect();
+            enqueue_refs(tx, &subjects.fill_recorded(), &fills).await?;
+            let stops: Vec<&BotStopped> = kept.iter().filter_map(|w| w.events.stopped.as_ref()).collect();
+            enqueue_refs(tx, &subjects.bot_stopped(), &stops).await?;
             Ok(applied)
         })
         .await
+}
+
+/// Writes events to the outbox, in the caller's transaction.
+async fn enqueue_refs<T: serde::Serialize>(
+    tx: &mut AsyncPgConnection,
+    topic: &Topic<T>,
+    items: &[&T],
+) -> QueryResult<()> {
+    let events: Vec<(EventId, &T)> = items.iter().map(|item| (EventId::new(), *item)).collect();
+    outbox::enqueue_with_ids(tx, topic, &events).await
 }
 
 /// The runs' rows, each only while its claim holds and the run needs an owner.

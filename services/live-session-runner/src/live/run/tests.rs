@@ -869,3 +869,44 @@ fn a_crash_after_any_commit_loses_nothing_and_repeats_nothing_across_stops_and_s
     }
     assert!(stops > 100 && starts_after_stop > 50, "the paths stop ({stops}) and start ({starts_after_stop})");
 }
+
+#[test]
+fn each_fill_is_an_event_for_the_ledger_with_the_bots_totals_after_it() {
+    let (_, mut run, written) = running_with_buys();
+    assert!(written.events.fills.is_empty() && written.events.stopped.is_none(), "resting buys are not fills");
+    // The ask reaches 29,000: buy #10 (0.01137) fills; fee 29,000 × 0.01137 × 0.1 % = 0.32973.
+    run.on_quote(&quote(T1 + 1_000, dec!(28999.5)));
+    let filled = write(&mut run, false);
+    assert_eq!(filled.events.fills.len(), 1);
+    let event = &filled.events.fills[0];
+    assert_eq!((event.bot_id, event.session_id), (run.bot_id, None));
+    let fill = &event.fill;
+    assert_eq!(fill.order_id, runtime_id(run.bot_id, RuntimeKind::Order, 0));
+    assert_eq!(
+        (fill.entry, fill.side.as_str(), fill.order_type.as_str(), fill.role.as_str()),
+        (true, "BUY", "Limit", "gridBuy")
+    );
+    assert_eq!(
+        (fill.quantity, fill.price, fill.fee, fill.fee_currency.as_str()),
+        (dec!(0.01137), dec!(29000), dec!(0.32973), "USDT")
+    );
+    assert_eq!((fill.note.as_str(), fill.time), ("Grid buy #10", (T1 + 1_000) / 1000));
+    let position = &event.position;
+    assert_eq!(position.id, runtime_id(run.bot_id, RuntimeKind::Position, 0));
+    assert_eq!(
+        (position.direction.as_str(), position.symbol.as_str(), position.closed),
+        ("LONG", "SIM_BTC_USDT_", false)
+    );
+    assert_eq!((position.gross_profit, position.fees), (dec!(0), dec!(0.32973)));
+    // Realized net of fees: only the entry's fee so far, over the 10,000 USDT paper balance.
+    assert_eq!((event.bot_totals.profit, event.bot_totals.roi), (dec!(-0.32973), dec!(-0.0032973)));
+    let seq = event.seq;
+    // The bid reaches 29,100: its sell closes the position: gross 1.137, fees 0.32973 + 0.330867.
+    run.on_quote(&quote(T1 + 2_000, dec!(29100.5)));
+    let closed = write(&mut run, false);
+    let exit = &closed.events.fills[0];
+    assert!(exit.seq > seq, "sequence numbers grow");
+    assert_eq!((exit.fill.entry, exit.fill.role.as_str(), exit.position.closed), (false, "gridSell", true));
+    assert_eq!((exit.position.gross_profit, exit.position.fees), (dec!(1.137), dec!(0.660597)));
+    assert_eq!(exit.bot_totals.profit, dec!(1.137) - dec!(0.660597));
+}
