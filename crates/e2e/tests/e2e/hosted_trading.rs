@@ -354,4 +354,55 @@ async fn a_grid_round_trip_shows_its_position_open_then_closed_with_its_gross_pr
         post(&system, &grid.key, "bots/positions/orders", json!({"botId": grid.bot, "positionId": "0".repeat(32)}))
             .await;
     assert_eq!((unknown.0, unknown.1["code"].clone()), (404, json!(1012)), "{unknown:?}");
+
+    // The fills reached the one ledger: the bot's profit is the gross less both fees, over its
+    // 10,000 USDT; the position is one closed trade with its two filled transactions.
+    let get = json!({"userId": grid.user, "botId": grid.bot});
+    let bot = test_support::eventually("the ledger's profit", PATIENCE, || async {
+        let bot = ok(&system, &grid.key, "bots/get", get.clone()).await;
+        (bot["profit"] != json!(0)).then_some(bot)
+    })
+    .await;
+    assert_eq!((bot["profit"].clone(), bot["roi"].clone()), (json!(0.476403), json!(0.00476403)), "{bot}");
+    let trades = system.admin(AdminCommand::BotTrades { bot: grid.bot.clone() }).await;
+    let trades = trades["trades"].as_array().expect("the bot's trades");
+    assert_eq!(trades.len(), 1, "{trades:?}");
+    assert_eq!((trades[0]["status"].clone(), trades[0]["netPnl"].clone()), (json!("closed"), json!("0.476403")));
+    let transactions = trades[0]["transactions"].as_array().unwrap();
+    let groups: Vec<&Value> = transactions.iter().map(|t| &t["transactionGroup"]).collect();
+    assert_eq!(groups, [&json!("entry"), &json!("exit")]);
+    assert_eq!(transactions[1]["exitType"], "take_profit");
+    assert_eq!(transactions[0]["brokerOrderId"], entries[0]["orderId"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_the_engine_decides_stops_the_bot_in_the_ledger_and_a_start_re_arms_it() {
+    let system = System::start().await.expect("the system starts");
+    let grid = grid_bot(&system).await;
+    let edit = json!({"userId": grid.user, "botId": grid.bot,
+        "settings": {"stopCondition": "Price", "stopType": "Below value", "stopValue": 28500}});
+    let (status, reply) = post(&system, &grid.key, "bots/edit", edit).await;
+    assert_eq!(status, 200, "{reply}");
+    grid.orders_after_quotes(&system, "29050").await;
+    grid.log_with(&system, "Settings updated").await;
+
+    // The price falls below 28,500: the engine stops the bot; the ledger hears of it.
+    system.push_quote(&grid.symbol, "28400", "28401", "28400.5").await;
+    let get = json!({"userId": grid.user, "botId": grid.bot});
+    test_support::eventually("the ledger's bot stopped", PATIENCE, || async {
+        (ok(&system, &grid.key, "bots/get", get.clone()).await["status"] == json!("stopped")).then_some(())
+    })
+    .await;
+    let log = grid.log_with(&system, "Bot stopped: stop condition met").await;
+    let stops = log.iter().filter(|line| line["message"].as_str().unwrap().starts_with("Bot stopped")).count();
+    assert_eq!(stops, 1, "the ledger's stop that follows is not logged again: {log:?}");
+    test_support::eventually("no open orders", PATIENCE, || async {
+        (grid.orders(&system).await.1["data"] == json!([])).then_some(())
+    })
+    .await;
+
+    // A partner's start re-arms it.
+    assert_eq!(ok(&system, &grid.key, "bots/start", json!({"botId": grid.bot})).await, json!(true));
+    grid.log_with(&system, "Bot started").await;
+    assert_eq!(ok(&system, &grid.key, "bots/get", get).await["status"], "running");
 }

@@ -3,3 +3,4 @@
 pub mod catalogue;
 pub mod hosted_settings;
 pub mod keys;
+pub mod live_fills;

@@ -157,3 +157,8 @@ pub async fn traded_market(
         .await
         .optional()
 }
+
+/// The asset type of the ticker with this symbol (`crypto`, `stock`, ...).
+pub async fn asset_type(connection: &mut AsyncPgConnection, symbol: &str) -> QueryResult<Option<String>> {
+    tickers::table.filter(tickers::symbol.eq(symbol)).select(tickers::asset_type).first(connection).await.optional()
+}

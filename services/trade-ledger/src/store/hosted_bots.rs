@@ -138,6 +138,15 @@ pub async fn find(
     .optional()
 }
 
+/// A live hosted bot of any partner (what the runner's events name).
+pub async fn find_live(connection: &mut AsyncPgConnection, id: BotId) -> QueryResult<Option<HostedBotRow>> {
+    diesel::sql_query(format!("SELECT {COLUMNS} FROM bots b WHERE b.id = $1 AND {LIVE_HOSTED}"))
+        .bind::<SqlUuid, _>(id)
+        .get_result(connection)
+        .await
+        .optional()
+}
+
 /// A hosted bot, deleted or not (what an event reports after a delete).
 pub async fn find_any(connection: &mut AsyncPgConnection, id: BotId) -> QueryResult<HostedBotRow> {
     diesel::sql_query(format!("SELECT {COLUMNS} FROM bots b WHERE b.id = $1"))
@@ -207,6 +216,68 @@ pub async fn of_user_with_followers(
     .bind::<SqlUuid, _>(owner)
     .load(connection)
     .await
+}
+
+/// Locks the owners of `bots` (bots of any kind; deleted users too), in id order, until the
+/// transaction ends. Taken before any bot lock, as every write that locks a user does.
+pub async fn lock_owners(connection: &mut AsyncPgConnection, bots: &[BotId]) -> QueryResult<()> {
+    if bots.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "SELECT u.id FROM users u WHERE u.id IN (SELECT b.owner_user_id FROM bots b WHERE b.id = ANY($1)) \
+         ORDER BY u.id FOR UPDATE OF u",
+    )
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(bots)
+    .execute(connection)
+    .await
+    .map(drop)
+}
+
+/// A bot locked by [`lock_all`]: what the runner's events need to know of it.
+#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+pub struct LockedBot {
+    /// The bot.
+    #[diesel(sql_type = SqlUuid)]
+    pub id: BotId,
+    /// `external`, `grid`, `dca`, `webhook` or `strategy`.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+}
+
+impl LockedBot {
+    /// Whether it is a hosted bot (deleted or not).
+    pub fn is_hosted(&self) -> bool {
+        HOSTED_KINDS.contains(&self.kind.as_str())
+    }
+}
+
+/// Locks the bots among `ids` that exist (any kind, deleted too), in id order like every
+/// multi-bot lock (see [`of_user_with_followers`]); answers them.
+pub async fn lock_all(connection: &mut AsyncPgConnection, ids: &[BotId]) -> QueryResult<Vec<LockedBot>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query("SELECT b.id, b.kind FROM bots b WHERE b.id = ANY($1) ORDER BY b.id FOR UPDATE OF b")
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+        .load(connection)
+        .await
+}
+
+/// The runner's figures of a bot after its event `seq`: kept only when newer than the ones
+/// held (`perf_seq`); answers whether they were. A read copy: no revision.
+pub async fn record_performance(
+    connection: &mut AsyncPgConnection,
+    id: BotId,
+    seq: i64,
+    profit: Decimal,
+    roi: Decimal,
+) -> QueryResult<bool> {
+    let updated = diesel::update(bots::table.find(id).filter(bots::perf_seq.lt(seq)))
+        .set((bots::profit.eq(profit), bots::roi.eq(roi), bots::perf_seq.eq(seq)))
+        .execute(connection)
+        .await?;
+    Ok(updated > 0)
 }
 
 /// New settings, one revision up.

@@ -41,6 +41,7 @@ diesel::table! {
         last_update_at -> Timestamptz,
         opened_at_explicit -> Bool,
         closed_at_explicit -> Bool,
+        source_position_id -> Nullable<Text>,
     }
 }
 

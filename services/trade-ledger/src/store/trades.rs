@@ -20,7 +20,7 @@ pub use pages::{
 pub use rows::{JsonAsSent, TradeRow, TransactionRow};
 pub use writes::{
     NewTrade, NewTransactionRow, TradeChanges, TransactionChanges, fill_open_exits, insert_trade, insert_transactions,
-    set_derived, update_trade, update_transaction,
+    set_derived, set_net_pnl, update_trade, update_transaction,
 };
 
 /// The bot's trade, locked for update (writes to one trade are serialised).
@@ -32,6 +32,22 @@ pub async fn lock_trade(
     bot_trades::table
         .filter(bot_trades::id.eq(trade_id))
         .filter(bot_trades::bot_id.eq(bot_id))
+        .select(trade_columns!())
+        .for_update()
+        .first(connection)
+        .await
+        .optional()
+}
+
+/// The bot's trade of the runner's position `position_id`, locked for update.
+pub async fn lock_by_source_position(
+    connection: &mut AsyncPgConnection,
+    bot_id: BotId,
+    position_id: &str,
+) -> QueryResult<Option<TradeRow>> {
+    bot_trades::table
+        .filter(bot_trades::bot_id.eq(bot_id))
+        .filter(bot_trades::source_position_id.eq(position_id))
         .select(trade_columns!())
         .for_update()
         .first(connection)

@@ -6,6 +6,7 @@ pub mod bot_config;
 pub mod catalogue;
 pub mod fetches;
 pub mod hosted_bots;
+pub mod live_events;
 pub mod participations;
 pub mod partner_users;
 pub mod states;

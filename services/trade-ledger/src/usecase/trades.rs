@@ -6,6 +6,7 @@
 //! 100 of its transactions and only while they fit the bus, else it names their count and
 //! says `truncated` (the client reads them a page at a time, see [`reads`]).
 
+pub mod fills;
 mod reads;
 mod views;
 
@@ -169,6 +170,7 @@ pub async fn create(connection: &mut AsyncPgConnection, request: CreateTrade) ->
                 signal_at: request.signal_at,
                 opened_at: request.opened_at,
                 metadata: request.metadata.get(),
+                source_position_id: None,
             };
             trades::insert_trade(tx, &new).await?;
             let rows: Vec<_> =

@@ -6,4 +6,5 @@ mod catalogue;
 mod fetch_error_codes;
 mod fetch_sweep;
 mod foundation;
+mod live_events;
 mod outbox_admin;

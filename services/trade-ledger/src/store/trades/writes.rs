@@ -27,14 +27,17 @@ pub struct NewTrade<'a> {
     pub opened_at: Option<DateTime<Utc>>,
     /// Metadata JSON text.
     pub metadata: &'a str,
+    /// The runner's id of the position a live bot's trade records (none for Bot API trades).
+    pub source_position_id: Option<&'a str>,
 }
 
 /// Inserts a trade.
 pub async fn insert_trade(connection: &mut AsyncPgConnection, trade: &NewTrade<'_>) -> QueryResult<()> {
     use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
     diesel::sql_query(
-        "INSERT INTO bot_trades (id, bot_id, symbol, trade_type, status, signal_at, opened_at, metadata, opened_at_explicit) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $7 IS NOT NULL)",
+        "INSERT INTO bot_trades (id, bot_id, symbol, trade_type, status, signal_at, opened_at, metadata, \
+                                 opened_at_explicit, source_position_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $7 IS NOT NULL, $9)",
     )
     .bind::<SqlUuid, _>(trade.id)
     .bind::<SqlUuid, _>(trade.bot_id)
@@ -44,6 +47,7 @@ pub async fn insert_trade(connection: &mut AsyncPgConnection, trade: &NewTrade<'
     .bind::<Timestamptz, _>(trade.signal_at)
     .bind::<Nullable<Timestamptz>, _>(trade.opened_at)
     .bind::<Text, _>(trade.metadata)
+    .bind::<Nullable<Text>, _>(trade.source_position_id)
     .execute(connection)
     .await
     .map(drop)
@@ -132,6 +136,15 @@ pub async fn set_derived(
             bot_trades::closed_at.eq(closed_at),
             bot_trades::last_update_at.eq(diesel::dsl::now),
         ))
+        .execute(connection)
+        .await
+        .map(drop)
+}
+
+/// Sets a trade's net P&L (a live position's, once it is closed).
+pub async fn set_net_pnl(connection: &mut AsyncPgConnection, trade_id: TradeId, net_pnl: Decimal) -> QueryResult<()> {
+    diesel::update(bot_trades::table.find(trade_id))
+        .set((bot_trades::net_pnl.eq(net_pnl), bot_trades::last_update_at.eq(diesel::dsl::now)))
         .execute(connection)
         .await
         .map(drop)

@@ -1,6 +1,7 @@
 //! Create, edit, copy, start, stop and delete: each in the caller's transaction (the
 //! idempotency record's), each change with its `hosted_bot_changed` event (LIVE revisions
-//! table: counters alone emit nothing).
+//! table: counters alone emit nothing). The engine's own stops ([`stop_by_engine`]) take the
+//! same path as a partner's stop, in the transaction of the runner's event.
 
 use super::super::storage_error;
 use super::events::{desired, emit};
@@ -13,6 +14,7 @@ use bus::BusError;
 use bus::messages::hosted::{
     CopyHostedBot, CreateHostedBot, DeleteHostedBot, Desired, EditHostedBot, HostedBotView, SetHostedBotStatus,
 };
+use bus::messages::live::BotStopped;
 use bus::subjects::Subjects;
 use diesel_async::AsyncPgConnection;
 use domain::{BotId, PartnerId, UserId};
@@ -252,13 +254,9 @@ pub async fn set_status(
         other => other,
     })?;
     let bot = find_bot(tx, request.partner_id, None, &request.bot_id, true).await?;
-    let (status, word) = match request.desired {
-        Desired::Running => ("running", "running"),
-        Desired::Stopped => ("stopped", "stopped"),
-        Desired::Deleted => return Err(BusError::invalid("desired: running or stopped (delete with bots/delete)")),
-    };
+    let status = status_of(request.desired)?;
     if bot.status == status {
-        return Err(BusError::Conflict { message: format!("Bot '{}' is already {word}", wire_id(bot.id)) });
+        return Err(BusError::Conflict { message: format!("Bot '{}' is already {status}", wire_id(bot.id)) });
     }
     if request.desired == Desired::Running {
         let market = catalogue::traded_market(tx, &bot.symbol, true).await.map_err(storage_error)?;
@@ -267,9 +265,76 @@ pub async fn set_status(
         }
         hosted_bots::count_start(tx, bot.owner_user_id).await.map_err(storage_error)?;
     }
-    hosted_bots::set_status(tx, bot.id, status).await.map_err(storage_error)?;
-    emit(tx, subjects, bot.id, request.desired).await?;
+    change_status(tx, subjects, bot.id, request.desired).await?;
     Ok(true)
+}
+
+/// The `status` a start or a stop sets.
+fn status_of(desired: Desired) -> Result<&'static str, BusError> {
+    match desired {
+        Desired::Running => Ok("running"),
+        Desired::Stopped => Ok("stopped"),
+        Desired::Deleted => Err(BusError::invalid("desired: running or stopped (delete with bots/delete)")),
+    }
+}
+
+/// Every start and stop, a partner's or the engine's: the bot (locked by the caller) takes the
+/// desired state, one revision up, with its `hosted_bot_changed` in the same transaction.
+async fn change_status(
+    tx: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    id: BotId,
+    desired: Desired,
+) -> Result<(), BusError> {
+    hosted_bots::set_status(tx, id, status_of(desired)?).await.map_err(storage_error)?;
+    emit(tx, subjects, id, desired).await?;
+    Ok(())
+}
+
+/// What an engine's stop of a bot came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineStop {
+    /// Stopped, one revision up, with its event.
+    Stopped,
+    /// The bot changed since the revision the runner saw (it is at this one now): left as it is.
+    Changed(i64),
+    /// Already stopped at the revision the runner saw (a runner failure of a stopped run):
+    /// nothing to do.
+    AlreadyStopped,
+    /// Deleted, or not a hosted bot at all.
+    Gone,
+}
+
+/// `evt.live.bot_stopped` (docs/live.md#stops-the-engine-decides): the engine stopped the bot itself (a
+/// stop condition, `maxWin` / `maxLoss`) or the runner could not run it. The bot becomes
+/// `stopped` exactly as a partner's stop makes it, unless it changed since the revision the
+/// runner saw, so that a start or an edit made meanwhile stands.
+pub async fn stop_by_engine(
+    tx: &mut AsyncPgConnection,
+    subjects: &Subjects,
+    stop: &BotStopped,
+) -> Result<EngineStop, BusError> {
+    // The owner's row before the bot's, as a partner's stop takes them.
+    let Some(bot) = hosted_bots::find_live(tx, stop.bot_id).await.map_err(storage_error)? else {
+        return Ok(EngineStop::Gone);
+    };
+    match lock_user(tx, bot.partner_id, bot.owner_user_id).await {
+        Ok(()) => {}
+        // A deleted user took their bots with them.
+        Err(BusError::NotFound { .. }) => return Ok(EngineStop::Gone),
+        Err(other) => return Err(other),
+    }
+    let Some(bot) = hosted_bots::find(tx, bot.partner_id, bot.id, true).await.map_err(storage_error)? else {
+        return Ok(EngineStop::Gone);
+    };
+    if bot.revision != stop.revision {
+        return Ok(EngineStop::Changed(bot.revision));
+    }
+    if bot.status != "running" {
+        return Ok(EngineStop::AlreadyStopped);
+    }
+    change_status(tx, subjects, bot.id, Desired::Stopped).await?;
+    Ok(EngineStop::Stopped)
 }
 
 /// `bots/delete`.
