@@ -319,6 +319,20 @@ pub fn catalogue() -> Catalogue {
         "The entry and exit fills of one of a hosted bot's positions (null: no such position).",
     );
     catalogue.endpoint(
+        &subjects.check_hosted_bot(),
+        Kind::Query,
+        "gateway",
+        ("CheckHostedBot", "CheckedHostedBot"),
+        "A would-be hosted bot checked as bots/create checks it (user, exchange, settings), stored nowhere: its canonical settings and market.",
+    );
+    catalogue.endpoint(
+        &subjects.preview_grid(),
+        Kind::Query,
+        "gateway",
+        ("PreviewGrid", "GridPreview"),
+        "A grid bot's preview at the runner's latest quote of its market (not found: no quote yet).",
+    );
+    catalogue.endpoint(
         &subjects.create_hosted_bot(),
         Kind::Command,
         "gateway",

@@ -18,15 +18,15 @@ use crate::messages::bot_api::{
 use crate::messages::credentials::StoreExchangeCredentials;
 use crate::messages::fetch::{OrderFetchFailed, OrderFetched};
 use crate::messages::hosted::{
-    CopyHostedBot, CreateHostedBot, DeleteHostedBot, EditHostedBot, GetHostedBot, GetHostedBotDefinitions,
-    HostedBotChanged, HostedBotRevisionsPage, HostedBotView, HostedBotsPage, ListHostedBotRevisions, ListHostedBots,
-    SetHostedBotStatus,
+    CheckHostedBot, CheckedHostedBot, CopyHostedBot, CreateHostedBot, DeleteHostedBot, EditHostedBot, GetHostedBot,
+    GetHostedBotDefinitions, HostedBotChanged, HostedBotRevisionsPage, HostedBotView, HostedBotsPage,
+    ListHostedBotRevisions, ListHostedBots, SetHostedBotStatus,
 };
 use crate::messages::idempotency::{Command, Replayable};
 use crate::messages::ledger_auth::{Credential, Principal};
 use crate::messages::live::{
     BotLogPage, BotOrder, BotPositionsPage, BotStopped, FillRecorded, GetBotLogs, GetBotOrders, GetBotPositions,
-    GetPositionOrders, PositionOrders,
+    GetPositionOrders, GridPreview, PositionOrders, PreviewGrid,
 };
 use crate::messages::market::{MarketSymbol, QuoteMsg};
 use crate::messages::partner::reference::{ExchangeView, ListExchanges, ListMarkets, MarketView};
@@ -268,6 +268,12 @@ impl Subjects {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "hosted_bot_revisions")
     }
 
+    /// `qry.ledger.check_hosted_bot.v1`: a would-be hosted bot checked as `bots/create` checks
+    /// it, stored nowhere: its canonical settings and market (`bots/preview`).
+    pub fn check_hosted_bot(&self) -> Endpoint<CheckHostedBot, CheckedHostedBot> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "check_hosted_bot")
+    }
+
     /// `qry.ledger.hosted_bot_definitions.v1`: the current definitions of some hosted bots.
     pub fn hosted_bot_definitions(&self) -> Endpoint<GetHostedBotDefinitions, Vec<HostedBotChanged>> {
         self.endpoint(Kind::Query, ServiceName::TradeLedger, "hosted_bot_definitions")
@@ -407,6 +413,12 @@ impl Subjects {
     /// positions (`None`: no such position).
     pub fn position_orders(&self) -> Endpoint<GetPositionOrders, Option<PositionOrders>> {
         self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "position_orders")
+    }
+
+    /// `qry.live.preview_grid.v1`: a grid bot's preview at the runner's latest quote of its
+    /// market (not found: no quote yet).
+    pub fn preview_grid(&self) -> Endpoint<PreviewGrid, GridPreview> {
+        self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "preview_grid")
     }
 
     /// `md.feed.quote.v1.<symbol>`: one market's quotes, published by the market feed.

@@ -12,6 +12,7 @@
 //! ```
 
 use crate::clock::{SharedClock, SystemClock};
+use crate::live::run::RunDefaults;
 use crate::live::{EngineRoom, LastQuotes, Latency, RoomParts};
 use crate::settings::Settings;
 use crate::usecase::reconcile::{self, Ledger};
@@ -43,7 +44,8 @@ impl App {
         let backend = Backend::start(ServiceName::LiveSessionRunner, settings.backend()).await?;
         let changed = Arc::new(Notify::new());
         let last_quotes = LastQuotes::default();
-        crate::bus::start(&backend, changed.clone(), last_quotes.clone());
+        let defaults = RunDefaults { starting_quote: settings.live.sim_starting_quote };
+        crate::bus::start(&backend, changed.clone(), last_quotes.clone(), defaults);
         backend.spawn("reconciliation", {
             let (pool, shutdown, interval, changed) =
                 (backend.pool.clone(), backend.shutdown(), settings.live.reconcile_interval(), changed.clone());

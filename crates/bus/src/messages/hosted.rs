@@ -253,3 +253,31 @@ pub struct HostedBotChanged {
     /// Its exchange.
     pub exchange_id: String,
 }
+
+/// A would-be hosted bot, checked as `bots/create` checks it and stored nowhere (`bots/preview`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckHostedBot {
+    /// The authenticated partner.
+    pub partner_id: PartnerId,
+    /// The owner-to-be (one of the partner's users).
+    pub user_id: UserId,
+    /// The exchange the user would run it on.
+    pub exchange_id: String,
+    /// The script type as sent.
+    pub script_type: String,
+    /// The settings object as sent.
+    #[schemars(with = "serde_json::Value")]
+    pub settings: Box<RawValue>,
+}
+
+/// What `bots/create` would store: the canonical settings and their market.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckedHostedBot {
+    /// Every setting, defaults filled in, numbers exact.
+    #[schemars(with = "serde_json::Value")]
+    pub settings: Box<RawValue>,
+    /// The market of `settings.symbol`.
+    pub market: MarketSpecMsg,
+}

@@ -3,6 +3,7 @@
 //! first that the bot is the partner's; the runner answers not-found for a bot it does not
 //! know or has purged.
 
+use crate::messages::hosted::MarketSpecMsg;
 use crate::messages::partner::reference::JsonDecimal;
 use domain::{BotId, SessionId};
 use rust_decimal::Decimal;
@@ -318,4 +319,63 @@ pub struct BotStopped {
     pub revision: i64,
     /// Why, as the bot's log says it.
     pub reason: String,
+}
+
+/// A grid bot's preview at the runner's latest quote of its market (`bots/preview`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewGrid {
+    /// `spot_grid` or `futures_grid`.
+    pub script_type: String,
+    /// The canonical settings (as the ledger checked them).
+    #[schemars(with = "serde_json::Value")]
+    pub settings: Box<serde_json::value::RawValue>,
+    /// The market of `settings.symbol`.
+    pub market: MarketSpecMsg,
+}
+
+/// What a grid bot would do if started now (LIVE.md §5.6).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GridPreview {
+    /// The price used: the latest quote's `last`, rounded to the tick.
+    pub price: JsonDecimal,
+    /// The resting orders a start would place, in the order it places them.
+    pub orders: Vec<GridPreviewOrder>,
+    /// `investmentAmount / gridCount` (quote; base with `Base`).
+    pub amount_per_grid: JsonDecimal,
+    /// % a round trip earns net of two fees, over the levels that trade.
+    pub profit_per_grid: ProfitRangeMsg,
+    /// Quote the start needs.
+    pub required_quote: JsonDecimal,
+    /// Base the listed sells hold.
+    pub required_base: JsonDecimal,
+    /// Fees of filling every listed order once, quote.
+    pub estimated_fees: JsonDecimal,
+    /// What to know before starting.
+    pub warnings: Vec<String>,
+}
+
+/// One order of a preview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GridPreviewOrder {
+    /// The grid level (0 = the lowest), as in the note `Grid buy #<level>`.
+    pub level: u32,
+    /// `BUY` or `SELL`.
+    pub direction: String,
+    /// Limit price.
+    pub price: JsonDecimal,
+    /// Amount (base).
+    pub amount: JsonDecimal,
+}
+
+/// The smallest and largest of a set of percentages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfitRangeMsg {
+    /// Smallest.
+    pub min: JsonDecimal,
+    /// Largest.
+    pub max: JsonDecimal,
 }

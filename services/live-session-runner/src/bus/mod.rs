@@ -4,13 +4,15 @@
 //!   the runs of hosted bots (a newer revision only); the runs' owners are woken after each
 //!   batch;
 //! - `qry.live.bot_orders.v1`, `bot_logs.v1`, `bot_positions.v1` and `position_orders.v1`: a
-//!   hosted bot's open orders, log and positions (marked at the latest quotes).
+//!   hosted bot's open orders, log and positions (marked at the latest quotes);
+//! - `qry.live.preview_grid.v1`: a grid bot's preview at the latest quote of its market.
 //!
 //! Its requests to the ledger (the reconciliation's `hosted_bot_revisions` and
 //! `hosted_bot_definitions`) are in `usecase::reconcile`; the quotes it hears are in `live`.
 
 use crate::live::LastQuotes;
-use crate::usecase::{hosted_bots, positions, queries};
+use crate::live::run::RunDefaults;
+use crate::usecase::{hosted_bots, positions, preview, queries};
 use bus::consumers::LIVE_HOSTED_BOTS;
 use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
@@ -19,7 +21,8 @@ use tokio::sync::Notify;
 
 /// Starts the consumers and the responders; each finishes what it has in hand on shutdown.
 /// `changed` is woken whenever runs were written.
-pub fn start(backend: &Backend, changed: Arc<Notify>, last_quotes: LastQuotes) {
+pub fn start(backend: &Backend, changed: Arc<Notify>, last_quotes: LastQuotes, defaults: RunDefaults) {
+    let preview_quotes = last_quotes.clone();
     consume_hosted_bot_changes(backend, changed);
     backend.respond("bot orders responder", backend.subjects.bot_orders(), |pool, request| async move {
         queries::bot_orders(&pool, request).await
@@ -30,6 +33,10 @@ pub fn start(backend: &Backend, changed: Arc<Notify>, last_quotes: LastQuotes) {
     backend.respond("bot positions responder", backend.subjects.bot_positions(), move |pool, request| {
         let last_quotes = last_quotes.clone();
         async move { positions::bot_positions(&pool, &last_quotes, request).await }
+    });
+    backend.respond("grid preview responder", backend.subjects.preview_grid(), move |_pool, request| {
+        let (quotes, defaults) = (preview_quotes.clone(), defaults.clone());
+        async move { preview::preview_grid(&quotes, &defaults, &request) }
     });
     backend.respond("position orders responder", backend.subjects.position_orders(), |pool, request| async move {
         positions::position_orders(&pool, request).await

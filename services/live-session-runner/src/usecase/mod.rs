@@ -3,5 +3,6 @@
 
 pub mod hosted_bots;
 pub mod positions;
+pub mod preview;
 pub mod queries;
 pub mod reconcile;

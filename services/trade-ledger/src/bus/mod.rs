@@ -48,6 +48,9 @@ pub fn serve(backend: &Backend) {
     backend.respond("hosted bot definitions", subjects.hosted_bot_definitions(), |pool, request| async move {
         usecase::hosted_bots::events::definitions(&pool, request).await
     });
+    backend.respond("check hosted bot", subjects.check_hosted_bot(), |pool, request| async move {
+        usecase::hosted_bots::writes::check(&pool, request).await
+    });
     hosted_bot_writes(backend);
     backend.respond("exchanges", subjects.exchanges(), |pool, _request| async move {
         usecase::catalogue::exchanges(&pool).await

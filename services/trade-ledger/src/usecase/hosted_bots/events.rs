@@ -26,6 +26,18 @@ pub async fn emit(
     Ok(row)
 }
 
+/// A market as the runner's engine reads it.
+pub fn market_spec(market: catalogue::TradedMarket) -> MarketSpecMsg {
+    MarketSpecMsg {
+        symbol: market.symbol,
+        base_currency: market.base_currency,
+        quote_currency: market.quote_currency,
+        price_decimals: u32::try_from(market.price_decimals).unwrap_or_default(),
+        amount_decimals: u32::try_from(market.amount_decimals).unwrap_or_default(),
+        minimum_trade_amount: market.min_amount.unwrap_or_default(),
+    }
+}
+
 /// A bot's whole definition, as the event carries it.
 pub async fn definition(
     connection: &mut AsyncPgConnection,
@@ -44,14 +56,7 @@ pub async fn definition(
         desired,
         script_type: row.script_type,
         settings: RawValue::from_string(row.settings).map_err(storage_error)?,
-        market: MarketSpecMsg {
-            symbol: market.symbol,
-            base_currency: market.base_currency,
-            quote_currency: market.quote_currency,
-            price_decimals: u32::try_from(market.price_decimals).unwrap_or_default(),
-            amount_decimals: u32::try_from(market.amount_decimals).unwrap_or_default(),
-            minimum_trade_amount: market.min_amount.unwrap_or_default(),
-        },
+        market: market_spec(market),
         exchange_id: row.exchange_id,
     })
 }

@@ -5,20 +5,23 @@
 
 use super::super::storage_error;
 use super::events::{desired, emit};
-use super::{find_bot, lock_user, view, wire_id};
+use super::{check_user, find_bot, lock_user, view, wire_id};
 use crate::domain::hosted_settings::{self as settings, Settings};
 use crate::store::catalogue::{self, TradedMarket};
 use crate::store::hosted_bots::{self, HostedBotRow, NewHostedBot};
 use crate::store::records;
 use bus::BusError;
 use bus::messages::hosted::{
-    CopyHostedBot, CreateHostedBot, DeleteHostedBot, Desired, EditHostedBot, HostedBotView, SetHostedBotStatus,
+    CheckHostedBot, CheckedHostedBot, CopyHostedBot, CreateHostedBot, DeleteHostedBot, Desired, EditHostedBot,
+    HostedBotView, SetHostedBotStatus,
 };
 use bus::messages::live::BotStopped;
 use bus::subjects::Subjects;
 use diesel_async::AsyncPgConnection;
 use domain::{BotId, PartnerId, UserId};
 use engine::{ScriptType, script};
+use platform::db::PgPool;
+use serde_json::value::RawValue;
 
 /// The bot kind (engine family) of a script type.
 fn kind(script_type: ScriptType) -> &'static str {
@@ -148,6 +151,32 @@ pub async fn create(
     let master = master.map(|master| master.id);
     let definition = Definition { owner: user, partner, script_type, market: &market, settings: &merged, master };
     insert_running(tx, subjects, definition).await
+}
+
+/// `bots/preview`: a would-be bot checked as [`create`] checks it (the user, then the exchange
+/// the user's, then the settings and their market) and stored nowhere: the canonical settings
+/// and the market the runner previews it on.
+pub async fn check(pool: &PgPool, request: CheckHostedBot) -> Result<CheckedHostedBot, BusError> {
+    let connection = &mut pool.get().await.map_err(storage_error)?;
+    let (partner, user) = (request.partner_id, request.user_id);
+    check_user(connection, partner, user).await?;
+    let owned = records::user_brokers(connection, user).await.map_err(storage_error)?;
+    if !owned.contains(&request.exchange_id) {
+        return Err(mismatch(&request.exchange_id, user, &owned));
+    }
+    let script_type = settings::script_type(&request.script_type).map_err(BusError::invalid)?;
+    let sent = settings::parse(&request.settings).map_err(BusError::invalid)?;
+    let defaults = settings::defaults(script_type);
+    let market = market_for(connection, &settings::merge(&defaults, &sent), user, &owned).await?;
+    if market.exchange_id != request.exchange_id {
+        return Err(BusError::invalid(format!(
+            "settings.symbol: market '{}' is not on exchange '{}'",
+            market.symbol, request.exchange_id
+        )));
+    }
+    let merged = settle(script_type, &defaults, &sent)?;
+    let settings = RawValue::from_string(settings::to_text(&merged)).map_err(storage_error)?;
+    Ok(CheckedHostedBot { settings, market: super::events::market_spec(market) })
 }
 
 /// The root master of `bot`: itself, or the master it follows (followers follow the root).
