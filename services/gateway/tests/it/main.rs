@@ -13,6 +13,7 @@ mod partner_bot_positions;
 mod partner_bot_runtime;
 mod partner_bots;
 mod partner_listing;
+mod partner_runtime_fakes;
 mod partner_users;
 mod rate_limit;
 mod support;

@@ -4,61 +4,38 @@
 //! runner; what each route refuses before asking anybody; the closed positions' paging by
 //! cursor; and how not-found, an unknown position and missing backends map to codes.
 
-use crate::partner_backtest::{KEY, fake_ledger, partner, serve};
+use crate::partner_backtest::partner;
+use crate::partner_runtime_fakes::{
+    BOT, Fakes, NOT_A_STRING, Route, bot_id, bot_only, check_a_bot_the_runner_does_not_know_is_1002,
+    check_others_unknown_or_malformed_bot_is_1002, check_the_dashed_form_names_the_same_bot,
+    check_the_key_comes_first_and_a_missing_backend_is_9503, check_the_ledgers_yes_is_reused_and_its_no_is_not,
+    decimal, ledger, refusal, serve_runner, sorted_keys, success,
+};
 use crate::support::Gateway;
-use bus::BusError;
-use bus::messages::hosted::{GetHostedBot, HostedBotView};
+use bus::messages::hosted::GetHostedBot;
 use bus::messages::live::{
     BotPosition, BotPositionsPage, ClosedPositionCursor as Next, GetBotPositions, GetPositionOrders, PositionOrder,
     PositionOrders,
 };
-use bus::messages::partner::reference::JsonDecimal;
-use domain::{BotId, UserId};
 use gateway::api::partner::paging::{ClosedPositionCursor, LineCursor};
-use rust_decimal::Decimal;
-use serde_json::value::RawValue;
-use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
-use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
+use serde_json::json;
 
-/// The partner's bot the runner knows.
-const BOT: &str = "6dafad4e364449c9906296aab8eff2f7";
-/// The partner's bot the runner does not know (not yet heard of, or purged).
-const GHOST: &str = "0190d5f0a1b27c3d8e4f5a6b7c8d9e0f";
-/// Another partner's bot.
-const OTHERS: &str = "895aef7fe5eb4b368ece3d4e65729769";
 /// `BOT`'s closed position whose orders the runner has.
 const POSITION: &str = "0190d5e2a1b2c3d4e5f60718293a4b5c";
 /// `BOT`'s closed positions.
 const CLOSED: i64 = 7;
 
-const NOT_A_STRING: &str = "botId is required and must be a non-empty string";
 const NO_POSITION: &str = "positionId is required and must be a non-empty string";
 
-fn bot_id(text: &str) -> BotId {
-    text.parse().unwrap()
-}
+/// The three routes; `positions/orders` names `POSITION` besides the bot.
+const ROUTES: [Route; 3] = [
+    Route { name: "positions/open", body: bot_only },
+    Route { name: "positions/closed", body: bot_only },
+    Route { name: "positions/orders", body: with_position },
+];
 
-fn view(bot: &str) -> HostedBotView {
-    HostedBotView {
-        user_id: UserId::from_uuid(Uuid::from_u128(1)),
-        bot_id: bot.into(),
-        status: "running".into(),
-        master_bot_id: String::new(),
-        created_at: 1_766_070_000,
-        script_type: "spot_grid".into(),
-        exchange_id: "SIM".into(),
-        settings: RawValue::from_string(r#"{"symbol":"SIM_BTC_USDT_"}"#.into()).unwrap(),
-        profit: JsonDecimal(Decimal::ZERO),
-        roi: JsonDecimal(Decimal::ZERO),
-        cloned: 0,
-        followers: 0,
-    }
-}
-
-fn decimal(text: &str) -> JsonDecimal {
-    JsonDecimal(text.parse().unwrap())
+fn with_position(bot: &str) -> String {
+    format!(r#"{{"botId": "{bot}", "positionId": "{POSITION}"}}"#)
 }
 
 /// An open position.
@@ -151,31 +128,6 @@ fn position_orders() -> PositionOrders {
     }
 }
 
-/// What the ledger and the runner were asked.
-#[derive(Default)]
-struct Seen {
-    ledger: Vec<GetHostedBot>,
-    positions: Vec<GetBotPositions>,
-    orders: Vec<GetPositionOrders>,
-}
-
-impl Seen {
-    fn asked(&self) -> usize {
-        self.ledger.len() + self.positions.len() + self.orders.len()
-    }
-}
-
-struct Fakes {
-    seen: Arc<Mutex<Seen>>,
-    shutdown: CancellationToken,
-}
-
-impl Drop for Fakes {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
 /// The runner's page of `BOT`'s closed positions: newest first by `(close_time, number)`,
 /// after `after`, at most `limit`, with where the next starts while more remain.
 fn closed_page(after: Option<Next>, limit: u32) -> BotPositionsPage {
@@ -189,113 +141,55 @@ fn closed_page(after: Option<Next>, limit: u32) -> BotPositionsPage {
     BotPositionsPage { items: shown.iter().copied().map(closed).collect(), next }
 }
 
-/// The ledger's `authenticate` and `hosted_bot` (the partner has `BOT` and `GHOST`; `OTHERS` is
-/// another partner's), and with `runner` the runner's two queries (it knows `BOT` only).
-async fn fakes(gateway: &Gateway, runner: bool) -> Fakes {
-    let shutdown = CancellationToken::new();
-    fake_ledger(gateway, &shutdown).await;
-    let subjects = gateway.nats.subjects();
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let ledger = seen.clone();
-    serve(gateway, &shutdown, subjects.hosted_bot(), move |query: GetHostedBot| {
-        let ledger = ledger.clone();
-        async move {
-            ledger.lock().unwrap().ledger.push(query.clone());
-            // As the ledger reads an id: 32 hex digits or the dashed form.
-            let id =
-                Some(&query.bot_id).filter(|id| matches!(id.len(), 32 | 36)).and_then(|id| id.parse::<BotId>().ok());
-            let owned = [bot_id(BOT), bot_id(GHOST)];
-            match id.filter(|id| query.partner_id == partner() && owned.contains(id)) {
-                Some(id) => Ok(view(&id.as_uuid().simple().to_string())),
-                None => Err(BusError::not_found(format!("Bot '{}' not found", query.bot_id))),
-            }
-        }
-    })
-    .await;
-    if runner {
-        let asked = seen.clone();
-        serve(gateway, &shutdown, subjects.bot_positions(), move |query: GetBotPositions| {
-            let asked = asked.clone();
-            async move {
-                asked.lock().unwrap().positions.push(query.clone());
-                if query.bot_id != bot_id(BOT) {
-                    return Err(BusError::not_found(format!("bot {} is not known here", query.bot_id)));
-                }
-                Ok(match query.closed {
-                    false => BotPositionsPage { items: open_positions(), next: None },
-                    true => closed_page(query.after, query.limit),
-                })
-            }
-        })
-        .await;
-        let asked = seen.clone();
-        serve(gateway, &shutdown, subjects.position_orders(), move |query: GetPositionOrders| {
-            let asked = asked.clone();
-            async move {
-                asked.lock().unwrap().orders.push(query.clone());
-                if query.bot_id != bot_id(BOT) {
-                    return Err(BusError::not_found(format!("bot {} is not known here", query.bot_id)));
-                }
-                Ok((query.position_id == POSITION).then(position_orders))
-            }
-        })
-        .await;
+/// The runner's answer to `bot_positions` for `BOT`: all the open positions, or a page of the
+/// closed ones.
+fn positions(query: GetBotPositions) -> BotPositionsPage {
+    match query.closed {
+        false => BotPositionsPage { items: open_positions(), next: None },
+        true => closed_page(query.after, query.limit),
     }
-    Fakes { seen, shutdown }
 }
 
-/// A POST with the partner's key: the status, the body as text and as JSON.
-async fn call(gateway: &Gateway, path: &str, body: &str) -> (u16, String, Value) {
-    let response = test_support::http_client()
-        .post(gateway.url(path))
-        .header("x-api-key", KEY)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-    (status, text, json)
+/// The runner's answer to `position_orders` for `BOT`: the orders of `POSITION`, none for any
+/// other id.
+fn orders_of(query: GetPositionOrders) -> Option<PositionOrders> {
+    (query.position_id == POSITION).then(position_orders)
 }
 
-/// The status, code and message of a refusal of `bots/positions/<route>`.
-async fn refusal(gateway: &Gateway, route: &str, body: &str) -> (u16, Value, Value) {
-    let (status, _, json) = call(gateway, &format!("/partner/v1/bots/positions/{route}"), body).await;
-    assert_eq!((json["isSuccess"].clone(), json["data"].clone()), (json!(false), Value::Null), "{json}");
-    (status, json["code"].clone(), json["message"].clone())
+/// The ledger ([`ledger`]) and the runner's `bot_positions` and `position_orders`.
+async fn fakes(gateway: &Gateway) -> Fakes {
+    let fakes = ledger(gateway).await;
+    let subjects = gateway.nats.subjects();
+    serve_runner(gateway, &fakes, subjects.bot_positions(), |seen, query| seen.positions.push(query), positions).await;
+    serve_runner(
+        gateway,
+        &fakes,
+        subjects.position_orders(),
+        |seen, query| seen.position_orders.push(query),
+        orders_of,
+    )
+    .await;
+    fakes
 }
 
 /// A page of the closed positions: their ids' last two digits (the numbers) and the
 /// `nextPageId`.
 async fn page(gateway: &Gateway, body: &str) -> (Vec<i64>, Option<String>) {
-    let (status, _, json) = call(gateway, "/partner/v1/bots/positions/closed", body).await;
-    assert_eq!(status, 200, "{body}: {json}");
-    let numbers = json["data"]["items"].as_array().unwrap().iter().map(|position| {
+    let (_, data) = success(gateway, "positions/closed", body).await;
+    let numbers = data["items"].as_array().unwrap().iter().map(|position| {
         let id = position["positionId"].as_str().unwrap();
         i64::from_str_radix(&id[30..], 16).unwrap()
     });
-    (numbers.collect(), json["data"]["nextPageId"].as_str().map(str::to_string))
-}
-
-/// A body naming `bot` (and, for `orders`, `POSITION`).
-fn body_of(route: &str, bot: &str) -> String {
-    match route {
-        "orders" => format!(r#"{{"botId": "{bot}", "positionId": "{POSITION}"}}"#),
-        _ => format!(r#"{{"botId": "{bot}"}}"#),
-    }
+    (numbers.collect(), data["nextPageId"].as_str().map(str::to_string))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn open_positions_are_forwarded_as_the_runner_sends_them() {
     let gateway = Gateway::start().await;
-    let fakes = fakes(&gateway, true).await;
+    let fakes = fakes(&gateway).await;
 
-    let (status, text, body) = call(&gateway, "/partner/v1/bots/positions/open", &body_of("open", BOT)).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!((body["isSuccess"].clone(), body["code"].clone()), (json!(true), json!(0)));
-    assert_eq!(body["data"], serde_json::to_value(open_positions()).unwrap(), "the array, no page around it");
+    let (text, data) = success(&gateway, "positions/open", &bot_only(BOT)).await;
+    assert_eq!(data, serde_json::to_value(open_positions()).unwrap(), "the array, no page around it");
     assert!(text.contains(r#""enterPrice":42500.5,"exitPrice":null,"amount":0.05,"#), "{text}");
     assert!(text.contains(r#""unrealizedProfit":-5.985,"#), "{text}");
     {
@@ -304,33 +198,20 @@ async fn open_positions_are_forwarded_as_the_runner_sends_them() {
         let all = GetBotPositions { bot_id: bot_id(BOT), closed: false, after: None, limit: 10_000 };
         assert_eq!(seen.positions, [all]);
     }
-    // The dashed form names the same bot: the runner gets the id, the ledger the text as sent.
-    let dashed = bot_id(BOT).to_string();
-    let (status, _, body) = call(&gateway, "/partner/v1/bots/positions/open", &body_of("open", &dashed)).await;
-    assert_eq!((status, body["data"].as_array().unwrap().len()), (200, 2), "{body}");
-    let seen = fakes.seen.lock().unwrap();
-    assert_eq!(seen.ledger[1].bot_id, dashed);
-    assert_eq!(seen.positions[1].bot_id, bot_id(BOT));
+    let data = check_the_dashed_form_names_the_same_bot(&gateway, &fakes, &ROUTES[0]).await;
+    assert_eq!(data.as_array().unwrap().len(), 2, "{data}");
+    assert_eq!(fakes.seen.lock().unwrap().positions.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_positions_are_paged_newest_first_by_the_runners_cursor() {
     let gateway = Gateway::start().await;
-    let fakes = fakes(&gateway, true).await;
+    let fakes = fakes(&gateway).await;
 
-    let (status, _, body) = call(
-        &gateway,
-        "/partner/v1/bots/positions/closed",
-        &format!(r#"{{"botId": "{BOT}", "limit": 3, "nextPageId": ""}}"#),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body["data"]["items"][0],
-        serde_json::to_value(closed(7)).unwrap(),
-        "positions as the runner sends them"
-    );
-    let token = body["data"]["nextPageId"].as_str().unwrap().to_string();
+    let first = format!(r#"{{"botId": "{BOT}", "limit": 3, "nextPageId": ""}}"#);
+    let (_, data) = success(&gateway, "positions/closed", &first).await;
+    assert_eq!(data["items"][0], serde_json::to_value(closed(7)).unwrap(), "positions as the runner sends them");
+    let token = data["nextPageId"].as_str().unwrap().to_string();
     let (close_time, position) = key(5);
     assert_eq!(token, ClosedPositionCursor { close_time, position }.encode(), "the runner's next, encoded");
 
@@ -341,7 +222,7 @@ async fn closed_positions_are_paged_newest_first_by_the_runners_cursor() {
     let (numbers, token) = page(&gateway, &next(&token.unwrap())).await;
     assert_eq!((numbers, token), (vec![1], None), "null on the last page");
     // No limit is 10,000: one page; -1 too.
-    assert_eq!(page(&gateway, &format!(r#"{{"botId": "{BOT}"}}"#)).await, ((1..=CLOSED).rev().collect(), None));
+    assert_eq!(page(&gateway, &bot_only(BOT)).await, ((1..=CLOSED).rev().collect(), None));
     let after_six = ClosedPositionCursor { close_time: key(6).0, position: 6 }.encode();
     let body = format!(r#"{{"botId": "{BOT}", "limit": -1, "nextPageId": "{after_six}"}}"#);
     assert_eq!(page(&gateway, &body).await, (vec![5, 4, 3, 2, 1], None));
@@ -363,32 +244,30 @@ async fn closed_positions_are_paged_newest_first_by_the_runners_cursor() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_positions_orders_are_forwarded_and_an_unknown_position_is_1012() {
     let gateway = Gateway::start().await;
-    let fakes = fakes(&gateway, true).await;
+    let fakes = fakes(&gateway).await;
 
-    let (status, text, body) = call(&gateway, "/partner/v1/bots/positions/orders", &body_of("orders", BOT)).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!((body["isSuccess"].clone(), body["code"].clone()), (json!(true), json!(0)));
-    assert_eq!(body["data"], serde_json::to_value(position_orders()).unwrap());
+    let (text, data) = success(&gateway, "positions/orders", &with_position(BOT)).await;
+    assert_eq!(data, serde_json::to_value(position_orders()).unwrap());
     assert!(text.contains(r#""data":{"positionId":"0190d5e2a1b2c3d4e5f60718293a4b5c","enterOrders":[{"#), "{text}");
-    assert_eq!(body["data"]["exitOrders"][0]["profit"], json!(50));
+    assert_eq!(data["exitOrders"][0]["profit"], json!(50));
 
     // Another position, another bot's, a malformed id: the runner has none, so 1012 names it.
     let open = "0190d5f4b2c36d7e8f9a0b1c2d3e4f5a";
     for position in [open, "pos_abc123xyz789", "0190D5E2A1B2C3D4E5F60718293A4B5C", " "] {
         let body = format!(r#"{{"botId": "{BOT}", "positionId": "{position}"}}"#);
         let expected = (404, json!(1012), json!(format!("Position '{position}' not found")));
-        assert_eq!(refusal(&gateway, "orders", &body).await, expected, "{position}");
+        assert_eq!(refusal(&gateway, "positions/orders", &body).await, expected, "{position}");
     }
     let seen = fakes.seen.lock().unwrap();
-    let asked: Vec<_> = seen.orders.iter().map(|query| query.position_id.as_str()).collect();
+    let asked: Vec<_> = seen.position_orders.iter().map(|query| query.position_id.as_str()).collect();
     assert_eq!(asked, [POSITION, open, "pos_abc123xyz789", "0190D5E2A1B2C3D4E5F60718293A4B5C", " "], "as sent");
-    assert!(seen.orders.iter().all(|query| query.bot_id == bot_id(BOT)));
+    assert!(seen.position_orders.iter().all(|query| query.bot_id == bot_id(BOT)));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_is_refused_before_anybody_is_asked() {
     let gateway = Gateway::start().await;
-    let fakes = fakes(&gateway, true).await;
+    let fakes = fakes(&gateway).await;
     let limit = "limit must be -1 or between 1 and 10000";
     let token = "nextPageId is not a valid page token";
     let line = LineCursor { line: 5 }.encode();
@@ -421,7 +300,8 @@ async fn a_body_is_refused_before_anybody_is_asked() {
         ("orders", format!(r#"{{"botId": "{BOT}", "positionId": 17}}"#), NO_POSITION),
         ("orders", format!(r#"{{"botId": "{BOT}", "positionId": "x", "limit": 5}}"#), "Unknown field 'limit'"),
     ] {
-        assert_eq!(refusal(&gateway, route, &body).await, (400, json!(1000), json!(message)), "{route} {body}");
+        let refused = refusal(&gateway, &format!("positions/{route}"), &body).await;
+        assert_eq!(refused, (400, json!(1000), json!(message)), "{route} {body}");
     }
     assert_eq!(fakes.seen.lock().unwrap().asked(), 0, "refused before any request but the key's");
 }
@@ -434,52 +314,22 @@ fn base64_url(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_partners_unknown_or_malformed_bot_is_1002_as_bots_get_words_it() {
-    let gateway = Gateway::start().await;
-    let fakes = fakes(&gateway, true).await;
-    for route in ["open", "closed", "orders"] {
-        for bot in [OTHERS, "7d7e643ac399492c8adf1add09316abb", "not-a-bot", "7D7E"] {
-            let expected = (404, json!(1002), json!(format!("Bot '{bot}' not found")));
-            assert_eq!(refusal(&gateway, route, &body_of(route, bot)).await, expected, "{route} {bot}");
-        }
-    }
-    let seen = fakes.seen.lock().unwrap();
-    assert_eq!(seen.ledger.len(), 12, "the ledger judges every id");
-    assert!(seen.ledger.iter().all(|query| query.partner_id == partner() && query.user_id.is_none()));
-    assert_eq!(seen.positions.len() + seen.orders.len(), 0, "the runner is not asked");
+    check_others_unknown_or_malformed_bot_is_1002(fakes, &ROUTES).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bot_the_runner_does_not_know_is_1002_worded_like_the_ledgers() {
-    let gateway = Gateway::start().await;
-    let fakes = fakes(&gateway, true).await;
-    let dashed = bot_id(GHOST).to_string();
-    for route in ["open", "closed", "orders"] {
-        for bot in [GHOST, dashed.as_str()] {
-            let expected = (404, json!(1002), json!(format!("Bot '{bot}' not found")));
-            assert_eq!(refusal(&gateway, route, &body_of(route, bot)).await, expected, "{route} {bot}");
-        }
-    }
+    let fakes = check_a_bot_the_runner_does_not_know_is_1002(fakes, &ROUTES).await;
     let seen = fakes.seen.lock().unwrap();
-    assert_eq!((seen.positions.len(), seen.orders.len()), (4, 2));
-    assert!(seen.positions.iter().all(|query| query.bot_id == bot_id(GHOST)));
-    assert!(seen.orders.iter().all(|query| query.bot_id == bot_id(GHOST)));
+    assert_eq!((seen.positions.len(), seen.position_orders.len()), (4, 2), "open and closed ask bot_positions");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ledgers_yes_is_reused_across_the_routes_and_its_no_is_not() {
-    let gateway = Gateway::start().await;
-    let fakes = fakes(&gateway, true).await;
-    for route in ["open", "closed", "orders", "closed"] {
-        let path = format!("/partner/v1/bots/positions/{route}");
-        assert_eq!(call(&gateway, &path, &body_of(route, BOT)).await.0, 200, "{route}");
-    }
-    for _ in 0..2 {
-        assert_eq!(refusal(&gateway, "open", &body_of("open", OTHERS)).await.0, 404);
-    }
+    let [open, closed, orders] = &ROUTES;
+    let fakes = check_the_ledgers_yes_is_reused_and_its_no_is_not(fakes, &[open, closed, orders, closed]).await;
     let seen = fakes.seen.lock().unwrap();
-    let asked: Vec<_> = seen.ledger.iter().map(|query| query.bot_id.as_str()).collect();
-    assert_eq!(asked, [BOT, OTHERS, OTHERS], "one question per partner and bot within 5 s");
-    assert_eq!((seen.positions.len(), seen.orders.len()), (3, 1), "the runner every time");
+    assert_eq!((seen.positions.len(), seen.position_orders.len()), (3, 1));
 }
 
 #[test]
@@ -496,43 +346,34 @@ fn the_document_states_the_bodies_and_its_examples_have_the_schemas_fields() {
     let body = |path: &str| &document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(body("/partner/v1/bots/positions/open")["$ref"], "#/components/schemas/BotIdBody");
 
-    let fields = |schema: &str| {
-        let mut names: Vec<String> = schemas[schema]["properties"].as_object().unwrap().keys().cloned().collect();
-        names.sort();
-        names
-    };
-    let keys = |item: &Value| {
-        let mut names: Vec<String> = item.as_object().unwrap().keys().cloned().collect();
-        names.sort();
-        names
-    };
+    let fields = |schema: &str| sorted_keys(&schemas[schema]["properties"]);
     let response = |path: &str| &document["paths"][path]["post"]["responses"];
     let example = |path: &str| response(path)["200"]["content"]["application/json"]["example"].clone();
     let wire = serde_json::to_value(open_positions()).unwrap();
     let open = example("/partner/v1/bots/positions/open");
     for position in open["data"].as_array().unwrap() {
-        assert_eq!(keys(position), fields("PartnerBotPosition"));
-        assert_eq!(keys(position), keys(&wire[0]), "the wire shape");
+        assert_eq!(sorted_keys(position), fields("PartnerBotPosition"));
+        assert_eq!(sorted_keys(position), sorted_keys(&wire[0]), "the wire shape");
         assert_eq!(position["status"], "OPEN");
     }
     let closed = example("/partner/v1/bots/positions/closed");
-    assert_eq!(keys(&closed["data"]), fields("PartnerClosedPositionsPage"));
+    assert_eq!(sorted_keys(&closed["data"]), fields("PartnerClosedPositionsPage"));
     let items = closed["data"]["items"].as_array().unwrap();
     assert!(
-        items.iter().all(|position| keys(position) == fields("PartnerBotPosition") && position["status"] == "CLOSED")
+        items
+            .iter()
+            .all(|position| sorted_keys(position) == fields("PartnerBotPosition") && position["status"] == "CLOSED")
     );
     let token = closed["data"]["nextPageId"].as_str().unwrap();
     let cursor = <ClosedPositionCursor as gateway::api::partner::paging::PageCursor>::decode(token).unwrap();
     assert_eq!(json!(cursor.close_time), items.last().unwrap()["closeTime"], "after the last position shown");
     let orders = example("/partner/v1/bots/positions/orders");
-    assert_eq!(keys(&orders["data"]), fields("PartnerPositionOrders"));
-    assert_eq!(keys(&orders["data"]), keys(&serde_json::to_value(position_orders()).unwrap()), "the wire shape");
+    let wire = serde_json::to_value(position_orders()).unwrap();
+    assert_eq!(sorted_keys(&orders["data"]), fields("PartnerPositionOrders"));
+    assert_eq!(sorted_keys(&orders["data"]), sorted_keys(&wire), "the wire shape");
     for side in ["enterOrders", "exitOrders"] {
-        assert_eq!(keys(&orders["data"][side][0]), fields("PartnerPositionOrder"), "{side}");
-        assert_eq!(
-            keys(&orders["data"][side][0]),
-            keys(&serde_json::to_value(&position_orders().enter_orders[0]).unwrap())
-        );
+        assert_eq!(sorted_keys(&orders["data"][side][0]), fields("PartnerPositionOrder"), "{side}");
+        assert_eq!(sorted_keys(&orders["data"][side][0]), sorted_keys(&wire["enterOrders"][0]));
     }
     assert_eq!(orders["data"]["positionId"], items[0]["positionId"], "the closed example's first position");
 
@@ -556,34 +397,5 @@ fn the_document_states_the_bodies_and_its_examples_have_the_schemas_fields() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_key_comes_first_and_a_missing_backend_is_9503() {
-    let gateway = Gateway::start().await;
-    let fakes = fakes(&gateway, false).await;
-    for route in ["open", "closed", "orders"] {
-        let response = test_support::http_client()
-            .post(gateway.url(&format!("/partner/v1/bots/positions/{route}")))
-            .header("x-api-key", "wrong")
-            .body("{")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 401, "{route}");
-        assert_eq!(response.json::<Value>().await.unwrap()["code"], 1401, "{route}");
-    }
-    // The ledger answers; no runner does.
-    for route in ["open", "closed", "orders"] {
-        let answer = refusal(&gateway, route, &body_of(route, BOT)).await;
-        assert_eq!((answer.0, answer.1), (503, json!(9503)), "{route}");
-    }
-    assert_eq!(fakes.seen.lock().unwrap().ledger.len(), 1, "asked once, then cached");
-    drop(fakes);
-
-    // Only `authenticate` answers: the ledger's `hosted_bot` has no responder.
-    let gateway = Gateway::start().await;
-    let shutdown = CancellationToken::new();
-    fake_ledger(&gateway, &shutdown).await;
-    for route in ["open", "closed", "orders"] {
-        let answer = refusal(&gateway, route, &body_of(route, BOT)).await;
-        assert_eq!((answer.0, answer.1), (503, json!(9503)), "{route}");
-    }
-    shutdown.cancel();
+    check_the_key_comes_first_and_a_missing_backend_is_9503(&ROUTES).await;
 }

@@ -4,7 +4,7 @@
 //! codes.
 
 use crate::partner_backtest::{KEY, fake_ledger, partner, serve};
-use crate::support::Gateway;
+use crate::support::{self, Gateway};
 use bus::BusError;
 use bus::messages::bot_api::paging::TimeCursor;
 use bus::messages::hosted::{
@@ -18,7 +18,6 @@ use domain::UserId;
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -81,16 +80,7 @@ impl Seen {
     }
 }
 
-struct Fakes {
-    seen: Arc<Mutex<Seen>>,
-    shutdown: CancellationToken,
-}
-
-impl Drop for Fakes {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
+type Fakes = support::Fakes<Seen>;
 
 /// The ledger's order of checks: the user, then the bot (known only as `BOT`, `FOLLOWER`).
 fn check(user: Option<UserId>, bot: &str) -> Result<(), BusError> {
@@ -107,12 +97,12 @@ fn check(user: Option<UserId>, bot: &str) -> Result<(), BusError> {
 }
 
 async fn fakes(gateway: &Gateway) -> Fakes {
-    let shutdown = CancellationToken::new();
-    fake_ledger(gateway, &shutdown).await;
+    let fakes = Fakes::default();
+    let (seen, shutdown) = (&fakes.seen, &fakes.shutdown);
+    fake_ledger(gateway, shutdown).await;
     let subjects = gateway.nats.subjects();
-    let seen = Arc::new(Mutex::new(Seen::default()));
     let lists = seen.clone();
-    serve(gateway, &shutdown, subjects.hosted_bots(), move |query: ListHostedBots| {
+    serve(gateway, shutdown, subjects.hosted_bots(), move |query: ListHostedBots| {
         let lists = lists.clone();
         async move {
             lists.lock().unwrap().lists.push(query.clone());
@@ -125,7 +115,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let gets = seen.clone();
-    serve(gateway, &shutdown, subjects.hosted_bot(), move |query: GetHostedBot| {
+    serve(gateway, shutdown, subjects.hosted_bot(), move |query: GetHostedBot| {
         let gets = gets.clone();
         async move {
             gets.lock().unwrap().gets.push(query.clone());
@@ -138,7 +128,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let creates = seen.clone();
-    serve(gateway, &shutdown, subjects.create_hosted_bot(), move |command: Command<CreateHostedBot>| {
+    serve(gateway, shutdown, subjects.create_hosted_bot(), move |command: Command<CreateHostedBot>| {
         let creates = creates.clone();
         async move {
             let key = command.idempotency.clone();
@@ -169,7 +159,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let edits = seen.clone();
-    serve(gateway, &shutdown, subjects.edit_hosted_bot(), move |command: Command<EditHostedBot>| {
+    serve(gateway, shutdown, subjects.edit_hosted_bot(), move |command: Command<EditHostedBot>| {
         let edits = edits.clone();
         async move {
             let (user, bot) = (command.command.user_id, command.command.bot_id.clone());
@@ -185,7 +175,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let copies = seen.clone();
-    serve(gateway, &shutdown, subjects.copy_hosted_bot(), move |command: Command<CopyHostedBot>| {
+    serve(gateway, shutdown, subjects.copy_hosted_bot(), move |command: Command<CopyHostedBot>| {
         let copies = copies.clone();
         async move {
             let copy = &command.command;
@@ -197,7 +187,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let statuses = seen.clone();
-    serve(gateway, &shutdown, subjects.set_hosted_bot_status(), move |command: Command<SetHostedBotStatus>| {
+    serve(gateway, shutdown, subjects.set_hosted_bot_status(), move |command: Command<SetHostedBotStatus>| {
         let statuses = statuses.clone();
         async move {
             let (bot, desired) = (command.command.bot_id.clone(), command.command.desired);
@@ -211,7 +201,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let deletes = seen.clone();
-    serve(gateway, &shutdown, subjects.delete_hosted_bot(), move |command: Command<DeleteHostedBot>| {
+    serve(gateway, shutdown, subjects.delete_hosted_bot(), move |command: Command<DeleteHostedBot>| {
         let deletes = deletes.clone();
         async move {
             let bot = command.command.bot_id.clone();
@@ -221,7 +211,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
         }
     })
     .await;
-    Fakes { seen, shutdown }
+    fakes
 }
 
 /// A POST with the partner's key, optionally an `Idempotency-Key`: the status, the body as

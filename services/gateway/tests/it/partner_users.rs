@@ -4,7 +4,7 @@
 //! only, and never come back in a reply.
 
 use crate::partner_backtest::{KEY, fake_ledger, partner, serve};
-use crate::support::Gateway;
+use crate::support::{self, Gateway};
 use bus::BusError;
 use bus::messages::bot_api::paging::TimeCursor;
 use bus::messages::credentials::StoreExchangeCredentials;
@@ -17,7 +17,6 @@ use bus::messages::partner::{
 use chrono::DateTime;
 use domain::UserId;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -32,16 +31,7 @@ struct Seen {
     deletes: Vec<Command<DeletePartnerUser>>,
 }
 
-struct Fakes {
-    seen: Arc<Mutex<Seen>>,
-    shutdown: CancellationToken,
-}
-
-impl Drop for Fakes {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
+type Fakes = support::Fakes<Seen>;
 
 fn known_user() -> UserId {
     UserId::from_uuid(Uuid::from_u128(0x696c_712e_346b_4631_9df8_38fe_5921_1493))
@@ -72,18 +62,18 @@ fn cursor() -> TimeCursor {
 }
 
 async fn fakes(gateway: &Gateway) -> Fakes {
-    let shutdown = CancellationToken::new();
-    fake_ledger(gateway, &shutdown).await;
+    let fakes = Fakes::default();
+    let (seen, shutdown) = (&fakes.seen, &fakes.shutdown);
+    fake_ledger(gateway, shutdown).await;
     let subjects = gateway.nats.subjects();
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    serve(gateway, &shutdown, subjects.exchanges(), |_: ListExchanges| async {
+    serve(gateway, shutdown, subjects.exchanges(), |_: ListExchanges| async {
         Ok(vec![
             ExchangeView { id: "SIM".into(), name: "Simulated exchange".into(), is_spot: true, is_leverage: true },
             ExchangeView { id: "BITMEX".into(), name: "BitMEX Derivative".into(), is_spot: false, is_leverage: true },
         ])
     })
     .await;
-    serve(gateway, &shutdown, subjects.markets(), |_: ListMarkets| async {
+    serve(gateway, shutdown, subjects.markets(), |_: ListMarkets| async {
         Ok(vec![MarketView {
             exchange_id: "SIM".into(),
             name: "BTC/USDT".into(),
@@ -105,7 +95,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let lists = seen.clone();
-    serve(gateway, &shutdown, subjects.partner_users(), move |query: ListPartnerUsers| {
+    serve(gateway, shutdown, subjects.partner_users(), move |query: ListPartnerUsers| {
         let lists = lists.clone();
         async move {
             lists.lock().unwrap().lists.push(query.clone());
@@ -114,7 +104,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
         }
     })
     .await;
-    serve(gateway, &shutdown, subjects.partner_user(), |query: GetPartnerUser| async move {
+    serve(gateway, shutdown, subjects.partner_user(), |query: GetPartnerUser| async move {
         if query.partner_id != partner() || query.user_id != known_user() {
             return Err(BusError::not_found(format!("User '{}' not found", query.user_id)));
         }
@@ -122,7 +112,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let stores = seen.clone();
-    serve(gateway, &shutdown, subjects.store_exchange_credentials(), move |store: StoreExchangeCredentials| {
+    serve(gateway, shutdown, subjects.store_exchange_credentials(), move |store: StoreExchangeCredentials| {
         let stores = stores.clone();
         async move {
             if store.extra_key.as_ref().is_some_and(|extra| extra.expose() == "refused") {
@@ -137,7 +127,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let creates = seen.clone();
-    serve(gateway, &shutdown, subjects.create_partner_user(), move |command: Command<CreatePartnerUser>| {
+    serve(gateway, shutdown, subjects.create_partner_user(), move |command: Command<CreatePartnerUser>| {
         let creates = creates.clone();
         async move {
             if command.idempotency.as_ref().is_some_and(|key| key.key == "reused") {
@@ -156,7 +146,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
     })
     .await;
     let deletes = seen.clone();
-    serve(gateway, &shutdown, subjects.delete_partner_user(), move |command: Command<DeletePartnerUser>| {
+    serve(gateway, shutdown, subjects.delete_partner_user(), move |command: Command<DeletePartnerUser>| {
         let deletes = deletes.clone();
         async move {
             let user = command.command.user_id;
@@ -171,7 +161,7 @@ async fn fakes(gateway: &Gateway) -> Fakes {
         }
     })
     .await;
-    Fakes { seen, shutdown }
+    fakes
 }
 
 async fn call(gateway: &Gateway, method: &str, path: &str, body: Option<&str>, key: Option<&str>) -> (u16, Value) {

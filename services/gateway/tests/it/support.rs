@@ -1,8 +1,10 @@
-//! A gateway on port 0 with a random prefix and no backend services behind it.
+//! A gateway on port 0 with a random prefix and no backend services behind it, and the holder
+//! of the in-test responders a test puts behind it.
 
 use gateway::{App, Settings};
 use platform::settings::HttpSettings;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use test_support::TestNats;
 use tokio_util::sync::CancellationToken;
 
@@ -34,6 +36,26 @@ impl Gateway {
 }
 
 impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// In-test responders that answer until dropped, and what they were asked: each handler records
+/// into `seen` through a clone of it, and the test reads it back.
+pub struct Fakes<Seen> {
+    pub seen: Arc<Mutex<Seen>>,
+    /// Stops the responders; cancelled on drop, so they never outlive their test.
+    pub shutdown: CancellationToken,
+}
+
+impl<Seen: Default> Default for Fakes<Seen> {
+    fn default() -> Self {
+        Self { seen: Arc::default(), shutdown: CancellationToken::new() }
+    }
+}
+
+impl<Seen> Drop for Fakes<Seen> {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }

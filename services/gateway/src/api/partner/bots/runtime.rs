@@ -18,6 +18,7 @@ use crate::api::partner::paging::{ClosedPositionCursor, LineCursor};
 use crate::auth_cache::HostedBotKey;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use bus::Endpoint;
 use bus::messages::hosted::GetHostedBot;
 use bus::messages::live::{
     BotLogLine, BotLogPage, BotPosition, BotPositionsPage, GetBotLogs, GetBotOrders, GetBotPositions, GetPositionOrders,
@@ -25,6 +26,8 @@ use bus::messages::live::{
 use bus::messages::partner::MAX_PAGE_LIMIT;
 use domain::BotId;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use tracing::error;
 
 /// The open orders of one of the partner's bots, oldest first: `data` is the array.
@@ -44,12 +47,8 @@ pub async fn orders(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
     let bot = parse::orders(partner_id, &body)?;
-    let bot_id = hosted_bot(&state, &bot).await?;
-    let reply =
-        bus::request_raw(&state.nats, &state.subjects.bot_orders(), &GetBotOrders { bot_id }, state.backend_timeout())
-            .await
-            .map_err(|failure| PartnerApiError::from_runtime_request(failure, &bot.bot_id))?;
-    Ok(success(reply.get()))
+    let orders = ask_runner_raw(&state, &bot, &state.subjects.bot_orders(), |bot_id| GetBotOrders { bot_id }).await?;
+    Ok(success(orders.get()))
 }
 
 /// A page of one of the partner's bots' log, oldest line first: `data` is `{items, nextPageId}`.
@@ -70,11 +69,8 @@ pub async fn logs(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
     let query = parse::logs(partner_id, &body)?;
-    let bot_id = hosted_bot(&state, &query.bot).await?;
-    let page_request = GetBotLogs { bot_id, after_line: query.after_line, limit: query.limit };
-    let page = bus::request(&state.nats, &state.subjects.bot_logs(), &page_request, state.backend_timeout())
-        .await
-        .map_err(|failure| PartnerApiError::from_runtime_request(failure, &query.bot.bot_id))?;
+    let lines_after = |bot_id| GetBotLogs { bot_id, after_line: query.after_line, limit: query.limit };
+    let page = ask_runner(&state, &query.bot, &state.subjects.bot_logs(), lines_after).await?;
     success_of(&LogPage::from(page))
 }
 
@@ -97,12 +93,9 @@ pub async fn open_positions(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
     let bot = parse::orders(partner_id, &body)?;
-    let bot_id = hosted_bot(&state, &bot).await?;
     // Open positions are few (a grid's levels at most), so one reply holds them all.
-    let query = GetBotPositions { bot_id, closed: false, after: None, limit: MAX_PAGE_LIMIT };
-    let page = bus::request(&state.nats, &state.subjects.bot_positions(), &query, state.backend_timeout())
-        .await
-        .map_err(|failure| PartnerApiError::from_runtime_request(failure, &bot.bot_id))?;
+    let all_open = |bot_id| GetBotPositions { bot_id, closed: false, after: None, limit: MAX_PAGE_LIMIT };
+    let page = ask_runner(&state, &bot, &state.subjects.bot_positions(), all_open).await?;
     success_of(&page.items)
 }
 
@@ -128,11 +121,8 @@ pub async fn closed_positions(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
     let query = parse::closed_positions(partner_id, &body)?;
-    let bot_id = hosted_bot(&state, &query.bot).await?;
-    let page_request = GetBotPositions { bot_id, closed: true, after: query.after, limit: query.limit };
-    let page = bus::request(&state.nats, &state.subjects.bot_positions(), &page_request, state.backend_timeout())
-        .await
-        .map_err(|failure| PartnerApiError::from_runtime_request(failure, &query.bot.bot_id))?;
+    let closed_after = |bot_id| GetBotPositions { bot_id, closed: true, after: query.after, limit: query.limit };
+    let page = ask_runner(&state, &query.bot, &state.subjects.bot_positions(), closed_after).await?;
     success_of(&ClosedPositionsPage::from(page))
 }
 
@@ -156,16 +146,50 @@ pub async fn position_orders(
 ) -> Result<HttpResponse, PartnerApiError> {
     let partner_id = authenticate(&request, &state).await?;
     let query = parse::position_orders(partner_id, &body)?;
-    let bot_id = hosted_bot(&state, &query.bot).await?;
-    let orders_request = GetPositionOrders { bot_id, position_id: query.position_id.clone() };
-    let orders = bus::request(&state.nats, &state.subjects.position_orders(), &orders_request, state.backend_timeout())
-        .await
-        .map_err(|failure| PartnerApiError::from_runtime_request(failure, &query.bot.bot_id))?;
+    let fills_of = |bot_id| GetPositionOrders { bot_id, position_id: query.position_id.clone() };
+    let orders = ask_runner(&state, &query.bot, &state.subjects.position_orders(), fills_of).await?;
     // The runner answers `None` for an id that names none of the bot's positions, malformed
     // ones included.
     let orders = orders
         .ok_or_else(|| PartnerApiError::UnknownPosition(format!("Position '{}' not found", query.position_id)))?;
     success_of(&orders)
+}
+
+/// Asks the runner's `endpoint` about the bot `bot` names, once the ledger says it is the
+/// partner's ([`hosted_bot`]): `question` builds the request from the bot's id. A failure maps
+/// with [`PartnerApiError::from_runtime_request`], so a bot the runner does not know reads as
+/// the ledger's 1002 for the id as the client sent it.
+async fn ask_runner<Question, Answer>(
+    state: &AppState,
+    bot: &GetHostedBot,
+    endpoint: &Endpoint<Question, Answer>,
+    question: impl FnOnce(BotId) -> Question,
+) -> Result<Answer, PartnerApiError>
+where
+    Question: Serialize,
+    Answer: DeserializeOwned,
+{
+    let question = question(hosted_bot(state, bot).await?);
+    bus::request(&state.nats, endpoint, &question, state.backend_timeout())
+        .await
+        .map_err(|failure| PartnerApiError::from_runtime_request(failure, &bot.bot_id))
+}
+
+/// [`ask_runner`], the answer kept as the runner's JSON text: for a reply the route forwards
+/// as it is, so its numbers stay byte for byte (a decode and re-encode could rewrite them).
+async fn ask_runner_raw<Question, Answer>(
+    state: &AppState,
+    bot: &GetHostedBot,
+    endpoint: &Endpoint<Question, Answer>,
+    question: impl FnOnce(BotId) -> Question,
+) -> Result<Box<RawValue>, PartnerApiError>
+where
+    Question: Serialize,
+{
+    let question = question(hosted_bot(state, bot).await?);
+    bus::request_raw(&state.nats, endpoint, &question, state.backend_timeout())
+        .await
+        .map_err(|failure| PartnerApiError::from_runtime_request(failure, &bot.bot_id))
 }
 
 /// The bot `query` names, when it is the partner's: the ledger answers as it does `bots/get`

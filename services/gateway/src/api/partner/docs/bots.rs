@@ -866,9 +866,23 @@ impl IntoResponses for StopErrors {
     }
 }
 
-/// 503 of the routes that ask the ledger, then the runner.
-fn runtime_unavailable() -> RefOr<Response> {
-    described("Code 9503: the ledger or the live-session-runner is unavailable", &[9503])
+/// The errors of a route that asks the ledger whether the bot is the partner's, then the
+/// runner: the shared ones, the route's 400 and 404, and a 503 that names either backend.
+fn runtime_errors(bad_request: RefOr<Response>, not_found: RefOr<Response>) -> BTreeMap<String, RefOr<Response>> {
+    let unavailable = described("Code 9503: the ledger or the live-session-runner is unavailable", &[9503]);
+    bot_errors(&[("400", bad_request), ("404", not_found), ("503", unavailable)])
+}
+
+/// The 400 of a paged runtime route, whose body has `botId`, `limit` and `nextPageId`, and
+/// maybe more (`rest`, worded from "a `nextPageId` that is not a token ...").
+fn paged_shape(rest: &str) -> RefOr<Response> {
+    described(
+        &format!(
+            "Code 1000: invalid JSON, an unknown field, `botId` missing or not a string, a `limit` that is not -1 \
+             or 1 to 10000 (`limit must be -1 or between 1 and 10000`), {rest}"
+        ),
+        &[1000],
+    )
 }
 
 /// Errors of `bots/orders`.
@@ -876,47 +890,24 @@ pub struct OrdersErrors;
 
 impl IntoResponses for OrdersErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        bot_errors(&[
-            ("400", shape("`botId` missing or not a string")),
-            ("404", unknown_bot()),
-            ("503", runtime_unavailable()),
-        ])
+        runtime_errors(shape("`botId` missing or not a string"), unknown_bot())
     }
 }
+
+/// Errors of `bots/positions/open`: those of `bots/orders`, whose body and questions it shares.
+pub type OpenPositionsErrors = OrdersErrors;
 
 /// Errors of `bots/logs`.
 pub struct LogsErrors;
 
 impl IntoResponses for LogsErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        bot_errors(&[
-            (
-                "400",
-                described(
-                    "Code 1000: invalid JSON, an unknown field, `botId` missing or not a string, a `limit` that is \
-                     not -1 or 1 to 10000 (`limit must be -1 or between 1 and 10000`), a `nextPageId` that is not a \
-                     token the API handed out (`nextPageId is not a valid page token`), an `offset` that is not an \
-                     integer from 0 (`offset must be an integer between 0 and 2147483647`), or a non-zero `offset` \
-                     with a `nextPageId` (`offset must be 0 when nextPageId is given`)",
-                    &[1000],
-                ),
-            ),
-            ("404", unknown_bot()),
-            ("503", runtime_unavailable()),
-        ])
-    }
-}
-
-/// Errors of `bots/positions/open`.
-pub struct OpenPositionsErrors;
-
-impl IntoResponses for OpenPositionsErrors {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        bot_errors(&[
-            ("400", shape("`botId` missing or not a string")),
-            ("404", unknown_bot()),
-            ("503", runtime_unavailable()),
-        ])
+        let bad_request = paged_shape(
+            "a `nextPageId` that is not a token the API handed out (`nextPageId is not a valid page token`), an \
+             `offset` that is not an integer from 0 (`offset must be an integer between 0 and 2147483647`), or a \
+             non-zero `offset` with a `nextPageId` (`offset must be 0 when nextPageId is given`)",
+        );
+        runtime_errors(bad_request, unknown_bot())
     }
 }
 
@@ -925,19 +916,10 @@ pub struct ClosedPositionsErrors;
 
 impl IntoResponses for ClosedPositionsErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        bot_errors(&[
-            (
-                "400",
-                described(
-                    "Code 1000: invalid JSON, an unknown field, `botId` missing or not a string, a `limit` that is \
-                     not -1 or 1 to 10000 (`limit must be -1 or between 1 and 10000`), or a `nextPageId` that is \
-                     not a token this route handed out (`nextPageId is not a valid page token`)",
-                    &[1000],
-                ),
-            ),
-            ("404", unknown_bot()),
-            ("503", runtime_unavailable()),
-        ])
+        let bad_request = paged_shape(
+            "or a `nextPageId` that is not a token this route handed out (`nextPageId is not a valid page token`)",
+        );
+        runtime_errors(bad_request, unknown_bot())
     }
 }
 
@@ -946,19 +928,13 @@ pub struct PositionOrdersErrors;
 
 impl IntoResponses for PositionOrdersErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        bot_errors(&[
-            ("400", shape("`botId` or `positionId` missing or not a string")),
-            (
-                "404",
-                described(
-                    "Code 1002: unknown bot (another partner's, or a malformed id, too), `Bot '<id>' not found`, \
-                     checked first; code 1012: unknown position (not one of the bot's, or a malformed id, too), \
-                     `Position '<id>' not found`",
-                    &[1002, 1012],
-                ),
-            ),
-            ("503", runtime_unavailable()),
-        ])
+        let not_found = described(
+            "Code 1002: unknown bot (another partner's, or a malformed id, too), `Bot '<id>' not found`, checked \
+             first; code 1012: unknown position (not one of the bot's, or a malformed id, too), `Position '<id>' \
+             not found`",
+            &[1002, 1012],
+        );
+        runtime_errors(shape("`botId` or `positionId` missing or not a string"), not_found)
     }
 }
 
