@@ -406,3 +406,48 @@ async fn a_stop_the_engine_decides_stops_the_bot_in_the_ledger_and_a_start_re_ar
     grid.log_with(&system, "Bot started").await;
     assert_eq!(ok(&system, &grid.key, "bots/get", get).await["status"], "running");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grid_preview_at_the_latest_quote_equals_the_hand_worked_case() {
+    let system = System::start().await.expect("the system starts");
+    let grid = grid_bot(&system).await;
+    let settings = json!({"symbol": grid.symbol, "lowerLimit": 100, "upperLimit": 140, "gridCount": 4,
+        "investmentAsset": "Quote", "investmentAmount": 1000, "tradeToFillGrid": true});
+    let body = json!({"userId": grid.user, "exchangeId": "SIM", "type": "spot_grid", "settings": settings});
+
+    // No quote of the market yet: nothing to preview at.
+    let (status, reply) = post(&system, &grid.key, "bots/preview", body.clone()).await;
+    assert_eq!((status, reply["code"].clone()), (422, json!(1007)), "{reply}");
+    assert_eq!(reply["message"], format!("No current price for {}", grid.symbol));
+
+    // At 125: level 3 (130 ≥ 125) is bought at market and rests its sell at 140; the levels
+    // below get buys, nearest first; 250 USDT per grid; fees 0.1 % (crates/engine's preview
+    // test works the figures by hand).
+    let preview = test_support::eventually("a preview at the pushed quote", PATIENCE, || async {
+        system.push_quote(&grid.symbol, "124.99", "125.01", "125").await;
+        let (status, reply) = post(&system, &grid.key, "bots/preview", body.clone()).await;
+        (status == 200).then(|| reply["data"].clone())
+    })
+    .await;
+    let order = |level: u32, direction: &str, price: Value, amount: Value| json!({"level": level, "direction": direction, "price": price, "amount": amount});
+    assert_eq!(
+        preview,
+        json!({
+            "price": 125,
+            "orders": [order(3, "SELL", json!(140), json!(1.92307)), order(2, "BUY", json!(120), json!(2.08333)),
+                       order(1, "BUY", json!(110), json!(2.27272)), order(0, "BUY", json!(100), json!(2.5))],
+            "amountPerGrid": 250,
+            "profitPerGrid": {"min": 7.4846, "max": 9.79},
+            "requiredQuote": 991.37293255,
+            "requiredBase": 1.92307,
+            "estimatedFees": 1.0192286,
+            "warnings": []
+        })
+    );
+
+    // Only grids have a preview.
+    let dca = json!({"userId": grid.user, "exchangeId": "SIM", "type": "spot_dollar_cost_averaging",
+        "settings": {"symbol": grid.symbol, "direction": "Buy", "baseOrderAmount": 100, "safetyOrderAmount": 50}});
+    let (status, reply) = post(&system, &grid.key, "bots/preview", dca).await;
+    assert_eq!((status, reply["code"].clone()), (400, json!(1005)), "{reply}");
+}
