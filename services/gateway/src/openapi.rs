@@ -56,6 +56,7 @@ use utoipa::{Modify, OpenApi};
         partner::bots::start,
         partner::bots::stop,
         partner::bots::delete,
+        partner::bots::preview::preview,
         partner::bots::runtime::orders,
         partner::bots::runtime::logs,
         partner::bots::runtime::open_positions,
@@ -135,7 +136,13 @@ use utoipa::{Modify, OpenApi};
         partner::docs::bots::ClosedPositionsEnvelope,
         partner::docs::bots::PartnerPositionOrder,
         partner::docs::bots::PartnerPositionOrders,
-        partner::docs::bots::PositionOrdersEnvelope
+        partner::docs::bots::PositionOrdersEnvelope,
+        partner::docs::bots::PreviewBotBody,
+        partner::docs::bots::GridScriptType,
+        partner::docs::bots::PartnerGridPreviewOrder,
+        partner::docs::bots::PartnerProfitRange,
+        partner::docs::bots::PartnerGridPreview,
+        partner::docs::bots::GridPreviewEnvelope
     )),
     modifiers(&DocsAssets, &CommonResponses, &TransactionRules, &LogsBodyRules),
     tags(

@@ -10,6 +10,7 @@ mod openapi_constraints;
 mod operations;
 mod partner_backtest;
 mod partner_bot_positions;
+mod partner_bot_preview;
 mod partner_bot_runtime;
 mod partner_bots;
 mod partner_listing;

@@ -3,9 +3,10 @@
 //! states and does every record check (user → bot → state → market → exchange → settings),
 //! answering typed refusals whose messages are client-ready; the gateway checks the request's
 //! shape ([`parse`]) and forwards it. A bot's open orders and log are the runner's
-//! ([`runtime`]).
+//! ([`runtime`]), and so is a grid's preview ([`preview`]), once the ledger checked it.
 
 pub mod parse;
+pub mod preview;
 pub mod runtime;
 
 use super::auth::authenticate;

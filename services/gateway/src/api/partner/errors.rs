@@ -32,7 +32,8 @@ pub enum PartnerApiError {
     PreviewUnsupported(String),
     /// 409, code 1006: results, logs or positions asked for before completion.
     BacktestNotCompleted(String),
-    /// 422, code 1007: no price history for the market and range.
+    /// 422, code 1007: no price data: no price history for a backtest's market and range, no
+    /// current price for a preview's market.
     NoPriceHistory(String),
     /// 409, code 1008: the bot follows a master bot and cannot be edited directly.
     FollowerNotEditable(String),
@@ -117,6 +118,20 @@ impl PartnerApiError {
             RequestError::Rejected(BusError::NotFound { .. }) => {
                 PartnerApiError::UnknownBot(format!("Bot '{sent}' not found"))
             }
+            other => Self::common(other),
+        }
+    }
+
+    /// Maps a failed runner request for a grid's preview (`bots/preview`), asked once the
+    /// ledger checked the would-be bot: the runner's not found (no quote of the market heard
+    /// yet, `No current price for <SYMBOL>`) → 1007 with its message; its refusal of settings
+    /// the market's precision cannot hold → 1000; the rest the common mapping.
+    pub fn from_preview_request(failure: RequestError) -> Self {
+        match failure {
+            RequestError::Rejected(BusError::NotFound { message }) => PartnerApiError::NoPriceHistory(message),
+            // Settings the ledger accepted that the market's precision refuses (levels closer
+            // than a tick): the engine names the setting.
+            RequestError::Rejected(BusError::Invalid { message }) => PartnerApiError::Validation(message),
             other => Self::common(other),
         }
     }
@@ -355,6 +370,22 @@ mod tests {
         );
         assert_eq!(map(RequestError::Rejected(BusError::unavailable("db down"))), E::Common(CommonError::Unavailable));
         assert_eq!(map(RequestError::Rejected(BusError::invalid("limit"))), E::Common(CommonError::Internal));
+        let timeout = RequestError::Timeout { subject: "s".into(), timeout_ms: 1 };
+        assert_eq!(map(timeout), E::Common(CommonError::Timeout));
+        assert_eq!(map(RequestError::NoResponders { subject: "s".into() }), E::Common(CommonError::Unavailable));
+    }
+
+    #[test]
+    fn preview_request_refusals_keep_the_runners_no_price_message() {
+        use PartnerApiError as E;
+        let map = PartnerApiError::from_preview_request;
+        assert_eq!(
+            map(RequestError::Rejected(BusError::not_found("No current price for SIM_BTC_USDT_"))),
+            E::NoPriceHistory("No current price for SIM_BTC_USDT_".into())
+        );
+        assert_eq!(map(RequestError::Rejected(BusError::unavailable("db down"))), E::Common(CommonError::Unavailable));
+        let close = "validation failed: gridCount: levels are closer than one price tick";
+        assert_eq!(map(RequestError::Rejected(BusError::invalid(close))), E::Validation(close.into()));
         let timeout = RequestError::Timeout { subject: "s".into(), timeout_ms: 1 };
         assert_eq!(map(timeout), E::Common(CommonError::Timeout));
         assert_eq!(map(RequestError::NoResponders { subject: "s".into() }), E::Common(CommonError::Unavailable));

@@ -37,6 +37,7 @@ pub(super) fn routes(router: &mut Router<'_>) {
         .route(Method::POST, "/partner/v1/bots/start", bots::start)
         .route(Method::POST, "/partner/v1/bots/stop", bots::stop)
         .route(Method::POST, "/partner/v1/bots/delete", bots::delete)
+        .route(Method::POST, "/partner/v1/bots/preview", bots::preview::preview)
         .route(Method::POST, "/partner/v1/bots/orders", bots::runtime::orders)
         .route(Method::POST, "/partner/v1/bots/logs", bots::runtime::logs)
         .route(Method::POST, "/partner/v1/bots/positions/open", bots::runtime::open_positions)

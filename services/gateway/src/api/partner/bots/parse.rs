@@ -1,7 +1,7 @@
 //! Reading the bodies of the `bots/...` routes into the ledger's requests. The gateway checks
 //! only the shape, in the LIVE order (docs/live.md#partner-api): JSON → unknown fields → the
-//! required fields and their types in the reference's field order → `userId` (one that is not
-//! a UUID names no user: 1001). The rest (the bot, its state, the market, the settings) is the
+//! required fields and their types in the reference's field order → (a preview: a type that
+//! is not a grid, 1005) → `userId` (one that is not a UUID names no user: 1001). The rest (the bot, its state, the market, the settings) is the
 //! ledger's: bot ids travel as the strings the client sent, settings byte for byte.
 
 use crate::api::json::{self, Kind, Object};
@@ -11,8 +11,8 @@ use crate::api::partner::paging::{self, ClosedPositionCursor, LineCursor, PageRe
 use crate::api::partner::reference::TYPE_MESSAGE;
 use bus::messages::bot_api::paging::TimeCursor;
 use bus::messages::hosted::{
-    CopyHostedBot, CreateHostedBot, DeleteHostedBot, Desired, EditHostedBot, GetHostedBot, ListHostedBots,
-    SetHostedBotStatus,
+    CheckHostedBot, CopyHostedBot, CreateHostedBot, DeleteHostedBot, Desired, EditHostedBot, GetHostedBot,
+    ListHostedBots, SetHostedBotStatus,
 };
 use bus::messages::live;
 use domain::{PartnerId, UserId};
@@ -67,16 +67,21 @@ pub fn get(partner_id: PartnerId, body: &[u8]) -> Result<GetHostedBot, PartnerAp
     Ok(GetHostedBot { partner_id, user_id: Some(user_id(&id)?), bot_id })
 }
 
+/// A required `type`: one of the five script types (else the message of `scripts/script`).
+fn script_type(object: &Object) -> Result<ScriptType, PartnerApiError> {
+    object
+        .get("type")
+        .and_then(|raw| json::as_string(raw))
+        .and_then(|name| ScriptType::ALL.into_iter().find(|script| script.as_str() == name))
+        .ok_or_else(|| invalid(TYPE_MESSAGE))
+}
+
 /// `bots/create`: `{userId, type, settings, masterBotId?}`. `type` must be one of the five
 /// script types (the message of `scripts/script`); `masterBotId` null or `""` is none.
 pub fn create(partner_id: PartnerId, body: &[u8]) -> Result<CreateHostedBot, PartnerApiError> {
     let object = body_object(body, &["userId", "type", "settings", "masterBotId"])?;
     let id = required_string(&object, "userId")?;
-    let script_type = object
-        .get("type")
-        .and_then(|raw| json::as_string(raw))
-        .filter(|name| ScriptType::ALL.iter().any(|script| script.as_str() == name))
-        .ok_or_else(|| invalid(TYPE_MESSAGE))?;
+    let script_type = script_type(&object)?.as_str().to_string();
     let settings = required_object(&object, "settings", SETTINGS_MESSAGE)?;
     let master_bot_id = match object.get("masterBotId") {
         None => None,
@@ -85,6 +90,35 @@ pub fn create(partner_id: PartnerId, body: &[u8]) -> Result<CreateHostedBot, Par
     }
     .filter(|id| !id.is_empty());
     Ok(CreateHostedBot { partner_id, user_id: user_id(&id)?, script_type, settings, master_bot_id })
+}
+
+/// The refusal of a preview of `script_type`, which is not a grid (1005).
+fn preview_unsupported(script_type: ScriptType) -> PartnerApiError {
+    PartnerApiError::PreviewUnsupported(format!(
+        "Preview is only available for grid bots (spot_grid, futures_grid), not {}",
+        script_type.as_str()
+    ))
+}
+
+/// `bots/preview`: `{userId, exchangeId, type, settings}`, read into the ledger's check of a
+/// would-be bot. The shape is checked as a create's (`type` one of the five script types);
+/// then a type that is not a grid has no preview (1005), before the user is looked at.
+pub fn preview(partner_id: PartnerId, body: &[u8]) -> Result<CheckHostedBot, PartnerApiError> {
+    let object = body_object(body, &["userId", "exchangeId", "type", "settings"])?;
+    let id = required_string(&object, "userId")?;
+    let exchange_id = required_string(&object, "exchangeId")?;
+    let script_type = script_type(&object)?;
+    let settings = required_object(&object, "settings", SETTINGS_MESSAGE)?;
+    if !matches!(script_type, ScriptType::SpotGrid | ScriptType::FuturesGrid) {
+        return Err(preview_unsupported(script_type));
+    }
+    Ok(CheckHostedBot {
+        partner_id,
+        user_id: user_id(&id)?,
+        exchange_id,
+        script_type: script_type.as_str().to_string(),
+        settings,
+    })
 }
 
 /// `bots/edit`: `{userId, botId, settings}`.
@@ -373,6 +407,65 @@ mod tests {
         );
         assert_eq!(
             create(with(&base, "userId", r#""x""#)).unwrap_err(),
+            PartnerApiError::UnknownUser("User 'x' not found".into())
+        );
+    }
+
+    fn preview_body() -> Value {
+        json!({"userId": USER, "exchangeId": "SIM", "type": "spot_grid",
+               "settings": {"symbol": "SIM_BTC_USDT_", "lowerLimit": 100.0, "gridCount": 4}})
+    }
+
+    #[test]
+    fn preview_forwards_a_grid_with_its_settings_byte_for_byte() {
+        let body = format!(
+            r#"{{"userId": "{USER}", "exchangeId": "SIM", "type": "futures_grid", "settings": {{"lowerLimit": 1e2 }}}}"#
+        );
+        let check = preview(partner(), body.as_bytes()).unwrap();
+        assert_eq!((check.partner_id, check.user_id, check.exchange_id.as_str()), (partner(), user(), "SIM"));
+        assert_eq!((check.script_type.as_str(), check.settings.get()), ("futures_grid", r#"{"lowerLimit": 1e2 }"#));
+        let check = preview(partner(), preview_body().to_string().as_bytes()).unwrap();
+        assert_eq!(check.script_type, "spot_grid");
+    }
+
+    #[test]
+    fn preview_checks_the_shape_then_the_type_then_the_user() {
+        let base = preview_body();
+        let preview = |body: String| preview(partner(), body.as_bytes());
+        refuses_bad_json_and_unknown_fields(|body| super::preview(partner(), body));
+        assert_eq!(error(preview(with(&base, "masterBotId", "null"))), "Unknown field 'masterBotId'");
+        let exchange_message = "exchangeId is required and must be a non-empty string";
+        for (field, message) in [("userId", USER_MESSAGE), ("exchangeId", exchange_message)] {
+            for bad in ["<absent>", r#""""#, "null", "5", "{}"] {
+                assert_eq!(error(preview(with(&base, field, bad))), message, "{field} {bad}");
+            }
+        }
+        for bad in ["<absent>", "null", "1", r#""SPOT_GRID""#, r#""grid""#, r#""""#] {
+            assert_eq!(error(preview(with(&base, "type", bad))), TYPE_MESSAGE, "{bad}");
+        }
+        for bad in ["<absent>", "null", "[]", r#""{}""#, "1"] {
+            assert_eq!(error(preview(with(&base, "settings", bad))), SETTINGS_MESSAGE, "{bad}");
+        }
+        // The reference's field order: each field before the next.
+        assert_eq!(error(preview("{}".into())), USER_MESSAGE);
+        assert_eq!(error(preview(json!({"userId": "x", "type": 1, "settings": 1}).to_string())), exchange_message);
+        assert_eq!(
+            error(preview(json!({"userId": "x", "exchangeId": "SIM", "settings": 1}).to_string())),
+            TYPE_MESSAGE
+        );
+        let webhook = json!({"userId": "x", "exchangeId": "SIM", "type": "webhook"});
+        assert_eq!(error(preview(webhook.to_string())), SETTINGS_MESSAGE, "the shape before the type's preview");
+        // A type without a preview, before the user (a malformed id too).
+        for script in [ScriptType::SpotDca, ScriptType::FuturesDca, ScriptType::Webhook] {
+            let body = with(&parsed(&with(&base, "type", &format!("\"{}\"", script.as_str()))), "userId", r#""x""#);
+            let expected = PartnerApiError::PreviewUnsupported(format!(
+                "Preview is only available for grid bots (spot_grid, futures_grid), not {}",
+                script.as_str()
+            ));
+            assert_eq!(preview(body).unwrap_err(), expected, "{script:?}");
+        }
+        assert_eq!(
+            preview(with(&base, "userId", r#""x""#)).unwrap_err(),
             PartnerApiError::UnknownUser("User 'x' not found".into())
         );
     }

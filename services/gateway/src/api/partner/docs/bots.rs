@@ -1,8 +1,9 @@
 //! Shapes of the hosted bot routes (`bots/list`, `bots/user`, `bots/get`, `bots/create`,
-//! `bots/edit`, `bots/copy`, `bots/start`, `bots/stop`, `bots/delete`, `bots/orders`,
-//! `bots/logs`, `bots/positions/open`, `bots/positions/closed`, `bots/positions/orders`) for the
-//! OpenAPI document. Requests are parsed field by field (`bots::parse`), the ledger writes the
-//! bots and the runner their orders, positions and logs, so these types only describe them.
+//! `bots/edit`, `bots/copy`, `bots/start`, `bots/stop`, `bots/delete`, `bots/preview`,
+//! `bots/orders`, `bots/logs`, `bots/positions/open`, `bots/positions/closed`,
+//! `bots/positions/orders`) for the OpenAPI document. Requests are parsed field by field
+//! (`bots::parse`), the ledger writes the bots and the runner their orders, positions, logs and
+//! previews, so these types only describe them.
 
 use super::{ScriptType, described, errors};
 use std::collections::BTreeMap;
@@ -81,6 +82,112 @@ pub struct CreateBotBody {
     /// `masterBotId: type differs`); null or `""` for none. An unknown one answers 404, code
     /// 1002.
     master_bot_id: Option<String>,
+}
+
+/// `POST /bots/preview` (reference 003): a would-be grid bot, checked as `bots/create` checks
+/// one (the user, then the exchange, then the settings) and stored nowhere.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewBotBody {
+    /// The would-be owner, one of the partner's users (else 404, code 1001).
+    #[schema(format = Uuid)]
+    user_id: String,
+    /// The exchange the bot would run on: one the user has an account on (else 400, code 1004),
+    /// and the exchange of `settings.symbol`'s market (else 400, code 1000).
+    #[schema(min_length = 1)]
+    exchange_id: String,
+    /// The bot type: only grids have a preview. The reference's other types
+    /// (`spot_dollar_cost_averaging`, `futures_dollar_cost_averaging`, `webhook`) answer 400,
+    /// code 1005, `Preview is only available for grid bots (spot_grid, futures_grid), not
+    /// <type>`, before the user is looked at; any other value 400, code 1000.
+    #[serde(rename = "type")]
+    script_type: GridScriptType,
+    /// The grid's settings, as `GET /scripts` describes them for the type and checked as on a
+    /// create: omitted settings take their defaults; an unknown key answers `Unknown field
+    /// 'settings.<key>'`, a bad value `settings.<key>: <reason>` (400, code 1000).
+    #[schema(value_type = Object)]
+    settings: String,
+}
+
+/// The bot types that have a preview.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GridScriptType {
+    /// Spot grid.
+    SpotGrid,
+    /// Futures grid.
+    FuturesGrid,
+}
+
+/// An order a grid's start would place (`bots/preview`).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerGridPreviewOrder {
+    /// The grid level, 0 the lowest (as in the order's note, `Grid buy #<level>`). A sell
+    /// belongs to the level below its price.
+    #[schema(minimum = 0)]
+    level: u32,
+    /// `BUY` (a level below the price) or `SELL` (a level at or above the price that
+    /// `tradeToFillGrid` buys at market now, selling one level up).
+    #[schema(pattern = "^(BUY|SELL)$")]
+    direction: String,
+    /// The limit price, quote.
+    price: f64,
+    /// The amount, base.
+    amount: f64,
+}
+
+/// The smallest and the largest of a preview's profits per grid, in percent.
+#[derive(ToSchema)]
+pub struct PartnerProfitRange {
+    /// The smallest, in percent.
+    min: f64,
+    /// The largest, in percent.
+    max: f64,
+}
+
+/// `data` of `bots/preview`: what a grid bot would do if started now.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PartnerGridPreview {
+    /// The price used: the live-session-runner's latest quote of the market (its last price,
+    /// rounded to the tick).
+    price: f64,
+    /// The resting orders a start would place, in the order it places them: the sells
+    /// `tradeToFillGrid` would rest, then a buy at each level below the price, nearest first.
+    /// Levels below the market's minimum trade amount are left out.
+    orders: Vec<PartnerGridPreviewOrder>,
+    /// `investmentAmount / gridCount`: quote per grid (base with `investmentAsset` `Base`).
+    amount_per_grid: f64,
+    /// Over the levels that trade, the % a round trip (a buy, then its sell one level up) earns
+    /// net of two fees: `(p_{i+1}·(1 − fee) / p_i − (1 + fee)) × 100`, to 4 decimals.
+    profit_per_grid: PartnerProfitRange,
+    /// The quote the start needs: what the listed buys hold (notional and fee; on futures,
+    /// margin and fee) and the market buys of `tradeToFillGrid` at the price (notional and fee).
+    required_quote: f64,
+    /// The base the listed sells hold (bought by those market buys).
+    required_base: f64,
+    /// The fees of filling every listed order once, quote.
+    estimated_fees: f64,
+    /// What to know before starting: `<n> grid levels trade less than the minimum trade amount
+    /// <min> <BASE>`, `price is outside the grid range`, `requiredQuote exceeds the paper
+    /// balance 10000 <QUOTE>` (a hosted bot trades a paper balance of 10,000 of the quote
+    /// currency). `[]` for none.
+    warnings: Vec<String>,
+}
+
+/// Success envelope of `bots/preview`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct GridPreviewEnvelope {
+    /// `true`.
+    is_success: bool,
+    /// 0.
+    code: u16,
+    /// Empty.
+    message: String,
+    /// The preview.
+    data: PartnerGridPreview,
 }
 
 /// `POST /bots/edit` (reference 003).
@@ -578,6 +685,40 @@ pub fn bots_page_example() -> serde_json::Value {
         "data": {"items": [bot()], "nextPageId": "MTc2NjA3MDAwMDAwMDAwMF83ZDdlNjQzYS1jMzk5LTQ5MmMtOGFkZi0xYWRkMDkzMTZhYmI"}})
 }
 
+/// The body of the `bots/preview` example: a spot grid 100–140 in 4 grids with 1,000 USDT.
+pub fn preview_body_example() -> serde_json::Value {
+    serde_json::json!({"userId": "f873b314-f165-45a0-b658-d15ff37d529a", "exchangeId": "SIM", "type": "spot_grid",
+        "settings": {"symbol": "SIM_BTC_USDT_", "lowerLimit": 100, "upperLimit": 140, "gridCount": 4,
+            "investmentAsset": "Quote", "investmentAmount": 1000, "tradeToFillGrid": true}})
+}
+
+/// The reply to the `bots/preview` example at a latest price of 125 (2 price and 5 amount
+/// decimals, fees 0.1 %): levels 100, 110, 120, 130, 140, 250 USDT each. Level 3 (130 ≥ 125)
+/// is bought at market, 1.92307 at 125, and rests its sell at 140; the levels below get buys,
+/// nearest first. crates/engine's preview test works the figures by hand.
+pub fn preview_example() -> serde_json::Value {
+    use serde_json::{Value, json};
+    // Numbers as the runner writes them: `140`, never `140.0`.
+    fn order(level: u32, direction: &str, price: Value, amount: Value) -> Value {
+        json!({"level": level, "direction": direction, "price": price, "amount": amount})
+    }
+    json!({"isSuccess": true, "code": 0, "message": "", "data": {
+        "price": 125,
+        "orders": [
+            order(3, "SELL", json!(140), json!(1.92307)),
+            order(2, "BUY", json!(120), json!(2.08333)),
+            order(1, "BUY", json!(110), json!(2.27272)),
+            order(0, "BUY", json!(100), json!(2.5)),
+        ],
+        "amountPerGrid": 250,
+        "profitPerGrid": {"min": 7.4846, "max": 9.79},
+        "requiredQuote": 991.37293255,
+        "requiredBase": 1.92307,
+        "estimatedFees": 1.0192286,
+        "warnings": []
+    }})
+}
+
 /// A reply of `bots/orders`: a grid's buy below the price and, for a filled one, its sell.
 pub fn orders_example() -> serde_json::Value {
     serde_json::json!({"isSuccess": true, "code": 0, "message": "", "data": [
@@ -935,6 +1076,35 @@ impl IntoResponses for PositionOrdersErrors {
             &[1002, 1012],
         );
         runtime_errors(shape("`botId` or `positionId` missing or not a string"), not_found)
+    }
+}
+
+/// Errors of `bots/preview`.
+pub struct PreviewErrors;
+
+impl IntoResponses for PreviewErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let bad_request = described(
+            "Code 1000: invalid JSON, an unknown field, `userId` or `exchangeId` missing or not a string, a `type` \
+             that is none of the five script types (`type must be one of ...`), `settings` missing or not an object \
+             (`settings is required and must be an object`), or settings the ledger refuses as on a create \
+             (`settings.symbol: unknown market 'X'`, `settings.symbol: market 'X' is not on exchange 'Y'`, \
+             `Unknown field 'settings.x'`, `settings.<key>: <reason>`, `exchangeId: bots cannot run on exchange \
+             'X' (no trading adapter)`); code 1004: `exchangeId` (or the market's exchange) is not an exchange \
+             the user has an account on; code 1005: a type without a preview (`spot_dollar_cost_averaging`, \
+             `futures_dollar_cost_averaging`, `webhook`), `Preview is only available for grid bots (spot_grid, \
+             futures_grid), not <type>`, checked after the body's shape and before the user",
+            &[1000, 1004, 1005],
+        );
+        let not_found =
+            described("Code 1001: unknown user (another partner's, or an id that is not a UUID, too)", &[1001]);
+        let no_price = described(
+            "Code 1007: the live-session-runner has heard no quote of the market yet, `No current price for \
+             <SYMBOL>`",
+            &[1007],
+        );
+        let unavailable = described("Code 9503: the ledger or the live-session-runner is unavailable", &[9503]);
+        bot_errors(&[("400", bad_request), ("404", not_found), ("422", no_price), ("503", unavailable)])
     }
 }
 
