@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod engine_room;
+mod fills;
 mod foundation;
 mod harness;
 mod hosted_bots;
