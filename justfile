@@ -102,7 +102,7 @@ k8s:
 schema svc:
     bash deploy/local/print-schema.sh "$1"
 
-# Run a benchmark in release: `just bench ingest`, `just bench outbox`, `just bench engine`, `just bench backtest` (see deploy/local/bench.sh).
+# Run a benchmark in release: `just bench ingest`, `just bench outbox`, `just bench engine`, `just bench backtest`, `just bench live` (see deploy/local/bench.sh).
 bench target *args:
     bash deploy/local/bench.sh "$@"
 

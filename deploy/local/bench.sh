@@ -19,6 +19,18 @@
 #            BENCH_BEFORE=<backtest-executor binary of an older checkout> runs the same steps
 #            with that binary too, on its own database (backtest_before), side by side, and
 #            checks that both give the same results.
+#   live     one live-session-runner in-process (services/live-session-runner/src/bin/live_bench):
+#            --bots hosted bots (default 1,000: half spot grids, half DCA bots, alternating
+#            between SIM_BTC_USDT_ and SIM_ETH_USDT_) on a scratch database and a random NATS
+#            prefix (both removed afterwards), quotes walked from the candle files of
+#            deploy/local/marketdata. The first quote per market (opening orders), then
+#            --quotes per market (default 2,000) published as fast as the runner decides, then
+#            --paced-secs (default 30) at 1 quote/s per market. Prints quote → decision (the
+#            engine calls, no database) and quote → persisted (fenced commit included) p50/p99/
+#            max, CPU of the runner, Postgres and everything else, bots per core. Targets:
+#            decision p99 <= 1 ms and persisted p99 <= 50 ms at 1,000 bots; >= 10,000 bots per
+#            runner below one core. Needs only Postgres and NATS (`just infra`), not `just up`.
+#              bash deploy/local/bench.sh live --bots 10000 --quotes 200
 #   ingest   Bot API ingest (POST state x10, participations, transactions) through the gateway
 #            at 64 concurrent clients, then the same SQL straight on Postgres; prints req/s,
 #            p50/p99 and the gateway/direct ratio against the targets (tools/loadgen/README.md).
@@ -36,7 +48,8 @@ GATEWAY_PORT=${APP_HTTP__PORT:-8080}
 SERVICES=(tradier-sim market-feed trade-ledger outbox-broker-fetcher backtest-executor live-session-runner gateway)
 
 usage() {
-    echo "usage: $0 ingest|outbox|engine|backtest [loadgen flags, see: cargo run -p loadgen -- --help]" >&2
+    echo "usage: $0 ingest|outbox|engine|backtest|live [flags; loadgen's: cargo run -p loadgen -- --help," >&2
+    echo "       live's: cargo run --release -p live-session-runner --bin live-bench -- --help]" >&2
     exit 2
 }
 
@@ -251,6 +264,10 @@ case $target in
         ;;
     backtest)
         backtest_bench "$@"
+        ;;
+    live)
+        cargo build --release --locked -p live-session-runner --bin live-bench
+        exec "${CARGO_TARGET_DIR:-target}/release/live-bench" --data deploy/local/marketdata "$@"
         ;;
     outbox)
         packages=(-p loadgen)

@@ -33,6 +33,10 @@ use tracing::{debug, error, info, warn};
 /// The most inputs (claims, definitions) taken before their writes are committed together.
 const INPUT_BATCH: usize = 1000;
 
+/// The most runs written in one transaction (`just bench live`: at 10,000 runs one
+/// transaction of every checkpoint took seconds).
+const COMMIT_CHUNK: usize = 500;
+
 /// One market's runs and feed state.
 pub struct MarketTask {
     symbol: String,
@@ -231,7 +235,18 @@ impl MarketTask {
     /// nothing, so it can be replayed); drops the runs whose claim did not hold and those given
     /// back. If both tries fail, every run of the batch is dropped from memory: what is
     /// committed is what another claim restores once their leases run out.
-    async fn commit(&mut self, writes: Vec<RunWrite>) {
+    async fn commit(&mut self, mut writes: Vec<RunWrite>) {
+        // A transaction per chunk: one of ten thousand runs' checkpoints would outlast the
+        // statement timeout and hold the runs' row locks the renewals wait for.
+        while writes.len() > COMMIT_CHUNK {
+            let rest = writes.split_off(COMMIT_CHUNK);
+            self.commit_chunk(writes).await;
+            writes = rest;
+        }
+        self.commit_chunk(writes).await;
+    }
+
+    async fn commit_chunk(&mut self, writes: Vec<RunWrite>) {
         if writes.is_empty() {
             return;
         }

@@ -45,6 +45,9 @@ use tracing::{debug, error, info, warn};
 /// many).
 const CLAIM_BATCH: i64 = 500;
 
+/// The most leases renewed in one statement.
+const RENEW_CHUNK: usize = 1000;
+
 /// Quotes waiting for one market's task; beyond this the task is behind and quotes are dropped
 /// (missed quotes are never replayed).
 const QUOTE_BACKLOG: usize = 1024;
@@ -384,7 +387,11 @@ impl Supervisor {
             return Ok(());
         }
         let claims: Vec<(Claim, i64)> = held.iter().map(|(_, held)| (held.claim, held.revision)).collect();
-        let renewed = runtime::renew(connection, &claims, self.context.live.lease()).await?;
+        // In chunks: each statement locks its rows briefly, never all of a large replica's.
+        let mut renewed = Vec::with_capacity(claims.len());
+        for chunk in claims.chunks(RENEW_CHUNK) {
+            renewed.extend(runtime::renew(connection, chunk, self.context.live.lease()).await?);
+        }
         let still: HashMap<LiveRunId, &HeldDefinition> = renewed.iter().map(|row| (row.id, row)).collect();
         for (id, run) in held {
             let input = match still.get(&id) {

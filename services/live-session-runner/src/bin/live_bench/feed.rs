@@ -1,0 +1,103 @@
+//! The quotes: each market's price path walked from its candle file (open, high, low, close of
+//! each candle, forward then backward when the file runs out), published on the market's quote
+//! subject as the market feed does, stamped with the wall clock, bid and ask one tick around
+//! the price.
+
+use crate::fixture::Sim;
+use anyhow::Context as _;
+use bus::Subjects;
+use bus::messages::market::{MarketSymbol, QuoteMsg};
+use rust_decimal::Decimal;
+use std::path::Path;
+use std::str::FromStr;
+
+/// One market's price path and where the walk is.
+pub struct PricePath {
+    symbol: MarketSymbol,
+    prices: Vec<Decimal>,
+    next: usize,
+}
+
+/// A price tick of both SIM markets (2 price decimals).
+const TICK: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+impl PricePath {
+    /// Reads `market`'s candle file from `dir` (`timestamp_ms,open,high,low,close,volume`).
+    pub fn load(dir: &Path, market: Sim) -> anyhow::Result<Self> {
+        let file = dir.join(market.candles());
+        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let mut prices = Vec::new();
+        for (number, line) in text.lines().enumerate().skip(1) {
+            let fields: Vec<&str> = line.split(',').collect();
+            let [_, open, high, low, close, _] = fields[..] else {
+                anyhow::bail!("{} line {}: expected 6 fields", file.display(), number + 1);
+            };
+            for field in [open, high, low, close] {
+                let price = Decimal::from_str(field)
+                    .with_context(|| format!("{} line {}: {field:?}", file.display(), number + 1))?;
+                // Two decimals, as the market quotes them, and at least two ticks (bid > 0).
+                prices.push(price.round_dp(2).max(TICK * Decimal::TWO));
+            }
+        }
+        anyhow::ensure!(!prices.is_empty(), "{}: no candles", file.display());
+        Ok(Self { symbol: MarketSymbol::new(market.symbol())?, prices, next: 0 })
+    }
+
+    /// The next quote of the walk, at `time_ms`.
+    pub fn next_quote(&mut self, time_ms: i64) -> anyhow::Result<QuoteMsg> {
+        let len = self.prices.len();
+        let step = self.next % (2 * len);
+        let price = if step < len { self.prices[step] } else { self.prices[2 * len - 1 - step] };
+        self.next += 1;
+        Ok(QuoteMsg::new(self.symbol.clone(), time_ms, price - TICK, price + TICK, price)?)
+    }
+}
+
+/// Publishes quotes as the market feed does.
+pub struct Publisher {
+    client: async_nats::Client,
+    subjects: Subjects,
+    /// One path per market, in [`Sim::ALL`] order.
+    paths: Vec<PricePath>,
+}
+
+impl Publisher {
+    /// A publisher of both markets' paths under `subjects`.
+    pub fn new(client: async_nats::Client, subjects: Subjects, paths: Vec<PricePath>) -> Self {
+        Self { client, subjects, paths }
+    }
+
+    /// How many markets a round publishes to.
+    pub fn markets(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// One quote on each market, stamped now, flushed.
+    pub async fn round(&mut self) -> anyhow::Result<()> {
+        let now = chrono::Utc::now().timestamp_millis();
+        for path in &mut self.paths {
+            let quote = path.next_quote(now)?;
+            let payload = serde_json::to_vec(&quote)?;
+            let subject = self.subjects.quote(&quote.symbol);
+            self.client.publish(subject.subject().to_string(), payload.into()).await.context("publishing a quote")?;
+        }
+        self.client.flush().await.context("flushing the quotes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rust_decimal::dec;
+
+    #[test]
+    fn the_walk_goes_forward_then_back() {
+        let prices = vec![dec!(10), dec!(11), dec!(12)];
+        let mut path = PricePath { symbol: MarketSymbol::new("SIM_BTC_USDT_").unwrap(), prices, next: 0 };
+        let walked: Vec<Decimal> = (0..7).map(|_| path.next_quote(1).unwrap().last).collect();
+        assert_eq!(walked, [dec!(10), dec!(11), dec!(12), dec!(12), dec!(11), dec!(10), dec!(10)]);
+        let quote = path.next_quote(1).unwrap();
+        assert_eq!((quote.bid, quote.ask), (dec!(10.99), dec!(11.01)));
+    }
+}
