@@ -16,9 +16,14 @@ use tracing_subscriber::util::SubscriberInitExt;
 const NATS_CLIENT_CEILING: &str = "async_nats=debug";
 
 /// The filter for `level` (a tracing filter such as `info` or `trade_ledger=debug,info`), with
-/// the NATS client capped at DEBUG.
+/// the NATS client capped at DEBUG. A directive sets a level rather than capping it, so the
+/// ceiling is added only to a filter that asks for TRACE somewhere: added to `info`, it would
+/// turn the client's DEBUG lines on.
 pub fn filter(level: &str) -> EnvFilter {
     let filter = EnvFilter::new(level);
+    if !level.to_ascii_lowercase().contains("trace") {
+        return filter;
+    }
     // A constant that parses (the test below shows the cap holds).
     match NATS_CLIENT_CEILING.parse() {
         Ok(ceiling) => filter.add_directive(ceiling),
@@ -58,6 +63,14 @@ mod tests {
             let filter = filter(level).to_string();
             assert!(filter.contains("async_nats=debug"), "{level}: {filter}");
             assert!(!filter.contains("async_nats=trace"), "{level}: {filter}");
+        }
+    }
+
+    #[test]
+    fn the_ceiling_never_raises_the_nats_clients_level() {
+        for level in ["info", "warn", "trade_ledger=debug,info", ""] {
+            let filter = filter(level).to_string();
+            assert!(!filter.contains("async_nats"), "{level}: {filter}");
         }
     }
 
