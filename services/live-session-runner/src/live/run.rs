@@ -71,8 +71,10 @@ pub struct LiveRun {
     failed_revision: Option<i64>,
     /// The bot stopped itself (or cannot run): the ledger is told with the next write.
     stopped_event: Option<String>,
-    /// The engine deactivated the bot; the ledger's stop that follows is not logged again.
-    self_stopped: bool,
+    /// The engine deactivated the bot (why): the ledger's stop that follows is not logged
+    /// again, and a newer revision that still says running is told again (the ledger refused
+    /// the stop because the bot changed since the revision it named).
+    self_stopped: Option<String>,
 }
 
 /// What a claim becomes.
@@ -155,7 +157,7 @@ impl LiveRun {
             quiet_since: None,
             failed_revision: None,
             stopped_event: None,
-            self_stopped: false,
+            self_stopped: None,
         };
         if row.next_log_line == 0 {
             run.note(row.created_at.timestamp_millis(), LogLevel::Info, "Bot created".to_string());
@@ -218,6 +220,13 @@ impl LiveRun {
         match (desired, self.state) {
             (Desired::Running, RunState::Stopped) => self.start(true, now_ms),
             (Desired::Stopped, RunState::Running) => self.stop(now_ms),
+            // The engine stopped the bot, but the ledger's stop lost to this newer revision
+            // (an edit): tell it again at this one, or the ledger says running for ever.
+            (Desired::Running, RunState::Running) => {
+                if let Some(reason) = &self.self_stopped {
+                    self.stopped_event = Some(reason.clone());
+                }
+            }
             _ => {}
         }
         Applied::Keep
@@ -237,7 +246,7 @@ impl LiveRun {
     /// Starts the engine: a restored one resumes ("Bot started"); a fresh one starts at its
     /// first quote and says so itself.
     fn start(&mut self, restored: bool, now_ms: i64) {
-        self.self_stopped = false;
+        self.self_stopped = None;
         if restored {
             self.note(now_ms, LogLevel::Info, "Bot started".to_string());
             self.engine.resume();
@@ -248,7 +257,7 @@ impl LiveRun {
     fn stop(&mut self, now_ms: i64) {
         // The ledger's stop after the engine stopped the bot itself: its reason is logged
         // already.
-        if !std::mem::take(&mut self.self_stopped) {
+        if self.self_stopped.take().is_none() {
             self.note(now_ms, LogLevel::Info, lines::STOPPED_BY_REQUEST.to_string());
         }
         self.engine.stop(false);
@@ -376,7 +385,7 @@ impl LiveRun {
                         LogLevel::Info,
                         format!("Bot stopped: {reason}"),
                     ));
-                    self.self_stopped = true;
+                    self.self_stopped = Some(reason.clone());
                     self.stopped_event = Some(reason);
                 }
                 // Decisions feed the sessions' decision log, signal outcomes the signals; neither

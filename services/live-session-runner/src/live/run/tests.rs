@@ -910,3 +910,31 @@ fn each_fill_is_an_event_for_the_ledger_with_the_bots_totals_after_it() {
     assert_eq!((exit.position.gross_profit, exit.position.fees), (dec!(1.137), dec!(0.660597)));
     assert_eq!(exit.bot_totals.profit, dec!(1.137) - dec!(0.660597));
 }
+
+#[test]
+fn an_engine_stop_that_lost_to_an_edit_is_told_again_at_the_newer_revision() {
+    let (_, mut run, _) = running_with_buys();
+    let stop_below = settings_with(r#""stopCondition":"Price","stopType":"Below value","stopValue":28500"#);
+    run.apply(&definition(&run, 2, "running", &stop_below), NOW_MS);
+    write(&mut run, false);
+    // The price falls through 28,500: the engine stops the bot and the ledger is told at
+    // revision 2.
+    run.on_quote(&quote(T1 + 1_000, dec!(28400)));
+    let stopped = write(&mut run, false);
+    let event = stopped.events.stopped.clone().expect("the ledger is told");
+    assert_eq!((event.revision, event.reason.as_str()), (2, "stop condition met"));
+    // The partner edited the bot meanwhile (revision 3, still running): the ledger refused the
+    // stop at 2, so the runner says it again at 3.
+    let edited = settings_with(r#""stopCondition":"Price","stopType":"Below value","stopValue":28400"#);
+    run.apply(&definition(&run, 3, "running", &edited), NOW_MS);
+    let again = write(&mut run, false).events.stopped.expect("told again");
+    assert_eq!((again.revision, again.reason.as_str()), (3, "stop condition met"));
+    // The ledger's stop that follows is not logged a second time.
+    run.apply(&definition(&run, 4, "stopped", &edited), NOW_MS);
+    let last = write(&mut run, false);
+    assert!(
+        !messages(&last.effects).iter().any(|line| line.starts_with("Bot stopped")),
+        "{:?}",
+        messages(&last.effects)
+    );
+}
