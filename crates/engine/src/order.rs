@@ -85,7 +85,8 @@ pub struct Order {
     /// The position its fill went to.
     pub position_id: Option<u32>,
     /// The open position a closing order reduces (a grid sell, a take-profit), known before
-    /// it fills; absent for an opening order.
+    /// it fills; absent for an opening order, and in a backtest's report (which stays as it
+    /// was before live runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closes_position: Option<u32>,
 }

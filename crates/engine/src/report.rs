@@ -161,9 +161,10 @@ impl Exchange {
             closed_at: o.closed.map(secs),
             leverage: o.venue.leverage(),
             position_id: o.position,
+            // Live runs only: a backtest's report stays as it was (LIVE.md §10).
             closes_position: match o.target {
-                Target::Reduce(position) => Some(position),
-                Target::New(_) | Target::Add(_) | Target::Net => None,
+                Target::Reduce(position) if self.journal.live() => Some(position),
+                Target::Reduce(_) | Target::New(_) | Target::Add(_) | Target::Net => None,
             },
         }
     }
