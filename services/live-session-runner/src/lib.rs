@@ -8,6 +8,7 @@ pub mod live;
 pub mod settings;
 pub mod store;
 pub mod usecase;
+pub mod wire;
 
 pub use app::App;
 pub use settings::Settings;

@@ -22,6 +22,7 @@ use crate::store::runtime::{
     CHECKPOINT_FORMAT, ClaimedRun, Effects, FillRow, HeldDefinition, LineRow, LiveEvents, OrderRow, PositionRow,
     RunState, RunWrite,
 };
+use crate::wire::wire_name;
 use bus::messages::hosted::Desired;
 use bus::messages::live::{BotStopped, BotTotals, FillMsg, FillRecorded, FilledPosition};
 use domain::{BotId, LiveRunId};
@@ -440,11 +441,6 @@ impl LiveRun {
             bot_totals: BotTotals { profit: Decimal::ZERO, roi: Decimal::ZERO },
         }
     }
-}
-
-/// An engine enum as its JSON spells it (`LONG`, `BUY`, `Limit`, `gridSell`).
-fn wire_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn line(line_number: i64, time: i64, level: LogLevel, message: String) -> LineRow {

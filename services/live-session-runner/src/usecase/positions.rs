@@ -10,6 +10,7 @@ use super::queries::{connect, known, storage};
 use crate::ids::{RuntimeKind, runtime_id};
 use crate::live::LastQuotes;
 use crate::store::reads;
+use crate::wire::wire_name;
 use bus::BusError;
 use bus::messages::live::{
     BotPosition, BotPositionsPage, ClosedPositionCursor, GetBotPositions, GetPositionOrders, PositionOrder,
@@ -103,11 +104,7 @@ pub fn position_view(bot: BotId, market: &MarketSpec, position: &Position, last:
         position_id: runtime_id(bot, RuntimeKind::Position, position.id),
         status: if open { "OPEN" } else { "CLOSED" }.to_string(),
         timestamp: position.open_time,
-        direction: match position.direction {
-            Direction::Long => "LONG",
-            Direction::Short => "SHORT",
-        }
-        .to_string(),
+        direction: wire_name(&position.direction),
         enter_price: JsonDecimal(position.average_entry_price),
         exit_price: position.average_exit_price.map(JsonDecimal),
         amount: JsonDecimal(amount),
@@ -137,14 +134,8 @@ fn fill_view(bot: BotId, market: &MarketSpec, position: &Position, fill: &Positi
     PositionOrder {
         order_id: runtime_id(bot, RuntimeKind::Order, fill.order_id),
         timestamp: fill.time,
-        direction: serde_json::to_value(fill.side)
-            .ok()
-            .and_then(|side| side.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        order_type: serde_json::to_value(fill.order_type)
-            .ok()
-            .and_then(|kind| kind.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        direction: wire_name(&fill.side),
+        order_type: wire_name(&fill.order_type),
         price: JsonDecimal(fill.price),
         amount: JsonDecimal(fill.amount),
         fee_costs: JsonDecimal(fill.fee_costs),

@@ -4,6 +4,7 @@
 
 use crate::live::LastQuotes;
 use crate::live::run::{RunDefaults, bot_settings};
+use crate::wire::wire_name;
 use bus::BusError;
 use bus::messages::live::{GridPreview, GridPreviewOrder, PreviewGrid, ProfitRangeMsg};
 use bus::messages::partner::reference::JsonDecimal;
@@ -34,10 +35,7 @@ pub fn preview_grid(
             .into_iter()
             .map(|order| GridPreviewOrder {
                 level: order.level,
-                direction: serde_json::to_value(order.direction)
-                    .ok()
-                    .and_then(|side| side.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                direction: wire_name(&order.direction),
                 price: JsonDecimal(order.price),
                 amount: JsonDecimal(order.amount),
             })

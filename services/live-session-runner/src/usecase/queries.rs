@@ -4,12 +4,13 @@
 
 use crate::ids::{RuntimeKind, runtime_id};
 use crate::store::reads;
+use crate::wire::wire_name;
 use bus::BusError;
 use bus::messages::live::{BotLogLine, BotLogPage, BotOrder, GetBotLogs, GetBotOrders};
 use bus::messages::partner::reference::JsonDecimal;
 use diesel_async::AsyncPgConnection;
 use domain::{BotId, LiveRunId};
-use engine::{Order, OrderStatus};
+use engine::Order;
 use platform::db::PgPool;
 use rust_decimal::Decimal;
 
@@ -47,21 +48,10 @@ fn order_view(bot: BotId, symbol: &str, order: Order) -> BotOrder {
             .or(order.position_id)
             .map(|p| runtime_id(bot, RuntimeKind::Position, p))
             .unwrap_or_default(),
-        status: match order.status {
-            OrderStatus::Open => "OPEN",
-            OrderStatus::Filled => "FILLED",
-            OrderStatus::Cancelled => "CANCELLED",
-        }
-        .to_string(),
+        status: wire_name(&order.status),
         timestamp: order.created_at,
-        direction: serde_json::to_value(order.side)
-            .ok()
-            .and_then(|side| side.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        order_type: serde_json::to_value(order.order_type)
-            .ok()
-            .and_then(|kind| kind.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        direction: wire_name(&order.side),
+        order_type: wire_name(&order.order_type),
         price: JsonDecimal(order.price),
         trigger_price: zero,
         trade_price: JsonDecimal(order.price),
