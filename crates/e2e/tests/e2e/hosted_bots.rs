@@ -3,7 +3,7 @@
 //! ids, paging, the `hosted_bot_changed` events the runner hears, and every refusal code the
 //! `bots/...` routes answer, in the envelope.
 
-use crate::partner::{call, exchange, partner_key, send};
+use crate::partner::{call, exchange, partner_key, post, send};
 use crate::system::System;
 use bus::messages::hosted::ListHostedBotRevisions;
 use futures::StreamExt;
@@ -39,10 +39,6 @@ async fn started(name: &str) -> (System, String) {
     })
     .await;
     (system, key)
-}
-
-async fn post(system: &System, key: &str, route: &str, body: Value) -> (u16, Value) {
-    call(system, key, "POST", &path(route), Some(body)).await
 }
 
 async fn create_user(system: &System, key: &str, body: Value) -> String {

@@ -2,7 +2,7 @@
 //! quotes are pushed through the feed on a market of the test's own, stamped from the runner's
 //! clock, and what the bot does is read through `bots/orders` and `bots/logs`.
 
-use crate::partner::{call, partner_key};
+use crate::partner::{ok, partner_key, post};
 use crate::system::System;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -13,17 +13,6 @@ use std::time::Duration;
 use trade_ledger::admin::AdminCommand;
 
 const PATIENCE: Duration = Duration::from_secs(30);
-
-async fn post(system: &System, key: &str, route: &str, body: Value) -> (u16, Value) {
-    call(system, key, "POST", &format!("/partner/v1/{route}"), Some(body)).await
-}
-
-/// `route` that must answer 200 with `isSuccess`: its `data`.
-async fn ok(system: &System, key: &str, route: &str, body: Value) -> Value {
-    let (status, reply) = post(system, key, route, body).await;
-    assert_eq!((status, reply["isSuccess"].clone()), (200, json!(true)), "{route}: {reply}");
-    reply["data"].clone()
-}
 
 /// A partner, a user on SIM, a market of the test's own and a spot grid on it: 30 levels
 /// 100 apart from 28,000, 330 USDT each.

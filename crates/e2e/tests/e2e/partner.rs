@@ -34,6 +34,18 @@ pub async fn call(system: &System, key: &str, method: &str, path: &str, body: Op
     send(system, key, method, path, body, None).await
 }
 
+/// `POST /partner/v1/<route>` with `body`: the status and the envelope.
+pub async fn post(system: &System, key: &str, route: &str, body: Value) -> (u16, Value) {
+    call(system, key, "POST", &format!("/partner/v1/{route}"), Some(body)).await
+}
+
+/// `route` that must answer 200 with `isSuccess`: its `data`.
+pub async fn ok(system: &System, key: &str, route: &str, body: Value) -> Value {
+    let (status, reply) = post(system, key, route, body).await;
+    assert_eq!((status, reply["isSuccess"].clone()), (200, serde_json::json!(true)), "{route}: {reply}");
+    reply["data"].clone()
+}
+
 /// A new partner's API key.
 pub async fn partner_key(system: &System, name: &str) -> String {
     let partner = system.admin(AdminCommand::CreatePartner { name: name.into() }).await;

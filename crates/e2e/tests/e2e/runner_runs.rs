@@ -3,23 +3,12 @@
 //! database with its whole definition, and each later change (stop, delete) reaches the run
 //! with the ledger's next revision.
 
-use crate::partner::{call, partner_key};
+use crate::partner::{ok, partner_key, post};
 use crate::system::System;
 use domain::{BotId, ServiceName, UserId};
 use live_session_runner::store::runs::{self, HostedRun};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
-
-async fn post(system: &System, key: &str, route: &str, body: Value) -> (u16, Value) {
-    call(system, key, "POST", &format!("/partner/v1/{route}"), Some(body)).await
-}
-
-/// `route` that must answer 200 with `isSuccess`: its `data`.
-async fn ok(system: &System, key: &str, route: &str, body: Value) -> Value {
-    let (status, reply) = post(system, key, route, body).await;
-    assert_eq!((status, reply["isSuccess"].clone()), (200, json!(true)), "{route}: {reply}");
-    reply["data"].clone()
-}
 
 /// Waits until the runner's database holds `bot`'s run at `revision`.
 async fn run_at(system: &System, bot: BotId, revision: i64) -> HostedRun {
