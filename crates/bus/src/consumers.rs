@@ -21,10 +21,14 @@ use crate::subjects::{self, EventName, Subjects};
 use domain::ServiceName;
 use std::time::Duration;
 
-/// Deliveries before the server gives up on a message (each failed one is redelivered after a
-/// second). Postgres stays the record: what the server drops is published again by the
-/// producer's recovery (the ledger's fetch sweep re-requests what is still pending).
-pub const MAX_DELIVER: i64 = 100;
+/// Deliveries before the server gives up on a message: never (`-1`). The events carry money
+/// (a fill, a fetched order), and a consumer whose database is down for a while must still get
+/// every one of them once it is back: the server keeps redelivering, and the consumer spaces
+/// its retries out (`outbox::consumer`, doubling up to a minute), so an outage costs a retry a
+/// minute per waiting event rather than lost events. An event no handler can ever apply keeps
+/// coming back with a warning that counts its deliveries; one that cannot even be decoded is
+/// acknowledged and dropped by the consumer.
+pub const MAX_DELIVER: i64 = -1;
 
 /// How long a delivery may stay unacknowledged before it is redelivered.
 pub const ACK_WAIT: Duration = Duration::from_secs(30);

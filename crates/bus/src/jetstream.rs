@@ -15,6 +15,7 @@ pub mod drift;
 
 use crate::consumers;
 use crate::subjects::Subjects;
+use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::{self, consumer, stream};
 use domain::ServiceName;
 use serde::Deserialize;
@@ -93,7 +94,8 @@ pub struct ConsumerSpec {
     pub durable: String,
     /// The one subject it receives (2.9 has no plural filter).
     pub filter_subject: String,
-    /// Deliveries before the server gives up on a message (see [`crate::consumers::MAX_DELIVER`]).
+    /// Deliveries before the server gives up on a message, `-1` for never (see
+    /// [`crate::consumers::MAX_DELIVER`]).
     pub max_deliver: i64,
     /// How long a delivery may stay unacknowledged before it is redelivered.
     pub ack_wait: Duration,
@@ -229,24 +231,31 @@ pub async fn ensure(js: &jetstream::Context, topology: &Topology) -> Result<(), 
             name: spec.durable.clone(),
             reason: error.to_string(),
         })?;
-        stream
-            .get_or_create_consumer(
-                &spec.durable,
-                consumer::pull::Config {
-                    durable_name: Some(spec.durable.clone()),
-                    filter_subject: spec.filter_subject.clone(),
-                    ack_policy: consumer::AckPolicy::Explicit,
-                    ack_wait: spec.ack_wait,
-                    max_deliver: spec.max_deliver,
-                    ..Default::default()
-                },
-            )
+        let wanted = consumer::pull::Config {
+            durable_name: Some(spec.durable.clone()),
+            filter_subject: spec.filter_subject.clone(),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait: spec.ack_wait,
+            max_deliver: spec.max_deliver,
+            ..Default::default()
+        };
+        let create_error =
+            |error: String| JetStreamError::Create { what: "consumer", name: spec.durable.clone(), reason: error };
+        let existing: PullConsumer = stream
+            .get_or_create_consumer(&spec.durable, wanted.clone())
             .await
-            .map_err(|error| JetStreamError::Create {
-                what: "consumer",
-                name: spec.durable.clone(),
-                reason: error.to_string(),
+            .map_err(|error| create_error(error.to_string()))?;
+        // A consumer made by an older release keeps its redelivery limits until told: the
+        // server updates those two in place when the same durable is created again.
+        let current = &existing.cached_info().config;
+        if (current.max_deliver, current.ack_wait) != (spec.max_deliver, spec.ack_wait) {
+            stream.create_consumer(wanted).await.map_err(|error| {
+                create_error(format!(
+                    "updating max_deliver {} → {} and ack_wait {:?} → {:?}: {error}",
+                    current.max_deliver, spec.max_deliver, current.ack_wait, spec.ack_wait
+                ))
             })?;
+        }
     }
     Ok(())
 }

@@ -4,9 +4,11 @@
 //! transaction, so a redelivery after a crash between commit and ack has no second effect.
 //!
 //! A batch whose handler fails is retried one message at a time, so one bad event cannot
-//! hold back the others; a message that still fails is redelivered after `retry_delay`. A
-//! message that cannot be read is dropped ([`Delivery::event_or_drop`]): redelivering it would
-//! fail the same way forever.
+//! hold back the others; a message that still fails is redelivered later, after `retry_delay`
+//! doubled with each delivery up to `max_retry_delay` ([`retry_delay`]), and never given up
+//! on (`bus::consumers::MAX_DELIVER`): a database outage of an hour delays events, it does not
+//! lose them. A message that cannot be read is dropped ([`Delivery::event_or_drop`]):
+//! redelivering it would fail the same way forever.
 //!
 //! Which consumer to run comes from its one definition in `bus::consumers`, resolved under the
 //! service's prefix (`ConsumerDef::spec`).
@@ -29,14 +31,24 @@ use tracing::{Instrument, info_span, warn};
 pub struct ConsumerConfig {
     /// The largest batch handed to the handler (what is ready, never waited for).
     pub batch_size: usize,
-    /// How long a message whose handler failed waits before it is redelivered.
+    /// How long a message whose handler failed waits before its second delivery; each further
+    /// failure doubles the wait.
     pub retry_delay: Duration,
+    /// The longest wait between two deliveries of a failing message.
+    pub max_retry_delay: Duration,
 }
 
 impl Default for ConsumerConfig {
     fn default() -> Self {
-        Self { batch_size: 128, retry_delay: Duration::from_secs(1) }
+        Self { batch_size: 128, retry_delay: Duration::from_secs(1), max_retry_delay: Duration::from_secs(60) }
     }
+}
+
+/// How long a message whose `delivered`-th delivery failed waits for the next one:
+/// `retry_delay`, doubled with each delivery after the first, at most `max_retry_delay`.
+pub fn retry_delay(config: &ConsumerConfig, delivered: i64) -> Duration {
+    let doublings = u32::try_from(delivered.saturating_sub(1).clamp(0, 31)).unwrap_or(31);
+    config.retry_delay.saturating_mul(1 << doublings).min(config.max_retry_delay)
 }
 
 /// One delivered message.
@@ -190,8 +202,17 @@ async fn acknowledge(batch: &[jetstream::Message]) {
 }
 
 async fn retry_later(message: &jetstream::Message, error: &anyhow::Error, config: &ConsumerConfig) {
-    warn!(subject = %message.subject, error = format!("{error:#}"), "message not applied; redelivery scheduled");
-    let nak = jetstream::AckKind::Nak(Some(config.retry_delay));
+    // Without its metadata (not a JetStream delivery) the message is treated as a first one.
+    let delivered = message.info().map_or(1, |info| info.delivered);
+    let delay = retry_delay(config, delivered);
+    warn!(
+        subject = %message.subject,
+        delivered,
+        retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+        error = format!("{error:#}"),
+        "message not applied; redelivery scheduled"
+    );
+    let nak = jetstream::AckKind::Nak(Some(delay));
     if let Err(error) = message.ack_with(nak).await {
         warn!(error = %error, "nak failed; the message will be redelivered after ack_wait");
     }
@@ -201,5 +222,35 @@ async fn pause(shutdown: &CancellationToken, duration: Duration) {
     tokio::select! {
         () = shutdown.cancelled() => {}
         () = tokio::time::sleep(duration) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(first_ms: u64, max_ms: u64) -> ConsumerConfig {
+        ConsumerConfig {
+            batch_size: 1,
+            retry_delay: Duration::from_millis(first_ms),
+            max_retry_delay: Duration::from_millis(max_ms),
+        }
+    }
+
+    #[test]
+    fn the_wait_doubles_with_each_delivery_up_to_the_ceiling() {
+        let config = config(1_000, 60_000);
+        let waits: Vec<u128> = (1..=9).map(|delivered| retry_delay(&config, delivered).as_millis()).collect();
+        assert_eq!(waits, [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    }
+
+    #[test]
+    fn extreme_delivery_counts_neither_overflow_nor_wait_less_than_the_first_delay() {
+        let config = config(1_000, 60_000);
+        assert_eq!(retry_delay(&config, 0), Duration::from_secs(1));
+        assert_eq!(retry_delay(&config, -5), Duration::from_secs(1));
+        assert_eq!(retry_delay(&config, i64::MAX), Duration::from_secs(60));
+        let huge = ConsumerConfig { max_retry_delay: Duration::MAX, ..config };
+        assert_eq!(retry_delay(&huge, 64), Duration::from_secs(1).saturating_mul(1 << 31));
     }
 }

@@ -1,14 +1,19 @@
-//! Stream definitions against the real NATS server (2.9): limits from settings, an existing
-//! stream brought up to date where NATS allows it, and a clear start-up failure where it does
-//! not.
+//! Stream and consumer definitions against the real NATS server (2.9): limits from settings,
+//! an existing stream brought up to date where NATS allows it, and a clear start-up failure
+//! where it does not; consumers that never give up on an event.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::{self, stream};
-use bus::jetstream::{JetStreamError, StreamLimits, Topology, ensure, topology};
+use bus::jetstream::{ConsumerSpec, JetStreamError, StreamLimits, Topology, ensure, topology};
 use domain::ServiceName;
+use outbox::consumer::{self, ConsumerConfig, Delivery};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use test_support::{PrivateNats, TestNats, eventually};
+use tokio_util::sync::CancellationToken;
 
 fn limits(max_age_secs: u64) -> StreamLimits {
     StreamLimits { max_age: Duration::from_secs(max_age_secs), ..StreamLimits::default() }
@@ -199,4 +204,72 @@ async fn on_a_cluster_an_existing_stream_grows_to_three_replicas() {
     ensure(&js, &three).await.unwrap();
 
     assert_eq!(config_of(&js, &name).await.num_replicas, 3);
+}
+
+/// The ledger's consumers, as its start-up ensures them.
+fn ledger_consumers(nats: &TestNats) -> Topology {
+    topology(&nats.subjects(), ServiceName::TradeLedger)
+}
+
+#[tokio::test]
+async fn a_consumer_an_older_release_made_with_a_delivery_limit_is_brought_to_unlimited() {
+    let nats = TestNats::new();
+    let js = jetstream::new(nats.client().await);
+    let wanted = ledger_consumers(&nats);
+    let spec = wanted.consumers.iter().find(|spec| spec.durable == "ledger_live_events").unwrap().clone();
+    let older = Topology { consumers: vec![ConsumerSpec { max_deliver: 100, ..spec.clone() }], ..wanted.clone() };
+    ensure(&js, &older).await.unwrap();
+
+    ensure(&js, &wanted).await.unwrap();
+
+    let stream = js.get_stream(&spec.stream).await.unwrap();
+    let mut consumer: PullConsumer = stream.get_consumer(&spec.durable).await.unwrap();
+    let config = consumer.info().await.unwrap().config.clone();
+    assert_eq!((config.max_deliver, config.ack_wait), (-1, spec.ack_wait));
+    assert_eq!(config.filter_subject, spec.filter_subject, "the rest of the definition is kept");
+}
+
+#[tokio::test]
+async fn an_event_that_failed_more_than_a_hundred_times_is_still_applied_once_its_handler_recovers() {
+    let nats = TestNats::new();
+    let client = nats.client().await;
+    let js = jetstream::new(client.clone());
+    let wanted = ledger_consumers(&nats);
+    ensure(&js, &wanted).await.unwrap();
+    let spec = wanted.consumers.iter().find(|spec| spec.durable == "ledger_live_events").unwrap().clone();
+    let subject = nats.subjects().fill_recorded().subject().to_string();
+    js.publish(subject, "{}".into()).await.unwrap().await.unwrap();
+
+    // The handler's database is "down" for the first 150 deliveries.
+    let deliveries = Arc::new(AtomicUsize::new(0));
+    let applied = Arc::new(AtomicUsize::new(0));
+    let config = ConsumerConfig {
+        batch_size: 8,
+        retry_delay: Duration::from_millis(1),
+        max_retry_delay: Duration::from_millis(4),
+    };
+    let shutdown = CancellationToken::new();
+    let handler = {
+        let (deliveries, applied) = (deliveries.clone(), applied.clone());
+        move |batch: Vec<Delivery>| {
+            let (deliveries, applied) = (deliveries.clone(), applied.clone());
+            async move {
+                if deliveries.fetch_add(batch.len(), Ordering::SeqCst) < 150 {
+                    anyhow::bail!("database unavailable");
+                }
+                applied.fetch_add(batch.len(), Ordering::SeqCst);
+                Ok(())
+            }
+        }
+    };
+    let running = tokio::spawn(consumer::run(js.clone(), spec, config, shutdown.clone(), handler));
+
+    eventually("the event applied after its 151st delivery", Duration::from_secs(60), || async {
+        (applied.load(Ordering::SeqCst) == 1).then_some(())
+    })
+    .await;
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+    assert_eq!(deliveries.load(Ordering::SeqCst), 151);
+    assert_eq!(applied.load(Ordering::SeqCst), 1, "acknowledged once applied: not delivered again");
 }

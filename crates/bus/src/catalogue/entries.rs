@@ -39,7 +39,7 @@ pub struct ConsumerEntry {
     pub stream: String,
     /// The subject it filters on, with the prefix written as `{prefix}`.
     pub filter_subject: String,
-    /// Deliveries before the server gives up on a message.
+    /// Deliveries before the server gives up on a message, `-1` for never.
     pub max_deliver: i64,
     /// Seconds a delivery may stay unacknowledged before it is redelivered.
     pub ack_wait_secs: u64,

@@ -57,10 +57,15 @@ fn readme(catalogue: &Catalogue) -> String {
             entry.consumer,
             entry.stream,
             entry.filter_subject,
-            entry.max_deliver,
+            max_deliver(entry.max_deliver),
             entry.ack_wait_secs,
             entry.description,
         ));
     }
     out
+}
+
+/// `-1` (the server never gives up) reads as "unlimited".
+fn max_deliver(value: i64) -> String {
+    if value < 0 { "unlimited".to_string() } else { value.to_string() }
 }
