@@ -131,6 +131,14 @@ impl LiveRun {
             Ok(restored) => restored,
             Err(reason) => return Adoption::Failed(Box::new(failed(&row, reason, true, now_ms))),
         };
+        if let Some(when) = row.checkpoint_abandoned_at.filter(|_| restored.is_none()) {
+            let reason = format!(
+                "its saved state was lost on {} and a new engine would reuse its order and position ids; \
+                 create a new bot",
+                when.format("%Y-%m-%d %H:%M:%S UTC")
+            );
+            return Adoption::Failed(Box::new(failed(&row, reason, false, now_ms)));
+        }
         let settings = bot_settings(&row.script_type, &row.settings);
         let (engine, was_restored) = match (restored, &settings) {
             (Some(engine), _) => (engine, true),

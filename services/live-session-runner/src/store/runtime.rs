@@ -91,6 +91,9 @@ pub struct ClaimedRun {
     /// The revision whose settings the checkpointed engine was given (applied or refused).
     #[diesel(sql_type = Nullable<BigInt>)]
     pub applied_revision: Option<i64>,
+    /// When its saved engine could not be read and was given up on: it never trades again.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub checkpoint_abandoned_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ClaimedRun {
@@ -109,7 +112,8 @@ pub async fn claim(
 ) -> QueryResult<Vec<ClaimedRun>> {
     const RETURNING: &str = "id, lease_token, bot_id, revision, desired, state, script_type, \
                              settings::text AS settings, market::text AS market, checkpoint, checkpoint_format, \
-                             next_log_line, last_quote_ms, created_at, applied_revision";
+                             next_log_line, last_quote_ms, created_at, applied_revision, \
+                             checkpoint_abandoned_at";
     RUNS.claim_query(&CLAIMING, RETURNING, lease, limit).bind::<Text, _>(owner.to_string()).load(connection).await
 }
 
@@ -293,8 +297,8 @@ pub struct RunWrite {
     pub failed_revision: Option<i64>,
     /// Give the run back with this write (it needs no owner any more).
     pub release: bool,
-    /// The saved engine cannot be restored: forget the checkpoint and cancel the open orders
-    /// it held.
+    /// The saved engine cannot be restored: forget the checkpoint, cancel the open orders it
+    /// held, and mark the run as one that never trades again (`checkpoint_abandoned_at`).
     pub abandon: bool,
     /// What the engine did.
     pub effects: Effects,
@@ -372,6 +376,7 @@ async fn fence(tx: &mut AsyncPgConnection, writes: &[RunWrite]) -> QueryResult<V
                                       ELSE $11 END, \
              checkpoint_at = CASE WHEN w.abandon THEN NULL WHEN w.checkpoint IS NULL THEN r.checkpoint_at \
                                   ELSE now() END, \
+             checkpoint_abandoned_at = CASE WHEN w.abandon THEN now() ELSE r.checkpoint_abandoned_at END, \
              next_log_line = w.next_line, \
              last_quote_ms = COALESCE(w.last_quote_ms, r.last_quote_ms), \
              failed_revision = COALESCE(w.failed_revision, r.failed_revision), \

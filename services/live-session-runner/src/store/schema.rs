@@ -27,6 +27,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         failed_revision -> Nullable<Int8>,
         applied_revision -> Nullable<Int8>,
+        checkpoint_abandoned_at -> Nullable<Timestamptz>,
     }
 }
 

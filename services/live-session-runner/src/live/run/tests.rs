@@ -65,6 +65,7 @@ fn fresh_row() -> ClaimedRun {
         last_quote_ms: None,
         created_at: Utc.timestamp_opt(CREATED_S, 0).unwrap(),
         applied_revision: None,
+        checkpoint_abandoned_at: None,
     }
 }
 
@@ -591,6 +592,27 @@ fn a_claim_whose_saved_state_cannot_be_read_abandons_it() {
     assert!(failed.abandon, "the open orders are cancelled with the saved state");
     let fresh = failed_write(ClaimedRun { market: "{}".to_string(), ..fresh_row() });
     assert!(!fresh.abandon, "nothing saved, nothing abandoned");
+}
+
+#[test]
+fn a_run_whose_saved_state_was_abandoned_never_trades_again() {
+    // The commit of an abandoning write cleared the checkpoint and stamped the run; a newer
+    // revision (a partner's start or edit) claims it again.
+    let (row, _, written) = running_with_buys();
+    let abandoned = ClaimedRun {
+        checkpoint: None,
+        checkpoint_format: None,
+        checkpoint_abandoned_at: Some(Utc.timestamp_opt(CREATED_S + 60, 0).unwrap()),
+        ..committed_row(&row, &written, "running", 3)
+    };
+    let expected = format!(
+        "its saved state was lost on {} and a new engine would reuse its order and position ids; create a new bot",
+        Utc.timestamp_opt(CREATED_S + 60, 0).unwrap().format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    assert_failed(abandoned.clone(), &expected);
+    let failed = failed_write(abandoned);
+    assert!(!failed.abandon, "nothing left to abandon");
+    assert_eq!(failed.events.stopped.as_ref().map(|stop| stop.revision), Some(3), "the ledger hears it is stopped");
 }
 
 #[test]

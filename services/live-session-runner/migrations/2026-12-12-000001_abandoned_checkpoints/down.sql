@@ -1,0 +1,1 @@
+ALTER TABLE runs DROP COLUMN checkpoint_abandoned_at;
