@@ -326,6 +326,27 @@ pub fn catalogue() -> Catalogue {
         "A would-be hosted bot checked as bots/create checks it (user, exchange, settings), stored nowhere: its canonical settings and market.",
     );
     catalogue.endpoint(
+        &subjects.signal_bots(),
+        Kind::Query,
+        "gateway",
+        ("FindSignalBots", "SignalBots"),
+        "The partner's webhook bots that listen to a signal token (hosted, and strategy bots of its users; any status, not deleted).",
+    );
+    catalogue.endpoint(
+        &subjects.send_signal(),
+        Kind::Command,
+        "gateway",
+        ("SendSignal", "SignalStored"),
+        "Store a signal and one receipt per bot, once per (partner, token, timestamp, action): true once committed, or at once for a repeat.",
+    );
+    catalogue.endpoint(
+        &subjects.signal(),
+        Kind::Query,
+        "gateway",
+        ("GetSignal", "SignalView"),
+        "A token's last signal with every bot's receipt (not found: never signalled with that token).",
+    );
+    catalogue.endpoint(
         &subjects.preview_grid(),
         Kind::Query,
         "gateway",

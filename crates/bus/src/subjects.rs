@@ -33,6 +33,7 @@ use crate::messages::partner::reference::{ExchangeView, ListExchanges, ListMarke
 use crate::messages::partner::{
     CreatePartnerUser, DeletePartnerUser, GetPartnerUser, ListPartnerUsers, PartnerUser, PartnerUsersPage, UserDeleted,
 };
+use crate::messages::signals::{FindSignalBots, GetSignal, SendSignal, SignalBot, SignalView};
 use crate::messages::trades::{
     AddTransactions, CreateTrade, GetTrade, ListTrades, ListTransactions, ParticipationsList, TradeReply, TradesPage,
     TransactionUpdatedReply, TransactionsAddedReply, TransactionsPage, UpdateTrade, UpdateTransaction,
@@ -413,6 +414,24 @@ impl Subjects {
     /// positions (`None`: no such position).
     pub fn position_orders(&self) -> Endpoint<GetPositionOrders, Option<PositionOrders>> {
         self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "position_orders")
+    }
+
+    /// `qry.ledger.signal_bots.v1`: a partner's webhook bots (hosted, and strategy bots of its
+    /// users; any status, not deleted) that listen to a signal token.
+    pub fn signal_bots(&self) -> Endpoint<FindSignalBots, Vec<SignalBot>> {
+        self.endpoint(Kind::Query, ServiceName::TradeLedger, "signal_bots")
+    }
+
+    /// `cmd.live.send_signal.v1`: store a signal and one receipt per bot, once per (partner,
+    /// token, timestamp, action); the bots' owners deliver it at their market's next quote.
+    pub fn send_signal(&self) -> Endpoint<SendSignal, bool> {
+        self.endpoint(Kind::Command, ServiceName::LiveSessionRunner, "send_signal")
+    }
+
+    /// `qry.live.signal.v1`: a token's last signal with every bot's receipt (not found: the
+    /// partner never signalled with it).
+    pub fn signal(&self) -> Endpoint<GetSignal, SignalView> {
+        self.endpoint(Kind::Query, ServiceName::LiveSessionRunner, "signal")
     }
 
     /// `qry.live.preview_grid.v1`: a grid bot's preview at the runner's latest quote of its

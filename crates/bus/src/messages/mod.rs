@@ -66,4 +66,5 @@ pub mod ledger_auth;
 pub mod live;
 pub mod market;
 pub mod partner;
+pub mod signals;
 pub mod trades;

@@ -5,14 +5,16 @@
 //!   batch;
 //! - `qry.live.bot_orders.v1`, `bot_logs.v1`, `bot_positions.v1` and `position_orders.v1`: a
 //!   hosted bot's open orders, log and positions (marked at the latest quotes);
-//! - `qry.live.preview_grid.v1`: a grid bot's preview at the latest quote of its market.
+//! - `qry.live.preview_grid.v1`: a grid bot's preview at the latest quote of its market;
+//! - `cmd.live.send_signal.v1` and `qry.live.signal.v1`: a partner's signals with one receipt
+//!   per bot.
 //!
 //! Its requests to the ledger (the reconciliation's `hosted_bot_revisions` and
 //! `hosted_bot_definitions`) are in `usecase::reconcile`; the quotes it hears are in `live`.
 
 use crate::live::LastQuotes;
 use crate::live::run::RunDefaults;
-use crate::usecase::{hosted_bots, positions, preview, queries};
+use crate::usecase::{hosted_bots, positions, preview, queries, signals};
 use bus::consumers::LIVE_HOSTED_BOTS;
 use outbox::consumer::{self, ConsumerConfig, Delivery};
 use platform::Backend;
@@ -40,6 +42,12 @@ pub fn start(backend: &Backend, changed: Arc<Notify>, last_quotes: LastQuotes, d
     });
     backend.respond("position orders responder", backend.subjects.position_orders(), |pool, request| async move {
         positions::position_orders(&pool, request).await
+    });
+    backend.respond("send signal responder", backend.subjects.send_signal(), |pool, request| async move {
+        signals::send(&pool, request).await
+    });
+    backend.respond("signal responder", backend.subjects.signal(), |pool, request| async move {
+        signals::get(&pool, request).await
     });
 }
 

@@ -72,9 +72,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signal_receipts (signal_id, bot_id) {
+        signal_id -> Uuid,
+        bot_id -> Uuid,
+        bot_kind -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        order_id -> Nullable<Int8>,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    signals (id) {
+        id -> Uuid,
+        partner_id -> Uuid,
+        token -> Text,
+        timestamp -> Int8,
+        action -> Text,
+        amount -> Numeric,
+        price -> Nullable<Numeric>,
+        investment_type -> Text,
+        max_lag -> Nullable<Int8>,
+        metadata -> Jsonb,
+        received_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(run_fills -> runs (run_id));
 diesel::joinable!(run_log_lines -> runs (run_id));
 diesel::joinable!(run_orders -> runs (run_id));
 diesel::joinable!(run_positions -> runs (run_id));
+diesel::joinable!(signal_receipts -> signals (signal_id));
 
-diesel::allow_tables_to_appear_in_same_query!(run_fills, run_log_lines, run_orders, run_positions, runs,);
+diesel::allow_tables_to_appear_in_same_query!(
+    run_fills,
+    run_log_lines,
+    run_orders,
+    run_positions,
+    runs,
+    signal_receipts,
+    signals,
+);

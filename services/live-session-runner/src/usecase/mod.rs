@@ -6,3 +6,4 @@ pub mod positions;
 pub mod preview;
 pub mod queries;
 pub mod reconcile;
+pub mod signals;

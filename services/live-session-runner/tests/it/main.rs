@@ -8,3 +8,4 @@ mod foundation;
 mod harness;
 mod hosted_bots;
 mod reconcile;
+mod signals;

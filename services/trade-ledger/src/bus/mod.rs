@@ -51,6 +51,9 @@ pub fn serve(backend: &Backend) {
     backend.respond("check hosted bot", subjects.check_hosted_bot(), |pool, request| async move {
         usecase::hosted_bots::writes::check(&pool, request).await
     });
+    backend.respond("signal bots", subjects.signal_bots(), |pool, request| async move {
+        usecase::hosted_bots::signal_bots(&pool, request).await
+    });
     hosted_bot_writes(backend);
     backend.respond("exchanges", subjects.exchanges(), |pool, _request| async move {
         usecase::catalogue::exchanges(&pool).await

@@ -361,3 +361,31 @@ pub async fn revisions(
     .load(connection)
     .await
 }
+
+/// A webhook bot that listens to a signal token: its id and whether it runs.
+#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// The bot.
+    #[diesel(sql_type = SqlUuid)]
+    pub id: BotId,
+    /// `running` or `stopped`.
+    #[diesel(sql_type = Text)]
+    pub status: String,
+}
+
+/// The partner's live hosted webhook bots whose `signalToken` is `token`, in id order (another
+/// partner's bots with the same token are never among them).
+pub async fn listening_to(
+    connection: &mut AsyncPgConnection,
+    partner: PartnerId,
+    token: &str,
+) -> QueryResult<Vec<Listener>> {
+    diesel::sql_query(format!(
+        "SELECT b.id, b.status FROM bots b WHERE b.partner_id = $1 AND b.kind = 'webhook' AND {LIVE_HOSTED} \
+           AND b.settings ->> 'signalToken' = $2 ORDER BY b.id"
+    ))
+    .bind::<SqlUuid, _>(partner)
+    .bind::<Text, _>(token)
+    .load(connection)
+    .await
+}

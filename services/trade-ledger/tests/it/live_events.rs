@@ -42,9 +42,10 @@ const FEE_RATE: Decimal = dec!(0.001);
 /// When the entry filled (Unix seconds).
 const OPENED_AT: i64 = 1_790_000_000;
 
-struct Ledger {
-    db: TestDb,
-    nats: TestNats,
+/// One ledger under test (`signal_bots` uses it too).
+pub(crate) struct Ledger {
+    pub(crate) db: TestDb,
+    pub(crate) nats: TestNats,
     js: jetstream::Context,
     shutdown: CancellationToken,
 }
@@ -78,7 +79,7 @@ struct ChangedRow {
 }
 
 impl Ledger {
-    async fn started() -> Self {
+    pub(crate) async fn started() -> Self {
         test_support::init_logging();
         let migrations_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
         let db = TestDb::new(ServiceName::TradeLedger.context(), MIGRATIONS, &migrations_dir).await;

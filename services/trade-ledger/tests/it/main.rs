@@ -8,3 +8,4 @@ mod fetch_sweep;
 mod foundation;
 mod live_events;
 mod outbox_admin;
+mod signal_bots;

@@ -19,6 +19,7 @@ use bus::messages::hosted::{
 };
 use bus::messages::partner::reference::JsonDecimal;
 use bus::messages::partner::{MAX_PAGE_LIMIT, PAGE_BUDGET_BYTES};
+use bus::messages::signals::{FindSignalBots, SignalBot, SignalBotKind};
 use diesel_async::AsyncPgConnection;
 use domain::{BotId, PartnerId, UserId};
 use platform::db::PgPool;
@@ -142,6 +143,20 @@ pub async fn revisions(pool: &PgPool, request: ListHostedBotRevisions) -> Result
     let next = more.then(|| rows.last().map(|row| row.id)).flatten();
     let items = rows.into_iter().map(|row| HostedBotRevision { bot_id: row.id, revision: row.revision }).collect();
     Ok(HostedBotRevisionsPage { items, next })
+}
+
+/// `qry.ledger.signal_bots.v1`: the partner's webhook bots that listen to a signal token, any
+/// status, not deleted (the gateway answers 1010 when there is none). Strategy bots join them
+/// with the user API.
+pub async fn signal_bots(pool: &PgPool, request: FindSignalBots) -> Result<Vec<SignalBot>, BusError> {
+    let mut connection = pool.get().await.map_err(storage_error)?;
+    let listeners = hosted_bots::listening_to(&mut connection, request.partner_id, &request.signal_token)
+        .await
+        .map_err(storage_error)?;
+    Ok(listeners
+        .into_iter()
+        .map(|bot| SignalBot { bot_id: bot.id, kind: SignalBotKind::Hosted, running: bot.status == "running" })
+        .collect())
 }
 
 #[cfg(test)]

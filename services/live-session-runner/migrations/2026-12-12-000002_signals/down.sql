@@ -1,0 +1,2 @@
+DROP TABLE signal_receipts;
+DROP TABLE signals;

@@ -1,0 +1,172 @@
+//! Signals and their receipts: stored once per (partner, token, timestamp, action), one
+//! receipt per bot, and read back as the token's last signal.
+
+use bus::messages::signals::{SignalBot, SignalBotKind, SignalMsg};
+use diesel::result::QueryResult;
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Uuid as SqlUuid};
+use diesel::{OptionalExtension, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::PartnerId;
+use std::collections::BTreeMap;
+
+/// The channel the owners of runs listen on for new pending receipts.
+pub const SIGNALS_PENDING: &str = "signals_pending";
+
+/// The reason of a stopped bot's receipt.
+pub const BOT_IS_STOPPED: &str = "bot is stopped";
+
+/// Stores `signal` with one receipt per bot (`pending` for a running bot, `skipped` for a
+/// stopped one) and wakes the owners, in the caller's transaction. `false`: the partner sent
+/// this signal before (same token, timestamp and action), and nothing was written.
+pub async fn insert(
+    tx: &mut AsyncPgConnection,
+    partner: PartnerId,
+    signal: &SignalMsg,
+    bots: &[SignalBot],
+) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = SqlUuid)]
+        id: uuid::Uuid,
+    }
+    let inserted: Option<Inserted> = diesel::sql_query(
+        "INSERT INTO signals (id, partner_id, token, timestamp, action, amount, price, investment_type, max_lag, \
+                              metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8, $9, $10::jsonb) \
+         ON CONFLICT (partner_id, token, timestamp, action) DO NOTHING RETURNING id",
+    )
+    .bind::<SqlUuid, _>(uuid::Uuid::now_v7())
+    .bind::<SqlUuid, _>(partner)
+    .bind::<Text, _>(&signal.signal_token)
+    .bind::<BigInt, _>(signal.timestamp)
+    .bind::<Text, _>(signal.action.as_str())
+    .bind::<Text, _>(signal.amount.0.to_string())
+    .bind::<Nullable<Text>, _>(signal.price.map(|price| price.0.to_string()))
+    .bind::<Text, _>(investment_type(signal))
+    .bind::<Nullable<BigInt>, _>(signal.max_lag)
+    .bind::<Text, _>(signal.metadata.get())
+    .get_result(tx)
+    .await
+    .optional()?;
+    let Some(Inserted { id }) = inserted else { return Ok(false) };
+    // One receipt per bot, whatever the caller's list repeats.
+    let bots: BTreeMap<uuid::Uuid, &SignalBot> = bots.iter().map(|bot| (*bot.bot_id.as_uuid(), bot)).collect();
+    diesel::sql_query(
+        "INSERT INTO signal_receipts (signal_id, bot_id, bot_kind, status, reason, delivered_at) \
+         SELECT $1, b.bot_id, b.kind, CASE WHEN b.running THEN 'pending' ELSE 'skipped' END, \
+                CASE WHEN b.running THEN NULL ELSE $5 END, CASE WHEN b.running THEN NULL ELSE clock_timestamp() END \
+         FROM unnest($2::uuid[], $3::text[], $4::bool[]) AS b(bot_id, kind, running)",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Array<SqlUuid>, _>(bots.keys().copied().collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(bots.values().map(|bot| kind_name(bot.kind)).collect::<Vec<_>>())
+    .bind::<Array<Bool>, _>(bots.values().map(|bot| bot.running).collect::<Vec<_>>())
+    .bind::<Text, _>(BOT_IS_STOPPED)
+    .execute(tx)
+    .await?;
+    if bots.values().any(|bot| bot.running) {
+        diesel::sql_query(format!("NOTIFY {SIGNALS_PENDING}")).execute(tx).await?;
+    }
+    Ok(true)
+}
+
+fn investment_type(signal: &SignalMsg) -> &'static str {
+    match signal.investment_type {
+        bus::messages::signals::InvestmentTypeMsg::Base => "base",
+        bus::messages::signals::InvestmentTypeMsg::Quote => "quote",
+    }
+}
+
+/// A bot family as the receipts table spells it.
+pub fn kind_name(kind: SignalBotKind) -> &'static str {
+    match kind {
+        SignalBotKind::Hosted => "hosted",
+        SignalBotKind::Strategy => "strategy",
+    }
+}
+
+/// A stored signal, as `signals/get` shows it.
+#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+pub struct StoredSignal {
+    /// Its id.
+    #[diesel(sql_type = SqlUuid)]
+    pub id: uuid::Uuid,
+    /// The action's wire spelling.
+    #[diesel(sql_type = Text)]
+    pub action: String,
+    /// The amount, as Postgres prints it.
+    #[diesel(sql_type = Text)]
+    pub amount: String,
+    /// The limit price, if any.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub price: Option<String>,
+    /// The partner's timestamp, Unix seconds.
+    #[diesel(sql_type = BigInt)]
+    pub timestamp: i64,
+    /// The partner's metadata, JSON text.
+    #[diesel(sql_type = Text)]
+    pub metadata: String,
+    /// When it was stored, Unix seconds.
+    #[diesel(sql_type = BigInt)]
+    pub received_at: i64,
+}
+
+/// The partner's last signal with `token`, by the time it was stored.
+pub async fn latest(
+    connection: &mut AsyncPgConnection,
+    partner: PartnerId,
+    token: &str,
+) -> QueryResult<Option<StoredSignal>> {
+    diesel::sql_query(
+        "SELECT id, action, amount::text AS amount, price::text AS price, timestamp, metadata::text AS metadata, \
+                floor(extract(epoch FROM received_at))::bigint AS received_at \
+         FROM signals WHERE partner_id = $1 AND token = $2 ORDER BY received_at DESC, id DESC LIMIT 1",
+    )
+    .bind::<SqlUuid, _>(partner)
+    .bind::<Text, _>(token)
+    .get_result(connection)
+    .await
+    .optional()
+}
+
+/// One bot's receipt, with the status its order has now.
+#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+pub struct StoredReceipt {
+    /// The bot.
+    #[diesel(sql_type = SqlUuid)]
+    pub bot_id: uuid::Uuid,
+    /// `hosted` or `strategy`.
+    #[diesel(sql_type = Text)]
+    pub bot_kind: String,
+    /// `pending`, `delivered` or `skipped`.
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    /// Why it was skipped or refused.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reason: Option<String>,
+    /// The engine's number of the order it placed.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub order_id: Option<i64>,
+    /// That order's status now (`None` once the order's run was purged; a strategy bot's
+    /// orders live in its sessions, which come later).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub order_status: Option<String>,
+    /// When it was delivered or skipped, Unix seconds.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub delivered_at: Option<i64>,
+}
+
+/// Every receipt of a signal, in bot id order.
+pub async fn receipts(connection: &mut AsyncPgConnection, signal: uuid::Uuid) -> QueryResult<Vec<StoredReceipt>> {
+    diesel::sql_query(
+        "SELECT r.bot_id, r.bot_kind, r.status, r.reason, r.order_id, o.status AS order_status, \
+                floor(extract(epoch FROM r.delivered_at))::bigint AS delivered_at \
+         FROM signal_receipts r \
+         LEFT JOIN runs ON runs.bot_id = r.bot_id AND runs.kind = 'hosted' AND r.bot_kind = 'hosted' \
+         LEFT JOIN run_orders o ON o.run_id = runs.id AND o.order_id = r.order_id \
+         WHERE r.signal_id = $1 ORDER BY r.bot_id",
+    )
+    .bind::<SqlUuid, _>(signal)
+    .load(connection)
+    .await
+}
