@@ -21,6 +21,8 @@ CREATE TABLE signals (
 CREATE INDEX signals_latest ON signals (partner_id, token, received_at DESC, id DESC);
 
 CREATE TABLE signal_receipts (
+    -- The number the bot's engine is given the signal with, and echoes in its outcome.
+    delivery_id  bigint      GENERATED ALWAYS AS IDENTITY UNIQUE,
     signal_id    uuid        NOT NULL REFERENCES signals (id) ON DELETE CASCADE,
     bot_id       uuid        NOT NULL,
     bot_kind     text        NOT NULL CHECK (bot_kind IN ('hosted', 'strategy')),

@@ -4,6 +4,7 @@
 //! ```text
 //!  quotes (bounded; dropped when the task falls behind: missed quotes are not replayed)
 //!  inputs (adopt a claimed run, apply a newer definition, drop a lost run)
+//!  pending signals (looked for at a quote after a NOTIFY signals_pending or an adoption)
 //!  tick every live.tick_ms ─► stale-feed watchdog, RSI bars, checkpoints due
 //!      │
 //!      ▼
@@ -20,10 +21,11 @@ use super::lines;
 use super::run::{Adoption, Applied, LiveRun};
 use super::{Context, MarketInput};
 use crate::store::runtime::{self, HeldDefinition, RunWrite};
+use crate::store::signals::{self, PendingReceipt};
 use bus::messages::market::QuoteMsg;
-use domain::LiveRunId;
+use domain::{BotId, LiveRunId};
 use engine::{LogLevel, Quote};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -48,13 +50,26 @@ pub struct MarketTask {
     stale: bool,
     /// When the dirty runs were last checkpointed (the runner's clock).
     last_checkpoint_ms: i64,
+    /// The count of pending-signal wake-ups this task has looked for receipts after.
+    signals_seen: u64,
+    /// A run was adopted since: it may have receipts from before.
+    signals_due: bool,
 }
 
 impl MarketTask {
     /// A task for `symbol` with no runs yet.
     pub fn new(symbol: String, context: Arc<Context>) -> Self {
         let now = context.clock.now_ms();
-        Self { symbol, context, runs: BTreeMap::new(), last_quote_ms: now, stale: false, last_checkpoint_ms: now }
+        Self {
+            symbol,
+            context,
+            runs: BTreeMap::new(),
+            last_quote_ms: now,
+            stale: false,
+            last_checkpoint_ms: now,
+            signals_seen: 0,
+            signals_due: true,
+        }
     }
 
     /// Runs until `stop` fires, then checkpoints its dirty runs and gives every run back.
@@ -101,6 +116,7 @@ impl MarketTask {
                     Adoption::Run(run) => {
                         info!(run.id = %run.id, bot.id = %run.bot_id, market = %self.symbol, "run adopted");
                         self.runs.insert(run.id, *run);
+                        self.signals_due = true;
                     }
                     Adoption::Purge(held) => self.purge(LiveRunId::from_uuid(held.id), held).await,
                     Adoption::Failed(write) => {
@@ -160,15 +176,25 @@ impl MarketTask {
         // not silence the watchdog until then.
         self.last_quote_ms = self.last_quote_ms.max(quote.time_ms.min(now));
         let stale_after = self.context.live.stale_after_ms;
+        let mut signals = self.pending_signals().await;
         let started = Instant::now();
         for run in self.runs.values_mut() {
             let converted = Quote::from_decimals(run.market(), quote.time_ms, quote.bid, quote.ask, quote.last);
             let Ok(converted) = converted else {
                 debug!(run.id = %run.id, "quote does not fit the run's market; skipped");
+                self.signals_due |= signals.remove(&run.bot_id).is_some();
                 continue;
             };
             if let Some(before) = run.take_quiet_since().filter(|before| quote.time_ms - before > stale_after) {
                 run.note(now, LogLevel::Warning, lines::resumed_after(quote.time_ms - before));
+            }
+            if let Some(pending) = signals.remove(&run.bot_id) {
+                if run.takes_quote_at(quote.time_ms) {
+                    pending.iter().for_each(|signal| run.deliver(signal, now));
+                } else {
+                    // The engine skips this quote: the signals wait for the next one.
+                    self.signals_due = true;
+                }
             }
             run.on_quote(&converted);
         }
@@ -177,6 +203,35 @@ impl MarketTask {
             self.context.latency.persisted(started.elapsed());
         }
         self.checkpoint_if_due(now).await;
+    }
+
+    /// The pending receipts of this task's runs, by bot, when a signal may have come since the
+    /// last look (a wake-up, or a run adopted); none otherwise, without asking the database. A
+    /// failed look is tried again at the next quote.
+    async fn pending_signals(&mut self) -> HashMap<BotId, Vec<PendingReceipt>> {
+        let generation = self.context.signals_generation();
+        if (!self.signals_due && generation == self.signals_seen) || self.runs.is_empty() {
+            return HashMap::new();
+        }
+        let bots: Vec<BotId> = self.runs.values().map(|run| run.bot_id).collect();
+        let loaded = async {
+            let mut connection = self.context.pool.get().await?;
+            anyhow::Ok(signals::pending_for(&mut connection, &bots).await?)
+        };
+        match loaded.await {
+            Ok(pending) => {
+                (self.signals_seen, self.signals_due) = (generation, false);
+                let mut by_bot: HashMap<BotId, Vec<PendingReceipt>> = HashMap::new();
+                for receipt in pending {
+                    by_bot.entry(receipt.bot_id).or_default().push(receipt);
+                }
+                by_bot
+            }
+            Err(error) => {
+                warn!(market = %self.symbol, error = format!("{error:#}"), "pending signals not read; tried again");
+                HashMap::new()
+            }
+        }
     }
 
     async fn on_tick(&mut self) {

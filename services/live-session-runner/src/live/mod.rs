@@ -17,11 +17,13 @@
 mod lines;
 mod market;
 pub mod run;
+mod signals;
 
 use crate::clock::SharedClock;
 use crate::settings::LiveSettings;
 use crate::store::runs::RUNS_CHANGED;
 use crate::store::runtime::{self, ClaimedRun, HeldDefinition};
+use crate::store::signals::{self as stored_signals, SIGNALS_PENDING};
 use bus::Subjects;
 use bus::messages::market::QuoteMsg;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -33,6 +35,7 @@ use platform::db::PgPool;
 use run::RunDefaults;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
@@ -124,9 +127,17 @@ pub struct Context {
     defaults: RunDefaults,
     latency: Latency,
     held: Mutex<HashMap<LiveRunId, HeldRun>>,
+    /// Counts the wake-ups for new pending signals (`NOTIFY signals_pending`): a market task
+    /// that saw another count looks for its runs' pending receipts at its next quote.
+    signals_pending: AtomicU64,
 }
 
 impl Context {
+    /// The count of wake-ups for new pending signals so far.
+    fn signals_generation(&self) -> u64 {
+        AtomicU64::load(&self.signals_pending, Ordering::Acquire)
+    }
+
     fn held(&self) -> std::sync::MutexGuard<'_, HashMap<LiveRunId, HeldRun>> {
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -219,13 +230,14 @@ impl EngineRoom {
             live,
             latency,
             held: Mutex::default(),
+            signals_pending: AtomicU64::new(0),
         });
         let markets: Markets = Arc::default();
         // Subscribed before anything is claimed, so a claimed run's market is already heard.
         let subscription = nats.subscribe(subjects.quotes().subject().to_string()).await?;
         nats.flush().await?;
         spawner.spawn(listen(subscription, markets.clone(), last_quotes, stop.clone()));
-        spawner.spawn(hear_changes(database_url, wake.clone(), stop.clone()));
+        spawner.spawn(hear_changes(database_url, wake.clone(), context.clone(), stop.clone()));
         let stop_claims = CancellationToken::new();
         let supervisor = Supervisor {
             context,
@@ -309,19 +321,26 @@ async fn listen(
 }
 
 /// Wakes the supervisor whenever any replica changed a run (`NOTIFY runs_changed` in the
-/// transaction of the change), on a connection of its own outside the pool; reconnects after a
+/// transaction of the change), and the market tasks whenever a signal left receipts pending
+/// (`NOTIFY signals_pending`), on a connection of its own outside the pool; reconnects after a
 /// second when it is lost. Without it the holder would learn of a change at its next renewal.
-async fn hear_changes(database_url: String, wake: Arc<Notify>, stop: CancellationToken) {
+async fn hear_changes(database_url: String, wake: Arc<Notify>, context: Arc<Context>, stop: CancellationToken) {
+    let signals_pending = || context.signals_pending.fetch_add(1, Ordering::AcqRel);
     loop {
         let heard = async {
             let mut connection = AsyncPgConnection::establish(&database_url).await?;
             diesel::sql_query(format!("LISTEN {RUNS_CHANGED}")).execute(&mut connection).await?;
-            // Changes made while no connection listened are caught by this first wake.
+            diesel::sql_query(format!("LISTEN {SIGNALS_PENDING}")).execute(&mut connection).await?;
+            // What was written while no connection listened is caught by these first wakes.
             wake.notify_one();
+            signals_pending();
             let mut notifications = std::pin::pin!(connection.notifications_stream());
             while let Some(notification) = notifications.next().await {
-                notification?;
-                wake.notify_one();
+                if notification?.channel == SIGNALS_PENDING {
+                    signals_pending();
+                } else {
+                    wake.notify_one();
+                }
             }
             anyhow::Ok(())
         };
@@ -368,6 +387,11 @@ impl Supervisor {
     async fn round(&self) -> anyhow::Result<()> {
         let mut connection = self.context.pool.get().await?;
         self.renew(&mut connection).await?;
+        // A bot stopped before its owner delivered its signals has no owner left to do it.
+        let skipped = stored_signals::skip_for_stopped_bots(&mut connection).await?;
+        if skipped > 0 {
+            info!(receipts = skipped, "signals of stopped bots skipped");
+        }
         loop {
             let claimed = runtime::claim(&mut connection, &self.owner, self.context.live.lease(), CLAIM_BATCH).await?;
             let count = claimed.len();

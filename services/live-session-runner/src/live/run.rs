@@ -9,6 +9,7 @@
 //!                                                       ├─ running → stopped: "Bot stopped: …", stop
 //!                                                       └─ running → running: an owner died; carry on
 //!  newer definition ─► apply: settings edited live ("Settings updated: …"), then start / stop
+//!  pending signals ─► deliver (with the quote that follows) ─► receipts
 //!  quote, tick ─► engine ─► take_write: drain ─► effects + checkpoint (one fenced commit)
 //! ```
 //!
@@ -16,12 +17,13 @@
 //! whose claim did not hold.
 
 use crate::ids::{RuntimeKind, runtime_id};
-use crate::live::lines;
+use crate::live::{lines, signals};
 use crate::store::runs::parse_desired;
 use crate::store::runtime::{
     CHECKPOINT_FORMAT, ClaimedRun, Effects, FillRow, HeldDefinition, LineRow, LiveEvents, OrderRow, PositionRow,
     RunState, RunWrite,
 };
+use crate::store::signals::{BOT_IS_STOPPED, PendingReceipt, ReceiptRow};
 use crate::wire::wire_name;
 use bus::messages::hosted::Desired;
 use bus::messages::live::{BotStopped, BotTotals, FillMsg, FillRecorded, FilledPosition};
@@ -76,6 +78,8 @@ pub struct LiveRun {
     /// again, and a newer revision that still says running is told again (the ledger refused
     /// the stop because the bot changed since the revision it named).
     self_stopped: Option<String>,
+    /// Signals settled since the last write (skipped here, or acted on by the engine).
+    receipts: Vec<ReceiptRow>,
 }
 
 /// What a claim becomes.
@@ -167,6 +171,7 @@ impl LiveRun {
             failed_revision: None,
             stopped_event: None,
             self_stopped: None,
+            receipts: Vec::new(),
         };
         if row.next_log_line == 0 {
             run.note(row.created_at.timestamp_millis(), LogLevel::Info, "Bot created".to_string());
@@ -293,6 +298,28 @@ impl LiveRun {
         self.quiet_since.take()
     }
 
+    /// Whether the engine acts on `quote` (it skips one older than the last it saw): a signal is
+    /// handed over only with a quote it acts on.
+    pub fn takes_quote_at(&self, time_ms: i64) -> bool {
+        self.last_quote_ms.is_none_or(|last| time_ms >= last)
+    }
+
+    /// Hands a pending signal to the engine, to be acted on at the quote that follows at once
+    /// (see [`signals`]); or settles it as skipped: the bot is stopped, the signal is older
+    /// than its `maxLag`, or it cannot be read.
+    pub fn deliver(&mut self, pending: &PendingReceipt, now_ms: i64) {
+        if self.state != RunState::Running {
+            self.receipts.push(signals::skipped(pending.delivery_id, BOT_IS_STOPPED));
+        } else if signals::too_old(pending, now_ms) {
+            self.receipts.push(signals::skipped(pending.delivery_id, signals::MAX_LAG_EXCEEDED));
+        } else {
+            match signals::engine_signal(pending) {
+                Ok(signal) => self.engine.on_signal(signal),
+                Err(reason) => self.receipts.push(signals::skipped(pending.delivery_id, &reason)),
+            }
+        }
+    }
+
     /// Feeds a quote to the engine.
     pub fn on_quote(&mut self, quote: &Quote) {
         self.engine.on_quote(quote);
@@ -320,7 +347,7 @@ impl LiveRun {
     /// they did nothing to write, unless `checkpoint` asks for the checkpoint anyway.
     pub fn take_write(&mut self, checkpoint: bool) -> Result<Option<RunWrite>, serde_json::Error> {
         let events = self.engine.drain();
-        if events.is_empty() && self.notes.is_empty() && !self.changed && !checkpoint {
+        if events.is_empty() && self.notes.is_empty() && self.receipts.is_empty() && !self.changed && !checkpoint {
             return Ok(None);
         }
         let (effects, events) = self.effects(events)?;
@@ -346,7 +373,7 @@ impl LiveRun {
     /// The rows of the runner's notes and the engine's events (lines numbered on), and the
     /// events the ledger is told of: each fill, and a stop the engine decided.
     fn effects(&mut self, events: Vec<EngineEvent>) -> Result<(Effects, LiveEvents), serde_json::Error> {
-        let mut effects = Effects::default();
+        let mut effects = Effects { receipts: std::mem::take(&mut self.receipts), ..Effects::default() };
         let mut live = LiveEvents::default();
         let mut orders = BTreeMap::new();
         let mut positions = BTreeMap::new();
@@ -397,12 +424,11 @@ impl LiveRun {
                     self.self_stopped = Some(reason.clone());
                     self.stopped_event = Some(reason);
                 }
-                // Decisions feed the sessions' decision log, signal outcomes the signals; neither
-                // has a row of a hosted bot's own yet.
-                EventKind::Decision(_)
-                | EventKind::Halted { .. }
-                | EventKind::Paused { .. }
-                | EventKind::SignalOutcome { .. } => {}
+                EventKind::SignalOutcome { signal_id, outcome } => {
+                    effects.receipts.push(signals::receipt_of(signal_id, &outcome));
+                }
+                // Decisions feed the sessions' decision log, which hosted bots do not have.
+                EventKind::Decision(_) | EventKind::Halted { .. } | EventKind::Paused { .. } => {}
             }
         }
         effects.orders = orders.into_values().collect();

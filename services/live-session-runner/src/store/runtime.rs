@@ -15,6 +15,7 @@
 //! replica holds the run now: the caller drops it at once.
 
 use super::schema::{run_fills, run_log_lines, run_orders, run_positions, runs};
+use super::signals::{self, ReceiptRow};
 use bus::messages::live::{BotStopped, FillRecorded};
 use bus::{Subjects, Topic};
 use diesel::prelude::*;
@@ -269,12 +270,18 @@ pub struct Effects {
     pub fills: Vec<FillRow>,
     /// Log lines.
     pub lines: Vec<LineRow>,
+    /// What became of the signals delivered to the run (their receipts, pending until now).
+    pub receipts: Vec<ReceiptRow>,
 }
 
 impl Effects {
     /// Whether there is nothing to write besides the run's row.
     pub fn is_empty(&self) -> bool {
-        self.orders.is_empty() && self.positions.is_empty() && self.fills.is_empty() && self.lines.is_empty()
+        self.orders.is_empty()
+            && self.positions.is_empty()
+            && self.fills.is_empty()
+            && self.lines.is_empty()
+            && self.receipts.is_empty()
     }
 }
 
@@ -337,6 +344,8 @@ pub async fn commit(
             write_positions(tx, &kept).await?;
             write_fills(tx, &kept).await?;
             write_lines(tx, &kept).await?;
+            let receipts: Vec<&ReceiptRow> = kept.iter().flat_map(|w| &w.effects.receipts).collect();
+            signals::record(tx, &receipts).await?;
             let fills: Vec<&FillRecorded> = kept.iter().flat_map(|w| &w.events.fills).collect();
             enqueue_refs(tx, &subjects.fill_recorded(), &fills).await?;
             let stops: Vec<&BotStopped> = kept.iter().filter_map(|w| w.events.stopped.as_ref()).collect();

@@ -74,6 +74,7 @@ diesel::table! {
 
 diesel::table! {
     signal_receipts (signal_id, bot_id) {
+        delivery_id -> Int8,
         signal_id -> Uuid,
         bot_id -> Uuid,
         bot_kind -> Text,

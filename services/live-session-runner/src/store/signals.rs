@@ -6,7 +6,7 @@ use diesel::result::QueryResult;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use domain::PartnerId;
+use domain::{BotId, PartnerId};
 use std::collections::BTreeMap;
 
 /// The channel the owners of runs listen on for new pending receipts.
@@ -168,5 +168,101 @@ pub async fn receipts(connection: &mut AsyncPgConnection, signal: uuid::Uuid) ->
     )
     .bind::<SqlUuid, _>(signal)
     .load(connection)
+    .await
+}
+
+/// What became of one delivered signal, written in the fenced commit of the run that acted on
+/// it (with the order it placed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptRow {
+    /// The receipt (the number the engine was given the signal with).
+    pub delivery_id: i64,
+    /// `delivered` or `skipped`.
+    pub status: &'static str,
+    /// Why it was skipped, or why the exchange refused the order.
+    pub reason: Option<String>,
+    /// The engine's number of the order it placed.
+    pub order_id: Option<i64>,
+}
+
+/// Settles receipts, in the caller's (fenced) transaction. Only pending ones change: a receipt
+/// is settled once.
+pub async fn record(tx: &mut AsyncPgConnection, rows: &[&ReceiptRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "UPDATE signal_receipts r SET status = u.status, reason = u.reason, order_id = u.order_id, \
+                delivered_at = clock_timestamp() \
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS u(delivery_id, status, reason, order_id) \
+         WHERE r.delivery_id = u.delivery_id AND r.status = 'pending'",
+    )
+    .bind::<Array<BigInt>, _>(rows.iter().map(|row| row.delivery_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|row| row.status).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|row| row.reason.as_deref()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<BigInt>>, _>(rows.iter().map(|row| row.order_id).collect::<Vec<_>>())
+    .execute(tx)
+    .await
+    .map(drop)
+}
+
+/// A receipt waiting for its bot's owner, with what its signal says.
+#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+pub struct PendingReceipt {
+    /// The receipt.
+    #[diesel(sql_type = BigInt)]
+    pub delivery_id: i64,
+    /// The bot.
+    #[diesel(sql_type = SqlUuid)]
+    pub bot_id: BotId,
+    /// The action's wire spelling.
+    #[diesel(sql_type = Text)]
+    pub action: String,
+    /// The amount, as Postgres prints it.
+    #[diesel(sql_type = Text)]
+    pub amount: String,
+    /// The limit price, if any.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub price: Option<String>,
+    /// `base` or `quote`.
+    #[diesel(sql_type = Text)]
+    pub investment_type: String,
+    /// The partner's timestamp, Unix seconds.
+    #[diesel(sql_type = BigInt)]
+    pub timestamp: i64,
+    /// The signal's `maxLag`, seconds.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub max_lag: Option<i64>,
+}
+
+/// The pending receipts of `bots` (hosted bots), oldest signal first.
+pub async fn pending_for(connection: &mut AsyncPgConnection, bots: &[BotId]) -> QueryResult<Vec<PendingReceipt>> {
+    if bots.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "SELECT r.delivery_id, r.bot_id, s.action, s.amount::text AS amount, s.price::text AS price, \
+                s.investment_type, s.timestamp, s.max_lag \
+         FROM signal_receipts r JOIN signals s ON s.id = r.signal_id \
+         WHERE r.status = 'pending' AND r.bot_kind = 'hosted' AND r.bot_id = ANY($1) \
+         ORDER BY s.received_at, s.id",
+    )
+    .bind::<Array<SqlUuid>, _>(bots.to_vec())
+    .load(connection)
+    .await
+}
+
+/// Skips the pending receipts of hosted bots that stopped (or were deleted) before their owner
+/// delivered them: a stopped run has no owner to deliver them. A bot that is still held, or
+/// that is to run, keeps its receipts pending. Returns how many were skipped.
+pub async fn skip_for_stopped_bots(connection: &mut AsyncPgConnection) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE signal_receipts r SET status = 'skipped', reason = $1, delivered_at = clock_timestamp() \
+         FROM runs WHERE r.status = 'pending' AND r.bot_kind = 'hosted' AND runs.kind = 'hosted' \
+           AND runs.bot_id = r.bot_id AND runs.desired <> 'running' AND runs.state <> 'running' \
+           AND runs.lease_owner IS NULL",
+    )
+    .bind::<Text, _>(BOT_IS_STOPPED)
+    .execute(connection)
     .await
 }

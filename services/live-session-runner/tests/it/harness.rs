@@ -4,6 +4,7 @@
 use async_nats::jetstream;
 use bus::Topic;
 use bus::messages::hosted::{Desired, HostedBotChanged, MarketSpecMsg};
+use bus::messages::market::{MarketSymbol, QuoteMsg};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use domain::{BotId, EventId, PartnerId, ServiceName, UserId};
@@ -59,6 +60,27 @@ impl Harness {
         let app = App::build(settings).await.expect("the runner starts");
         let shutdown = CancellationToken::new();
         self.running = Some((shutdown.clone(), tokio::spawn(app.run_until_stopped(shutdown))));
+    }
+
+    /// Stops the runner gracefully and waits until it has (its runs checkpointed and given
+    /// back).
+    pub async fn stop(&mut self) {
+        if let Some((shutdown, task)) = self.running.take() {
+            shutdown.cancel();
+            task.await.expect("the runner stops");
+        }
+    }
+
+    /// Publishes a quote on `SIM_BTC_USDT_`, stamped now, as the market feed would.
+    pub async fn quote(&self, last: i64) {
+        let symbol = MarketSymbol::new("SIM_BTC_USDT_").unwrap();
+        let time_ms = chrono::Utc::now().timestamp_millis();
+        let (last, spread) = (Decimal::from(last), Decimal::new(50, 2));
+        let quote = QuoteMsg::new(symbol.clone(), time_ms, last - spread, last + spread, last).unwrap();
+        let client = self.nats.client().await;
+        let subject = self.nats.subjects().quote(&symbol).subject().to_string();
+        client.publish(subject, serde_json::to_vec(&quote).unwrap().into()).await.unwrap();
+        client.flush().await.unwrap();
     }
 
     /// Publishes `changed` as the ledger's relay would: in its envelope, on the ledger's

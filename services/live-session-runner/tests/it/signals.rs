@@ -1,15 +1,16 @@
-//! A partner's signals as the runner stores them (`cmd.live.send_signal`, `qry.live.signal`):
-//! once per (partner, token, timestamp, action), one receipt per bot, read back as the token's
-//! last signal. Delivery at the next quote comes with the signals issue's second part.
+//! A partner's signals in the runner (`cmd.live.send_signal`, `qry.live.signal`): stored once
+//! per (partner, token, timestamp, action) with one receipt per bot, read back as the token's
+//! last signal, and delivered by each bot's owner at its next quote, exactly once.
 
-use crate::harness::{Harness, partner};
+use crate::harness::{Harness, PATIENCE, partner};
+use bus::messages::hosted::{Desired, HostedBotChanged};
 use bus::messages::partner::reference::JsonDecimal;
 use bus::messages::signals::{
     GetSignal, InvestmentTypeMsg, SendSignal, SignalActionMsg, SignalBot, SignalBotKind, SignalMsg, SignalView,
 };
 use bus::{BusError, RequestError};
 use diesel_async::RunQueryDsl;
-use domain::{BotId, PartnerId};
+use domain::{BotId, PartnerId, UserId};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 use std::time::Duration;
@@ -144,4 +145,132 @@ async fn a_signal_for_no_bot_is_refused_and_stores_nothing() {
         other => panic!("expected invalid, got {other:?}"),
     }
     assert_eq!(count(&harness, "signals").await, 0);
+}
+
+/// A running hosted webhook bot on `SIM_BTC_USDT_` listening to `token`, at `revision`.
+fn webhook(bot: BotId, revision: i64, desired: Desired, token: &str) -> HostedBotChanged {
+    let settings = format!(r#"{{"symbol":"SIM_BTC_USDT_","signalToken":"{token}"}}"#);
+    HostedBotChanged {
+        script_type: "webhook".into(),
+        settings: RawValue::from_string(settings).unwrap(),
+        ..crate::harness::grid(bot, UserId::new(), revision, desired, "31000")
+    }
+}
+
+/// A webhook bot whose run the runner holds and runs.
+async fn running_webhook(harness: &Harness, token: &str) -> BotId {
+    let bot = BotId::new();
+    assert!(harness.seed(&webhook(bot, 1, Desired::Running, token)).await);
+    run_state_is(harness, bot, "running").await;
+    bot
+}
+
+async fn run_state_is(harness: &Harness, bot: BotId, state: &str) {
+    test_support::eventually(&format!("bot {bot} {state}"), PATIENCE, || async {
+        harness.run(bot).await.filter(|run| run.state == state).map(drop)
+    })
+    .await;
+}
+
+fn now_s() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Quotes at 29,000 until the bot's receipt of the token's last signal is no longer pending.
+async fn settled(harness: &Harness, token: &str) -> SignalView {
+    test_support::eventually(&format!("the receipts of '{token}' settled"), PATIENCE, || async {
+        harness.quote(29_000).await;
+        let view = get(harness, partner(), token).await.unwrap();
+        view.receipts.iter().all(|receipt| receipt.status != "pending").then_some(view)
+    })
+    .await
+}
+
+/// The bot's orders, as the runner stored them.
+async fn orders(harness: &Harness, bot: BotId) -> i64 {
+    let run = harness.run(bot).await.unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut connection = harness.db.connect().await;
+    let row: Count = diesel::sql_query("SELECT count(*) AS n FROM run_orders WHERE run_id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(run.id)
+        .get_result(&mut connection)
+        .await
+        .unwrap();
+    row.n
+}
+
+#[tokio::test]
+async fn two_running_webhook_bots_each_act_on_a_signal_once_at_the_next_quote() {
+    let harness = Harness::started().await;
+    let (first, second) = (running_webhook(&harness, "tok-d").await, running_webhook(&harness, "tok-d").await);
+    let bots = [first, second].map(|bot_id| SignalBot { bot_id, kind: SignalBotKind::Hosted, running: true });
+    let buy = SignalMsg { max_lag: None, ..signal("tok-d", now_s(), SignalActionMsg::Buy) };
+    assert!(send(&harness, partner(), buy.clone(), &bots).await.unwrap());
+
+    let view = settled(&harness, "tok-d").await;
+    for receipt in &view.receipts {
+        assert_eq!((receipt.status.as_str(), receipt.reason.as_deref()), ("delivered", None), "{receipt:?}");
+        assert_eq!(receipt.order_id.as_ref().map(String::len), Some(32));
+        assert_eq!(receipt.order_status.as_deref(), Some("FILLED"), "a market buy fills at the touch");
+        assert!(receipt.delivered_at.is_some());
+    }
+    // A repeat and more quotes change nothing: each bot holds its one order.
+    assert!(send(&harness, partner(), buy, &bots).await.unwrap());
+    for _ in 0..5 {
+        harness.quote(29_010).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!((orders(&harness, first).await, orders(&harness, second).await), (1, 1));
+}
+
+#[tokio::test]
+async fn a_signal_pending_when_the_runner_stopped_is_delivered_once_by_the_next_one() {
+    let mut harness = Harness::started().await;
+    let bot = running_webhook(&harness, "tok-r").await;
+    let bots = [SignalBot { bot_id: bot, kind: SignalBotKind::Hosted, running: true }];
+    assert!(send(&harness, partner(), signal("tok-r", now_s(), SignalActionMsg::Buy), &bots).await.unwrap());
+    harness.stop().await;
+    assert_eq!(count(&harness, "signal_receipts WHERE status = 'pending'").await, 1, "stopped before any quote");
+
+    harness.start(|_| {}).await;
+    let view = settled(&harness, "tok-r").await;
+    assert_eq!(view.receipts[0].status, "delivered");
+    for _ in 0..5 {
+        harness.quote(29_020).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(orders(&harness, bot).await, 1);
+}
+
+#[tokio::test]
+async fn a_signal_older_than_its_max_lag_at_delivery_is_skipped_and_places_nothing() {
+    let harness = Harness::started().await;
+    let bot = running_webhook(&harness, "tok-l").await;
+    let bots = [SignalBot { bot_id: bot, kind: SignalBotKind::Hosted, running: true }];
+    let late = SignalMsg { max_lag: Some(60), ..signal("tok-l", now_s() - 61, SignalActionMsg::Buy) };
+    assert!(send(&harness, partner(), late, &bots).await.unwrap());
+
+    let receipt = settled(&harness, "tok-l").await.receipts[0].clone();
+    assert_eq!((receipt.status.as_str(), receipt.reason.as_deref()), ("skipped", Some("maxLag exceeded at delivery")));
+    assert_eq!((receipt.order_id, receipt.order_status), (None, None));
+    assert_eq!(orders(&harness, bot).await, 0);
+}
+
+#[tokio::test]
+async fn a_bot_stopped_before_its_signal_was_delivered_skips_it() {
+    let harness = Harness::started().await;
+    let bot = running_webhook(&harness, "tok-s").await;
+    // Stopped before any quote came: its run is given back, with nobody left to deliver.
+    assert!(harness.seed(&webhook(bot, 2, Desired::Stopped, "tok-s")).await);
+    run_state_is(&harness, bot, "stopped").await;
+    let bots = [SignalBot { bot_id: bot, kind: SignalBotKind::Hosted, running: true }];
+    assert!(send(&harness, partner(), signal("tok-s", now_s(), SignalActionMsg::Buy), &bots).await.unwrap());
+
+    let receipt = settled(&harness, "tok-s").await.receipts[0].clone();
+    assert_eq!((receipt.status.as_str(), receipt.reason.as_deref()), ("skipped", Some("bot is stopped")));
+    assert_eq!(orders(&harness, bot).await, 0);
 }
