@@ -336,7 +336,7 @@ pub fn catalogue() -> Catalogue {
         &subjects.send_signal(),
         Kind::Command,
         "gateway",
-        ("SendSignal", "SignalStored"),
+        ("SendSignal", "SendSignalReply"),
         "Store a signal and one receipt per bot, once per (partner, token, timestamp, action): true once committed, or at once for a repeat.",
     );
     catalogue.endpoint(

@@ -424,7 +424,7 @@ impl Subjects {
 
     /// `cmd.live.send_signal.v1`: store a signal and one receipt per bot, once per (partner,
     /// token, timestamp, action); the bots' owners deliver it at their market's next quote.
-    pub fn send_signal(&self) -> Endpoint<SendSignal, bool> {
+    pub fn send_signal(&self) -> Endpoint<Command<SendSignal>, Replayable<bool>> {
         self.endpoint(Kind::Command, ServiceName::LiveSessionRunner, "send_signal")
     }
 

@@ -98,6 +98,9 @@ pub const COPIES: &[ServiceCopy] = &[
     ServiceCopy::new("live-session-runner", "2026-12-07-000001", OUTBOX_DEAD_ROWS),
     ServiceCopy::new("live-session-runner", "2026-12-07-000002", PRUNE_INDEXES),
     ServiceCopy::new("live-session-runner", "2026-12-09-000001", OUTBOX_LEASE_TOKEN),
+    // `signals/send` takes an Idempotency-Key.
+    ServiceCopy::new("live-session-runner", "2026-12-12-000003", IDEMPOTENCY_RECORDS),
+    ServiceCopy::new("live-session-runner", "2026-12-12-000004", IDEMPOTENCY_TEXT_BODY),
 ];
 
 /// A file of a copy: the source file it is rendered from, and the bytes it must hold.

@@ -69,7 +69,9 @@ use utoipa::{Modify, OpenApi};
         partner::users::list,
         partner::users::get,
         partner::users::create,
-        partner::users::delete
+        partner::users::delete,
+        partner::signals::send,
+        partner::signals::get
     ),
     components(schemas(
         ops::SimpleStatus,

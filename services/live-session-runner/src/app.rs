@@ -68,6 +68,11 @@ impl App {
             let shutdown = backend.shutdown();
             move || relay.clone().run(shutdown.clone())
         });
+        // Signals' Idempotency-Keys expire (a day).
+        backend.spawn("idempotency purge", {
+            let (pool, shutdown) = (backend.pool.clone(), backend.shutdown());
+            move || platform::idempotency::purge_expired(pool.clone(), shutdown.clone())
+        });
         backend.spawn("pruner", {
             let (pool, shutdown) = (backend.pool.clone(), backend.shutdown());
             let jobs = outbox::prune::jobs(&retention);

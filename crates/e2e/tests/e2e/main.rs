@@ -14,6 +14,7 @@ mod partner;
 mod partner_reference;
 mod partner_users;
 mod runner_runs;
+mod signals;
 mod status;
 mod system;
 mod timeouts;

@@ -12,7 +12,7 @@ CREATE TABLE signals (
     price           numeric              CHECK (price > 0),
     investment_type text        NOT NULL CHECK (investment_type IN ('base', 'quote')),
     max_lag         bigint               CHECK (max_lag >= 1),
-    metadata        jsonb       NOT NULL,
+    metadata        text        NOT NULL,                 -- the partner's JSON object, as sent
     received_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
     UNIQUE (partner_id, token, timestamp, action)
 );

@@ -96,7 +96,7 @@ diesel::table! {
         price -> Nullable<Numeric>,
         investment_type -> Text,
         max_lag -> Nullable<Int8>,
-        metadata -> Jsonb,
+        metadata -> Text,
         received_at -> Timestamptz,
     }
 }

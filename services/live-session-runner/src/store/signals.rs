@@ -32,7 +32,7 @@ pub async fn insert(
     let inserted: Option<Inserted> = diesel::sql_query(
         "INSERT INTO signals (id, partner_id, token, timestamp, action, amount, price, investment_type, max_lag, \
                               metadata) \
-         VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8, $9, $10::jsonb) \
+         VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8, $9, $10) \
          ON CONFLICT (partner_id, token, timestamp, action) DO NOTHING RETURNING id",
     )
     .bind::<SqlUuid, _>(uuid::Uuid::now_v7())
@@ -118,7 +118,7 @@ pub async fn latest(
     token: &str,
 ) -> QueryResult<Option<StoredSignal>> {
     diesel::sql_query(
-        "SELECT id, action, amount::text AS amount, price::text AS price, timestamp, metadata::text AS metadata, \
+        "SELECT id, action, amount::text AS amount, price::text AS price, timestamp, metadata, \
                 floor(extract(epoch FROM received_at))::bigint AS received_at \
          FROM signals WHERE partner_id = $1 AND token = $2 ORDER BY received_at DESC, id DESC LIMIT 1",
     )

@@ -15,28 +15,29 @@ use super::queries::{connect, storage};
 use crate::ids::{RuntimeKind, runtime_id};
 use crate::store::signals::{self, StoredReceipt, StoredSignal};
 use bus::BusError;
+use bus::messages::idempotency::{Command, Replayable};
 use bus::messages::partner::reference::JsonDecimal;
 use bus::messages::signals::{GetSignal, SendSignal, SignalActionMsg, SignalBotKind, SignalReceipt, SignalView};
-use diesel_async::AsyncConnection;
 use domain::BotId;
 use platform::db::PgPool;
+use platform::idempotency;
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 /// `cmd.live.send_signal.v1`: `true` once the signal and its receipts are committed, or at once
-/// for a signal the partner already sent.
-pub async fn send(pool: &PgPool, request: SendSignal) -> Result<bool, BusError> {
-    if request.bots.is_empty() {
+/// for a signal the partner already sent; once per `Idempotency-Key` of the partner.
+pub async fn send(pool: &PgPool, command: Command<SendSignal>) -> Result<Replayable<bool>, BusError> {
+    if command.command.bots.is_empty() {
         return Err(BusError::invalid("a signal needs at least one bot"));
     }
-    let mut connection = connect(pool).await?;
-    connection
-        .transaction::<_, diesel::result::Error, _>(async |tx| {
-            signals::insert(tx, request.partner_id, &request.signal, &request.bots).await
+    let scope = command.command.partner_id;
+    idempotency::run(pool, scope, command, |tx, request| {
+        Box::pin(async move {
+            signals::insert(tx, request.partner_id, &request.signal, &request.bots).await.map_err(storage)?;
+            Ok(true)
         })
-        .await
-        .map_err(storage)?;
-    Ok(true)
+    })
+    .await
 }
 
 /// `qry.live.signal.v1`: the token's last signal with every receipt (not found: the partner

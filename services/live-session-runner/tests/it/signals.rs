@@ -4,6 +4,7 @@
 
 use crate::harness::{Harness, PATIENCE, partner};
 use bus::messages::hosted::{Desired, HostedBotChanged};
+use bus::messages::idempotency::{Command, Replayable};
 use bus::messages::partner::reference::JsonDecimal;
 use bus::messages::signals::{
     GetSignal, InvestmentTypeMsg, SendSignal, SignalActionMsg, SignalBot, SignalBotKind, SignalMsg, SignalView,
@@ -26,7 +27,7 @@ fn signal(token: &str, timestamp: i64, action: SignalActionMsg) -> SignalMsg {
         price: None,
         investment_type: InvestmentTypeMsg::Base,
         max_lag: Some(60),
-        metadata: RawValue::from_string(r#"{"strategy":"rsi","n":[1,2]}"#.to_string()).unwrap(),
+        metadata: RawValue::from_string(r#"{"strategy": "rsi",  "n": [1, 2.50]}"#.to_string()).unwrap(),
     }
 }
 
@@ -41,8 +42,11 @@ async fn send(
     bots: &[SignalBot],
 ) -> Result<bool, RequestError> {
     let client = harness.nats.client().await;
-    let request = SendSignal { partner_id: partner, signal, bots: bots.to_vec() };
-    bus::request(&client, &harness.nats.subjects().send_signal(), &request, TIMEOUT).await
+    let request = Command::new(SendSignal { partner_id: partner, signal, bots: bots.to_vec() });
+    match bus::request(&client, &harness.nats.subjects().send_signal(), &request, TIMEOUT).await? {
+        Replayable::Fresh(stored) => Ok(stored),
+        Replayable::Replayed(raw) => Ok(serde_json::from_str(raw.get()).unwrap()),
+    }
 }
 
 async fn get(harness: &Harness, partner: PartnerId, token: &str) -> Result<SignalView, RequestError> {
@@ -77,7 +81,7 @@ async fn a_signal_is_stored_once_with_a_pending_receipt_per_running_bot_and_a_sk
         ("tok-1", SignalActionMsg::Buy, 1_800_000_000)
     );
     assert_eq!((view.amount, view.price), (JsonDecimal(Decimal::new(15, 3)), None));
-    assert_eq!(serde_json::to_value(&view.metadata).unwrap(), serde_json::json!({"strategy": "rsi", "n": [1, 2]}));
+    assert_eq!(view.metadata.get(), r#"{"strategy": "rsi",  "n": [1, 2.50]}"#, "kept as sent, byte for byte");
     assert!(view.received_at > 1_700_000_000, "stored now: {}", view.received_at);
     assert_eq!(view.receipts.len(), 2, "one receipt per bot, however often the list names it");
     let receipt = |bot: &SignalBot| {

@@ -5,6 +5,7 @@
 
 pub mod bots;
 pub mod reference;
+pub mod signals;
 pub mod users;
 
 use crate::api::errors::TIMEOUT_MESSAGE;

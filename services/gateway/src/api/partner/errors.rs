@@ -136,6 +136,22 @@ impl PartnerApiError {
         }
     }
 
+    /// Maps a failed runner request about signals (`signals/send`, `signals/get`): not found
+    /// (a token never signalled) → 1010 with the runner's message; a refused value → 1000; a
+    /// request with the same `Idempotency-Key` still running → 1003; a reused key → 1011; the
+    /// rest the common mapping.
+    pub fn from_signal_request(failure: RequestError) -> Self {
+        match failure {
+            RequestError::Rejected(BusError::NotFound { message }) => PartnerApiError::UnknownSignal(message),
+            RequestError::Rejected(BusError::Invalid { message }) => PartnerApiError::Validation(message),
+            RequestError::Rejected(BusError::Conflict { message }) => PartnerApiError::StateConflict(message),
+            RequestError::Rejected(BusError::IdempotencyKeyReused { message }) => {
+                PartnerApiError::IdempotencyKeyReused(message)
+            }
+            other => Self::common(other),
+        }
+    }
+
     /// The shared mapping: unavailable → 9503, timed out → 9504, anything else → 9000
     /// (logged here, once).
     pub fn common(failure: RequestError) -> Self {

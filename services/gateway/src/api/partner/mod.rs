@@ -1,5 +1,5 @@
 //! The Partner API (`/partner/v1/...`, reference 003 and docs/api/partner.md): backtests,
-//! users, hosted bots, and the reference data (exchanges, markets, scripts).
+//! users, hosted bots, signals, and the reference data (exchanges, markets, scripts).
 //!
 //! Every handler: authenticate the partner key with the ledger → check the request's shape →
 //! one request to the owning service → its reply in the `{isSuccess, code, message, data}`
@@ -13,6 +13,7 @@ pub mod errors;
 pub mod fields;
 pub mod paging;
 pub mod reference;
+pub mod signals;
 pub mod svg;
 pub mod users;
 
@@ -50,5 +51,7 @@ pub(super) fn routes(router: &mut Router<'_>) {
         .route(Method::POST, "/partner/v1/users/list", users::list)
         .route(Method::POST, "/partner/v1/users/get", users::get)
         .route(Method::POST, "/partner/v1/users/create", users::create)
-        .route(Method::POST, "/partner/v1/users/delete", users::delete);
+        .route(Method::POST, "/partner/v1/users/delete", users::delete)
+        .route(Method::POST, "/partner/v1/signals/send", signals::send)
+        .route(Method::POST, "/partner/v1/signals/get", signals::get);
 }
