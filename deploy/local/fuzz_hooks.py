@@ -30,6 +30,11 @@ INEXPRESSIBLE = [
     # A cursor or page token is opaque: only one the API wrote is valid.
     re.compile(r"^\w+ is invalid$"),
     re.compile(r"^nextPageId is not a valid page token$"),
+    # A signal's time rules are relative to the gateway's clock when it arrives.
+    re.compile(r"^signal\.timestamp is in the future$"),
+    re.compile(r"^signal is older than maxLag \(\d+ s\)$"),
+    # The decimal places of a signal's amount or price: how it is written, not its value.
+    re.compile(r"must be at most 1e15 with at most 18 decimal places$"),
     # The exchanges are the ledger's catalogue, which changes at run time: no enum can list them.
     re.compile(r"^exchangeId: unknown exchange '.*'$"),
 ]

@@ -3,7 +3,7 @@
 //! once at its market's next quote, a repeat changes nothing, and `signals/get` shows a
 //! receipt per bot. Quotes are pushed through the feed on a market of the test's own.
 
-use crate::partner::{ok, partner_key, post};
+use crate::partner::{ok, partner_key, post, send};
 use crate::system::System;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -199,4 +199,31 @@ async fn a_runner_killed_between_send_and_delivery_delivers_once_after_a_restart
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(orders_written(&system, &bot).await, 1, "exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotency_key_replays_its_reply_and_refuses_another_body() {
+    let system = System::start().await.expect("the system starts");
+    let partner = partner(&system, "Keyed Partner").await;
+    let bot = partner.webhook(&system, "tok-i").await;
+    let (first, other) = (
+        buy("tok-i"),
+        json!({"signalToken": "tok-i", "action": "sell", "amount": 0.01,
+        "timestamp": chrono::Utc::now().timestamp()}),
+    );
+    let keyed = |signal: &Value| {
+        let body = json!({"signal": signal});
+        let key = partner.key.clone();
+        let system = &system;
+        async move { send(system, &key, "POST", "/partner/v1/signals/send", Some(body), Some("sig-key-1")).await }
+    };
+
+    assert_eq!(keyed(&first).await, (200, json!({"isSuccess": true, "code": 0, "message": "", "data": true})));
+    assert_eq!(keyed(&first).await, (200, json!({"isSuccess": true, "code": 0, "message": "", "data": true})));
+    let (status, reply) = keyed(&other).await;
+    assert_eq!((status, reply["code"].clone()), (422, json!(1011)), "{reply}");
+
+    let view = partner.settled(&system, "tok-i").await;
+    assert_eq!((view["action"].clone(), view["receipts"].as_array().unwrap().len()), (json!("buy"), 1));
+    assert_eq!(orders_written(&system, &bot).await, 1, "the replay placed nothing more");
 }

@@ -20,24 +20,26 @@ pub struct SendSignalBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignalBody {
     /// The token the partner's webhook bots listen to (their `settings.signalToken`), 1 to 128
-    /// characters. No webhook bot of the partner with it: 404, code 1010 (another partner's
-    /// token too: tokens are per partner).
-    #[schema(min_length = 1, max_length = 128)]
+    /// characters, not only blanks. No webhook bot of the partner with it: 404, code 1010
+    /// (another partner's token too: tokens are per partner).
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     signal_token: String,
     /// Lowercase only (`BUY` answers `signal.action must be one of buy, sell, enter_long,
     /// exit_long, enter_short, exit_short`).
     action: SignalAction,
-    /// How much, positive, in the currency `investmentType` names.
-    #[schema(value_type = f64, exclusive_minimum = 0)]
+    /// How much, positive, in the currency `investmentType` names; at most 1e15 with at most 18
+    /// decimal places.
+    #[schema(value_type = f64, exclusive_minimum = 0, maximum = 1e15)]
     amount: String,
     /// When the partner's service emitted the signal, Unix seconds. More than 60 s ahead of
     /// the gateway's clock answers `signal.timestamp is in the future`. With `action`, it
     /// identifies the signal: a repeat of (token, timestamp, action) answers `true` and does
     /// nothing.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9999999999_i64)]
     timestamp: i64,
-    /// A limit price (positive); absent or `null`: a market order at the delivery quote.
-    #[schema(value_type = Option<f64>, exclusive_minimum = 0)]
+    /// A limit price (positive, like `amount` at most 1e15 with at most 18 decimal places);
+    /// absent or `null`: a market order at the delivery quote.
+    #[schema(value_type = Option<f64>, exclusive_minimum = 0, maximum = 1e15)]
     price: Option<String>,
     /// `base` (the default) or `quote`: `amount` in the quote currency is converted at the
     /// limit price or the delivery quote.
@@ -45,7 +47,7 @@ pub struct SignalBody {
     /// Refuse the signal when it is older than this many seconds (`signal is older than maxLag
     /// (60 s)`), now and again at delivery (the receipt then says `maxLag exceeded at
     /// delivery`). Absent: no limit.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9999999999_i64)]
     max_lag: Option<i64>,
     /// The partner's own object, kept and shown as sent; at most 4 KiB of JSON.
     #[schema(value_type = Option<Object>)]

@@ -10,6 +10,7 @@ use bus::messages::partner::reference::JsonDecimal;
 use bus::messages::signals::{GetSignal, InvestmentTypeMsg, SignalActionMsg, SignalMsg};
 use domain::PartnerId;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde_json::value::RawValue;
 
 /// The fields a signal may have.
@@ -24,6 +25,12 @@ pub const MAX_METADATA_BYTES: usize = 4 * 1024;
 
 /// How far ahead of the gateway's clock a timestamp may be (clocks drift).
 pub const FUTURE_TOLERANCE_SECS: i64 = 60;
+
+/// The largest `amount` or `price`.
+pub const MAX_NUMBER: i64 = 1_000_000_000_000_000;
+
+/// The most decimal places of an `amount` or `price`.
+pub const MAX_SCALE: u32 = 18;
 
 /// The message of an action that is not one of the six, spelled lowercase.
 pub const ACTION_MESSAGE: &str =
@@ -90,28 +97,40 @@ fn token(signal: &Object) -> Result<String, PartnerApiError> {
     Ok(token)
 }
 
-/// An optional positive number (`null` is absent), read exactly.
+/// An optional positive number (`null` is absent) up to 1e15 with at most 18 decimal places,
+/// read exactly.
 fn positive(signal: &Object, name: &str) -> Result<Option<Decimal>, PartnerApiError> {
-    match signal.get(name) {
-        None => Ok(None),
-        Some(raw) if json::kind(raw) == Kind::Null => Ok(None),
-        Some(raw) => json::as_decimal(raw)
-            .filter(|value| value.is_sign_positive() && !value.is_zero())
-            .map(Some)
-            .ok_or_else(|| invalid(format!("signal.{name} must be a positive number"))),
+    let raw = match signal.get(name) {
+        None => return Ok(None),
+        Some(raw) if json::kind(raw) == Kind::Null => return Ok(None),
+        Some(raw) => raw,
+    };
+    if json::kind(raw) != Kind::Number
+        || raw.get().starts_with('-')
+        || json::as_decimal(raw).is_some_and(|v| v.is_zero())
+    {
+        return Err(invalid(format!("signal.{name} must be a positive number")));
     }
+    json::as_decimal(raw)
+        .map(|value| value.normalize())
+        .filter(|value| *value <= Decimal::from(MAX_NUMBER) && value.scale() <= MAX_SCALE)
+        .map(Some)
+        .ok_or_else(|| invalid(format!("signal.{name} must be at most 1e15 with at most 18 decimal places")))
 }
 
-/// An optional integer of at least `min` (`null` is absent).
+/// An optional integer of at least `min` (`null` is absent). As in JSON Schema, `5.0` is the
+/// integer 5.
 fn integer(signal: &Object, name: &str, min: i64) -> Result<Option<i64>, PartnerApiError> {
     let refused = || invalid(format!("signal.{name} must be an integer of at least {min}"));
     match signal.get(name) {
         None => Ok(None),
         Some(raw) if json::kind(raw) == Kind::Null => Ok(None),
-        Some(raw) if json::kind(raw) == Kind::Number => {
-            raw.get().parse::<i64>().ok().filter(|value| *value >= min).map(Some).ok_or_else(refused)
-        }
-        Some(_) => Err(refused()),
+        Some(raw) => json::as_decimal(raw)
+            .filter(|value| value.fract().is_zero())
+            .and_then(|value| value.to_i64())
+            .filter(|value| *value >= min)
+            .map(Some)
+            .ok_or_else(refused),
     }
 }
 
@@ -239,6 +258,11 @@ mod tests {
         }
         assert_eq!(send_json(with("price", 0.into())).unwrap_err(), "signal.price must be a positive number");
         assert_eq!(send_json(with("price", serde_json::Value::Null)).unwrap().price, None, "null price: market");
+        assert_eq!(
+            send_json(with("timestamp", serde_json::json!(1_800_000_000.0))).unwrap().timestamp,
+            NOW,
+            "5.0 is 5"
+        );
         for timestamp in [serde_json::json!(1.5), serde_json::json!(-1), serde_json::json!("1800000000")] {
             assert_eq!(
                 send_json(with("timestamp", timestamp)).unwrap_err(),
@@ -246,11 +270,17 @@ mod tests {
             );
         }
         assert_eq!(send_json(with("maxLag", 0.into())).unwrap_err(), "signal.maxLag must be an integer of at least 1");
-        assert_eq!(
-            send_json(with("amount", serde_json::json!(1e40))).unwrap_err(),
-            "signal.amount must be a positive number",
-            "beyond an exact decimal"
-        );
+        for huge in ["1e40", "1000000000000000.5", "0.0000000000000000001"] {
+            let body =
+                format!(r#"{{"signal": {{"signalToken": "t", "action": "buy", "amount": {huge}, "timestamp": 0}}}}"#);
+            assert_eq!(
+                send(body.as_bytes(), NOW).unwrap_err(),
+                invalid("signal.amount must be at most 1e15 with at most 18 decimal places"),
+                "{huge}"
+            );
+        }
+        let body = br#"{"signal": {"signalToken": "t", "action": "buy", "amount": 1000000000000000, "timestamp": 0}}"#;
+        assert!(send(body, NOW).is_ok(), "1e15 itself is allowed");
     }
 
     #[test]
