@@ -121,6 +121,9 @@ pub struct SignalBot {
     pub kind: SignalBotKind,
     /// Whether it runs (a stopped bot's receipt is `skipped`, "bot is stopped").
     pub running: bool,
+    /// The ledger's revision of the bot it answered from: the runner gives up a receipt of a
+    /// bot it holds stopped only once it has heard of this revision (a start may be on its way).
+    pub revision: i64,
 }
 
 /// Store a signal and one receipt per bot (`cmd.live.send_signal`): `true` once both are

@@ -78,7 +78,19 @@ impl WebhookBot {
         self.live += 1;
         let number = self.next as u32 + self.live;
         let sc = ex.p.scales;
-        let price = s.price.and_then(|p| sc.round_price(p));
+        // A limit the market cannot hold (beyond its price range, or 0 at its tick) is refused:
+        // it must never become a market order, nor a sell at 0.
+        let price = match s.price {
+            None => None,
+            Some(limit) => match sc.round_price(limit).filter(|price| price.0 > 0) {
+                Some(price) => Some(price),
+                None => {
+                    let reason = format!("Signal #{number}: limit price {limit} cannot be placed on this market");
+                    ex.log(LogLevel::Warning, || reason.clone());
+                    return SignalOutcome::Refused { reason };
+                }
+            },
+        };
         let base = match s.amount_asset {
             InvestmentAsset::Base => Some(s.amount),
             InvestmentAsset::Quote => {

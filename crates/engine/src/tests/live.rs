@@ -54,6 +54,35 @@ fn a_signal_at_quote_k_fills_at_quote_k_plus_one() {
 }
 
 #[test]
+fn a_limit_price_the_market_cannot_hold_is_refused_never_placed_at_market() {
+    let mut e = live(BotSettings::Webhook(webhook(vec![])));
+    e.on_quote(&quote(1_000, dec!(99.9), dec!(100.1), dec!(100)));
+    // 0.001 rounds to 0.00 at the market's 2 price decimals; 1e17 is beyond what it can count.
+    e.on_signal(signal(1, SignalAction::Sell, dec!(0.5), Some(dec!(0.001))));
+    e.on_signal(signal(2, SignalAction::Buy, dec!(0.5), Some(dec!(100000000000000000))));
+    e.on_quote(&quote(2_000, dec!(99.9), dec!(100.1), dec!(100)));
+    let ev = e.drain();
+    assert!(filled(&ev).is_empty(), "nothing placed, nothing filled: {:?}", kinds(&ev));
+    assert_eq!(
+        outcomes(&ev),
+        vec![
+            (
+                1,
+                SignalOutcome::Refused {
+                    reason: "Signal #1: limit price 0.001 cannot be placed on this market".into()
+                }
+            ),
+            (
+                2,
+                SignalOutcome::Refused {
+                    reason: "Signal #2: limit price 100000000000000000 cannot be placed on this market".into()
+                }
+            ),
+        ]
+    );
+}
+
+#[test]
 fn quotes_in_the_same_ms_are_all_processed_and_only_earlier_ones_skipped() {
     let mut e = live(BotSettings::Webhook(webhook(vec![])));
     e.on_quote(&at(1_000, dec!(100)));

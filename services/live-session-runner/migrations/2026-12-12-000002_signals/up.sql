@@ -26,6 +26,9 @@ CREATE TABLE signal_receipts (
     signal_id    uuid        NOT NULL REFERENCES signals (id) ON DELETE CASCADE,
     bot_id       uuid        NOT NULL,
     bot_kind     text        NOT NULL CHECK (bot_kind IN ('hosted', 'strategy')),
+    -- The ledger's revision of the bot when the signal came: a receipt of a bot the runner
+    -- holds stopped is given up only once the runner has heard of it (a start may be coming).
+    bot_revision bigint      NOT NULL,
     status       text        NOT NULL CHECK (status IN ('pending', 'delivered', 'skipped')),
     reason       text,
     order_id     bigint,                                  -- the engine's number of the order placed

@@ -387,10 +387,12 @@ impl Supervisor {
     async fn round(&self) -> anyhow::Result<()> {
         let mut connection = self.context.pool.get().await?;
         self.renew(&mut connection).await?;
-        // A bot stopped before its owner delivered its signals has no owner left to do it.
-        let skipped = stored_signals::skip_for_stopped_bots(&mut connection).await?;
-        if skipped > 0 {
-            info!(receipts = skipped, "signals of stopped bots skipped");
+        // A bot stopped before its owner delivered its signals has no owner left to do it. A
+        // failed sweep is tried again next round; it never holds back the claims.
+        match stored_signals::skip_for_stopped_bots(&mut connection).await {
+            Ok(0) => {}
+            Ok(skipped) => info!(receipts = skipped, "signals of stopped bots skipped"),
+            Err(error) => warn!(error = %error, "sweeping stopped bots' signals failed; tried again next round"),
         }
         loop {
             let claimed = runtime::claim(&mut connection, &self.owner, self.context.live.lease(), CLAIM_BATCH).await?;

@@ -34,7 +34,7 @@ use engine::{
 };
 use lease::Claim;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A line of the runner's own, waiting for the next write.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +80,8 @@ pub struct LiveRun {
     self_stopped: Option<String>,
     /// Signals settled since the last write (skipped here, or acted on by the engine).
     receipts: Vec<ReceiptRow>,
+    /// The delivery ids handed to the engine and not settled yet: never handed twice.
+    in_engine: BTreeSet<i64>,
 }
 
 /// What a claim becomes.
@@ -172,6 +174,7 @@ impl LiveRun {
             stopped_event: None,
             self_stopped: None,
             receipts: Vec::new(),
+            in_engine: BTreeSet::new(),
         };
         if row.next_log_line == 0 {
             run.note(row.created_at.timestamp_millis(), LogLevel::Info, "Bot created".to_string());
@@ -308,22 +311,30 @@ impl LiveRun {
     /// (see [`signals`]); or settles it as skipped: the bot is stopped, the signal is older
     /// than its `maxLag`, or it cannot be read.
     pub fn deliver(&mut self, pending: &PendingReceipt, now_ms: i64) {
+        if self.in_engine.contains(&pending.delivery_id) {
+            return;
+        }
         if self.state != RunState::Running {
             self.receipts.push(signals::skipped(pending.delivery_id, BOT_IS_STOPPED));
         } else if signals::too_old(pending, now_ms) {
             self.receipts.push(signals::skipped(pending.delivery_id, signals::MAX_LAG_EXCEEDED));
         } else {
             match signals::engine_signal(pending) {
-                Ok(signal) => self.engine.on_signal(signal),
+                Ok(signal) => {
+                    self.in_engine.insert(pending.delivery_id);
+                    self.engine.on_signal(signal);
+                }
                 Err(reason) => self.receipts.push(signals::skipped(pending.delivery_id, &reason)),
             }
         }
     }
 
-    /// Feeds a quote to the engine.
+    /// Feeds a quote to the engine. The last quote's time only moves forward, as the engine's
+    /// does: an older quote is skipped by the engine, and must not make [`Self::takes_quote_at`]
+    /// hand a signal over with a quote the engine then skips.
     pub fn on_quote(&mut self, quote: &Quote) {
         self.engine.on_quote(quote);
-        self.last_quote_ms = Some(quote.time_ms);
+        self.last_quote_ms = Some(self.last_quote_ms.map_or(quote.time_ms, |last| last.max(quote.time_ms)));
         self.dirty = true;
     }
 
@@ -425,7 +436,9 @@ impl LiveRun {
                     self.stopped_event = Some(reason);
                 }
                 EventKind::SignalOutcome { signal_id, outcome } => {
-                    effects.receipts.push(signals::receipt_of(signal_id, &outcome));
+                    let receipt = signals::receipt_of(signal_id, &outcome);
+                    self.in_engine.remove(&receipt.delivery_id);
+                    effects.receipts.push(receipt);
                 }
                 // Decisions feed the sessions' decision log, which hosted bots do not have.
                 EventKind::Decision(_) | EventKind::Halted { .. } | EventKind::Paused { .. } => {}

@@ -78,6 +78,7 @@ diesel::table! {
         signal_id -> Uuid,
         bot_id -> Uuid,
         bot_kind -> Text,
+        bot_revision -> Int8,
         status -> Text,
         reason -> Nullable<Text>,
         order_id -> Nullable<Int8>,

@@ -52,15 +52,16 @@ pub async fn insert(
     // One receipt per bot, whatever the caller's list repeats.
     let bots: BTreeMap<uuid::Uuid, &SignalBot> = bots.iter().map(|bot| (*bot.bot_id.as_uuid(), bot)).collect();
     diesel::sql_query(
-        "INSERT INTO signal_receipts (signal_id, bot_id, bot_kind, status, reason, delivered_at) \
-         SELECT $1, b.bot_id, b.kind, CASE WHEN b.running THEN 'pending' ELSE 'skipped' END, \
-                CASE WHEN b.running THEN NULL ELSE $5 END, CASE WHEN b.running THEN NULL ELSE clock_timestamp() END \
-         FROM unnest($2::uuid[], $3::text[], $4::bool[]) AS b(bot_id, kind, running)",
+        "INSERT INTO signal_receipts (signal_id, bot_id, bot_kind, bot_revision, status, reason, delivered_at) \
+         SELECT $1, b.bot_id, b.kind, b.revision, CASE WHEN b.running THEN 'pending' ELSE 'skipped' END, \
+                CASE WHEN b.running THEN NULL ELSE $6 END, CASE WHEN b.running THEN NULL ELSE clock_timestamp() END \
+         FROM unnest($2::uuid[], $3::text[], $4::bool[], $5::bigint[]) AS b(bot_id, kind, running, revision)",
     )
     .bind::<SqlUuid, _>(id)
     .bind::<Array<SqlUuid>, _>(bots.keys().copied().collect::<Vec<_>>())
     .bind::<Array<Text>, _>(bots.values().map(|bot| kind_name(bot.kind)).collect::<Vec<_>>())
     .bind::<Array<Bool>, _>(bots.values().map(|bot| bot.running).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(bots.values().map(|bot| bot.revision).collect::<Vec<_>>())
     .bind::<Text, _>(BOT_IS_STOPPED)
     .execute(tx)
     .await?;
@@ -186,12 +187,13 @@ pub struct ReceiptRow {
 }
 
 /// Settles receipts, in the caller's (fenced) transaction. Only pending ones change: a receipt
-/// is settled once.
+/// is settled once. One that was settled already (it should not happen: its bot's owner is the
+/// only one to deliver it) is logged, not overwritten.
 pub async fn record(tx: &mut AsyncPgConnection, rows: &[&ReceiptRow]) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    diesel::sql_query(
+    let settled = diesel::sql_query(
         "UPDATE signal_receipts r SET status = u.status, reason = u.reason, order_id = u.order_id, \
                 delivered_at = clock_timestamp() \
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS u(delivery_id, status, reason, order_id) \
@@ -202,8 +204,12 @@ pub async fn record(tx: &mut AsyncPgConnection, rows: &[&ReceiptRow]) -> QueryRe
     .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|row| row.reason.as_deref()).collect::<Vec<_>>())
     .bind::<Array<Nullable<BigInt>>, _>(rows.iter().map(|row| row.order_id).collect::<Vec<_>>())
     .execute(tx)
-    .await
-    .map(drop)
+    .await?;
+    if settled < rows.len() {
+        let ids: Vec<i64> = rows.iter().map(|row| row.delivery_id).collect();
+        tracing::error!(receipts = ?ids, settled, "a signal receipt was settled already; the newer outcome is not kept");
+    }
+    Ok(())
 }
 
 /// A receipt waiting for its bot's owner, with what its signal says.
@@ -253,14 +259,15 @@ pub async fn pending_for(connection: &mut AsyncPgConnection, bots: &[BotId]) -> 
 }
 
 /// Skips the pending receipts of hosted bots that stopped (or were deleted) before their owner
-/// delivered them: a stopped run has no owner to deliver them. A bot that is still held, or
-/// that is to run, keeps its receipts pending. Returns how many were skipped.
+/// delivered them: a stopped run has no owner to deliver them. A bot that is still held, that
+/// is to run, or whose run has not heard of the revision the signal saw yet (a start on its
+/// way), keeps its receipts pending. Returns how many were skipped.
 pub async fn skip_for_stopped_bots(connection: &mut AsyncPgConnection) -> QueryResult<usize> {
     diesel::sql_query(
         "UPDATE signal_receipts r SET status = 'skipped', reason = $1, delivered_at = clock_timestamp() \
          FROM runs WHERE r.status = 'pending' AND r.bot_kind = 'hosted' AND runs.kind = 'hosted' \
-           AND runs.bot_id = r.bot_id AND runs.desired <> 'running' AND runs.state <> 'running' \
-           AND runs.lease_owner IS NULL",
+           AND runs.bot_id = r.bot_id AND runs.revision >= r.bot_revision \
+           AND runs.desired <> 'running' AND runs.state <> 'running' AND runs.lease_owner IS NULL",
     )
     .bind::<Text, _>(BOT_IS_STOPPED)
     .execute(connection)

@@ -32,7 +32,12 @@ fn signal(token: &str, timestamp: i64, action: SignalActionMsg) -> SignalMsg {
 }
 
 fn bot(running: bool) -> SignalBot {
-    SignalBot { bot_id: BotId::new(), kind: SignalBotKind::Hosted, running }
+    hosted(BotId::new(), running, 1)
+}
+
+/// A hosted bot as the ledger answers it: running or not, at `revision`.
+fn hosted(bot_id: BotId, running: bool, revision: i64) -> SignalBot {
+    SignalBot { bot_id, kind: SignalBotKind::Hosted, running, revision }
 }
 
 async fn send(
@@ -211,7 +216,7 @@ async fn orders(harness: &Harness, bot: BotId) -> i64 {
 async fn two_running_webhook_bots_each_act_on_a_signal_once_at_the_next_quote() {
     let harness = Harness::started().await;
     let (first, second) = (running_webhook(&harness, "tok-d").await, running_webhook(&harness, "tok-d").await);
-    let bots = [first, second].map(|bot_id| SignalBot { bot_id, kind: SignalBotKind::Hosted, running: true });
+    let bots = [first, second].map(|bot_id| hosted(bot_id, true, 1));
     let buy = SignalMsg { max_lag: None, ..signal("tok-d", now_s(), SignalActionMsg::Buy) };
     assert!(send(&harness, partner(), buy.clone(), &bots).await.unwrap());
 
@@ -235,7 +240,7 @@ async fn two_running_webhook_bots_each_act_on_a_signal_once_at_the_next_quote() 
 async fn a_signal_pending_when_the_runner_stopped_is_delivered_once_by_the_next_one() {
     let mut harness = Harness::started().await;
     let bot = running_webhook(&harness, "tok-r").await;
-    let bots = [SignalBot { bot_id: bot, kind: SignalBotKind::Hosted, running: true }];
+    let bots = [hosted(bot, true, 1)];
     assert!(send(&harness, partner(), signal("tok-r", now_s(), SignalActionMsg::Buy), &bots).await.unwrap());
     harness.stop().await;
     assert_eq!(count(&harness, "signal_receipts WHERE status = 'pending'").await, 1, "stopped before any quote");
@@ -254,7 +259,7 @@ async fn a_signal_pending_when_the_runner_stopped_is_delivered_once_by_the_next_
 async fn a_signal_older_than_its_max_lag_at_delivery_is_skipped_and_places_nothing() {
     let harness = Harness::started().await;
     let bot = running_webhook(&harness, "tok-l").await;
-    let bots = [SignalBot { bot_id: bot, kind: SignalBotKind::Hosted, running: true }];
+    let bots = [hosted(bot, true, 1)];
     let late = SignalMsg { max_lag: Some(60), ..signal("tok-l", now_s() - 61, SignalActionMsg::Buy) };
     assert!(send(&harness, partner(), late, &bots).await.unwrap());
 
@@ -271,10 +276,37 @@ async fn a_bot_stopped_before_its_signal_was_delivered_skips_it() {
     // Stopped before any quote came: its run is given back, with nobody left to deliver.
     assert!(harness.seed(&webhook(bot, 2, Desired::Stopped, "tok-s")).await);
     run_state_is(&harness, bot, "stopped").await;
-    let bots = [SignalBot { bot_id: bot, kind: SignalBotKind::Hosted, running: true }];
+    let bots = [hosted(bot, true, 1)];
     assert!(send(&harness, partner(), signal("tok-s", now_s(), SignalActionMsg::Buy), &bots).await.unwrap());
 
     let receipt = settled(&harness, "tok-s").await.receipts[0].clone();
     assert_eq!((receipt.status.as_str(), receipt.reason.as_deref()), ("skipped", Some("bot is stopped")));
     assert_eq!(orders(&harness, bot).await, 0);
+}
+
+#[tokio::test]
+async fn a_signal_sent_while_a_start_is_on_its_way_waits_for_it_and_is_delivered() {
+    let mut harness = Harness::new().await;
+    let bot = BotId::new();
+    assert!(harness.seed(&webhook(bot, 2, Desired::Stopped, "tok-w")).await);
+    // Short rounds: the supervisor sweeps stopped bots' receipts every third of a second.
+    harness.start(|settings| settings.live.lease_secs = 1).await;
+    run_state_is(&harness, bot, "stopped").await;
+    // The ledger answered from revision 3, running: the runner has not heard of it yet.
+    assert!(
+        send(&harness, partner(), signal("tok-w", now_s(), SignalActionMsg::Buy), &[hosted(bot, true, 3)])
+            .await
+            .unwrap()
+    );
+    for _ in 0..5 {
+        harness.quote(29_000).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(get(&harness, partner(), "tok-w").await.unwrap().receipts[0].status, "pending", "not given up");
+
+    assert!(harness.seed(&webhook(bot, 3, Desired::Running, "tok-w")).await);
+    run_state_is(&harness, bot, "running").await;
+    let receipt = settled(&harness, "tok-w").await.receipts[0].clone();
+    assert_eq!((receipt.status.as_str(), receipt.order_status.as_deref()), ("delivered", Some("FILLED")));
+    assert_eq!(orders(&harness, bot).await, 1);
 }

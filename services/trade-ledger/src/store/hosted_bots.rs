@@ -371,6 +371,9 @@ pub struct Listener {
     /// `running` or `stopped`.
     #[diesel(sql_type = Text)]
     pub status: String,
+    /// Its revision.
+    #[diesel(sql_type = BigInt)]
+    pub revision: i64,
 }
 
 /// The partner's live hosted webhook bots whose `signalToken` is `token`, in id order (another
@@ -381,7 +384,7 @@ pub async fn listening_to(
     token: &str,
 ) -> QueryResult<Vec<Listener>> {
     diesel::sql_query(format!(
-        "SELECT b.id, b.status FROM bots b WHERE b.partner_id = $1 AND b.kind = 'webhook' AND {LIVE_HOSTED} \
+        "SELECT b.id, b.status, b.revision FROM bots b WHERE b.partner_id = $1 AND b.kind = 'webhook' AND {LIVE_HOSTED} \
            AND b.settings ->> 'signalToken' = $2 ORDER BY b.id"
     ))
     .bind::<SqlUuid, _>(partner)

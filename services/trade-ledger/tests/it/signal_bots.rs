@@ -88,10 +88,11 @@ async fn a_token_finds_the_partners_webhook_bots_of_any_status_and_nothing_else(
         .await
         .unwrap();
 
-    // In id order: the bots were made in this order, and ids are time-ordered.
+    // In id order (the bots were made in this order, and ids are time-ordered), each at the
+    // revision the ledger holds: the stop made revision 2.
     let expected = vec![
-        SignalBot { bot_id: running, kind: SignalBotKind::Hosted, running: true },
-        SignalBot { bot_id: stopped, kind: SignalBotKind::Hosted, running: false },
+        SignalBot { bot_id: running, kind: SignalBotKind::Hosted, running: true, revision: 1 },
+        SignalBot { bot_id: stopped, kind: SignalBotKind::Hosted, running: false, revision: 2 },
     ];
     assert_eq!(ledger.signal_bots(partner, "tok").await, expected);
     assert_eq!(ledger.signal_bots(partner, "TOK").await, [], "tokens are compared exactly");

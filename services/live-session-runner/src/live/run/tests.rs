@@ -960,3 +960,66 @@ fn an_engine_stop_that_lost_to_an_edit_is_told_again_at_the_newer_revision() {
         messages(&last.effects)
     );
 }
+
+/// A running webhook bot that has seen a quote at `NOW_MS`.
+fn webhook_run() -> LiveRun {
+    let row = ClaimedRun {
+        script_type: "webhook".to_string(),
+        settings: r#"{"symbol":"SIM_BTC_USDT_","signalToken":"tok"}"#.to_string(),
+        ..fresh_row()
+    };
+    let mut run = adopt(row);
+    run.on_quote(&quote(NOW_MS, dec!(29000)));
+    write(&mut run, true);
+    run
+}
+
+fn pending_buy(delivery_id: i64) -> PendingReceipt {
+    PendingReceipt {
+        delivery_id,
+        bot_id: BotId::new(),
+        action: "buy".to_string(),
+        amount: "0.01".to_string(),
+        price: None,
+        investment_type: "base".to_string(),
+        timestamp: NOW_MS / 1000,
+        max_lag: None,
+    }
+}
+
+#[test]
+fn an_older_quote_never_makes_the_run_hand_a_signal_to_an_engine_that_skips_it() {
+    let mut run = webhook_run();
+    // The engine skips a quote older than the last it took; the run's clock of quotes must not
+    // go back with it, or the next one (still older than the engine's) would carry a signal.
+    run.on_quote(&quote(NOW_MS - 100, dec!(29000)));
+    assert!(!run.takes_quote_at(NOW_MS - 50));
+    assert!(run.takes_quote_at(NOW_MS), "the same ms is taken");
+}
+
+#[test]
+fn a_signal_handed_over_twice_before_its_quote_is_acted_on_once() {
+    let mut run = webhook_run();
+    run.deliver(&pending_buy(41), NOW_MS);
+    run.deliver(&pending_buy(41), NOW_MS);
+    run.on_quote(&quote(NOW_MS + 1_000, dec!(29010)));
+    let written = write(&mut run, false);
+    assert_eq!(written.effects.receipts.len(), 1, "{:?}", written.effects.receipts);
+    assert_eq!((written.effects.receipts[0].delivery_id, written.effects.receipts[0].status), (41, "delivered"));
+    assert_eq!(written.effects.fills.len(), 1, "one market buy");
+    // Settled: a later hand-over (another wake-up before the commit was seen) acts again only
+    // if the receipt is still pending, which the store decides; the run itself forgets it.
+    run.deliver(&pending_buy(42), NOW_MS + 1_000);
+    run.on_quote(&quote(NOW_MS + 2_000, dec!(29010)));
+    assert_eq!(write(&mut run, false).effects.receipts.len(), 1);
+}
+
+#[test]
+fn a_stopped_or_too_old_signal_is_skipped_without_reaching_the_engine() {
+    let mut run = webhook_run();
+    let old = PendingReceipt { max_lag: Some(60), timestamp: NOW_MS / 1000 - 61, ..pending_buy(7) };
+    run.deliver(&old, NOW_MS);
+    let written = write(&mut run, false);
+    assert_eq!(written.effects.receipts, [signals::skipped(7, "maxLag exceeded at delivery")]);
+    assert!(written.effects.fills.is_empty() && written.effects.orders.is_empty());
+}

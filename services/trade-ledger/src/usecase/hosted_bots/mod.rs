@@ -155,7 +155,12 @@ pub async fn signal_bots(pool: &PgPool, request: FindSignalBots) -> Result<Vec<S
         .map_err(storage_error)?;
     Ok(listeners
         .into_iter()
-        .map(|bot| SignalBot { bot_id: bot.id, kind: SignalBotKind::Hosted, running: bot.status == "running" })
+        .map(|bot| SignalBot {
+            bot_id: bot.id,
+            kind: SignalBotKind::Hosted,
+            running: bot.status == "running",
+            revision: bot.revision,
+        })
         .collect())
 }
 

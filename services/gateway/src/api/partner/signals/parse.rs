@@ -5,7 +5,7 @@
 
 use crate::api::json::{self, Kind, Object};
 use crate::api::partner::errors::PartnerApiError;
-use crate::api::partner::fields::{body_object, invalid, required_string};
+use crate::api::partner::fields::{body_object, invalid};
 use bus::messages::partner::reference::JsonDecimal;
 use bus::messages::signals::{GetSignal, InvestmentTypeMsg, SignalActionMsg, SignalMsg};
 use domain::PartnerId;
@@ -25,6 +25,9 @@ pub const MAX_METADATA_BYTES: usize = 4 * 1024;
 
 /// How far ahead of the gateway's clock a timestamp may be (clocks drift).
 pub const FUTURE_TOLERANCE_SECS: i64 = 60;
+
+/// The largest `maxLag` (and `timestamp`), seconds: what the document states.
+pub const MAX_LAG_SECS: i64 = 9_999_999_999;
 
 /// The largest `amount` or `price`.
 pub const MAX_NUMBER: i64 = 1_000_000_000_000_000;
@@ -47,7 +50,7 @@ pub fn send(body: &[u8], now: i64) -> Result<SignalMsg, PartnerApiError> {
     if let Some(message) = json::unknown_field(&signal, &SIGNAL_FIELDS, "signal.") {
         return Err(invalid(message));
     }
-    let signal_token = token(&signal)?;
+    let signal_token = token(&signal, "signal.signalToken")?;
     let action = signal
         .get("action")
         .and_then(|raw| json::as_string(raw))
@@ -58,6 +61,9 @@ pub fn send(body: &[u8], now: i64) -> Result<SignalMsg, PartnerApiError> {
     let price = positive(&signal, "price")?;
     let investment_type = investment_type(&signal)?;
     let max_lag = integer(&signal, "maxLag", 1)?;
+    if max_lag.is_some_and(|max_lag| max_lag > MAX_LAG_SECS) {
+        return Err(invalid(format!("signal.maxLag must be at most {MAX_LAG_SECS}")));
+    }
     let metadata = metadata(&signal)?;
     if timestamp > now.saturating_add(FUTURE_TOLERANCE_SECS) {
         return Err(invalid("signal.timestamp is in the future"));
@@ -79,20 +85,24 @@ pub fn send(body: &[u8], now: i64) -> Result<SignalMsg, PartnerApiError> {
     })
 }
 
-/// `signals/get`: `{signalToken}`.
+/// `signals/get`: `{signalToken}`, with a signal's token rules.
 pub fn get(partner_id: PartnerId, body: &[u8]) -> Result<GetSignal, PartnerApiError> {
     let object = body_object(body, &["signalToken"])?;
-    Ok(GetSignal { partner_id, signal_token: required_string(&object, "signalToken")? })
+    Ok(GetSignal { partner_id, signal_token: token(&object, "signalToken")? })
 }
 
-fn token(signal: &Object) -> Result<String, PartnerApiError> {
-    let token = signal
+/// A token: not blank, at most 128 characters, no NUL (no Postgres text can hold it).
+fn token(object: &Object, path: &str) -> Result<String, PartnerApiError> {
+    let token = object
         .get("signalToken")
         .and_then(|raw| json::as_string(raw))
         .filter(|token| !token.trim().is_empty())
-        .ok_or_else(|| invalid("signal.signalToken is required and must be a non-empty string"))?;
+        .ok_or_else(|| invalid(format!("{path} is required and must be a non-empty string")))?;
     if token.chars().count() > MAX_TOKEN_CHARS {
-        return Err(invalid(format!("signal.signalToken must be at most {MAX_TOKEN_CHARS} characters")));
+        return Err(invalid(format!("{path} must be at most {MAX_TOKEN_CHARS} characters")));
+    }
+    if token.contains('\0') {
+        return Err(invalid(format!("{path} must not contain the \\u0000 character")));
     }
     Ok(token)
 }
@@ -270,6 +280,14 @@ mod tests {
             );
         }
         assert_eq!(send_json(with("maxLag", 0.into())).unwrap_err(), "signal.maxLag must be an integer of at least 1");
+        assert_eq!(
+            send_json(with("maxLag", 10_000_000_000_i64.into())).unwrap_err(),
+            "signal.maxLag must be at most 9999999999"
+        );
+        assert_eq!(
+            send_json(with("signalToken", "a\u{0}b".into())).unwrap_err(),
+            "signal.signalToken must not contain the \\u0000 character"
+        );
         for huge in ["1e40", "1000000000000000.5", "0.0000000000000000001"] {
             let body =
                 format!(r#"{{"signal": {{"signalToken": "t", "action": "buy", "amount": {huge}, "timestamp": 0}}}}"#);
@@ -336,5 +354,11 @@ mod tests {
             );
         }
         assert_eq!(get(partner, br#"{"signalToken": "t", "x": 1}"#).unwrap_err(), invalid("Unknown field 'x'"));
+        let long = format!(r#"{{"signalToken": "{}"}}"#, "x".repeat(129));
+        assert_eq!(get(partner, long.as_bytes()).unwrap_err(), invalid("signalToken must be at most 128 characters"));
+        assert_eq!(
+            get(partner, br#"{"signalToken": "a\u0000b"}"#).unwrap_err(),
+            invalid("signalToken must not contain the \\u0000 character")
+        );
     }
 }
