@@ -209,7 +209,7 @@ impl MarketTask {
     /// last look (a wake-up, or a run adopted); none otherwise, without asking the database. A
     /// failed look is tried again at the next quote.
     async fn pending_signals(&mut self) -> HashMap<BotId, Vec<PendingReceipt>> {
-        let generation = self.context.signals_generation();
+        let generation = self.context.signals_generation(&self.symbol);
         if (!self.signals_due && generation == self.signals_seen) || self.runs.is_empty() {
             return HashMap::new();
         }

@@ -127,15 +127,43 @@ pub struct Context {
     defaults: RunDefaults,
     latency: Latency,
     held: Mutex<HashMap<LiveRunId, HeldRun>>,
-    /// Counts the wake-ups for new pending signals (`NOTIFY signals_pending`): a market task
-    /// that saw another count looks for its runs' pending receipts at its next quote.
-    signals_pending: AtomicU64,
+    /// Counts the wake-ups for new pending signals (`NOTIFY signals_pending`) of every market
+    /// and of each: a market task that saw another count looks for its runs' pending receipts
+    /// at its next quote.
+    signals_pending: SignalWakeUps,
+}
+
+/// The wake-ups for pending signals so far: those for every market, and per market.
+#[derive(Default)]
+struct SignalWakeUps {
+    every_market: AtomicU64,
+    per_market: Mutex<HashMap<String, u64>>,
+}
+
+impl SignalWakeUps {
+    /// Counts a `NOTIFY signals_pending` with its payload: the markets it names, or every one.
+    fn heard(&self, payload: &str) {
+        if payload.is_empty() {
+            self.every_market.fetch_add(1, Ordering::AcqRel);
+            return;
+        }
+        let mut per_market = self.per_market.lock().unwrap_or_else(PoisonError::into_inner);
+        for symbol in payload.split(',') {
+            *per_market.entry(symbol.to_string()).or_default() += 1;
+        }
+    }
+
+    /// What `symbol`'s task compares with the count it looked at last.
+    fn generation(&self, symbol: &str) -> u64 {
+        let own = self.per_market.lock().unwrap_or_else(PoisonError::into_inner).get(symbol).copied().unwrap_or(0);
+        AtomicU64::load(&self.every_market, Ordering::Acquire).wrapping_add(own)
+    }
 }
 
 impl Context {
-    /// The count of wake-ups for new pending signals so far.
-    fn signals_generation(&self) -> u64 {
-        AtomicU64::load(&self.signals_pending, Ordering::Acquire)
+    /// The count of wake-ups for new pending signals on `symbol` so far.
+    fn signals_generation(&self, symbol: &str) -> u64 {
+        self.signals_pending.generation(symbol)
     }
 
     fn held(&self) -> std::sync::MutexGuard<'_, HashMap<LiveRunId, HeldRun>> {
@@ -230,7 +258,7 @@ impl EngineRoom {
             live,
             latency,
             held: Mutex::default(),
-            signals_pending: AtomicU64::new(0),
+            signals_pending: SignalWakeUps::default(),
         });
         let markets: Markets = Arc::default();
         // Subscribed before anything is claimed, so a claimed run's market is already heard.
@@ -325,7 +353,6 @@ async fn listen(
 /// (`NOTIFY signals_pending`), on a connection of its own outside the pool; reconnects after a
 /// second when it is lost. Without it the holder would learn of a change at its next renewal.
 async fn hear_changes(database_url: String, wake: Arc<Notify>, context: Arc<Context>, stop: CancellationToken) {
-    let signals_pending = || context.signals_pending.fetch_add(1, Ordering::AcqRel);
     loop {
         let heard = async {
             let mut connection = AsyncPgConnection::establish(&database_url).await?;
@@ -333,11 +360,12 @@ async fn hear_changes(database_url: String, wake: Arc<Notify>, context: Arc<Cont
             diesel::sql_query(format!("LISTEN {SIGNALS_PENDING}")).execute(&mut connection).await?;
             // What was written while no connection listened is caught by these first wakes.
             wake.notify_one();
-            signals_pending();
+            context.signals_pending.heard("");
             let mut notifications = std::pin::pin!(connection.notifications_stream());
             while let Some(notification) = notifications.next().await {
-                if notification?.channel == SIGNALS_PENDING {
-                    signals_pending();
+                let notification = notification?;
+                if notification.channel == SIGNALS_PENDING {
+                    context.signals_pending.heard(&notification.payload);
                 } else {
                     wake.notify_one();
                 }
@@ -470,5 +498,24 @@ impl Supervisor {
         });
         info!(market = %symbol, "market task started");
         handle
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignalWakeUps;
+
+    #[test]
+    fn a_wake_up_reaches_the_markets_it_names_or_every_market() {
+        let wake_ups = SignalWakeUps::default();
+        let before = ["SIM_BTC_USDT_", "SIM_ETH_USDT_", "AAPL"].map(|symbol| wake_ups.generation(symbol));
+        wake_ups.heard("SIM_BTC_USDT_,SIM_ETH_USDT_");
+        let named = ["SIM_BTC_USDT_", "SIM_ETH_USDT_", "AAPL"].map(|symbol| wake_ups.generation(symbol));
+        assert_ne!(named[0], before[0]);
+        assert_ne!(named[1], before[1]);
+        assert_eq!(named[2], before[2], "a market not named is not woken");
+        wake_ups.heard("");
+        assert_ne!(wake_ups.generation("AAPL"), named[2], "an empty payload wakes every market");
+        assert_ne!(wake_ups.generation("SIM_BTC_USDT_"), named[0]);
     }
 }

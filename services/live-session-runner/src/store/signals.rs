@@ -9,7 +9,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::{BotId, PartnerId};
 use std::collections::BTreeMap;
 
-/// The channel the owners of runs listen on for new pending receipts.
+/// The channel the owners of runs listen on for new pending receipts; its payload names the
+/// markets to look (comma-separated), or is empty for every market.
 pub const SIGNALS_PENDING: &str = "signals_pending";
 
 /// The reason of a stopped bot's receipt.
@@ -66,9 +67,39 @@ pub async fn insert(
     .execute(tx)
     .await?;
     if bots.values().any(|bot| bot.running) {
-        diesel::sql_query(format!("NOTIFY {SIGNALS_PENDING}")).execute(tx).await?;
+        wake_markets(tx, &bots.keys().copied().collect::<Vec<_>>()).await?;
     }
     Ok(true)
+}
+
+/// The longest payload a NOTIFY carries here (Postgres allows 8,000 bytes): beyond it every
+/// market is woken.
+const MAX_WAKE_PAYLOAD: usize = 7_000;
+
+/// Wakes the market tasks of `bots`' runs (`NOTIFY signals_pending, '<symbol>,<symbol>'`), on
+/// commit. A bot whose run the runner has not heard of yet needs no wake-up: its adoption
+/// looks for pending receipts.
+async fn wake_markets(tx: &mut AsyncPgConnection, bots: &[uuid::Uuid]) -> QueryResult<()> {
+    #[derive(QueryableByName)]
+    struct Symbol {
+        #[diesel(sql_type = Text)]
+        symbol: String,
+    }
+    let symbols: Vec<Symbol> = diesel::sql_query(
+        "SELECT DISTINCT market ->> 'symbol' AS symbol FROM runs \
+         WHERE kind = 'hosted' AND bot_id = ANY($1) AND market ->> 'symbol' IS NOT NULL",
+    )
+    .bind::<Array<SqlUuid>, _>(bots)
+    .load(tx)
+    .await?;
+    let payload = symbols.iter().map(|symbol| symbol.symbol.as_str()).collect::<Vec<_>>().join(",");
+    let payload = if payload.len() > MAX_WAKE_PAYLOAD { String::new() } else { payload };
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(SIGNALS_PENDING)
+        .bind::<Text, _>(payload)
+        .execute(tx)
+        .await
+        .map(drop)
 }
 
 fn investment_type(signal: &SignalMsg) -> &'static str {

@@ -1,7 +1,8 @@
 //! The quotes: each market's price path walked from its candle file (open, high, low, close of
 //! each candle, forward then backward when the file runs out), published on the market's quote
 //! subject as the market feed does, stamped with the wall clock, bid and ask one tick around
-//! the price.
+//! the price. Between phases (`--ledger`: while the ledger catches up) the last quotes are
+//! repeated, as a live feed keeps quoting a market whose price does not move.
 
 use crate::fixture::Sim;
 use anyhow::Context as _;
@@ -45,10 +46,21 @@ impl PricePath {
 
     /// The next quote of the walk, at `time_ms`.
     pub fn next_quote(&mut self, time_ms: i64) -> anyhow::Result<QuoteMsg> {
-        let len = self.prices.len();
-        let step = self.next % (2 * len);
-        let price = if step < len { self.prices[step] } else { self.prices[2 * len - 1 - step] };
+        let quote = self.quote_at(self.next, time_ms)?;
         self.next += 1;
+        Ok(quote)
+    }
+
+    /// The last quote of the walk again, at `time_ms` (`None` before the first).
+    pub fn same_quote(&self, time_ms: i64) -> anyhow::Result<Option<QuoteMsg>> {
+        self.next.checked_sub(1).map(|last| self.quote_at(last, time_ms)).transpose()
+    }
+
+    /// The quote of step `step` of the walk, at `time_ms`.
+    fn quote_at(&self, step: usize, time_ms: i64) -> anyhow::Result<QuoteMsg> {
+        let len = self.prices.len();
+        let step = step % (2 * len);
+        let price = if step < len { self.prices[step] } else { self.prices[2 * len - 1 - step] };
         Ok(QuoteMsg::new(self.symbol.clone(), time_ms, price - TICK, price + TICK, price)?)
     }
 }
@@ -67,6 +79,11 @@ impl Publisher {
         Self { client, subjects, paths }
     }
 
+    /// The subjects it publishes under.
+    pub fn subjects(&self) -> &Subjects {
+        &self.subjects
+    }
+
     /// How many markets a round publishes to.
     pub fn markets(&self) -> usize {
         self.paths.len()
@@ -75,9 +92,26 @@ impl Publisher {
     /// One quote on each market, stamped now, flushed.
     pub async fn round(&mut self) -> anyhow::Result<()> {
         let now = chrono::Utc::now().timestamp_millis();
-        for path in &mut self.paths {
-            let quote = path.next_quote(now)?;
-            let payload = serde_json::to_vec(&quote)?;
+        let quotes = self.paths.iter_mut().map(|path| path.next_quote(now)).collect::<anyhow::Result<Vec<_>>>()?;
+        self.publish(&quotes).await
+    }
+
+    /// Each market's last quote again, stamped now: the market stays alive (a market silent
+    /// for 10 s makes every bot on it warn that its data is stale) and its price stays.
+    pub async fn repeat(&self) -> anyhow::Result<()> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let quotes = self
+            .paths
+            .iter()
+            .filter_map(|path| path.same_quote(now).transpose())
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        self.publish(&quotes).await
+    }
+
+    /// Publishes `quotes` on their markets' subjects, flushed.
+    async fn publish(&self, quotes: &[QuoteMsg]) -> anyhow::Result<()> {
+        for quote in quotes {
+            let payload = serde_json::to_vec(quote)?;
             let subject = self.subjects.quote(&quote.symbol);
             self.client.publish(subject.subject().to_string(), payload.into()).await.context("publishing a quote")?;
         }

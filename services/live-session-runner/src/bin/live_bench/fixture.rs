@@ -16,7 +16,8 @@ use serde_json::value::RawValue;
 
 /// A database made for one benchmark run.
 pub struct Scratch {
-    admin_url: String,
+    /// The server, `postgres://user:pass@host:port`.
+    base: String,
     name: String,
     /// Its URL.
     pub url: String,
@@ -26,18 +27,34 @@ impl Scratch {
     /// Creates `live_bench_<random>` on the server of `base` (`postgres://user:pass@host:port`)
     /// and applies the runner's migrations.
     pub async fn create(base: &str) -> anyhow::Result<Self> {
-        let base = base.trim_end_matches('/');
         let name = format!("live_bench_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let scratch = Self { admin_url: format!("{base}/postgres"), url: format!("{base}/{name}"), name };
-        let mut admin = AsyncPgConnection::establish(&scratch.admin_url)
-            .await
-            .with_context(|| format!("connecting to {base}/postgres (is Postgres up? `just infra`)"))?;
+        let scratch = Self::empty(base.trim_end_matches('/'), name).await?;
+        platform::db::run_pending(&scratch.url, MIGRATIONS).await.context("migrating the scratch database")?;
+        Ok(scratch)
+    }
+
+    /// An empty database beside this one, `<its name>_<suffix>`, for another service that
+    /// migrates its own (the ledger's, with `--ledger`).
+    pub async fn sibling(&self, suffix: &str) -> anyhow::Result<Self> {
+        Self::empty(&self.base, format!("{}_{suffix}", self.name)).await
+    }
+
+    /// Creates the database `name` on the server `base`, without tables.
+    async fn empty(base: &str, name: String) -> anyhow::Result<Self> {
+        let scratch = Self { base: base.to_string(), url: format!("{base}/{name}"), name };
+        let mut admin = scratch.admin().await?;
         diesel::sql_query(format!("CREATE DATABASE \"{}\"", scratch.name))
             .execute(&mut admin)
             .await
             .with_context(|| format!("creating database {}", scratch.name))?;
-        platform::db::run_pending(&scratch.url, MIGRATIONS).await.context("migrating the scratch database")?;
         Ok(scratch)
+    }
+
+    /// A connection to the server's `postgres` database, to create and drop databases.
+    async fn admin(&self) -> anyhow::Result<AsyncPgConnection> {
+        AsyncPgConnection::establish(&format!("{}/postgres", self.base))
+            .await
+            .with_context(|| format!("connecting to {}/postgres (is Postgres up? `just infra`)", self.base))
     }
 
     /// The database's name.
@@ -52,7 +69,7 @@ impl Scratch {
 
     /// Drops it (closing whatever still uses it).
     pub async fn drop_database(self) -> anyhow::Result<()> {
-        let mut admin = AsyncPgConnection::establish(&self.admin_url).await.context("connecting to drop")?;
+        let mut admin = self.admin().await.context("connecting to drop")?;
         diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
             .execute(&mut admin)
             .await
@@ -66,14 +83,17 @@ pub fn random_prefix() -> String {
     format!("lb{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
-/// Deletes the streams the runner created under `prefix`.
+/// Deletes the streams the runner (and the ledger, with `--ledger`) created under `prefix`.
 pub async fn delete_streams(nats_url: &str, prefix: &str) -> anyhow::Result<()> {
     let subjects = bus::Subjects::new(prefix)?;
     let client = async_nats::connect(nats_url).await.context("connecting to NATS")?;
     let jetstream = async_nats::jetstream::new(client);
-    for stream in bus::jetstream::topology(&subjects, ServiceName::LiveSessionRunner).streams {
-        // A stream that is not there is fine: the work is to leave none behind.
-        let _ = jetstream.delete_stream(&stream.name).await;
+    for service in [ServiceName::LiveSessionRunner, ServiceName::TradeLedger] {
+        for stream in bus::jetstream::topology(&subjects, service).streams {
+            // A stream that is not there (or already deleted with the other service's) is
+            // fine: the work is to leave none behind.
+            let _ = jetstream.delete_stream(&stream.name).await;
+        }
     }
     Ok(())
 }
@@ -131,12 +151,24 @@ pub fn market_of(index: usize) -> Sim {
     Sim::ALL[index % 2]
 }
 
-/// Hosted bot number `index` at revision 1, running: bots 0, 1 (mod 4) are spot grids, 2, 3
-/// DCA bots; even ones on BTC, odd ones on ETH. A hundred variants of each (by `index / 4`)
-/// spread the grids' levels and the DCA bots' safety-order steps and take profits, so that a
-/// quote fills a few bots' orders rather than every bot's at one level. A grid invests 9,900 of the 10,000
-/// USDT a hosted bot starts with.
-pub fn bot(index: usize, partner: PartnerId) -> anyhow::Result<HostedBotChanged> {
+/// What hosted bot number `index` is, as a partner would send it: both ways of making the
+/// bots (seeded straight into the runner's database, or created through the ledger with
+/// `--ledger`) take it from here, so that they run the same bots.
+pub struct BotSpec {
+    /// Its market.
+    pub market: Sim,
+    /// `spot_grid` or `spot_dollar_cost_averaging`.
+    pub script_type: &'static str,
+    /// The settings object, as JSON text.
+    pub settings: String,
+}
+
+/// Hosted bot number `index`: bots 0, 1 (mod 4) are spot grids, 2, 3 DCA bots; even ones on
+/// BTC, odd ones on ETH. A hundred variants of each (by `index / 4`) spread the grids' levels
+/// and the DCA bots' safety-order steps and take profits, so that a quote fills a few bots'
+/// orders rather than every bot's at one level. A grid invests 9,900 of the 10,000 USDT a
+/// hosted bot starts with.
+pub fn spec(index: usize) -> BotSpec {
     let market = market_of(index);
     let variant = (index / 4 % 100) as u32;
     let symbol = market.symbol();
@@ -161,15 +193,22 @@ pub fn bot(index: usize, partner: PartnerId) -> anyhow::Result<HostedBotChanged>
             r#"{{"symbol":"{symbol}","direction":"Buy","baseOrderAmount":100,"safetyOrderAmount":200,"maxSafetyOrders":5,"priceDeviation":{deviation},"takeProfit":{take_profit}}}"#
         )
     };
+    BotSpec { market, script_type: if grid { "spot_grid" } else { "spot_dollar_cost_averaging" }, settings }
+}
+
+/// Hosted bot number `index` ([`spec`]) at revision 1, running, as the ledger's event would
+/// carry it.
+pub fn bot(index: usize, partner: PartnerId) -> anyhow::Result<HostedBotChanged> {
+    let spec = spec(index);
     Ok(HostedBotChanged {
         bot_id: BotId::new(),
         partner_id: partner,
         user_id: UserId::new(),
         revision: 1,
         desired: Desired::Running,
-        script_type: if grid { "spot_grid" } else { "spot_dollar_cost_averaging" }.to_string(),
-        settings: RawValue::from_string(settings)?,
-        market: market.spec(),
+        script_type: spec.script_type.to_string(),
+        settings: RawValue::from_string(spec.settings)?,
+        market: spec.market.spec(),
         exchange_id: "SIM".to_string(),
     })
 }

@@ -3,16 +3,27 @@
 //!
 //! ```text
 //!  seed N hosted bots' runs ─► App::build_with(Latency::recording()) ─► every run running
+//!    (--ledger: the ledger's binary serves; App::build_with; N bots created through the
+//!     ledger's commands ─► its hosted_bot_changed ─► the runner's consumer ─► every run running)
 //!  first quote per market (every bot places its opening orders), reported on its own
 //!  flat out: one quote per market, the next once the runner decided on both ─► --quotes rounds
 //!  paced: one quote per market per second for --paced-secs ─► CPU per second of quotes
-//!  report: decision and persisted percentiles, bots per core, against the targets
+//!  (--ledger: wait until the ledger applied every fill the runner recorded)
+//!  report: decision and persisted percentiles, fill → ledger, bots per core, against the targets
 //! ```
 //!
 //! Half the bots are spot grids, half DCA bots, alternating between `SIM_BTC_USDT_` and
 //! `SIM_ETH_USDT_`; prices walk the candle files in `deploy/local/marketdata/`. The runner runs
-//! with its compiled defaults (250 ms ticks, checkpoints every 5 s, 10 s leases) except the
-//! reconciliation: no ledger answers here, so its one round at start-up fails with a warning.
+//! with its compiled defaults (250 ms ticks, checkpoints every 5 s, 10 s leases). Without
+//! `--ledger` the runs are seeded straight into its database and, as no ledger answers, its
+//! reconciliation is pushed a day away (the round at start-up fails with one warning).
+//!
+//! With `--ledger <trade-ledger binary>` the real ledger runs beside it as a child process
+//! ([`ledger`]), on a scratch database of its own and the same prefix: the bots are created
+//! through it as the gateway creates them, the runner reconciles with it as in production,
+//! and it consumes the runner's fills, on the same Postgres. *Fill → ledger* ([`fills`]) runs
+//! from the start of the runner's commit that recorded a fill to the start of the ledger's
+//! transaction that applied it.
 //!
 //! The runner's own samples ([`Latency`]): *decision* is the engine calls of every run of one
 //! market for one quote, no database; *persisted* runs from the moment the market task takes
@@ -31,33 +42,43 @@
 #![allow(clippy::print_stdout)]
 
 mod feed;
+mod fills;
 mod fixture;
+mod ledger;
 mod measure;
 
 use anyhow::Context as _;
 use clap::Parser;
 use diesel_async::AsyncPgConnection;
 use feed::{PricePath, Publisher};
+use fills::{Fill, FillsToLedger};
 use fixture::{Scratch, Sim};
+use ledger::Ledger;
 use live_session_runner::clock::SystemClock;
 use live_session_runner::live::{Latency, LatencySamples};
 use live_session_runner::{App, Settings};
 use measure::{CpuMark, CpuUsed, LogCounts, Percentiles};
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// How long the benchmark waits for the runner to persist a round of quotes.
 const PATIENCE: Duration = Duration::from_secs(120);
+/// How long it waits for the ledger to apply the fills of a phase: flat out, the runner
+/// records fills faster than the ledger applies them, and the backlog takes a while.
+const LEDGER_PATIENCE: Duration = Duration::from_secs(600);
 /// How long it waits for every run to be claimed and running.
 const ADOPT_PATIENCE: Duration = Duration::from_secs(600);
 /// How often it looks at the runner's samples while waiting.
 const POLL: Duration = Duration::from_millis(1);
 /// The quiet time after a phase, for its last commits.
 const SETTLE: Duration = Duration::from_secs(1);
+/// How often the last quotes are repeated while the bench waits for the ledger.
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// The targets (issue text): at 1,000 bots, decision p99 ≤ 1 ms and persisted p99 ≤ 50 ms;
 /// at least 10,000 bots per runner below one core at 1 quote/s per market.
@@ -67,7 +88,12 @@ const TARGET_PERSISTED_P99: Duration = Duration::from_millis(50);
 const TARGET_BOTS_PER_CORE: f64 = 10_000.0;
 
 #[derive(Debug, Parser)]
-#[command(name = "live-bench", about = "Quote → decision and quote → persisted latency of one live-session-runner.")]
+#[command(
+    name = "live-bench",
+    about = "Quote → decision, quote → persisted and fill → ledger latency of one live-session-runner.",
+    // `just bench live` passes `--ledger`; a later one of the caller's replaces it.
+    args_override_self = true
+)]
 struct Args {
     /// Hosted bots: half spot grids, half DCA bots, alternating between the two SIM markets.
     #[arg(long, default_value_t = 1_000)]
@@ -91,9 +117,25 @@ struct Args {
     /// the checkpoints of the runs whose quotes had no effects, in one batch.
     #[arg(long)]
     checkpoint_secs: Option<u64>,
-    /// Keep the scratch database afterwards (to look at what the bots wrote).
+    /// Keep the scratch database(s) afterwards (to look at what the bots wrote).
     #[arg(long)]
     keep: bool,
+    /// The `trade-ledger` binary (`just bench live` passes the release build): it runs beside
+    /// the runner on a scratch database of its own (`<runner's>_ledger`); the bots are created
+    /// through it and it consumes the runner's fills, for the fill → ledger latency. Without
+    /// it the runs are seeded straight into the runner's database and no ledger runs.
+    #[arg(long, overrides_with = "no_ledger")]
+    ledger: Option<PathBuf>,
+    /// No ledger, even though `--ledger` was given before (as `just bench live` does).
+    #[arg(long, overrides_with = "ledger")]
+    no_ledger: bool,
+}
+
+impl Args {
+    /// The ledger's binary, unless the caller said `--no-ledger` after it.
+    fn ledger(&self) -> Option<&Path> {
+        self.ledger.as_deref().filter(|_| !self.no_ledger)
+    }
 }
 
 #[tokio::main]
@@ -109,26 +151,48 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Makes the scratch database and prefix, benchmarks, and removes both whatever happened.
+/// Makes the scratch database(s) and prefix, benchmarks, and removes them whatever happened.
 async fn run(args: &Args, logs: &LogCounts) -> anyhow::Result<()> {
     anyhow::ensure!(args.bots >= Sim::ALL.len(), "--bots: at least one per market");
     anyhow::ensure!(args.quotes >= 1, "--quotes: at least 1");
     let paths = Sim::ALL.iter().map(|market| PricePath::load(&args.data, *market)).collect::<Result<Vec<_>, _>>()?;
     let scratch = Scratch::create(&args.database_url_base).await?;
+    let ledger_db = match ledger_database(args, &scratch).await {
+        Ok(ledger_db) => ledger_db,
+        // The runner's database is made already: it goes before the error is told.
+        Err(error) => return remove(scratch, args.keep).await.and(Err(error)),
+    };
     let prefix = fixture::random_prefix();
     let signal = platform::shutdown::on_signal();
     let outcome = tokio::select! {
-        outcome = bench(args, &scratch, &prefix, paths, logs) => outcome,
+        outcome = bench(args, &scratch, ledger_db.as_ref(), &prefix, paths, logs) => outcome,
         () = signal.cancelled() => Err(anyhow::anyhow!("interrupted")),
     };
     let streams = fixture::delete_streams(&args.nats_url, &prefix).await;
-    let dropped = if args.keep {
+    let dropped = remove(scratch, args.keep).await;
+    let ledger_dropped = match ledger_db {
+        Some(ledger_db) => remove(ledger_db, args.keep).await,
+        None => Ok(()),
+    };
+    outcome.and(streams).and(dropped).and(ledger_dropped)
+}
+
+/// With `--ledger`, the ledger's empty scratch database, beside the runner's.
+async fn ledger_database(args: &Args, scratch: &Scratch) -> anyhow::Result<Option<Scratch>> {
+    match args.ledger() {
+        Some(_) => scratch.sibling("ledger").await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Drops a scratch database, or says where it stays (`--keep`).
+async fn remove(scratch: Scratch, keep: bool) -> anyhow::Result<()> {
+    if keep {
         println!("kept database {} ({})", scratch.name(), scratch.url);
         Ok(())
     } else {
         scratch.drop_database().await
-    };
-    outcome.and(streams).and(dropped)
+    }
 }
 
 /// The runner's settings: compiled defaults, on the scratch database and prefix.
@@ -141,8 +205,12 @@ fn settings(args: &Args, database_url: &str, prefix: &str) -> anyhow::Result<Set
     settings.database.url = database_url.to_string();
     settings.nats.url = args.nats_url.clone();
     settings.nats.prefix = prefix.to_string();
-    // No ledger answers on this prefix: the round at start-up fails (one warning), no more.
-    settings.live.reconcile_secs = 24 * 3600;
+    // With --ledger the compiled interval stays: the ledger answers every round, as in
+    // production. Without, none answers on this prefix: the round at start-up fails (one
+    // warning), and the next is a day away.
+    if args.ledger().is_none() {
+        settings.live.reconcile_secs = 24 * 3600;
+    }
     platform::Settings::validate(&settings)?;
     Ok(settings)
 }
@@ -165,67 +233,57 @@ struct Phase {
 async fn bench(
     args: &Args,
     scratch: &Scratch,
+    ledger_db: Option<&Scratch>,
     prefix: &str,
     paths: Vec<PricePath>,
     logs: &LogCounts,
 ) -> anyhow::Result<()> {
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let per_market = args.bots / Sim::ALL.len();
-    println!("live-session-runner benchmark: first version, no earlier engine room to compare with");
-    println!(
-        "machine: {cores} cores (the runner, Postgres and NATS share them), load average {}",
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|load| load.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
-    );
-    println!(
-        "bots: {} = about {} spot grids + {} DCA bots on each of {}; database {}, prefix {prefix}",
-        thousands(args.bots),
-        thousands(per_market / 2),
-        thousands(per_market - per_market / 2),
-        Sim::ALL.map(Sim::symbol).join(" and "),
-        scratch.name(),
-    );
-
+    print_header(args, scratch, prefix);
     let mut db = scratch.connect().await?;
-    let began = Instant::now();
-    fixture::seed(&mut db, args.bots).await?;
-    let seeded = began.elapsed();
+    // Declared before the runner's guard, so that on an error the runner is told to stop
+    // before the ledger is killed.
+    let ledger = match args.ledger().zip(ledger_db) {
+        Some((binary, ledger_db)) => Some((start_ledger(binary, ledger_db, args, prefix).await?, ledger_db)),
+        None => None,
+    };
+    let ledger_pid = ledger.as_ref().map(|(ledger, _)| ledger.pid());
 
     let latency = Latency::recording();
-    let began = Instant::now();
-    let app = App::build_with(settings(args, &scratch.url, prefix)?, Arc::new(SystemClock), latency.clone())
-        .await
-        .context("starting the runner")?;
     let shutdown = CancellationToken::new();
     // Cancelled however this function ends (an error, Ctrl-C): the runner stops with it.
     let _stop_runner = shutdown.clone().drop_guard();
-    let runner = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    wait_running(&mut db, args.bots).await?;
-    println!(
-        "seeded {} runs in {:.1} s; every run claimed, built and running {:.1} s after the runner started",
-        thousands(args.bots),
-        seeded.as_secs_f64(),
-        began.elapsed().as_secs_f64()
-    );
+    let runner = match &ledger {
+        Some((ledger, _)) => start_then_create(args, scratch, prefix, ledger, &latency, &shutdown, &mut db).await?,
+        None => seed_then_start(args, scratch, prefix, &latency, &shutdown, &mut db).await?,
+    };
     drop(latency.take());
 
     let client = async_nats::connect(args.nats_url.as_str()).await.context("connecting to NATS")?;
     let mut publisher = Publisher::new(client, bus::Subjects::new(prefix)?, paths);
-    let first = first_quotes(&mut publisher, &latency).await?;
+    let mut ledger_connection = match &ledger {
+        Some((_, ledger_db)) => Some(ledger_db.connect().await?),
+        None => None,
+    };
+    let mut spans = Vec::new();
+    let first = timed(&mut spans, "the first quote", first_quotes(&mut publisher, &latency)).await?;
+    caught_up(ledger_connection.as_mut(), &mut db, &publisher, &latency).await?;
     let wal = fixture::wal_bytes(&mut db).await;
-    let mut flat = flat_out(&mut publisher, &latency, args.quotes).await?;
+    let mut flat = timed(&mut spans, "flat out", flat_out(&mut publisher, &latency, args.quotes, ledger_pid)).await?;
     let wal_after = fixture::wal_bytes(&mut db).await;
     flat.wal = wal.zip(wal_after).map(|(before, after)| after - before);
+    caught_up(ledger_connection.as_mut(), &mut db, &publisher, &latency).await?;
     let paced = if args.paced_secs > 0 {
         let wal = fixture::wal_bytes(&mut db).await;
-        let mut paced = paced(&mut publisher, &latency, args.paced_secs).await?;
+        let mut paced =
+            timed(&mut spans, "paced", paced(&mut publisher, &latency, args.paced_secs, ledger_pid)).await?;
         let wal_after = fixture::wal_bytes(&mut db).await;
         paced.wal = wal.zip(wal_after).map(|(before, after)| after - before);
         Some(paced)
     } else {
         None
     };
+    let to_ledger = caught_up(ledger_connection.as_mut(), &mut db, &publisher, &latency).await?;
     let written = fixture::written(&mut db).await?;
     let bad_lines = fixture::bad_lines(&mut db).await?;
 
@@ -233,12 +291,15 @@ async fn bench(
     shutdown.cancel();
     let stopped = tokio::time::timeout(PATIENCE, runner).await;
     let stop_secs = began.elapsed().as_secs_f64();
+    // Only once the runner stopped: the runner's last requests find it answering.
+    let ledger_logs = ledger.map(|(ledger, _)| ledger.stop());
 
     report_first(&first);
     report_flat(args.bots, &flat);
     if let Some(paced) = &paced {
         report_paced(paced);
     }
+    report_to_ledger(to_ledger.as_ref(), &spans);
     report_capacity(args.bots, per_market, &flat, paced.as_ref());
     println!();
     println!(
@@ -253,11 +314,18 @@ async fn bench(
         println!("  {times} × {line}");
     }
     let (warnings, errors) = logs.get();
+    let expected = if ledger_logs.is_some() {
+        "none expected: the ledger answers the reconciliation"
+    } else {
+        "one warning is expected: the reconciliation finds no ledger here"
+    };
     println!(
-        "the runner logged {warnings} warning(s) and {errors} error(s) (one warning is expected: the reconciliation \
-         finds no ledger here); peak RSS {:.0} MB",
+        "the runner logged {warnings} warning(s) and {errors} error(s) ({expected}); peak RSS {:.0} MB",
         measure::peak_rss_mb()
     );
+    if let Some((warnings, errors)) = ledger_logs {
+        println!("the ledger logged {warnings} warning(s) and {errors} error(s) (above, each line prefixed `ledger:`)");
+    }
     match stopped {
         Ok(Ok(())) => {
             println!("stopped gracefully in {stop_secs:.1} s (dirty runs checkpointed, every run given back)")
@@ -266,6 +334,160 @@ async fn bench(
         Err(_) => println!("the runner did not stop within {PATIENCE:?}"),
     }
     Ok(())
+}
+
+fn print_header(args: &Args, scratch: &Scratch, prefix: &str) {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let per_market = args.bots / Sim::ALL.len();
+    println!("live-session-runner benchmark: first version, no earlier engine room to compare with");
+    let ledger = if args.ledger().is_some() { ", the ledger" } else { "" };
+    println!(
+        "machine: {cores} cores (the runner{ledger}, Postgres and NATS share them), load average {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|load| load.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    );
+    println!(
+        "bots: {} = about {} spot grids + {} DCA bots on each of {}; database {}, prefix {prefix}",
+        thousands(args.bots),
+        thousands(per_market / 2),
+        thousands(per_market - per_market / 2),
+        Sim::ALL.map(Sim::symbol).join(" and "),
+        scratch.name(),
+    );
+}
+
+/// Starts the ledger's binary on its scratch database and says so.
+async fn start_ledger(binary: &Path, database: &Scratch, args: &Args, prefix: &str) -> anyhow::Result<Ledger> {
+    let began = Instant::now();
+    let ledger =
+        Ledger::start(binary, &database.url, &args.nats_url, prefix).await.context("starting the ledger (--ledger)")?;
+    println!(
+        "ledger: {} (pid {}) on database {}: migrated, a partner made, answering {:.1} s after the start",
+        binary.display(),
+        ledger.pid(),
+        database.name(),
+        began.elapsed().as_secs_f64()
+    );
+    Ok(ledger)
+}
+
+/// Without a ledger: writes the runs straight into the runner's database, as its consumer
+/// would, then starts the runner and waits until every run is running.
+async fn seed_then_start(
+    args: &Args,
+    scratch: &Scratch,
+    prefix: &str,
+    latency: &Latency,
+    shutdown: &CancellationToken,
+    db: &mut AsyncPgConnection,
+) -> anyhow::Result<JoinHandle<()>> {
+    let began = Instant::now();
+    fixture::seed(db, args.bots).await?;
+    let seeded = began.elapsed();
+    let began = Instant::now();
+    let runner = start_runner(args, scratch, prefix, latency, shutdown).await?;
+    wait_running(db, args.bots).await?;
+    println!(
+        "seeded {} runs in {:.1} s; every run claimed, built and running {:.1} s after the runner started",
+        thousands(args.bots),
+        seeded.as_secs_f64(),
+        began.elapsed().as_secs_f64()
+    );
+    Ok(runner)
+}
+
+/// With the ledger: starts the runner first, then creates the bots through the ledger, so
+/// that every run comes from the ledger's `hosted_bot_changed` through the runner's consumer
+/// (the production path), and waits until every run is running.
+async fn start_then_create(
+    args: &Args,
+    scratch: &Scratch,
+    prefix: &str,
+    ledger: &Ledger,
+    latency: &Latency,
+    shutdown: &CancellationToken,
+    db: &mut AsyncPgConnection,
+) -> anyhow::Result<JoinHandle<()>> {
+    let runner = start_runner(args, scratch, prefix, latency, shutdown).await?;
+    let began = Instant::now();
+    let users = ledger.create_bots(args.bots).await?;
+    let created = began.elapsed();
+    wait_running(db, args.bots).await?;
+    println!(
+        "created {} hosted bots of {} paper users through the ledger in {:.1} s; every run claimed, built and \
+         running {:.1} s after the first create",
+        thousands(args.bots),
+        thousands(users),
+        created.as_secs_f64(),
+        began.elapsed().as_secs_f64()
+    );
+    Ok(runner)
+}
+
+/// Starts the runner in this process, recording its latency; it stops when `shutdown` fires.
+async fn start_runner(
+    args: &Args,
+    scratch: &Scratch,
+    prefix: &str,
+    latency: &Latency,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<JoinHandle<()>> {
+    let app = App::build_with(settings(args, &scratch.url, prefix)?, Arc::new(SystemClock), latency.clone())
+        .await
+        .context("starting the runner")?;
+    Ok(tokio::spawn(app.run_until_stopped(shutdown.clone())))
+}
+
+/// A phase's name and span on the wall clock (µs since the epoch): the fills are sorted into
+/// phases by their Postgres timestamps (the same machine's clock).
+struct Span {
+    name: &'static str,
+    start_us: i64,
+    end_us: i64,
+}
+
+/// Runs one phase, noting its span in `spans`.
+async fn timed<T>(
+    spans: &mut Vec<Span>,
+    name: &'static str,
+    phase: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let start_us = wall_us();
+    let outcome = phase.await;
+    spans.push(Span { name, start_us, end_us: wall_us() });
+    outcome
+}
+
+/// The wall clock in µs since the epoch.
+fn wall_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// With `--ledger`: waits until the ledger applied every fill so far, so that the next phase
+/// starts with the ledger idle (its catch-up would load Postgres in that phase); answers the
+/// fills. Meanwhile the last quotes are repeated every second (the wait can be minutes, and a
+/// silent market makes every bot warn that its data is stale); their samples are dropped.
+/// Without a ledger: nothing to wait for.
+async fn caught_up(
+    ledger: Option<&mut AsyncPgConnection>,
+    db: &mut AsyncPgConnection,
+    publisher: &Publisher,
+    latency: &Latency,
+) -> anyhow::Result<Option<FillsToLedger>> {
+    let Some(ledger) = ledger else { return Ok(None) };
+    let mut waiting = std::pin::pin!(fills::wait_applied(db, ledger, publisher.subjects(), LEDGER_PATIENCE));
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    let fills = loop {
+        tokio::select! {
+            fills = &mut waiting => break fills?,
+            _ = heartbeat.tick() => publisher.repeat().await?,
+        }
+    };
+    // A quiet second for the last repeated quote's commit, if it had effects.
+    tokio::time::sleep(SETTLE).await;
+    drop(latency.take());
+    Ok(Some(fills))
 }
 
 /// Waits until all `bots` runs are running; fails at once if the runner refused one.
@@ -291,10 +513,15 @@ async fn wait_running(db: &mut AsyncPgConnection, bots: usize) -> anyhow::Result
 
 /// `rounds` rounds of one quote per market, each published once the runner decided on the
 /// previous round (its commit, if any, then runs while the next quote waits in the queue:
-/// the market task never idles).
-async fn flat_out(publisher: &mut Publisher, latency: &Latency, rounds: usize) -> anyhow::Result<Phase> {
+/// the market task never idles). `ledger`: the ledger child's pid, whose CPU is told apart.
+async fn flat_out(
+    publisher: &mut Publisher,
+    latency: &Latency,
+    rounds: usize,
+    ledger: Option<u32>,
+) -> anyhow::Result<Phase> {
     let mut phase = Phase::default();
-    let cpu = CpuMark::now();
+    let cpu = CpuMark::now(ledger);
     for _ in 0..rounds {
         round(publisher, latency, &mut phase).await?;
     }
@@ -319,12 +546,12 @@ async fn first_quotes(publisher: &mut Publisher, latency: &Latency) -> anyhow::R
 /// runner decided on the previous ones (a round it is late with waits in its queue); CPU over
 /// exactly those seconds. A round's trip ends when the runner has decided on as many quotes
 /// as were published up to it (each market's queue is first in, first out).
-async fn paced(publisher: &mut Publisher, latency: &Latency, secs: u64) -> anyhow::Result<Phase> {
+async fn paced(publisher: &mut Publisher, latency: &Latency, secs: u64, ledger: Option<u32>) -> anyhow::Result<Phase> {
     let mut phase = Phase::default();
     let mut pending: VecDeque<(Instant, usize)> = VecDeque::new();
     let mut published = 0;
     let start = tokio::time::Instant::now();
-    let cpu = CpuMark::now();
+    let cpu = CpuMark::now(ledger);
     for second in 0..secs {
         tokio::time::sleep_until(start + Duration::from_secs(second)).await;
         published += publisher.markets();
@@ -472,6 +699,77 @@ fn on_time(paced: &Phase) -> usize {
     paced.rounds.iter().filter(|trip| **trip < Duration::from_secs(1)).count()
 }
 
+/// Fill → ledger (`--ledger`): every fill, then the fills recorded in each phase, the
+/// exactly-once check (one transaction per fill in the ledger), and how fast the ledger
+/// applied each phase's fills.
+fn report_to_ledger(to_ledger: Option<&FillsToLedger>, spans: &[Span]) {
+    println!();
+    let Some(to_ledger) = to_ledger else {
+        println!(
+            "fill → ledger: skipped (no --ledger: the runs were seeded straight into the runner's database and no \
+             ledger consumed the fills)"
+        );
+        return;
+    };
+    let (recorded, records) = (to_ledger.fills.len(), to_ledger.records);
+    println!(
+        "fill → ledger: {} fills recorded by the runner, each applied once by the ledger ({}); it holds {} bot \
+         trades with {} transactions, one per fill   {}",
+        thousands(recorded),
+        fills::CONSUMER,
+        thousands(count(records.trades)),
+        thousands(count(records.transactions)),
+        mark(count(records.transactions) == recorded)
+    );
+    table_header();
+    row("fill → ledger (commit → applied)", &latencies(&to_ledger.fills), None);
+    let phases: Vec<(&Span, Vec<Fill>)> =
+        spans.iter().map(|span| (span, to_ledger.recorded_between(span.start_us, span.end_us))).collect();
+    for (span, fills) in &phases {
+        row(&format!("  during {}", span.name), &latencies(fills), None);
+    }
+    println!(
+        "  from the start of the runner's commit that recorded the fill (its outbox row) to the start of the \
+         ledger's transaction that applied it (its inbox row), both on Postgres' clock: the runner's commit, the \
+         relay's publish, JetStream, the consumer's pull and batch; not the ledger's own commit. The bench waits \
+         for the ledger after each phase, so that the next one starts with the ledger idle:"
+    );
+    for (span, fills) in &phases {
+        if let Some(pace) = pace_text(span, fills) {
+            println!("  {}: {pace}", span.name);
+        }
+    }
+}
+
+fn latencies(fills: &[Fill]) -> Vec<Duration> {
+    fills.iter().map(Fill::latency).collect()
+}
+
+/// How fast the runner recorded a phase's fills and the ledger applied them (on its own too,
+/// once the phase ended and the runner only had repeated quotes), and how long after the
+/// runner's last one the ledger applied its last (`None` without fills).
+fn pace_text(span: &Span, fills: &[Fill]) -> Option<String> {
+    let recorded = fills.iter().map(|fill| fill.recorded_us);
+    let applied = fills.iter().map(|fill| fill.applied_us);
+    let (first_recorded, last_recorded) = (recorded.clone().min()?, recorded.max()?);
+    let (first_applied, last_applied) = (applied.clone().min()?, applied.max()?);
+    let secs = |from_us: i64, to_us: i64| (to_us - from_us) as f64 / 1e6;
+    // A rate over less than a second (one quote's commits) says nothing.
+    let rate = |count: usize, span: f64| (span >= 1.0).then(|| format!("{:.0}/s", count as f64 / span));
+    let (recording, applying) = (secs(first_recorded, last_recorded), secs(first_applied, last_applied));
+    let after_phase = fills.iter().filter(|fill| fill.applied_us >= span.end_us).count();
+    let alone = rate(after_phase, secs(span.end_us, last_applied)).map(|alone| format!("; {alone} once it ended"));
+    let applying_rate = rate(fills.len(), applying).map(|rate| format!(" ({rate}{})", alone.unwrap_or_default()));
+    Some(format!(
+        "{} fills recorded over {recording:.1} s{}, applied over {applying:.1} s{}, the last {:.1} s after the \
+         runner recorded its last",
+        thousands(fills.len()),
+        rate(fills.len(), recording).map(|rate| format!(" ({rate})")).unwrap_or_default(),
+        applying_rate.unwrap_or_default(),
+        secs(last_recorded, last_applied)
+    ))
+}
+
 fn report_capacity(bots: usize, per_market: usize, flat: &Phase, paced: Option<&Phase>) {
     println!();
     println!("bots per runner at 1 quote/s per market (each bot sees its own market's quotes only):");
@@ -533,8 +831,9 @@ fn row(label: &str, samples: &[Duration], target: Option<(Duration, String)>) {
 fn cpu_text(cpu: Option<CpuUsed>) -> String {
     let Some(cpu) = cpu else { return "CPU not measured".to_string() };
     let postgres = cpu.postgres.map_or_else(|| "Postgres not visible".to_string(), |pg| format!("Postgres {pg:.2}"));
+    let ledger = cpu.ledger.map_or_else(String::new, |ledger| format!(", the ledger {ledger:.3}"));
     let others = cpu.others.map_or_else(String::new, |others| format!(", everything else {others:.2}"));
-    format!("CPU in cores: this process {:.3}, {postgres}{others}", cpu.process)
+    format!("CPU in cores: this process {:.3}{ledger}, {postgres}{others}", cpu.process)
 }
 
 /// The WAL a phase made Postgres write (the whole server's: anything else writing meanwhile
@@ -550,10 +849,17 @@ fn mark(met: bool) -> &'static str {
     if met { "ok" } else { "MISSED" }
 }
 
-/// Milliseconds, with µs precision below 10 ms.
+/// Milliseconds, with µs precision below 10 ms; seconds from 10 s (a fill that waited in the
+/// ledger's backlog), so that the columns stay aligned.
 fn ms(took: Duration) -> String {
     let ms = took.as_secs_f64() * 1e3;
-    if ms < 10.0 { format!("{ms:.3} ms") } else { format!("{ms:.1} ms") }
+    if ms < 10.0 {
+        format!("{ms:.3} ms")
+    } else if ms < 10_000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{:.1} s", ms / 1e3)
+    }
 }
 
 fn count(value: i64) -> usize {

@@ -1,6 +1,6 @@
 //! What the benchmark measures besides the runner's own latency samples: percentiles, CPU
-//! time from `/proc` (this process, and Postgres when it runs on this machine), peak memory,
-//! and a count of the runner's warnings and errors.
+//! time from `/proc` (this process, the ledger's with `--ledger`, and Postgres when it runs on
+//! this machine), peak memory, and a count of the runner's warnings and errors.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,6 +57,9 @@ pub struct CpuMark {
     postgres_ticks: Option<u64>,
     /// The whole machine's busy time, all cores (`/proc/stat`).
     machine_ticks: Option<u64>,
+    /// The ledger's child process (`--ledger`), so that its share is told apart.
+    ledger: Option<u32>,
+    ledger_ticks: Option<u64>,
 }
 
 /// CPU used over a window, in cores (1.0 = one core busy the whole window).
@@ -68,21 +71,32 @@ pub struct CpuUsed {
     pub process: f64,
     /// Postgres, every backend of it.
     pub postgres: Option<f64>,
+    /// The ledger's process, with `--ledger` (its database work is in Postgres' figure).
+    pub ledger: Option<f64>,
     /// Everything else on the machine (NATS, other programs, the kernel's own threads): the
-    /// machine's busy time minus the two above. Anything large here skews the figures.
+    /// machine's busy time minus the ones above. Anything large here skews the figures.
     pub others: Option<f64>,
 }
 
 impl CpuMark {
-    /// The counters now.
-    pub fn now() -> Self {
+    /// The counters now; `ledger`: the ledger child's process id, when there is one.
+    pub fn now(ledger: Option<u32>) -> Self {
         let process_ticks = std::fs::read_to_string("/proc/self/stat").ok().and_then(|stat| ticks(&stat)).unwrap_or(0);
-        Self { at: Instant::now(), process_ticks, postgres_ticks: postgres_ticks(), machine_ticks: machine_ticks() }
+        let ledger_ticks =
+            ledger.and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()).and_then(|s| ticks(&s));
+        Self {
+            at: Instant::now(),
+            process_ticks,
+            postgres_ticks: postgres_ticks(),
+            machine_ticks: machine_ticks(),
+            ledger,
+            ledger_ticks,
+        }
     }
 
     /// What was used since `self`.
     pub fn used(&self) -> CpuUsed {
-        let now = Self::now();
+        let now = Self::now(self.ledger);
         let wall = now.at - self.at;
         let cores = |ticks: u64| ticks as f64 / TICKS_PER_SECOND / wall.as_secs_f64().max(1e-9);
         let between = |before: Option<u64>, after: Option<u64>| {
@@ -90,9 +104,11 @@ impl CpuMark {
         };
         let process = cores(now.process_ticks.saturating_sub(self.process_ticks));
         let postgres = between(self.postgres_ticks, now.postgres_ticks);
+        let ledger = between(self.ledger_ticks, now.ledger_ticks);
         let machine = between(self.machine_ticks, now.machine_ticks);
-        let others = machine.map(|machine| (machine - process - postgres.unwrap_or(0.0)).max(0.0));
-        CpuUsed { wall, process, postgres, others }
+        let known = process + postgres.unwrap_or(0.0) + ledger.unwrap_or(0.0);
+        let others = machine.map(|machine| (machine - known).max(0.0));
+        CpuUsed { wall, process, postgres, ledger, others }
     }
 }
 
