@@ -356,10 +356,12 @@ impl Relay {
                 match listener.as_mut() {
                     Some(connection) => {
                         let mut notifications = std::pin::pin!(connection.notifications_stream());
-                        let alive = notifications.next().await.is_some();
+                        // An error or the end of the stream: the connection is gone (a stream
+                        // that ended must not be polled again).
+                        let alive = matches!(notifications.next().await, Some(Ok(_)));
                         // One round serves every commit so far: drop the wake-ups already queued,
                         // or a burst of N commits would cost N empty claim queries afterwards.
-                        while let Some(Some(_)) = notifications.next().now_or_never() {}
+                        while alive && matches!(notifications.next().now_or_never(), Some(Some(Ok(_)))) {}
                         alive
                     }
                     None => std::future::pending().await,

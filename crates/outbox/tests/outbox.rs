@@ -194,6 +194,42 @@ async fn a_running_relay_wakes_on_notify_long_before_its_poll_interval() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_relay_whose_listening_connection_dies_listens_again_and_still_wakes_on_notify() {
+    let fixture = fixture().await;
+    let relay = fixture.relay(RelayConfig { poll_interval: Duration::from_secs(3600), ..RelayConfig::default() });
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(relay.run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A Postgres restart, or an administrator, ends the relay's LISTEN connection.
+    let mut connection = fixture.db.connect().await;
+    let ended: Vec<Terminated> = diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+    )
+    .load(&mut connection)
+    .await
+    .unwrap();
+    assert_eq!(ended.len(), 1, "the relay listened on a connection of its own");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!running.is_finished(), "the relay carries on");
+
+    fixture.enqueue(1).await;
+    eventually("the event to reach the stream", Duration::from_secs(10), || async {
+        (fixture.stream_messages().await == 1).then_some(())
+    })
+    .await;
+    shutdown.cancel();
+    running.await.expect("the relay did not panic").unwrap();
+}
+
+#[derive(diesel::QueryableByName)]
+struct Terminated {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    #[allow(dead_code)]
+    ended: bool,
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_inbox_accepts_an_event_id_once_per_consumer() {
     let fixture = fixture().await;
     let mut connection = fixture.db.connect().await;
