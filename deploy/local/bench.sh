@@ -25,11 +25,17 @@
 #            prefix (both removed afterwards), quotes walked from the candle files of
 #            deploy/local/marketdata. The first quote per market (opening orders), then
 #            --quotes per market (default 2,000) published as fast as the runner decides, then
-#            --paced-secs (default 30) at 1 quote/s per market. Prints quote → decision (the
-#            engine calls, no database) and quote → persisted (fenced commit included) p50/p99/
-#            max, CPU of the runner, Postgres and everything else, bots per core. Targets:
-#            decision p99 <= 1 ms and persisted p99 <= 50 ms at 1,000 bots; >= 10,000 bots per
-#            runner below one core. Needs only Postgres and NATS (`just infra`), not `just up`.
+#            --paced-secs (default 30) at 1 quote/s per market. The release trade-ledger runs
+#            beside it as a child process (--ledger target/release/trade-ledger, on its own
+#            scratch database <runner's>_ledger and the same prefix): the bots are created
+#            through its commands, as the gateway does, and it consumes the runner's fills.
+#            Prints quote → decision (the engine calls, no database), quote → persisted (fenced
+#            commit included) and fill → ledger (start of the runner's commit → start of the
+#            ledger's transaction that applied the fill) p50/p99/max, CPU of the runner, the
+#            ledger, Postgres and everything else, bots per core. Targets: decision p99 <= 1 ms
+#            and persisted p99 <= 50 ms at 1,000 bots; >= 10,000 bots per runner below one core.
+#            Needs only Postgres and NATS (`just infra`), not `just up`. --no-ledger: no ledger,
+#            the runs seeded straight into the runner's database (no fill → ledger figure).
 #              bash deploy/local/bench.sh live --bots 10000 --quotes 200
 #   ingest   Bot API ingest (POST state x10, participations, transactions) through the gateway
 #            at 64 concurrent clients, then the same SQL straight on Postgres; prints req/s,
@@ -266,8 +272,9 @@ case $target in
         backtest_bench "$@"
         ;;
     live)
-        cargo build --release --locked -p live-session-runner --bin live-bench
-        exec "${CARGO_TARGET_DIR:-target}/release/live-bench" --data deploy/local/marketdata "$@"
+        cargo build --release --locked -p live-session-runner --bin live-bench -p trade-ledger
+        release=${CARGO_TARGET_DIR:-target}/release
+        exec "$release/live-bench" --data deploy/local/marketdata --ledger "$release/trade-ledger" "$@"
         ;;
     outbox)
         packages=(-p loadgen)

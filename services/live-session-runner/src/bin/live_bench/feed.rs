@@ -134,4 +134,16 @@ mod tests {
         let quote = path.next_quote(1).unwrap();
         assert_eq!((quote.bid, quote.ask), (dec!(10.99), dec!(11.01)));
     }
+
+    #[test]
+    fn a_repeated_quote_keeps_the_last_price_and_the_walk_where_it_is() {
+        let prices = vec![dec!(10), dec!(11), dec!(12)];
+        let mut path = PricePath { symbol: MarketSymbol::new("SIM_BTC_USDT_").unwrap(), prices, next: 0 };
+        assert!(path.same_quote(1).unwrap().is_none(), "nothing quoted yet");
+        path.next_quote(1).unwrap();
+        path.next_quote(2).unwrap();
+        let repeated = path.same_quote(3).unwrap().unwrap();
+        assert_eq!((repeated.last, repeated.time_ms), (dec!(11), 3));
+        assert_eq!(path.next_quote(4).unwrap().last, dec!(12));
+    }
 }
