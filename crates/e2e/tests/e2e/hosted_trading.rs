@@ -2,7 +2,7 @@
 //! quotes are pushed through the feed on a market of the test's own, stamped from the runner's
 //! clock, and what the bot does is read through `bots/orders` and `bots/logs`.
 
-use crate::partner::{ok, partner_key, post};
+use crate::partner::{ok, own_sim_market, partner_key, post, sim_user};
 use crate::system::System;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -25,19 +25,8 @@ struct GridBot {
 
 async fn grid_bot(system: &System) -> GridBot {
     let key = partner_key(system, "Trading Partner").await;
-    let symbol = format!("SIM_T{}_USDT_", &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase());
-    system
-        .admin(AdminCommand::CreateTicker {
-            symbol: symbol.clone(),
-            asset_type: "crypto".into(),
-            exchange: Some("SIM".into()),
-            price_decimals: 2,
-            amount_decimals: 5,
-            min_amount: Some("0.00001".parse().unwrap()),
-        })
-        .await;
-    let user =
-        ok(system, &key, "users/create", json!({"exchangeId": "SIM", "publicKey": "sim", "secretKey": "x"})).await;
+    let symbol = own_sim_market(system, "T").await;
+    let user = sim_user(system, &key).await;
     let settings = json!({"symbol": symbol, "lowerLimit": 28000, "upperLimit": 31000, "gridCount": 30,
         "investmentAsset": "Quote", "investmentAmount": 9900});
     let created =

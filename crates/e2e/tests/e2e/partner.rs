@@ -65,3 +65,26 @@ pub fn exchange(id: &str, calendar: Option<String>, disabled: bool) -> AdminComm
         has_adapter: false,
     }
 }
+
+/// A SIM market of the test's own (`SIM_<tag><8 hex>_USDT_`, 2 price and 5 amount decimals),
+/// so that the quotes a test pushes reach only its own bots.
+pub async fn own_sim_market(system: &System, tag: &str) -> String {
+    let symbol = format!("SIM_{tag}{}_USDT_", &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase());
+    system
+        .admin(AdminCommand::CreateTicker {
+            symbol: symbol.clone(),
+            asset_type: "crypto".into(),
+            exchange: Some("SIM".into()),
+            price_decimals: 2,
+            amount_decimals: 5,
+            min_amount: Some("0.00001".parse().unwrap()),
+        })
+        .await;
+    symbol
+}
+
+/// A new paper user of the partner on SIM: its id.
+pub async fn sim_user(system: &System, key: &str) -> Value {
+    ok(system, key, "users/create", serde_json::json!({"exchangeId": "SIM", "publicKey": "sim", "secretKey": "x"}))
+        .await
+}

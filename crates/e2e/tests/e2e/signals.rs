@@ -3,14 +3,13 @@
 //! once at its market's next quote, a repeat changes nothing, and `signals/get` shows a
 //! receipt per bot. Quotes are pushed through the feed on a market of the test's own.
 
-use crate::partner::{ok, partner_key, post, send};
+use crate::partner::{ok, own_sim_market, partner_key, post, send, sim_user};
 use crate::system::System;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use domain::ServiceName;
 use serde_json::{Value, json};
 use std::time::Duration;
-use trade_ledger::admin::AdminCommand;
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -23,19 +22,8 @@ struct Partner {
 
 async fn partner(system: &System, name: &str) -> Partner {
     let key = partner_key(system, name).await;
-    let symbol = format!("SIM_S{}_USDT_", &uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase());
-    system
-        .admin(AdminCommand::CreateTicker {
-            symbol: symbol.clone(),
-            asset_type: "crypto".into(),
-            exchange: Some("SIM".into()),
-            price_decimals: 2,
-            amount_decimals: 5,
-            min_amount: Some("0.00001".parse().unwrap()),
-        })
-        .await;
-    let user =
-        ok(system, &key, "users/create", json!({"exchangeId": "SIM", "publicKey": "sim", "secretKey": "x"})).await;
+    let symbol = own_sim_market(system, "S").await;
+    let user = sim_user(system, &key).await;
     Partner { key, user, symbol }
 }
 

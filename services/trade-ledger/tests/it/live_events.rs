@@ -15,7 +15,7 @@ use bus::messages::partner::CreatePartnerUser;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Numeric, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use domain::{BotId, BrokerAccountId, EventId, PartnerId, ServiceName};
+use domain::{BotId, BrokerAccountId, EventId, PartnerId, ServiceName, UserId};
 use outbox::consumer::Delivery;
 use rust_decimal::Decimal;
 use rust_decimal::dec;
@@ -94,33 +94,44 @@ impl Ledger {
     /// A partner, one of its users on `SIM` and a running spot grid of theirs (revision 1),
     /// made as the Partner API makes them.
     async fn hosted_bot(&self) -> (PartnerId, BotId) {
-        let created = admin::run(self.db.url(), AdminCommand::CreatePartner { name: "Live".into() }).await.unwrap();
+        let (partner, user) = self.partner_with_user("Live").await;
+        let settings =
+            r#"{"symbol":"SIM_BTC_USDT_","lowerLimit":28000,"upperLimit":32000,"gridCount":8,"investmentAmount":9900}"#;
+        (partner, self.bot(partner, user, "spot_grid", settings).await)
+    }
+
+    /// A partner and one of its paper users on `SIM`, made as the Partner API makes them.
+    pub(crate) async fn partner_with_user(&self, name: &str) -> (PartnerId, UserId) {
+        let created = admin::run(self.db.url(), AdminCommand::CreatePartner { name: name.into() }).await.unwrap();
         let partner: PartnerId = serde_json::from_value(created["partnerId"].clone()).unwrap();
+        let mut connection = self.db.connect().await;
+        let user = CreatePartnerUser {
+            partner_id: partner,
+            exchange_id: "SIM".into(),
+            exchange_user_id: None,
+            broker_account_id: BrokerAccountId::new(),
+            paper: true,
+        };
+        let user = connection.transaction::<_, anyhow::Error, _>(async |tx| Ok(partner_users::create(tx, user).await?));
+        (partner, user.await.unwrap())
+    }
+
+    /// A running hosted bot of the user, made as `bots/create` makes it.
+    pub(crate) async fn bot(&self, partner: PartnerId, user: UserId, script_type: &str, settings: &str) -> BotId {
         let subjects = self.nats.subjects();
         let mut connection = self.db.connect().await;
-        let bot = connection
-            .transaction::<_, anyhow::Error, _>(async |tx| {
-                let user = CreatePartnerUser {
-                    partner_id: partner,
-                    exchange_id: "SIM".into(),
-                    exchange_user_id: None,
-                    broker_account_id: BrokerAccountId::new(),
-                    paper: true,
-                };
-                let user_id = partner_users::create(tx, user).await?;
-                let settings = r#"{"symbol":"SIM_BTC_USDT_","lowerLimit":28000,"upperLimit":32000,"gridCount":8,"investmentAmount":9900}"#;
-                let bot = CreateHostedBot {
-                    partner_id: partner,
-                    user_id,
-                    script_type: "spot_grid".into(),
-                    settings: RawValue::from_string(settings.into())?,
-                    master_bot_id: None,
-                };
-                Ok(writes::create(tx, &subjects, bot).await?)
-            })
+        let request = CreateHostedBot {
+            partner_id: partner,
+            user_id: user,
+            script_type: script_type.into(),
+            settings: RawValue::from_string(settings.into()).unwrap(),
+            master_bot_id: None,
+        };
+        let created = connection
+            .transaction::<_, anyhow::Error, _>(async |tx| Ok(writes::create(tx, &subjects, request).await?))
             .await
             .unwrap();
-        (partner, hosted_bots::parse_bot_id(&bot.bot_id).unwrap())
+        hosted_bots::parse_bot_id(&created.bot_id).unwrap()
     }
 
     /// A partner's `bots/start` or `bots/stop`.

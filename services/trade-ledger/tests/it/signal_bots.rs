@@ -2,50 +2,14 @@
 //! status, never another partner's, never a deleted one.
 
 use crate::live_events::Ledger;
-use bus::messages::hosted::{CreateHostedBot, Desired, SetHostedBotStatus};
-use bus::messages::partner::CreatePartnerUser;
+use bus::messages::hosted::{Desired, SetHostedBotStatus};
 use bus::messages::signals::{FindSignalBots, SignalBot, SignalBotKind};
 use diesel_async::AsyncConnection;
-use domain::{BotId, BrokerAccountId, PartnerId, UserId};
-use serde_json::value::RawValue;
+use domain::{BotId, PartnerId, UserId};
 use std::time::Duration;
-use trade_ledger::admin::{self, AdminCommand};
 use trade_ledger::usecase::hosted_bots::{self, writes};
-use trade_ledger::usecase::partner_users;
 
 impl Ledger {
-    async fn partner_with_user(&self, name: &str) -> (PartnerId, UserId) {
-        let created = admin::run(self.db.url(), AdminCommand::CreatePartner { name: name.into() }).await.unwrap();
-        let partner: PartnerId = serde_json::from_value(created["partnerId"].clone()).unwrap();
-        let mut connection = self.db.connect().await;
-        let user = CreatePartnerUser {
-            partner_id: partner,
-            exchange_id: "SIM".into(),
-            exchange_user_id: None,
-            broker_account_id: BrokerAccountId::new(),
-            paper: true,
-        };
-        let user = connection.transaction::<_, anyhow::Error, _>(async |tx| Ok(partner_users::create(tx, user).await?));
-        (partner, user.await.unwrap())
-    }
-
-    async fn bot(&self, partner: PartnerId, user: UserId, script_type: &str, settings: &str) -> BotId {
-        let subjects = self.nats.subjects();
-        let mut connection = self.db.connect().await;
-        let request = CreateHostedBot {
-            partner_id: partner,
-            user_id: user,
-            script_type: script_type.into(),
-            settings: RawValue::from_string(settings.into()).unwrap(),
-            master_bot_id: None,
-        };
-        let created = connection
-            .transaction::<_, anyhow::Error, _>(async |tx| Ok(writes::create(tx, &subjects, request).await?))
-            .await
-            .unwrap();
-        hosted_bots::parse_bot_id(&created.bot_id).unwrap()
-    }
-
     async fn webhook(&self, partner: PartnerId, user: UserId, token: &str) -> BotId {
         let settings = format!(r#"{{"symbol":"SIM_BTC_USDT_","signalToken":"{token}"}}"#);
         self.bot(partner, user, "webhook", &settings).await
