@@ -45,7 +45,8 @@ impl App {
         let changed = Arc::new(Notify::new());
         let last_quotes = LastQuotes::default();
         let defaults = RunDefaults { starting_quote: settings.live.sim_starting_quote };
-        crate::bus::start(&backend, changed.clone(), last_quotes.clone(), defaults);
+        let stale_after_ms = settings.live.stale_after_ms;
+        crate::bus::start(&backend, changed.clone(), last_quotes.clone(), defaults, clock.clone(), stale_after_ms);
         backend.spawn("reconciliation", {
             let (pool, shutdown, interval, changed) =
                 (backend.pool.clone(), backend.shutdown(), settings.live.reconcile_interval(), changed.clone());

@@ -12,8 +12,10 @@
 //! Its requests to the ledger (the reconciliation's `hosted_bot_revisions` and
 //! `hosted_bot_definitions`) are in `usecase::reconcile`; the quotes it hears are in `live`.
 
+use crate::clock::SharedClock;
 use crate::live::LastQuotes;
 use crate::live::run::RunDefaults;
+use crate::usecase::preview::PriceAge;
 use crate::usecase::{hosted_bots, positions, preview, queries, signals};
 use bus::consumers::LIVE_HOSTED_BOTS;
 use outbox::consumer::{self, ConsumerConfig, Delivery};
@@ -23,7 +25,14 @@ use tokio::sync::Notify;
 
 /// Starts the consumers and the responders; each finishes what it has in hand on shutdown.
 /// `changed` is woken whenever runs were written.
-pub fn start(backend: &Backend, changed: Arc<Notify>, last_quotes: LastQuotes, defaults: RunDefaults) {
+pub fn start(
+    backend: &Backend,
+    changed: Arc<Notify>,
+    last_quotes: LastQuotes,
+    defaults: RunDefaults,
+    clock: SharedClock,
+    stale_after_ms: i64,
+) {
     let preview_quotes = last_quotes.clone();
     consume_hosted_bot_changes(backend, changed);
     backend.respond("bot orders responder", backend.subjects.bot_orders(), |pool, request| async move {
@@ -38,7 +47,8 @@ pub fn start(backend: &Backend, changed: Arc<Notify>, last_quotes: LastQuotes, d
     });
     backend.respond("grid preview responder", backend.subjects.preview_grid(), move |_pool, request| {
         let (quotes, defaults) = (preview_quotes.clone(), defaults.clone());
-        async move { preview::preview_grid(&quotes, &defaults, &request) }
+        let age = PriceAge { now_ms: clock.now_ms(), stale_after_ms };
+        async move { preview::preview_grid(&quotes, &defaults, age, &request) }
     });
     backend.respond("position orders responder", backend.subjects.position_orders(), |pool, request| async move {
         positions::position_orders(&pool, request).await

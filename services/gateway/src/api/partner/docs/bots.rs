@@ -172,7 +172,8 @@ pub struct PartnerGridPreview {
     /// What to know before starting: `<n> grid levels trade less than the minimum trade amount
     /// <min> <BASE>`, `price is outside the grid range`, `requiredQuote exceeds the paper
     /// balance 10000 <QUOTE>` (a hosted bot trades a paper balance of 10,000 of the quote
-    /// currency). `[]` for none.
+    /// currency); first, when the latest quote is more than 10 s old, `The price is from a
+    /// quote <n> s old: market data for <SYMBOL> is stale`. `[]` for none.
     warnings: Vec<String>,
 }
 
