@@ -76,20 +76,6 @@ fn ids(orders: &[Value]) -> BTreeSet<String> {
     orders.iter().map(|order| order["orderId"].as_str().unwrap().to_string()).collect()
 }
 
-/// Every order the runner ever wrote for `bot` (open or not).
-async fn orders_written(system: &System, bot: &str) -> i64 {
-    use live_session_runner::store::schema::{run_orders, runs};
-    let mut connection = system.db(ServiceName::LiveSessionRunner).connect().await;
-    let bot: domain::BotId = bot.parse().unwrap();
-    run_orders::table
-        .inner_join(runs::table)
-        .filter(runs::bot_id.eq(bot))
-        .count()
-        .get_result(&mut connection)
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_grid_bot_rests_its_buys_stops_starts_and_takes_edits_live() {
     let system = System::start().await.expect("the system starts");
@@ -161,7 +147,7 @@ async fn a_grid_bot_rests_its_buys_stops_starts_and_takes_edits_live() {
     .await;
     assert_eq!(reply["code"], 1002, "{reply}");
     test_support::eventually("the runner's rows purged", PATIENCE, || async {
-        (orders_written(&system, &grid.bot).await == 0).then_some(())
+        (system.orders_written(&grid.bot).await == 0).then_some(())
     })
     .await;
 }
@@ -187,7 +173,7 @@ async fn a_killed_runner_is_taken_over_without_a_doubled_order() {
     let mut system = System::start().await.expect("the system starts");
     let grid = grid_bot(&system).await;
     let before = grid.orders_after_quotes(&system, "29050").await;
-    let written = orders_written(&system, &grid.bot).await;
+    let written = system.orders_written(&grid.bot).await;
     let lines = grid.log_with(&system, "Bot started with equity").await.len();
 
     // Killed mid-run: nothing more is written; a new runner takes the run over once its lease
@@ -205,7 +191,7 @@ async fn a_killed_runner_is_taken_over_without_a_doubled_order() {
     let after = grid.orders(&system).await.1["data"].as_array().cloned().unwrap();
     assert_eq!(ids(&after), ids(&before), "the same open orders");
     assert_eq!(after, before, "unchanged");
-    assert_eq!(orders_written(&system, &grid.bot).await, written, "no order placed twice");
+    assert_eq!(system.orders_written(&grid.bot).await, written, "no order placed twice");
     let numbers: Vec<i64> = log.iter().map(|line| line["lineNumber"].as_i64().unwrap()).collect();
     assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>(), "the log continues gap-free");
     assert!(log.len() > lines);
@@ -234,7 +220,7 @@ async fn with_two_runners_the_survivor_takes_over_when_the_holder_dies() {
     let second = system.start_runner().await.expect("a second runner starts");
     let grid = grid_bot(&system).await;
     let before = grid.orders_after_quotes(&system, "29050").await;
-    let written = orders_written(&system, &grid.bot).await;
+    let written = system.orders_written(&grid.bot).await;
 
     // One runner holds the run; the other has it when the holder is killed.
     let names = system.runner_names();
@@ -249,7 +235,7 @@ async fn with_two_runners_the_survivor_takes_over_when_the_holder_dies() {
     .await;
     let after = grid.orders(&system).await.1["data"].as_array().cloned().unwrap();
     assert_eq!(after, before, "the same open orders");
-    assert_eq!(orders_written(&system, &grid.bot).await, written, "no order placed twice");
+    assert_eq!(system.orders_written(&grid.bot).await, written, "no order placed twice");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,9 +5,6 @@
 
 use crate::partner::{ok, own_sim_market, partner_key, post, send, sim_user};
 use crate::system::System;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
-use domain::ServiceName;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -70,20 +67,6 @@ fn buy(token: &str) -> Value {
         "metadata": {"source": "TradingView", "confidence": 0.85}})
 }
 
-/// Every order the runner ever wrote for `bot` (open or not).
-async fn orders_written(system: &System, bot: &str) -> i64 {
-    use live_session_runner::store::schema::{run_orders, runs};
-    let mut connection = system.db(ServiceName::LiveSessionRunner).connect().await;
-    let bot: domain::BotId = bot.parse().unwrap();
-    run_orders::table
-        .inner_join(runs::table)
-        .filter(runs::bot_id.eq(bot))
-        .count()
-        .get_result(&mut connection)
-        .await
-        .unwrap()
-}
-
 fn receipt<'a>(view: &'a Value, bot: &str) -> &'a Value {
     view["receipts"].as_array().unwrap().iter().find(|receipt| receipt["botId"] == bot).expect("a receipt per bot")
 }
@@ -126,9 +109,9 @@ async fn each_running_webhook_bot_buys_once_and_a_stopped_one_skips_the_signal()
         system.push_quote(&partner.symbol, "28999.5", "29000.5", "29000").await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let written = [orders_written(&system, &first).await, orders_written(&system, &second).await];
+    let written = [system.orders_written(&first).await, system.orders_written(&second).await];
     assert_eq!(written, [1, 1], "one BUY each");
-    assert_eq!(orders_written(&system, &stopped).await, 0);
+    assert_eq!(system.orders_written(&stopped).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -163,7 +146,7 @@ async fn bad_signals_and_other_partners_tokens_are_refused_and_change_nothing() 
         system.push_quote(&mine.symbol, "28999.5", "29000.5", "29000").await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(orders_written(&system, &bot).await, 0, "nothing reached the bot");
+    assert_eq!(system.orders_written(&bot).await, 0, "nothing reached the bot");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -186,7 +169,7 @@ async fn a_runner_killed_between_send_and_delivery_delivers_once_after_a_restart
         system.push_quote(&partner.symbol, "28999.5", "29000.5", "29000").await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(orders_written(&system, &bot).await, 1, "exactly once");
+    assert_eq!(system.orders_written(&bot).await, 1, "exactly once");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -213,5 +196,5 @@ async fn an_idempotency_key_replays_its_reply_and_refuses_another_body() {
 
     let view = partner.settled(&system, "tok-i").await;
     assert_eq!((view["action"].clone(), view["receipts"].as_array().unwrap().len()), (json!("buy"), 1));
-    assert_eq!(orders_written(&system, &bot).await, 1, "the replay placed nothing more");
+    assert_eq!(system.orders_written(&bot).await, 1, "the replay placed nothing more");
 }

@@ -268,6 +268,23 @@ impl System {
         Ok(name)
     }
 
+    /// Every order the runner ever wrote for `bot` (open or not): how tests see that nothing
+    /// was placed twice.
+    pub async fn orders_written(&self, bot: &str) -> i64 {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use live_session_runner::store::schema::{run_orders, runs};
+        let mut connection = self.db(ServiceName::LiveSessionRunner).connect().await;
+        let bot: domain::BotId = bot.parse().unwrap();
+        run_orders::table
+            .inner_join(runs::table)
+            .filter(runs::bot_id.eq(bot))
+            .count()
+            .get_result(&mut connection)
+            .await
+            .unwrap()
+    }
+
     /// Pushes a quote of `symbol` through the feed, stamped with the runner's clock now.
     pub async fn push_quote(&self, symbol: &str, bid: &str, ask: &str, last: &str) -> serde_json::Value {
         let now = live_session_runner::clock::Clock::now_ms(&self.clock);

@@ -198,18 +198,7 @@ async fn settled(harness: &Harness, token: &str) -> SignalView {
 /// The bot's orders, as the runner stored them.
 async fn orders(harness: &Harness, bot: BotId) -> i64 {
     let run = harness.run(bot).await.unwrap();
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut connection = harness.db.connect().await;
-    let row: Count = diesel::sql_query("SELECT count(*) AS n FROM run_orders WHERE run_id = $1")
-        .bind::<diesel::sql_types::Uuid, _>(run.id)
-        .get_result(&mut connection)
-        .await
-        .unwrap();
-    row.n
+    count(harness, &format!("run_orders WHERE run_id = '{}'", run.id)).await
 }
 
 #[tokio::test]
